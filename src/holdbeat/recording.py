@@ -1,0 +1,454 @@
+"""The holdbeat/1 recording format: JSON Lines, header then one event per line.
+
+Writing is append-only, one flushed line per event, fsync at least every 2 s and at
+every phase change and at the end. Files are created exclusively (never overwritten)
+with mode 0600: they are health data. Loading re-parses the raw notification bytes,
+so parser fixes re-apply to old recordings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from holdbeat import FORMAT, __version__
+from holdbeat.events import (
+    Battery,
+    Connection,
+    Device,
+    End,
+    Header,
+    Hrm,
+    Marker,
+    PhaseStart,
+    Rating,
+    SessionEvent,
+)
+from holdbeat.process import Processed, Processor
+
+FORMAT_FAMILY = "holdbeat/"
+SUFFIX = ".jsonl"
+FSYNC_EVERY_S = 2.0
+
+
+class RecordingError(ValueError):
+    """A file is not a readable holdbeat recording; the message says why."""
+
+
+class NotARecording(RecordingError):
+    pass
+
+
+class UnsupportedVersion(RecordingError):
+    pass
+
+
+# ---------------------------------------------------------------- event <-> JSON
+
+
+def _t(t_s: float) -> float:
+    return round(float(t_s), 6)
+
+
+def header_to_dict(h: Header) -> dict:
+    d = asdict(h)
+    d = {"format": d.pop("format"), **d}
+    d["beliefs"] = list(h.beliefs)
+    return d
+
+
+def header_from_dict(d: dict) -> Header:
+    dev = d.get("device") or {}
+    if not isinstance(dev, dict):
+        dev = {}
+    known = set(Device.__dataclass_fields__)
+    device = Device(**{k: v for k, v in dev.items() if k in known})
+    return Header(
+        session_id=str(d.get("session_id", "")),
+        started_utc=str(d.get("started_utc", "")),
+        device=device,
+        protocol=d.get("protocol") if isinstance(d.get("protocol"), dict) else {},
+        beliefs=tuple(b for b in d.get("beliefs") or () if isinstance(b, dict)),
+        software=d.get("software") if isinstance(d.get("software"), dict) else {},
+        settings=d.get("settings") if isinstance(d.get("settings"), dict) else {},
+        format=str(d.get("format", FORMAT)),
+    )
+
+
+def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
+    """One recording line. For `hrm`, decoded values are for people; `raw` is the truth."""
+    if isinstance(ev, Hrm):
+        d: dict = {"t": _t(ev.t_s), "type": "hrm", "raw": ev.raw.hex()}
+        if processed is not None:
+            if processed.error:
+                d["error"] = processed.error
+            elif processed.measurement is not None:
+                m = processed.measurement
+                d["hr"] = m.hr_bpm
+                d["rr"] = [round(r, 3) for r in m.rr_ms]
+                if m.contact is not None:
+                    d["contact"] = m.contact
+                if m.energy_kj is not None:
+                    d["energy"] = m.energy_kj
+                flags = [b.flag for b in processed.beats]
+                if any(flags):
+                    d["flags"] = flags
+        return d
+    if isinstance(ev, PhaseStart):
+        return {
+            "t": _t(ev.t_s),
+            "type": "phase",
+            "index": ev.index,
+            "name": ev.name,
+            "kind": ev.kind,
+            "mode": ev.mode,
+            "duration_s": ev.duration_s,
+            "prompt": ev.prompt,
+            "belief": ev.belief,
+            "target": ev.target,
+        }
+    if isinstance(ev, Marker):
+        return {"t": _t(ev.t_s), "type": "marker", "kind": ev.kind, "text": ev.text}
+    if isinstance(ev, Rating):
+        return {
+            "t": _t(ev.t_s),
+            "type": "rating",
+            "phase": ev.phase_index,
+            "when": ev.when,
+            "scale": ev.scale,
+            "value": ev.value,
+        }
+    if isinstance(ev, Connection):
+        return {"t": _t(ev.t_s), "type": "connection", "state": ev.state, "detail": ev.detail}
+    if isinstance(ev, Battery):
+        return {"t": _t(ev.t_s), "type": "battery", "percent": ev.percent}
+    if isinstance(ev, End):
+        return {"t": _t(ev.t_s), "type": "end", "reason": ev.reason}
+    raise TypeError(f"not a recordable event: {ev!r}")
+
+
+def event_from_dict(d: dict) -> SessionEvent:
+    """Raise KeyError/TypeError/ValueError on a line that is not a valid event."""
+    kind = d["type"]
+    t = float(d["t"])
+    if t != t or t in (float("inf"), float("-inf")):
+        raise ValueError(f"time {d['t']!r} is not finite")
+    if kind == "hrm":
+        raw = d["raw"]
+        if not isinstance(raw, str):
+            raise TypeError("raw must be a hex string")
+        return Hrm(t, bytes.fromhex(raw))
+    if kind == "phase":
+        dur = d.get("duration_s")
+        return PhaseStart(
+            t_s=t,
+            index=int(d["index"]),
+            name=str(d.get("name", "")),
+            kind=str(d["kind"]),
+            mode=str(d.get("mode", "neutral")),
+            duration_s=None if dur is None else float(dur),
+            prompt=str(d.get("prompt", "")),
+            belief=str(d.get("belief", "")),
+            target=str(d.get("target", "")),
+        )
+    if kind == "marker":
+        return Marker(t, str(d["kind"]), str(d.get("text", "")))
+    if kind == "rating":
+        return Rating(t, int(d["phase"]), str(d["when"]), str(d["scale"]), int(d["value"]))
+    if kind == "connection":
+        return Connection(t, str(d["state"]), str(d.get("detail", "")))
+    if kind == "battery":
+        return Battery(t, int(d["percent"]))
+    if kind == "end":
+        return End(t, str(d.get("reason", "")))
+    raise ValueError(f"unknown event type {kind!r}")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def new_header(
+    device: Device,
+    protocol: dict | None = None,
+    beliefs: Iterable[dict] = (),
+    settings: dict | None = None,
+    started: datetime | None = None,
+) -> Header:
+    started = started or datetime.now(UTC)
+    return Header(
+        session_id=str(uuid.uuid4()),
+        started_utc=started.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        device=device,
+        protocol=protocol or {},
+        beliefs=tuple(beliefs),
+        software={"name": "holdbeat", "version": __version__},
+        settings=settings or {},
+    )
+
+
+def session_filename(started: datetime, label: str) -> str:
+    local = started.astimezone()
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in label.lower()).strip("-") or "session"
+    return f"{local:%Y-%m-%d_%H%M%S}_{safe}"
+
+
+def create_exclusive(directory: Path, stem: str) -> tuple[Path, int]:
+    """Create a new 0600 file that did not exist; add -2, -3... rather than overwrite."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for n in range(1, 10_000):
+        name = f"{stem}{SUFFIX}" if n == 1 else f"{stem}-{n}{SUFFIX}"
+        path = directory / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        except FileExistsError:
+            continue
+        os.fchmod(fd, 0o600)  # umask can only remove bits; make sure it is exactly 0600
+        return path, fd
+    raise RecordingError(f"could not find a free file name for {stem!r} in {directory}")
+
+
+class RecordingWriter:
+    """Append-only writer. Every line is flushed; fsync every FSYNC_EVERY_S and on demand."""
+
+    def __init__(
+        self,
+        directory: Path,
+        header: Header,
+        label: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        started = datetime.fromisoformat(header.started_utc.replace("Z", "+00:00"))
+        self.path, fd = create_exclusive(Path(directory), session_filename(started, label))
+        self._f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self._clock = clock
+        self._last_sync = clock()
+        self.closed = False
+        self.lines = 0
+        self._line(header_to_dict(header))
+        self.sync()
+
+    def _line(self, d: dict) -> None:
+        self._f.write(json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._f.flush()
+        self.lines += 1
+
+    def write(self, ev: SessionEvent, processed: Processed | None = None) -> None:
+        if self.closed:
+            raise RecordingError(f"{self.path} is already closed")
+        self._line(event_to_dict(ev, processed))
+        if isinstance(ev, PhaseStart | End | Connection) or self._clock() - self._last_sync >= FSYNC_EVERY_S:
+            self.sync()
+
+    def sync(self) -> None:
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._last_sync = self._clock()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(OSError):
+                self.sync()
+            self._f.close()
+
+
+# ---------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseSpan:
+    index: int
+    name: str
+    kind: str
+    mode: str
+    start_s: float
+    end_s: float
+    planned_s: float | None
+    prompt: str = ""
+    belief: str = ""
+    target: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass
+class Recording:
+    path: Path
+    header: Header
+    events: list[SessionEvent]
+    beat_t_s: np.ndarray
+    rr_ms: np.ndarray
+    gap_before: np.ndarray  # bool
+    flag: np.ndarray  # str: "" clean, else the live check's reason
+    hr_t_s: np.ndarray
+    hr_bpm: np.ndarray
+    phases: list[PhaseSpan]
+    markers: list[Marker]
+    ratings: list[Rating]
+    connections: list[Connection]
+    end: End | None
+    malformed: list[tuple[float, str]]  # (t_s, error) for notifications that did not parse
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        if self.end is not None:
+            return self.end.t_s
+        return self.events[-1].t_s if self.events else 0.0
+
+    @property
+    def artifact(self) -> np.ndarray:
+        return self.flag != ""
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, ends_with_newline)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotARecording(f"{path}: not a holdbeat recording (not UTF-8 text)") from None
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        last = i == len(lines) - 1
+        if last and line == "":
+            return
+        yield i + 1, line, not last
+
+
+def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
+    """Read a recording, re-parse every raw notification, rebuild the beats."""
+    path = Path(path)
+    lines = _read_lines(path)
+    try:
+        lineno, first, _ = next(lines)
+    except StopIteration:
+        raise NotARecording(f"{path}: empty file, not a holdbeat recording") from None
+    try:
+        head = json.loads(first)
+    except json.JSONDecodeError:
+        raise NotARecording(f"{path}: not a holdbeat recording (line 1 is not a JSON header)") from None
+    fmt = head.get("format") if isinstance(head, dict) else None
+    if not isinstance(fmt, str) or not fmt.startswith(FORMAT_FAMILY):
+        raise NotARecording(f"{path}: not a holdbeat recording (no 'format': 'holdbeat/N' in line 1)")
+    if fmt != FORMAT:
+        raise UnsupportedVersion(
+            f"{path}: format {fmt!r} is newer than this holdbeat ({__version__}) understands "
+            f"({FORMAT}); upgrade holdbeat to read it"
+        )
+    header = header_from_dict(head)
+    warnings: list[str] = []
+    events: list[SessionEvent] = []
+    for lineno, text, complete in lines:
+        if not text.strip():
+            continue
+        try:
+            d = json.loads(text)
+            if not isinstance(d, dict):
+                raise TypeError("not a JSON object")
+            ev = event_from_dict(d)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            if not complete:
+                warnings.append(f"line {lineno}: truncated last line ignored (the session was cut off)")
+            else:
+                warnings.append(f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})")
+            continue
+        if events and ev.t_s < events[-1].t_s:
+            warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {events[-1].t_s})")
+        events.append(ev)
+    settings_window = header.settings.get("window_s") if header.settings else None
+    return from_events(path, header, events, window_s or settings_window or 60.0, warnings)
+
+
+def from_events(
+    path: Path, header: Header, events: list[SessionEvent], window_s: float, warnings: list[str]
+) -> Recording:
+    proc = Processor(window_s=float(window_s))
+    bt: list[float] = []
+    rr: list[float] = []
+    gap: list[bool] = []
+    flag: list[str] = []
+    ht: list[float] = []
+    hb: list[int] = []
+    malformed: list[tuple[float, str]] = []
+    starts: list[PhaseStart] = []
+    markers: list[Marker] = []
+    ratings: list[Rating] = []
+    conns: list[Connection] = []
+    end: End | None = None
+    for ev in events:
+        if isinstance(ev, Hrm):
+            p = proc.on_hrm(ev)
+            if p.error:
+                malformed.append((ev.t_s, p.error))
+                continue
+            if p.hr is not None:
+                ht.append(p.hr.t_s)
+                hb.append(p.hr.hr_bpm)
+            for b in p.beats:
+                bt.append(b.t_s)
+                rr.append(b.rr_ms)
+                gap.append(b.gap_before)
+                flag.append(b.flag)
+        elif isinstance(ev, Connection):
+            proc.on_connection(ev)
+            conns.append(ev)
+        elif isinstance(ev, PhaseStart):
+            starts.append(ev)
+        elif isinstance(ev, Marker):
+            markers.append(ev)
+        elif isinstance(ev, Rating):
+            ratings.append(ev)
+        elif isinstance(ev, End):
+            end = ev
+    if end is None and events:
+        warnings.append("no 'end' event: the session did not finish cleanly (crash or power loss?)")
+    t_stop = end.t_s if end else (events[-1].t_s if events else 0.0)
+    phases = [
+        PhaseSpan(
+            index=s.index,
+            name=s.name,
+            kind=s.kind,
+            mode=s.mode,
+            start_s=s.t_s,
+            end_s=starts[i + 1].t_s if i + 1 < len(starts) else max(t_stop, s.t_s),
+            planned_s=s.duration_s,
+            prompt=s.prompt,
+            belief=s.belief,
+            target=s.target,
+        )
+        for i, s in enumerate(starts)
+    ]
+    return Recording(
+        path=path,
+        header=header,
+        events=events,
+        beat_t_s=np.asarray(bt, dtype=float),
+        rr_ms=np.asarray(rr, dtype=float),
+        gap_before=np.asarray(gap, dtype=bool),
+        flag=np.asarray(flag, dtype=str) if flag else np.zeros(0, dtype="<U1"),
+        hr_t_s=np.asarray(ht, dtype=float),
+        hr_bpm=np.asarray(hb, dtype=float),
+        phases=phases,
+        markers=markers,
+        ratings=ratings,
+        connections=conns,
+        end=end,
+        malformed=malformed,
+        warnings=warnings,
+    )
