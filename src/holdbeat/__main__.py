@@ -1,0 +1,5 @@
+import sys
+
+from holdbeat.cli import main
+
+sys.exit(main())

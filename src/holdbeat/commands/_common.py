@@ -1,0 +1,285 @@
+"""What demo, replay and hold share: flags, belief prompts, running a session to its end."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from holdbeat.events import End, Header, SessionEvent
+from holdbeat.keys import CommandError, ControlCmd, MarkerCmd, RateCmd, parse_command, rating_slot, to_event
+from holdbeat.pipeline import Control, NextPhase, SessionClock, Stop, run_session
+from holdbeat.protocols import builtin_names, load_protocol
+from holdbeat.session import HOLD_MODES, TARGETS, Protocol, ProtocolError, suggest_mode, with_beliefs
+from holdbeat.sinks.console import ConsoleSink
+from holdbeat.sinks.recorder import RecorderSink, RecordingFailed
+
+DEFAULT_OUT = Path("recordings")
+
+
+def parse_speed(value: str) -> float | None:
+    """'max' -> None (as fast as possible), else a positive factor."""
+    if value.strip().lower() in ("max", "inf", "fast"):
+        return None
+    try:
+        x = float(value.rstrip("xX"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed must be a number like 1, 10 or 'max', not {value!r}") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"speed must be positive, got {value!r}")
+    return x
+
+
+def positive_float(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
+    return x
+
+
+def add_view_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--headless", action="store_true", help="console view instead of a window")
+    p.add_argument(
+        "--window", type=positive_float, default=60.0, metavar="S", help="live HRV window in seconds (default 60)"
+    )
+    p.add_argument(
+        "--screenshot", type=Path, metavar="PNG", help="save a PNG of the window when the session ends"
+    )
+    p.add_argument(
+        "--view-minutes", type=positive_float, default=5.0, metavar="MIN",
+        help="the window follows the last MIN minutes (default 5; zoom out in the window)",
+    )
+
+
+def add_session_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--protocol", default="single", metavar="NAME|PATH",
+        help=f"built-in ({', '.join(builtin_names())}) or a TOML file (default single)",
+    )
+    p.add_argument("--mode", choices=HOLD_MODES, help="mode of the hold (single-hold protocols)")
+    p.add_argument("--belief", help="the belief to hold (text)")
+    p.add_argument("--target", choices=TARGETS, help="what the belief is about")
+    p.add_argument("--ask", action="store_true", help="ask for the belief and target of each hold before starting")
+    p.add_argument(
+        "--suggest", metavar="WHAT_IS_HAPPENING",
+        help="describe what is happening; holdbeat suggests a mode (a default, never a gate)",
+    )
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="recordings folder (default recordings/)")
+
+
+def resolve_protocol(args: argparse.Namespace, ask: Callable[[str], str] | None = None, out: TextIO | None = None) -> Protocol:
+    """--protocol plus --mode/--belief/--target/--suggest/--ask -> the protocol to run."""
+    out = out or sys.stdout
+    protocol = load_protocol(args.protocol)
+    mode = args.mode
+    if getattr(args, "suggest", None) and mode is None:
+        mode, why = suggest_mode(args.suggest)
+        print(f"suggested mode: {mode} — {why}", file=out)
+        if len(protocol.holds) != 1:
+            print(f"(protocol {protocol.name!r} has its own modes; suggestion not applied)", file=out)
+            mode = None
+    protocol = with_beliefs(protocol, mode=mode, belief=args.belief, target=args.target)
+    if getattr(args, "ask", False):
+        protocol = ask_beliefs(protocol, ask or input, out)
+    return protocol
+
+
+def ask_beliefs(protocol: Protocol, ask: Callable[[str], str], out: TextIO) -> Protocol:
+    """Ask belief text and target for each hold; Enter keeps the default shown."""
+    from dataclasses import replace
+
+    phases = list(protocol.phases)
+    for i, p in enumerate(phases):
+        if not p.is_hold:
+            continue
+        print(f"hold {i}: {p.name} [{p.mode}] — {p.prompt}", file=out)
+        belief = ask(f"  belief [{p.belief}]: ").strip() or p.belief
+        while True:
+            target = ask(f"  about ({'/'.join(TARGETS)}) [{p.target}]: ").strip() or p.target
+            if target in TARGETS:
+                break
+            print(f"  please answer one of: {', '.join(TARGETS)}", file=out)
+        phases[i] = replace(p, belief=belief, target=target)
+    return replace(protocol, phases=tuple(phases))
+
+
+@dataclass
+class ConsoleControls:
+    """Reads typed commands (key + Enter) from a text stream in a thread, into the controls queue."""
+
+    clock: SessionClock
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue
+    stream: TextIO
+    err: TextIO
+    holds_seen: list[int] = field(default_factory=list)
+    current: tuple[int, bool] = (0, False)
+
+    def on_phase(self, index: int, is_hold: bool) -> None:
+        self.current = (index, is_hold)
+        if is_hold:
+            self.holds_seen.append(index)
+
+    def handle_line(self, line: str) -> tuple[float, Control] | None:
+        t = self.clock.now_s()
+        try:
+            cmd = parse_command(line)
+        except CommandError as e:
+            print(f"  {e}", file=self.err)
+            return None
+        if cmd is None:
+            return None
+        if isinstance(cmd, ControlCmd):
+            return t, (Stop("ended by user") if cmd.what == "stop" else NextPhase())
+        if isinstance(cmd, MarkerCmd | RateCmd):
+            ev = to_event(cmd, t, rating_slot(self.holds_seen, *self.current))
+            if ev is None:
+                print("  no hold yet to rate", file=self.err)
+                return None
+            return t, ev
+        return None
+
+    def start(self) -> None:
+        def run() -> None:
+            for line in self.stream:
+                item = self.handle_line(line)
+                if item is not None:
+                    self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+        threading.Thread(target=run, name="holdbeat-keys", daemon=True).start()
+
+
+class PhaseWatch:
+    """A tiny sink that tells the console controls which phase is running."""
+
+    def __init__(self, controls: ConsoleControls) -> None:
+        self.controls = controls
+
+    def start(self, header, protocol) -> None:  # noqa: ANN001
+        pass
+
+    def handle(self, ev, processed) -> None:  # noqa: ANN001
+        from holdbeat.events import PhaseStart
+
+        if isinstance(ev, PhaseStart):
+            self.controls.on_phase(ev.index, ev.kind == "hold")
+
+    def finish(self, end) -> None:  # noqa: ANN001
+        pass
+
+
+def display_available() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+@dataclass
+class SessionPlan:
+    """Everything a command decided; `execute` runs it with the console or the window."""
+
+    make_source: Callable[[], AsyncIterator[SessionEvent]]
+    header: Header
+    protocol: Protocol | None
+    out_dir: Path | None  # None: don't record (plain replay)
+    clock: SessionClock | None  # None: as fast as possible
+    headless: bool
+    window_s: float = 60.0
+    schedule_phases: bool = True
+    open_phase_s: float | None = None
+    screenshot: Path | None = None
+    view_minutes: float = 5.0
+    interactive: bool = True
+    status_every_s: float = 1.0
+    label: str | None = None
+    extra_sinks: list = field(default_factory=list)
+
+
+def execute(plan: SessionPlan, stdin: TextIO | None = None, out: TextIO | None = None) -> tuple[End, Path | None]:
+    """Run the plan; returns the End and the recording path. Raises RecordingFailed on disk errors."""
+    out = out or sys.stdout
+    recorder = RecorderSink(plan.out_dir, plan.label) if plan.out_dir is not None else None
+    if not plan.headless and plan.screenshot is None and not display_available():
+        print("no display found: using the console view (--headless)", file=sys.stderr)
+        plan.headless = True
+    if not plan.headless:
+        try:
+            from holdbeat.sinks.view import run_windowed  # type: ignore[attr-defined]
+        except ImportError as e:
+            print(f"the live window is not available ({e}); using the console view", file=sys.stderr)
+            plan.headless = True
+        else:
+            end = run_windowed(plan, recorder)
+            return end, recorder.path if recorder else None
+
+    async def main() -> End:
+        queue: asyncio.Queue = asyncio.Queue()
+        sinks: list = [recorder] if recorder else []
+        console = ConsoleSink(out, every_s=plan.status_every_s)
+        sinks.append(console)
+        if plan.interactive and plan.clock is not None:
+            controls = ConsoleControls(plan.clock, asyncio.get_running_loop(), queue, stdin or sys.stdin, sys.stderr)
+            sinks.insert(0, PhaseWatch(controls))
+            controls.start()
+        sinks.extend(plan.extra_sinks)
+        if recorder is not None:
+            console.recording = ""  # printed by the command with its final path
+        return await run_session(
+            plan.make_source(),
+            sinks,
+            plan.header,
+            plan.protocol,
+            controls=queue,
+            window_s=plan.window_s,
+            schedule_phases=plan.schedule_phases,
+            open_phase_s=plan.open_phase_s,
+        )
+
+    end = asyncio.run(main())
+    return end, recorder.path if recorder else None
+
+
+def report_end(end: End, path: Path | None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    if path is not None:
+        print(f"recorded: {path}", file=out)
+    if end.reason.startswith("error"):
+        print(f"holdbeat: session ended with {end.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_plan_cli(plan: SessionPlan) -> int:
+    from holdbeat.cli import EXIT_FAILED, EXIT_INTERRUPTED
+
+    try:
+        end, path = execute(plan)
+    except RecordingFailed as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; the recording was closed with an 'end' event", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    code = report_end(end, path)
+    if end.reason == "interrupted":
+        return EXIT_INTERRUPTED
+    return code
+
+
+def protocol_or_exit(args: argparse.Namespace) -> Protocol | int:
+    try:
+        return resolve_protocol(args)
+    except ProtocolError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2

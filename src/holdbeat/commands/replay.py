@@ -1,0 +1,65 @@
+"""`holdbeat replay FILE`: feed a recording's raw bytes through the live pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from holdbeat.commands._common import SessionPlan, add_view_flags, parse_speed, run_plan_cli
+from holdbeat.pipeline import SessionClock, paced
+from holdbeat.recording import RecordingError, load, new_header
+from holdbeat.session import protocol_from_dict
+from holdbeat.sources.replay import replay_events
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="replay a recording through the live pipeline",
+        description="Replay a recording: its raw notifications go through the same parser, beat "
+        "timing, artifact flags and metrics as a live strap. Nothing is recorded unless --record.",
+    )
+    p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
+    p.add_argument(
+        "--speed", type=parse_speed, default=1.0, metavar="X|max",
+        help="1 = real time (default), 10 = ten times faster, max = as fast as possible",
+    )
+    p.add_argument("--record", type=Path, metavar="DIR", help="also write the replayed session to a new file in DIR")
+    add_view_flags(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        rec = load(args.file, window_s=args.window)
+    except RecordingError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
+    for w in rec.warnings:
+        print(f"warning: {args.file}: {w}", file=sys.stderr)
+    protocol = protocol_from_dict(rec.header.protocol) if rec.header.protocol.get("phases") else None
+    header = new_header(
+        rec.header.device,
+        protocol=rec.header.protocol,
+        beliefs=rec.header.beliefs,
+        settings={**rec.header.settings, "replay_of": rec.header.session_id, "window_s": args.window},
+    )
+    clock = None if args.speed is None else SessionClock(args.speed)
+    events = replay_events(rec)
+    plan = SessionPlan(
+        make_source=lambda: paced(events, clock),
+        header=header,
+        protocol=protocol,
+        out_dir=args.record,
+        clock=clock,
+        headless=args.headless,
+        window_s=args.window,
+        schedule_phases=False,
+        screenshot=args.screenshot,
+        view_minutes=args.view_minutes,
+        interactive=False,
+        status_every_s=30.0 if args.speed is None else max(1.0, args.speed),
+        label="replay",
+    )
+    return run_plan_cli(plan)

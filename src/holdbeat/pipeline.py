@@ -1,0 +1,256 @@
+"""Runs one source through parse -> beats -> clean -> metrics into the sinks.
+
+Every source (strap, simulator, recording) is an async iterator of time-ordered
+SessionEvents. The runner advances the protocol's phases on the session clock (the
+times carried by the events), merges user controls (markers, ratings, stop) and hands
+each event, with what the Processor made of it, to every sink in order. The recorder
+is a sink like any other but is always first, so a slow view never delays the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Protocol as TypingProtocol
+
+from holdbeat.events import Connection, End, Header, Hrm, PhaseStart, SessionEvent, Tick
+from holdbeat.process import Processed, Processor
+from holdbeat.session import Protocol
+
+
+class Sink(TypingProtocol):
+    def start(self, header: Header, protocol: Protocol | None) -> None: ...
+
+    def handle(self, ev: SessionEvent, processed: Processed | None) -> None: ...
+
+    def finish(self, end: End) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Control: end the session now (user pressed q, closed the window, Ctrl-C)."""
+
+    reason: str = "ended by user"
+
+
+@dataclass(frozen=True, slots=True)
+class NextPhase:
+    """Control: end an open-ended phase (the `action` phase) now."""
+
+
+Control = SessionEvent | Stop | NextPhase
+
+
+def quantise(ev: SessionEvent) -> SessionEvent:
+    """Times are kept to the microsecond so a recording replays bit-exact."""
+    t = round(ev.t_s, 6)
+    return ev if t == ev.t_s else replace(ev, t_s=t)  # type: ignore[type-var]
+
+
+def phase_start(t_s: float, index: int, protocol: Protocol) -> PhaseStart:
+    p = protocol.phases[index]
+    return PhaseStart(
+        t_s=t_s,
+        index=index,
+        name=p.name,
+        kind=p.kind,
+        mode=p.mode,
+        duration_s=p.duration_s,
+        prompt=p.prompt,
+        belief=p.belief,
+        target=p.target,
+    )
+
+
+class Session:
+    """The runner's state: which phase, when it ends, what to tell the sinks."""
+
+    def __init__(
+        self,
+        sinks: Iterable[Sink],
+        header: Header,
+        protocol: Protocol | None,
+        window_s: float = 60.0,
+        schedule_phases: bool = True,
+        open_phase_s: float | None = None,
+    ) -> None:
+        self.sinks = list(sinks)
+        self.header = header
+        self.protocol = protocol
+        self.processor = Processor(window_s=window_s)
+        self.schedule = schedule_phases and protocol is not None and bool(protocol.phases)
+        self.open_phase_s = open_phase_s  # length given to open-ended phases (simulated runs)
+        self.phase_index = -1
+        self.phase_end_s: float | None = None
+        self.now_s = 0.0
+        self.end: End | None = None
+
+    def start(self) -> None:
+        for s in self.sinks:
+            s.start(self.header, self.protocol)
+        if self.schedule:
+            self._enter_phase(0, 0.0)
+
+    def _emit(self, ev: SessionEvent, processed: Processed | None = None) -> None:
+        for s in self.sinks:
+            s.handle(ev, processed)
+
+    def _enter_phase(self, index: int, t_s: float) -> None:
+        assert self.protocol is not None
+        self.phase_index = index
+        dur = self.protocol.phases[index].duration_s
+        if dur is None:
+            dur = self.open_phase_s
+        self.phase_end_s = None if dur is None else t_s + dur
+        self._emit(phase_start(t_s, index, self.protocol))
+
+    def advance_to(self, t_s: float) -> None:
+        """Fire every phase change due at or before t_s; end after the last phase."""
+        while self.end is None and self.schedule and self.phase_end_s is not None and t_s >= self.phase_end_s:
+            t_change = round(self.phase_end_s, 6)
+            assert self.protocol is not None
+            if self.phase_index + 1 < len(self.protocol.phases):
+                self._enter_phase(self.phase_index + 1, t_change)
+            else:
+                self.finish(End(t_change, "completed"))
+        self.now_s = max(self.now_s, t_s)
+
+    def feed(self, ev: SessionEvent) -> None:
+        if self.end is not None:
+            return
+        ev = quantise(ev)
+        self.advance_to(ev.t_s)
+        if self.end is not None:
+            return
+        if isinstance(ev, Hrm):
+            self._emit(ev, self.processor.on_hrm(ev))
+        elif isinstance(ev, End):
+            self.finish(ev)
+        elif isinstance(ev, PhaseStart):
+            if not self.schedule:  # replay: the recording's own phases
+                self.phase_index = ev.index
+                self._emit(ev)
+        else:
+            if isinstance(ev, Connection):
+                self.processor.on_connection(ev)
+            self._emit(ev)
+
+    def control(self, c: Control, t_s: float) -> None:
+        if self.end is not None:
+            return
+        if isinstance(c, Stop):
+            self.finish(End(round(t_s, 6), c.reason))
+        elif isinstance(c, NextPhase):
+            if self.schedule and self.protocol is not None:
+                t = round(max(t_s, self.now_s), 6)
+                if self.phase_index + 1 < len(self.protocol.phases):
+                    self._enter_phase(self.phase_index + 1, t)
+                else:
+                    self.finish(End(t, "completed"))
+        else:
+            self.feed(c)
+
+    def finish(self, end: End) -> None:
+        if self.end is not None:
+            return
+        end = quantise(end)  # type: ignore[assignment]
+        self.end = end  # type: ignore[assignment]
+        for s in self.sinks:
+            s.finish(end)  # type: ignore[arg-type]
+
+
+async def run_session(
+    source: AsyncIterator[SessionEvent],
+    sinks: Iterable[Sink],
+    header: Header,
+    protocol: Protocol | None,
+    *,
+    controls: asyncio.Queue[tuple[float, Control]] | None = None,
+    window_s: float = 60.0,
+    schedule_phases: bool = True,
+    open_phase_s: float | None = None,
+) -> End:
+    """Drive `source` to the end of the protocol (or of the source); always finishes the sinks.
+
+    `controls` carries (t_s, control) pairs from the keyboard / window; they are applied
+    in time order between source events.
+    """
+    session = Session(sinks, header, protocol, window_s, schedule_phases, open_phase_s)
+    session.start()
+
+    def drain() -> None:
+        while controls is not None and not controls.empty():
+            t, c = controls.get_nowait()
+            session.control(c, t)
+
+    try:
+        async for ev in source:
+            drain()
+            session.feed(ev)
+            if session.end is not None:
+                break
+        else:
+            drain()
+            if session.end is None:
+                t = session.now_s
+                session.finish(End(round(t, 6), "source ended"))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        session.finish(End(round(session.now_s, 6), "interrupted"))
+        raise
+    except Exception as e:
+        session.finish(End(round(session.now_s, 6), f"error: {type(e).__name__}: {e}"))
+        raise
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            try:
+                await aclose()
+            except Exception:  # noqa: BLE001 - closing must not mask the session's own end
+                pass
+    assert session.end is not None
+    return session.end
+
+
+class SessionClock:
+    """Session seconds from a wall clock, scaled by `speed` (replay x N); 1.0 is live."""
+
+    def __init__(self, speed: float = 1.0, wall: Callable[[], float] = time.monotonic) -> None:
+        self.speed = speed
+        self.wall = wall
+        self.t0 = wall()
+
+    def now_s(self) -> float:
+        return round((self.wall() - self.t0) * self.speed, 6)
+
+
+async def paced(
+    events: Iterable[SessionEvent],
+    clock: SessionClock | None,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    tick_s: float = 0.25,
+) -> AsyncIterator[SessionEvent]:
+    """Release time-stamped events when `clock` reaches them (None = as fast as possible).
+
+    In paced mode Ticks are interleaved so phases advance (and views refresh) between
+    packets, exactly as with a live strap.
+    """
+    n = 0
+    for ev in events:
+        if clock is None:
+            n += 1
+            if n % 256 == 0:
+                await asyncio.sleep(0)  # let keys / Ctrl-C / the view in
+        else:
+            while (now := clock.now_s()) < ev.t_s:
+                await sleep(min(ev.t_s - now, tick_s) / clock.speed)
+                t_now = clock.now_s()
+                if t_now < ev.t_s:
+                    yield Tick(t_now)
+        yield ev
+
+
+async def from_iterable(events: Iterable[SessionEvent]) -> AsyncIterator[SessionEvent]:
+    for ev in events:
+        yield ev

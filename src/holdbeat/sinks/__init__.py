@@ -1,0 +1,1 @@
+"""Where processed events go: the recorder (always), console or window, analysis."""

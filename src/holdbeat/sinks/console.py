@@ -1,0 +1,120 @@
+"""Console view: phase changes, markers and a status line (time, phase, HR, RR, ln RMSSD)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import TextIO
+
+from holdbeat.events import (
+    Battery,
+    Connection,
+    End,
+    Header,
+    Hrm,
+    Marker,
+    PhaseStart,
+    Rating,
+    SessionEvent,
+    Tick,
+)
+from holdbeat.keys import key_legend
+from holdbeat.metrics import LiveMetrics
+from holdbeat.process import Processed
+from holdbeat.session import Protocol, format_duration
+
+
+def clock(t_s: float) -> str:
+    t = max(0, int(t_s))
+    return f"{t // 60:02d}:{t % 60:02d}"
+
+
+def fmt(x: float, spec: str) -> str:
+    return "—" if x is None or not math.isfinite(x) else format(x, spec)
+
+
+class ConsoleSink:
+    """Prints a status line at most every `every_s` session seconds, events at once."""
+
+    def __init__(self, out: TextIO | None = None, every_s: float = 1.0, recording: str = "") -> None:
+        self.out = out or sys.stdout
+        self.every_s = every_s
+        self.recording = recording
+        self._next_status = 0.0
+        self._phase: PhaseStart | None = None
+        self._metrics: LiveMetrics | None = None
+        self._hr: int | None = None
+        self._rr: tuple[float, ...] = ()
+        self._conn = "connected"
+        self.lines = 0
+
+    def _print(self, s: str) -> None:
+        print(s, file=self.out, flush=True)
+        self.lines += 1
+
+    def start(self, header: Header, protocol: Protocol | None) -> None:
+        dev = header.device
+        name = protocol.name if protocol else header.protocol.get("name", "")
+        total = f" ({format_duration(protocol.total_s)})" if protocol else ""
+        self._print(f"holdbeat · {dev.name or dev.address} · protocol {name}{total}")
+        self._print(f"keys (type, then Enter): {key_legend()}")
+
+    def _status(self, t_s: float) -> None:
+        m = self._metrics
+        ph = self._phase
+        left = ""
+        if ph is not None and ph.duration_s:
+            left = f" {clock(ph.t_s + ph.duration_s - t_s)} left"
+        phase = f"{ph.name} [{ph.mode}]{left}" if ph else "-"
+        hr = fmt(m.hr_bpm, ".0f") if m is not None and m.n_beats else str(self._hr or "—")
+        ln = fmt(m.ln_rmssd, ".2f") if m is not None and m.valid else "—"
+        rr = ",".join(f"{r:.0f}" for r in self._rr) or "—"
+        q = f" flagged {m.flagged_share:.0%}" if m is not None and m.n_flagged else ""
+        conn = "" if self._conn in ("connected", "restored", "contact_restored") else f"  [{self._conn}]"
+        self._print(f"{clock(t_s)}  {phase:<34} HR {hr:>4}  RR {rr:<14} lnRMSSD {ln:>5}{q}{conn}")
+
+    def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
+        if isinstance(ev, PhaseStart):
+            self._phase = ev
+            dur = f" for {format_duration(ev.duration_s)}" if ev.duration_s else " (press a when done)"
+            self._print(f"{clock(ev.t_s)}  ── {ev.name} [{ev.mode}]{dur}: {ev.prompt}")
+            if ev.belief:
+                self._print(f"        belief ({ev.target or 'self'}): “{ev.belief}”")
+                self._print("        rate before you start: belief strength b0-10, felt safety s0-10")
+            elif self._phase is not None and ev.index > 0 and ev.kind != "hold":
+                pass
+            return
+        if isinstance(ev, Marker):
+            self._print(f"{clock(ev.t_s)}  • {ev.kind}{': ' + ev.text if ev.text else ''}")
+            return
+        if isinstance(ev, Rating):
+            self._print(f"{clock(ev.t_s)}  rating ({ev.when}) {ev.scale} = {ev.value}/10")
+            return
+        if isinstance(ev, Connection):
+            self._conn = ev.state
+            msg = {"lost": "connection lost — reconnecting…", "restored": "connection restored"}.get(
+                ev.state, ev.state.replace("_", " ")
+            )
+            self._print(f"{clock(ev.t_s)}  ! {msg}{': ' + ev.detail if ev.detail else ''}")
+            return
+        if isinstance(ev, Battery):
+            if ev.percent <= 15:
+                self._print(f"{clock(ev.t_s)}  ! strap battery low: {ev.percent}%")
+            return
+        if isinstance(ev, Hrm) and processed is not None:
+            if processed.error:
+                self._print(f"{clock(ev.t_s)}  ! skipped: {processed.error}")
+                return
+            if processed.hr is not None:
+                self._hr = processed.hr.hr_bpm
+            self._rr = tuple(b.rr_ms for b in processed.beats)
+            if processed.metrics:
+                self._metrics = processed.metrics[-1]
+        if isinstance(ev, Hrm | Tick) and ev.t_s >= self._next_status:
+            self._status(ev.t_s)
+            self._next_status = ev.t_s + self.every_s
+
+    def finish(self, end: End) -> None:
+        self._print(f"{clock(end.t_s)}  ── session ended: {end.reason}")
+        if self.recording:
+            self._print(f"recording: {self.recording}")

@@ -1,0 +1,1 @@
+"""Where raw notifications come from: a strap (bleak), the simulator or a recording."""
