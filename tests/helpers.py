@@ -1,0 +1,43 @@
+"""Small builders shared by tests: simulated sessions recorded to real files."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from holdbeat.events import Device
+from holdbeat.pipeline import from_iterable, run_session
+from holdbeat.protocols import load_protocol
+from holdbeat.recording import new_header
+from holdbeat.session import DEFAULT_ACTION_S, Protocol, beliefs_of
+from holdbeat.sinks.recorder import RecorderSink
+from holdbeat.sources.simulator import SimConfig, simulate
+
+
+def sim_header(protocol: Protocol, seed: int = 0):  # noqa: ANN201
+    return new_header(
+        Device(name="sim", address="SIM", source="simulator"),
+        protocol=protocol.to_dict(),
+        beliefs=beliefs_of(protocol),
+        settings={"window_s": 60.0, "seed": seed},
+    )
+
+
+def record_simulated(
+    out_dir: Path, protocol: str | Protocol = "single", cfg: SimConfig | None = None, extra_sinks: list | None = None
+) -> Path:
+    """Run the simulator through the real pipeline at max speed into a real file."""
+    proto = load_protocol(protocol) if isinstance(protocol, str) else protocol
+    cfg = cfg or SimConfig()
+    rec = RecorderSink(out_dir)
+    asyncio.run(
+        run_session(
+            from_iterable(simulate(proto, cfg)),
+            [rec, *(extra_sinks or [])],
+            sim_header(proto, cfg.seed),
+            proto,
+            open_phase_s=DEFAULT_ACTION_S,
+        )
+    )
+    assert rec.path is not None
+    return rec.path

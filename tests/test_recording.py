@@ -1,0 +1,148 @@
+"""holdbeat/1 files: round trip, truncation, versions, foreign files, no overwrite, 0600."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from holdbeat.events import Battery, Connection, Device, End, Hrm, Marker, PhaseStart, Rating
+from holdbeat.hrs import encode_hrm
+from holdbeat.recording import (
+    NotARecording,
+    RecordingWriter,
+    UnsupportedVersion,
+    create_exclusive,
+    load,
+    new_header,
+)
+
+HEADER = new_header(Device(name="Polar H10 1234", address="AA:BB", source="strap"), {"name": "x", "phases": []})
+
+
+def write_session(directory: Path) -> Path:
+    w = RecordingWriter(directory, HEADER, "fierce", clock=lambda: 0.0)
+    w.write(PhaseStart(0.0, 0, "baseline", "baseline", "neutral", 60.0))
+    w.write(Battery(0.1, 80))
+    t = 0.0
+    for i in range(60):
+        t += 1.0
+        w.write(Hrm(t, encode_hrm(70, [800 + (i % 5) * 10, 820], contact=True)))
+    w.write(Marker(60.2, "lapse"))
+    w.write(Rating(60.3, 1, "pre", "belief", 6))
+    w.write(Connection(60.4, "lost"))
+    w.write(Connection(60.5, "restored"))
+    w.write(End(61.0, "completed"))
+    w.close()
+    return w.path
+
+
+def test_round_trip_reparses_raw_bytes(tmp_path: Path) -> None:
+    path = write_session(tmp_path)
+    rec = load(path)
+    assert rec.header.device.name == "Polar H10 1234"
+    assert len(rec.rr_ms) == 120
+    assert np.all(np.diff(rec.beat_t_s) > 0)
+    assert rec.rr_ms[1] == pytest.approx(820, abs=0.5)
+    assert rec.markers == [Marker(60.2, "lapse")]
+    assert rec.ratings[0].value == 6
+    assert rec.end == End(61.0, "completed")
+    assert [c.state for c in rec.connections] == ["lost", "restored"]
+    assert rec.phases[0].end_s == 61.0
+    assert rec.warnings == []
+
+
+def test_raw_bytes_are_the_source_of_truth(tmp_path: Path) -> None:
+    """Decoded fields in the file are for people; loading re-parses `raw`."""
+    path = write_session(tmp_path)
+    lines = path.read_text().splitlines()
+    ev = json.loads(lines[3])
+    assert ev["type"] == "hrm"
+    ev["rr"] = [1.0]  # a wrong decoded value must not matter
+    lines[3] = json.dumps(ev)
+    path.write_text("\n".join(lines) + "\n")
+    assert load(path).rr_ms[0] > 700
+
+
+def test_file_is_owner_only_and_flushed_per_line(tmp_path: Path) -> None:
+    w = RecordingWriter(tmp_path, HEADER, "soft", clock=lambda: 0.0)
+    w.write(Hrm(1.0, encode_hrm(60, [1000])))
+    assert stat.S_IMODE(os.stat(w.path).st_mode) == 0o600
+    # flushed: another reader sees both lines before close
+    assert len(w.path.read_text().splitlines()) == 2
+    w.close()
+
+
+def test_never_overwrites(tmp_path: Path) -> None:
+    p1, fd1 = create_exclusive(tmp_path, "2026-01-01_000000_fierce")
+    os.write(fd1, b"precious")
+    os.close(fd1)
+    p2, fd2 = create_exclusive(tmp_path, "2026-01-01_000000_fierce")
+    os.close(fd2)
+    assert p1 != p2 and p2.name.endswith("-2.jsonl")
+    assert p1.read_bytes() == b"precious"
+
+
+def test_truncated_last_line_is_tolerated_with_warning(tmp_path: Path) -> None:
+    path = write_session(tmp_path)
+    data = path.read_bytes()
+    cut = data[: -len(b'"completed"}\n') - 5]  # power loss mid-line
+    path.write_bytes(cut)
+    rec = load(path)
+    assert any("truncated" in w for w in rec.warnings)
+    assert any("no 'end' event" in w for w in rec.warnings)
+    assert rec.end is None
+    assert len(rec.rr_ms) == 120
+
+
+def test_unknown_future_version_is_refused(tmp_path: Path) -> None:
+    path = write_session(tmp_path)
+    lines = path.read_text().splitlines()
+    head = json.loads(lines[0])
+    head["format"] = "holdbeat/2"
+    path.write_text("\n".join([json.dumps(head), *lines[1:]]) + "\n")
+    with pytest.raises(UnsupportedVersion, match="holdbeat/2.*upgrade"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"time,rr\n1,800\n", b'{"hello": "world"}\n', b"\xff\xfe\x00binary", b"[1,2,3]\n"],
+)
+def test_foreign_files_get_a_clear_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "foreign.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(NotARecording, match="not a holdbeat recording|empty file"):
+        load(path)
+
+
+def test_missing_file_is_a_recording_error(tmp_path: Path) -> None:
+    from holdbeat.recording import RecordingError
+
+    with pytest.raises(RecordingError, match="cannot read"):
+        load(tmp_path / "nope.jsonl")
+
+
+def test_corrupt_middle_line_is_skipped_with_its_line_number(tmp_path: Path) -> None:
+    path = write_session(tmp_path)
+    lines = path.read_text().splitlines()
+    lines[10] = '{"t": 9, "type": "hrm", "raw": "zz"}'
+    lines[11] = "garbage"
+    path.write_text("\n".join(lines) + "\n")
+    rec = load(path)
+    assert any(w.startswith("line 11:") for w in rec.warnings)
+    assert any(w.startswith("line 12:") for w in rec.warnings)
+    assert len(rec.rr_ms) == 116
+
+
+def test_malformed_notification_is_kept_and_reported(tmp_path: Path) -> None:
+    w = RecordingWriter(tmp_path, HEADER, "x", clock=lambda: 0.0)
+    w.write(Hrm(1.0, bytes([0x10, 70, 0x00])))
+    w.close()
+    rec = load(w.path)
+    assert rec.malformed and "odd trailing byte" in rec.malformed[0][1]
+    assert "10 46 00" in rec.malformed[0][1]
