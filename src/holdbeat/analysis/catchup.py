@@ -1,0 +1,452 @@
+"""Catch-up: when does the body leave its baseline while a belief is held, and how fast.
+
+DESIGN.md §3. Pure functions of plain arrays (times in session seconds, one value per
+beat, NaN where the metric is not valid), shared by the live view (`LiveCatchUp`) and the
+offline report (`catch_up`). The two must agree exactly on the same samples: they use the
+same rule and the same float operations, and tests/test_catchup.py checks it.
+
+The rule, in words:
+
+* **Baseline band** = mean ± k·SD (k = 2, SD with ddof = 1) of the metric's valid samples
+  over the baseline phase.
+* A sample is *out* on the **up** side when value > band.hi, on the **down** side when
+  value < band.lo. Only sides allowed by the expected direction count (`up`, `down` or
+  `both`); a NaN sample is never out.
+* A **run** is a stretch of consecutive samples out on the same side, with no two
+  consecutive samples further apart than `max_gap_s` (a connection gap or a long stretch
+  without valid metric is not evidence of "staying out").
+* The hold has **caught up** at the first sample whose run has lasted ≥ `dwell_s`
+  (time of that sample − time of the run's first sample). The **latency** is the time
+  from hold onset to the *start* of that run: when the metric left the band for good,
+  not when we became sure of it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Direction = Literal["up", "down", "both"]
+DIRECTIONS: tuple[str, ...] = ("up", "down", "both")
+
+NOT_YET = "not yet"
+CATCHING_UP = "catching up"
+CAUGHT_UP = "caught up"
+
+DEFAULT_K = 2.0
+DEFAULT_DWELL_S = 20.0
+DEFAULT_MAX_GAP_S = 5.0
+MIN_BAND_SAMPLES = 30
+
+#: DESIGN.md §3 defaults. Soft and loving-kindness: vagal HRV up, HR down (Kirschner et
+#: al. 2019; Kok et al. 2013). Fierce: arousal may raise HR while vagal HRV may also rise
+#: (Di Bello et al. 2021), so it is detected two-sided and the direction is reported.
+#: Neutral phases have no expectation: two-sided.
+EXPECTED: dict[str, dict[str, Direction]] = {
+    "ln_rmssd": {"soft": "up", "loving-kindness": "up", "fierce": "both"},
+    "rmssd": {"soft": "up", "loving-kindness": "up", "fierce": "both"},
+    "sdnn": {"soft": "up", "loving-kindness": "up", "fierce": "both"},
+    "hf": {"soft": "up", "loving-kindness": "up", "fierce": "both"},
+    "hr": {"soft": "down", "loving-kindness": "down", "fierce": "both"},
+}
+
+
+def expected_direction(
+    metric: str, mode: str, overrides: Mapping[str, Mapping[str, str]] | None = None
+) -> Direction:
+    """Expected direction of `metric` in `mode`; `overrides` has the same shape as EXPECTED."""
+    for table in (overrides or {}, EXPECTED):
+        d = table.get(metric, {}).get(mode)
+        if d is not None:
+            if d not in DIRECTIONS:
+                raise ValueError(
+                    f"direction must be one of {DIRECTIONS}, got {d!r} for {metric}/{mode}"
+                )
+            return d  # type: ignore[return-value]
+    return "both"
+
+
+# ---------------------------------------------------------------- baseline band
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """mean ± k·SD of a metric over the baseline; `valid` False (with the reason) if unusable."""
+
+    mean: float
+    sd: float
+    k: float
+    n: int  # valid samples it was computed from
+    metric: str = ""
+    reason: str = ""
+
+    @property
+    def lo(self) -> float:
+        return self.mean - self.k * self.sd
+
+    @property
+    def hi(self) -> float:
+        return self.mean + self.k * self.sd
+
+    @property
+    def valid(self) -> bool:
+        return not self.reason
+
+
+def baseline_band(
+    values: np.ndarray | list[float],
+    k: float = DEFAULT_K,
+    metric: str = "",
+    min_samples: int = MIN_BAND_SAMPLES,
+) -> Band:
+    """Band from the metric's samples over the baseline phase (NaN samples ignored)."""
+    if not k > 0:
+        raise ValueError(f"k must be positive, got {k!r}")
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = int(v.size)
+    if n < max(2, min_samples):
+        return Band(
+            math.nan,
+            math.nan,
+            k,
+            n,
+            metric,
+            f"only {n} valid baseline samples (need {min_samples})",
+        )
+    mean = float(v.mean())
+    sd = float(v.std(ddof=1))
+    if not sd > 0:
+        return Band(mean, sd, k, n, metric, "baseline is constant (SD 0): no band")
+    return Band(mean, sd, k, n, metric)
+
+
+# ---------------------------------------------------------------- latency (offline)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """Result of catch-up detection for one hold."""
+
+    reached: bool
+    latency_s: float  # onset -> start of the confirming run; NaN when not reached
+    direction: str  # "up" / "down" when reached, else ""
+    expected: str  # the direction(s) that counted
+    t_left_s: float  # session time the metric left the band (start of the run); NaN
+    t_confirmed_s: float  # session time the dwell completed; NaN
+    dwell_s: float
+    out_at_onset: bool = False  # the confirming run began at the first sample: already out
+    reason: str = ""  # why not reached / not computable
+
+    @property
+    def label(self) -> str:
+        if self.reached:
+            return f"{self.latency_s:.0f} s ({self.direction})"
+        return "not reached"
+
+
+def _check(direction: str, dwell_s: float, max_gap_s: float) -> None:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if not dwell_s >= 0:
+        raise ValueError(f"dwell_s must be >= 0, got {dwell_s!r}")
+    if not max_gap_s > 0:
+        raise ValueError(f"max_gap_s must be positive, got {max_gap_s!r}")
+
+
+def _sides(v: np.ndarray, band: Band, direction: str) -> np.ndarray:
+    side = np.zeros(v.shape, dtype=np.int8)
+    if direction in ("up", "both"):
+        side[v > band.hi] = 1
+    if direction in ("down", "both"):
+        side[v < band.lo] = -1
+    return side
+
+
+def catch_up(
+    t_s: np.ndarray | list[float],
+    values: np.ndarray | list[float],
+    band: Band,
+    onset_s: float,
+    direction: Direction = "both",
+    dwell_s: float = DEFAULT_DWELL_S,
+    end_s: float | None = None,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+) -> CatchUp:
+    """Catch-up of one hold from per-beat samples (vectorised; same rule as LiveCatchUp).
+
+    Samples before `onset_s` (and at or after `end_s`, when given) are ignored. `t_s` must
+    be non-decreasing.
+    """
+    _check(direction, dwell_s, max_gap_s)
+    nan = math.nan
+
+    def none(reason: str) -> CatchUp:
+        return CatchUp(False, nan, "", direction, nan, nan, dwell_s, False, reason)
+
+    if not band.valid:
+        return none(f"no baseline band: {band.reason}")
+    t = np.asarray(t_s, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if t.shape != v.shape:
+        raise ValueError(f"t_s and values differ in length ({t.size} vs {v.size})")
+    keep = t >= onset_s
+    if end_s is not None:
+        keep &= t < end_s
+    t, v = t[keep], v[keep]
+    if t.size == 0:
+        return none("no samples in the hold")
+    if not np.isfinite(v).any():
+        return none("the metric is never valid during the hold")
+    side = _sides(v, band, direction)
+    new_run = side != 0
+    if t.size > 1:
+        same = (side[1:] == side[:-1]) & (t[1:] - t[:-1] <= max_gap_s)
+        new_run[1:] &= ~same
+    # time of the run's first sample, carried forward over the run
+    idx = np.where(new_run, np.arange(t.size), 0)
+    np.maximum.accumulate(idx, out=idx)
+    elapsed = t - t[idx]
+    hit = np.flatnonzero((side != 0) & (elapsed >= dwell_s))
+    if hit.size == 0:
+        exp = {"up": "above", "down": "below", "both": "outside"}[direction]
+        return none(f"never stayed {exp} the band for {dwell_s:g} s")
+    i = int(hit[0])
+    start = int(idx[i])
+    t_left = float(t[start])
+    return CatchUp(
+        reached=True,
+        latency_s=t_left - onset_s,
+        direction="up" if side[i] > 0 else "down",
+        expected=direction,
+        t_left_s=t_left,
+        t_confirmed_s=float(t[i]),
+        dwell_s=dwell_s,
+        out_at_onset=start == 0,
+    )
+
+
+# ---------------------------------------------------------------- latency (live)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    state: str  # NOT_YET / CATCHING_UP / CAUGHT_UP
+    latency_s: float  # when caught up, else NaN
+    direction: str  # side currently out ("up"/"down") or of the catch-up; "" when in band
+    out_for_s: float  # how long the current run has lasted (0 when in band)
+
+    @property
+    def caught_up(self) -> bool:
+        return self.state == CAUGHT_UP
+
+
+class LiveCatchUp:
+    """Incremental catch-up for the live view: feed (t_s, value) per beat of the hold.
+
+    Once caught up the state latches (the latency of a hold is its first catch-up).
+    `result()` returns the same CatchUp the offline `catch_up` gives on the samples fed.
+    """
+
+    def __init__(
+        self,
+        band: Band,
+        onset_s: float,
+        direction: Direction = "both",
+        dwell_s: float = DEFAULT_DWELL_S,
+        max_gap_s: float = DEFAULT_MAX_GAP_S,
+    ) -> None:
+        _check(direction, dwell_s, max_gap_s)
+        self.band = band
+        self.onset_s = onset_s
+        self.direction = direction
+        self.dwell_s = dwell_s
+        self.max_gap_s = max_gap_s
+        self._n = 0  # samples at/after onset
+        self._any_valid = False
+        self._prev_t: float | None = None
+        self._prev_side = 0
+        self._run_t0 = math.nan
+        self._run_first = False  # current run started at the first sample
+        self._done: CatchUp | None = None
+
+    def _side(self, value: float) -> int:
+        b = self.band
+        if self.direction in ("down", "both") and value < b.lo:
+            return -1
+        if self.direction in ("up", "both") and value > b.hi:
+            return 1
+        return 0
+
+    def update(self, t_s: float, value: float) -> LiveState:
+        if self._done is not None:
+            d = self._done
+            return LiveState(CAUGHT_UP, d.latency_s, d.direction, t_s - d.t_left_s)
+        if t_s < self.onset_s or not self.band.valid:
+            return LiveState(NOT_YET, math.nan, "", 0.0)
+        if value == value:  # not NaN
+            self._any_valid = True
+        side = self._side(value)
+        if side != 0:
+            prev = self._prev_t
+            continuing = (
+                prev is not None and side == self._prev_side and t_s - prev <= self.max_gap_s
+            )
+            if not continuing:
+                self._run_t0 = t_s
+                self._run_first = self._n == 0
+        self._prev_t = t_s
+        self._prev_side = side
+        self._n += 1
+        if side == 0:
+            return LiveState(NOT_YET, math.nan, "", 0.0)
+        elapsed = t_s - self._run_t0
+        name = "up" if side > 0 else "down"
+        if elapsed >= self.dwell_s:
+            self._done = CatchUp(
+                reached=True,
+                latency_s=self._run_t0 - self.onset_s,
+                direction=name,
+                expected=self.direction,
+                t_left_s=self._run_t0,
+                t_confirmed_s=t_s,
+                dwell_s=self.dwell_s,
+                out_at_onset=self._run_first,
+            )
+            return LiveState(CAUGHT_UP, self._done.latency_s, name, elapsed)
+        return LiveState(CATCHING_UP, math.nan, name, elapsed)
+
+    def result(self) -> CatchUp:
+        """The hold's catch-up so far, in the offline function's terms."""
+        if self._done is not None:
+            return self._done
+        nan = math.nan
+        if not self.band.valid:
+            reason = f"no baseline band: {self.band.reason}"
+        elif self._n == 0:
+            reason = "no samples in the hold"
+        elif not self._any_valid:
+            reason = "the metric is never valid during the hold"
+        else:
+            exp = {"up": "above", "down": "below", "both": "outside"}[self.direction]
+            reason = f"never stayed {exp} the band for {self.dwell_s:g} s"
+        return CatchUp(False, nan, "", self.direction, nan, nan, self.dwell_s, False, reason)
+
+
+# ---------------------------------------------------------------- time constant
+
+
+@dataclass(frozen=True, slots=True)
+class ExpFit:
+    """y(t) = y0 + amplitude·(1 − exp(−(t − onset)/τ)) fitted to a hold's trajectory."""
+
+    tau_s: float  # NaN when it cannot be fitted (see reason)
+    tau_se_s: float  # standard error of τ from the fit covariance (NaN when unknown)
+    amplitude: float
+    y0: float
+    r2: float  # coefficient of determination on the fitted samples (NaN when undefined)
+    n: int  # samples used
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+    @property
+    def quality(self) -> str:
+        """A word for the fit: good (R² ≥ 0.6), fair (≥ 0.3), poor, or none."""
+        if not math.isfinite(self.r2):
+            return "none"
+        return "good" if self.r2 >= 0.6 else "fair" if self.r2 >= 0.3 else "poor"
+
+
+def _model(x: np.ndarray, y0: float, a: float, tau: float) -> np.ndarray:
+    return y0 + a * -np.expm1(-x / tau)
+
+
+MIN_FIT_POINTS = 20
+MIN_FIT_SPAN_S = 30.0
+
+
+def fit_exponential(
+    t_s: np.ndarray | list[float],
+    values: np.ndarray | list[float],
+    onset_s: float,
+    end_s: float | None = None,
+    min_points: int = MIN_FIT_POINTS,
+    min_span_s: float = MIN_FIT_SPAN_S,
+    tau_min_s: float = 1.0,
+    tau_max_factor: float = 5.0,
+) -> ExpFit:
+    """First-order time constant of the trajectory after onset (scipy curve_fit).
+
+    τ is bounded to [tau_min_s, tau_max_factor × observed span]; a fit that ends on a
+    bound means the data show no plateau (or a jump) within the hold, so τ is reported
+    as NaN with that reason rather than as a number that means nothing.
+    """
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    nan = math.nan
+    t = np.asarray(t_s, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if t.shape != v.shape:
+        raise ValueError(f"t_s and values differ in length ({t.size} vs {v.size})")
+    keep = (t >= onset_s) & np.isfinite(v) & np.isfinite(t)
+    if end_s is not None:
+        keep &= t < end_s
+    x, y = t[keep] - onset_s, v[keep]
+    n = int(x.size)
+
+    def fail(reason: str, r2: float = nan, y0: float = nan, a: float = nan) -> ExpFit:
+        return ExpFit(nan, nan, a, y0, r2, n, reason)
+
+    if n < min_points:
+        return fail(f"only {n} valid samples (need {min_points})")
+    span = float(x[-1] - x[0])
+    if span < min_span_s:
+        return fail(f"only {span:.0f} s of valid samples (need {min_span_s:.0f} s)")
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    if not ss_tot > 0:
+        return fail("the trajectory is constant: nothing to fit", y0=float(y[0]), a=0.0)
+    tau_max = tau_max_factor * max(float(x[-1]), span)
+    head = y[: max(3, n // 10)]
+    tail = y[-max(3, n // 4) :]
+    y0_0 = float(np.median(head))
+    a_0 = float(np.median(tail)) - y0_0
+    yr = float(np.ptp(y)) or 1.0
+    lo = (float(y.min()) - 10 * yr, -20 * yr, tau_min_s)
+    hi = (float(y.max()) + 10 * yr, 20 * yr, tau_max)
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for tau0 in (span / 10, span / 3, span):
+        p0 = (
+            y0_0,
+            a_0 if a_0 != 0 else yr / 2,
+            float(np.clip(tau0, tau_min_s * 1.01, tau_max * 0.99)),
+        )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", OptimizeWarning)
+                popt, pcov = curve_fit(
+                    _model, x, y, p0=p0, bounds=(lo, hi), method="trf", maxfev=2000
+                )
+        except (RuntimeError, ValueError):
+            continue
+        sse = float(np.sum((y - _model(x, *popt)) ** 2))
+        if best is None or sse < best[0]:
+            best = (sse, popt, pcov)
+    if best is None:
+        return fail("the fit did not converge")
+    sse, popt, pcov = best
+    y0, a, tau = (float(p) for p in popt)
+    r2 = 1.0 - sse / ss_tot
+    if tau >= tau_max * 0.99:
+        return fail(f"no plateau within the hold (τ would exceed {tau_max:.0f} s)", r2, y0, a)
+    if tau <= tau_min_s * 1.01:
+        return fail("a step at onset, not a gradual approach (τ at its lower bound)", r2, y0, a)
+    se = float(np.sqrt(pcov[2, 2])) if np.all(np.isfinite(pcov)) and pcov[2, 2] >= 0 else nan
+    return ExpFit(tau, se, a, y0, r2, n)
