@@ -14,7 +14,7 @@ from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sources.simulator import SimConfig, simulate
 
 
-def sim_header(protocol: Protocol, seed: int = 0):  # noqa: ANN201
+def sim_header(protocol: Protocol, seed: int = 0):
     return new_header(
         Device(name="sim", address="SIM", source="simulator"),
         protocol=protocol.to_dict(),
@@ -24,7 +24,10 @@ def sim_header(protocol: Protocol, seed: int = 0):  # noqa: ANN201
 
 
 def record_simulated(
-    out_dir: Path, protocol: str | Protocol = "single", cfg: SimConfig | None = None, extra_sinks: list | None = None
+    out_dir: Path,
+    protocol: str | Protocol = "single",
+    cfg: SimConfig | None = None,
+    extra_sinks: list | None = None,
 ) -> Path:
     """Run the simulator through the real pipeline at max speed into a real file."""
     proto = load_protocol(protocol) if isinstance(protocol, str) else protocol

@@ -30,7 +30,8 @@ def build(flags: int, hr: int, energy: int | None = None, rr_units: list[int] = 
 
 
 @pytest.mark.parametrize(
-    "wide,contact_bits,energy,n_rr", list(itertools.product([0, 1], [0b00, 0b01, 0b10, 0b11], [0, 1], [0, 1, 3]))
+    "wide,contact_bits,energy,n_rr",
+    list(itertools.product([0, 1], [0b00, 0b01, 0b10, 0b11], [0, 1], [0, 1, 3])),
 )
 def test_every_flag_combination(wide: int, contact_bits: int, energy: int, n_rr: int) -> None:
     flags = wide | (contact_bits << 1) | (energy << 3) | ((1 if n_rr else 0) << 4)
@@ -100,7 +101,9 @@ def test_rr_unit_conversion_round_trip_is_exact_in_units() -> None:
     contact=st.none() | st.booleans(),
     energy=st.none() | st.integers(0, 0xFFFF),
 )
-def test_encode_parse_round_trip(hr: int, rr_units: list[int], contact: bool | None, energy: int | None) -> None:
+def test_encode_parse_round_trip(
+    hr: int, rr_units: list[int], contact: bool | None, energy: int | None
+) -> None:
     rr_ms = [rr_units_to_ms(u) for u in rr_units]
     m = parse_hrm(encode_hrm(hr, rr_ms, contact=contact, energy_kj=energy))
     assert m == HeartRateMeasurement(hr, tuple(rr_ms), contact, energy)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from tests.helpers import record_simulated, sim_header
 
 from holdbeat.events import End, Hrm, PhaseStart, Tick
 from holdbeat.pipeline import NextPhase, Stop, from_iterable, paced, run_session
@@ -18,7 +19,6 @@ from holdbeat.session import protocol_from_dict
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sources.replay import replay_events
 from holdbeat.sources.simulator import SimConfig, simulate
-from tests.helpers import record_simulated, sim_header
 
 
 def event_lines(path: Path) -> list[dict]:
@@ -31,7 +31,9 @@ def test_replay_reproduces_identical_events(tmp_path: Path) -> None:
     proto = protocol_from_dict(rec.header.protocol)
     sink = RecorderSink(tmp_path / "b")
     end = asyncio.run(
-        run_session(from_iterable(replay_events(rec)), [sink], rec.header, proto, schedule_phases=False)
+        run_session(
+            from_iterable(replay_events(rec)), [sink], rec.header, proto, schedule_phases=False
+        )
     )
     assert end == rec.end
     assert event_lines(first) == event_lines(sink.path)
@@ -48,14 +50,14 @@ def test_live_beats_equal_loaded_beats(tmp_path: Path) -> None:
         def __init__(self) -> None:
             self.beats = []
 
-        def start(self, header, protocol) -> None:  # noqa: ANN001
+        def start(self, header, protocol) -> None:
             pass
 
-        def handle(self, ev, processed) -> None:  # noqa: ANN001
+        def handle(self, ev, processed) -> None:
             if processed is not None:
                 self.beats.extend(processed.beats)
 
-        def finish(self, end) -> None:  # noqa: ANN001
+        def finish(self, end) -> None:
             pass
 
     c = Collect()
@@ -86,9 +88,9 @@ def test_stop_control_ends_early_with_reason(tmp_path: Path) -> None:
     async def main() -> End:
         q: asyncio.Queue = asyncio.Queue()
 
-        async def source():  # noqa: ANN202
+        async def source():
             for ev in simulate(proto, SimConfig(seed=1)):
-                if 200.0 < ev.t_s and q.empty():
+                if ev.t_s > 200.0 and q.empty():
                     q.put_nowait((200.0, Stop("ended by user")))  # the user pressed q at 200 s
                 yield ev
 
@@ -110,7 +112,7 @@ def test_next_phase_ends_open_action_phase(tmp_path: Path) -> None:
     async def main() -> End:
         q: asyncio.Queue = asyncio.Queue()
 
-        async def source():  # noqa: ANN202
+        async def source():
             sent = False
             for ev in simulate(proto, SimConfig(seed=1)):
                 if not sent and ev.t_s > action_start + 10:
@@ -159,13 +161,13 @@ def test_phase_change_fires_without_packets() -> None:
     seen: list = []
 
     class Spy:
-        def start(self, header, protocol) -> None:  # noqa: ANN001
+        def start(self, header, protocol) -> None:
             pass
 
-        def handle(self, ev, processed) -> None:  # noqa: ANN001
+        def handle(self, ev, processed) -> None:
             seen.append(ev)
 
-        def finish(self, end) -> None:  # noqa: ANN001
+        def finish(self, end) -> None:
             seen.append(end)
 
     ticks = [Tick(float(t)) for t in range(0, 700, 5)]
@@ -176,8 +178,22 @@ def test_phase_change_fires_without_packets() -> None:
 
 def test_demo_cli_max_speed_writes_a_valid_recording(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "holdbeat", "demo", "--headless", "--speed", "max", "--out", str(tmp_path), "--seed", "7"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "holdbeat",
+            "demo",
+            "--headless",
+            "--speed",
+            "max",
+            "--out",
+            str(tmp_path),
+            "--seed",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     files = list(tmp_path.glob("*.jsonl"))
@@ -188,7 +204,9 @@ def test_demo_cli_max_speed_writes_a_valid_recording(tmp_path: Path) -> None:
     assert f"recorded: {files[0]}" in out.stdout
     replay = subprocess.run(
         [sys.executable, "-m", "holdbeat", "replay", str(files[0]), "--headless", "--speed", "max"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert replay.returncode == 0, replay.stderr
     assert "session ended: completed" in replay.stdout

@@ -21,7 +21,9 @@ from holdbeat.recording import (
     new_header,
 )
 
-HEADER = new_header(Device(name="Polar H10 1234", address="AA:BB", source="strap"), {"name": "x", "phases": []})
+HEADER = new_header(
+    Device(name="Polar H10 1234", address="AA:BB", source="strap"), {"name": "x", "phases": []}
+)
 
 
 def write_session(directory: Path) -> Path:
@@ -105,7 +107,7 @@ def test_unknown_future_version_is_refused(tmp_path: Path) -> None:
     head = json.loads(lines[0])
     head["format"] = "holdbeat/2"
     path.write_text("\n".join([json.dumps(head), *lines[1:]]) + "\n")
-    with pytest.raises(UnsupportedVersion, match="holdbeat/2.*upgrade"):
+    with pytest.raises(UnsupportedVersion, match=r"holdbeat/2.*upgrade"):
         load(path)
 
 
@@ -116,7 +118,7 @@ def test_unknown_future_version_is_refused(tmp_path: Path) -> None:
 def test_foreign_files_get_a_clear_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "foreign.jsonl"
     path.write_bytes(content)
-    with pytest.raises(NotARecording, match="not a holdbeat recording|empty file"):
+    with pytest.raises(NotARecording, match=r"not a holdbeat recording|empty file"):
         load(path)
 
 

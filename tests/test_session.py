@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from tests.helpers import record_simulated
 
 from holdbeat.commands._common import ask_beliefs
 from holdbeat.keys import (
@@ -29,7 +30,6 @@ from holdbeat.session import (
     with_beliefs,
 )
 from holdbeat.sources.simulator import SimConfig
-from tests.helpers import record_simulated
 
 GOOD = """
 name = "mine"
@@ -48,7 +48,9 @@ target = "future"
 
 def test_builtins_all_load() -> None:
     names = builtin_names()
-    assert {"single", "fierce-then-soft", "alternating", "loving-kindness", "act-and-savor"} <= set(names)
+    assert {"single", "fierce-then-soft", "alternating", "loving-kindness", "act-and-savor"} <= set(
+        names
+    )
     for n in names:
         p = load_protocol(n)
         assert p.phases[0].kind == "baseline"
@@ -75,9 +77,18 @@ def test_good_protocol_parses() -> None:
 @pytest.mark.parametrize(
     "text,needles",
     [
-        (GOOD.replace('mode = "soft"', 'mode = "sofft"'), ["mine.toml", "phase 2 (line 7)", "'sofft'", "soft", "loving-kindness"]),
-        (GOOD.replace("duration = 120", "duration = -5"), ["phase 1 (line 3)", "duration", "positive"]),
-        (GOOD.replace("duration = 120", 'duraton = 120'), ["phase 1", "'duraton'", "did you mean 'duration'"]),
+        (
+            GOOD.replace('mode = "soft"', 'mode = "sofft"'),
+            ["mine.toml", "phase 2 (line 7)", "'sofft'", "soft", "loving-kindness"],
+        ),
+        (
+            GOOD.replace("duration = 120", "duration = -5"),
+            ["phase 1 (line 3)", "duration", "positive"],
+        ),
+        (
+            GOOD.replace("duration = 120", "duraton = 120"),
+            ["phase 1", "'duraton'", "did you mean 'duration'"],
+        ),
         (GOOD.replace('kind = "baseline"', 'kind = "rest"'), ["no baseline"]),
         (GOOD.replace('target = "future"', 'target = "world"'), ["target 'world'", "relational"]),
         (GOOD.replace('kind = "baseline"', 'kind = "warmup"'), ["kind 'warmup'", "baseline, hold"]),
@@ -104,7 +115,9 @@ def test_protocol_file_by_path_and_missing(tmp_path: Path) -> None:
         load_protocol(str(tmp_path / "none.toml"))
 
 
-@pytest.mark.parametrize("value,seconds", [(90, 90), ("90s", 90), ("5m", 300), ("1m30s", 90), ("1h", 3600), (2.5, 2.5)])
+@pytest.mark.parametrize(
+    "value,seconds", [(90, 90), ("90s", 90), ("5m", 300), ("1m30s", 90), ("1h", 3600), (2.5, 2.5)]
+)
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
 
@@ -185,7 +198,9 @@ def test_alternating_demo_records_everything(tmp_path: Path) -> None:
         assert any(h.start_s <= m.t_s <= h.end_s + 40 for h in holds)
     hold_idx = {h.index for h in holds}
     slots = {(r.phase_index, r.when, r.scale) for r in rec.ratings}
-    assert slots == {(i, w, s) for i in hold_idx for w in ("pre", "post") for s in ("belief", "safety")}
+    assert slots == {
+        (i, w, s) for i in hold_idx for w in ("pre", "post") for s in ("belief", "safety")
+    }
     for r in rec.ratings:
         assert 0 <= r.value <= 10
 
@@ -199,7 +214,11 @@ def test_simulated_modes_differ_measurably(tmp_path: Path) -> None:
     shifts = {}
     for mode in ("fierce", "soft", "loving-kindness"):
         proto = wb(load_protocol("single"), mode=mode)
-        rec = load(record_simulated(tmp_path / mode, proto, SimConfig(seed=2, markers=False, artifact_rate=0)))
+        rec = load(
+            record_simulated(
+                tmp_path / mode, proto, SimConfig(seed=2, markers=False, artifact_rate=0)
+            )
+        )
         base, hold = rec.phases[0], rec.phases[1]
         t, rr = rec.beat_t_s, rec.rr_ms
         late = (t > hold.start_s + 120) & (t < hold.end_s)

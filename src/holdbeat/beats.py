@@ -41,7 +41,9 @@ class HrSample:
 class BeatTimer:
     """Stateful timing of RR intervals; feed packets in arrival order."""
 
-    def __init__(self, slack_s: float = 1.0, ahead_tol_s: float = 0.02, drift_window: int = 30) -> None:
+    def __init__(
+        self, slack_s: float = 1.0, ahead_tol_s: float = 0.02, drift_window: int = 30
+    ) -> None:
         self.slack_s = slack_s
         self.ahead_tol_s = ahead_tol_s
         self._t_last: float | None = None

@@ -55,7 +55,9 @@ def parse_hrm(data: bytes | bytearray | memoryview) -> HeartRateMeasurement:
     pos = 1
     if flags & FLAG_HR_UINT16:
         if len(data) < pos + 2:
-            raise MalformedMeasurement(data, "flags say uint16 heart rate but fewer than 2 bytes follow")
+            raise MalformedMeasurement(
+                data, "flags say uint16 heart rate but fewer than 2 bytes follow"
+            )
         (hr,) = struct.unpack_from("<H", data, pos)
         pos += 2
     else:
@@ -69,7 +71,9 @@ def parse_hrm(data: bytes | bytearray | memoryview) -> HeartRateMeasurement:
     energy: int | None = None
     if flags & FLAG_ENERGY:
         if len(data) < pos + 2:
-            raise MalformedMeasurement(data, "flags say energy expended present but it is truncated")
+            raise MalformedMeasurement(
+                data, "flags say energy expended present but it is truncated"
+            )
         (energy,) = struct.unpack_from("<H", data, pos)
         pos += 2
     rr: tuple[float, ...] = ()

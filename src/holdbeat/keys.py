@@ -72,7 +72,9 @@ def parse_command(line: str) -> Command | None:
     raise CommandError(f"{s!r}: unknown key; {key_legend()}")
 
 
-def rating_slot(hold_indices_seen: list[int], current_index: int, current_is_hold: bool) -> tuple[int, str] | None:
+def rating_slot(
+    hold_indices_seen: list[int], current_index: int, current_is_hold: bool
+) -> tuple[int, str] | None:
     """Which hold a rating belongs to: the running hold ("pre"), else the last one ("post")."""
     if current_is_hold:
         return current_index, "pre"
@@ -81,7 +83,9 @@ def rating_slot(hold_indices_seen: list[int], current_index: int, current_is_hol
     return None
 
 
-def to_event(cmd: MarkerCmd | RateCmd, t_s: float, slot: tuple[int, str] | None) -> Marker | Rating | None:
+def to_event(
+    cmd: MarkerCmd | RateCmd, t_s: float, slot: tuple[int, str] | None
+) -> Marker | Rating | None:
     if isinstance(cmd, MarkerCmd):
         return Marker(t_s, cmd.kind, cmd.text)
     if slot is None:

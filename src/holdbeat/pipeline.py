@@ -10,6 +10,7 @@ is a sink like any other but is always first, so a slow view never delays the fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -108,7 +109,12 @@ class Session:
 
     def advance_to(self, t_s: float) -> None:
         """Fire every phase change due at or before t_s; end after the last phase."""
-        while self.end is None and self.schedule and self.phase_end_s is not None and t_s >= self.phase_end_s:
+        while (
+            self.end is None
+            and self.schedule
+            and self.phase_end_s is not None
+            and t_s >= self.phase_end_s
+        ):
             t_change = round(self.phase_end_s, 6)
             assert self.protocol is not None
             if self.phase_index + 1 < len(self.protocol.phases):
@@ -137,9 +143,12 @@ class Session:
                 self.processor.on_connection(ev)
             self._emit(ev)
 
-    def control(self, c: Control, t_s: float) -> None:
+    def control(self, c: Control, t_s: float | None) -> None:
+        """Apply a user control at session time t_s (None: now, e.g. a signal arrived)."""
         if self.end is not None:
             return
+        if t_s is None:
+            t_s = self.now_s
         if isinstance(c, Stop):
             self.finish(End(round(t_s, 6), c.reason))
         elif isinstance(c, NextPhase):
@@ -167,7 +176,7 @@ async def run_session(
     header: Header,
     protocol: Protocol | None,
     *,
-    controls: asyncio.Queue[tuple[float, Control]] | None = None,
+    controls: asyncio.Queue[tuple[float | None, Control]] | None = None,
     window_s: float = 60.0,
     schedule_phases: bool = True,
     open_phase_s: float | None = None,
@@ -205,10 +214,9 @@ async def run_session(
     finally:
         aclose = getattr(source, "aclose", None)
         if aclose is not None:
-            try:
+            # closing must not mask the session's own end
+            with contextlib.suppress(Exception):
                 await aclose()
-            except Exception:  # noqa: BLE001 - closing must not mask the session's own end
-                pass
     assert session.end is not None
     return session.end
 

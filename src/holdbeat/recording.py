@@ -197,7 +197,10 @@ def new_header(
 
 def session_filename(started: datetime, label: str) -> str:
     local = started.astimezone()
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in label.lower()).strip("-") or "session"
+    safe = (
+        "".join(c if c.isalnum() or c in "-_" else "-" for c in label.lower()).strip("-")
+        or "session"
+    )
     return f"{local:%Y-%m-%d_%H%M%S}_{safe}"
 
 
@@ -245,7 +248,10 @@ class RecordingWriter:
         if self.closed:
             raise RecordingError(f"{self.path} is already closed")
         self._line(event_to_dict(ev, processed))
-        if isinstance(ev, PhaseStart | End | Connection) or self._clock() - self._last_sync >= FSYNC_EVERY_S:
+        if (
+            isinstance(ev, PhaseStart | End | Connection)
+            or self._clock() - self._last_sync >= FSYNC_EVERY_S
+        ):
             self.sync()
 
     def sync(self) -> None:
@@ -342,10 +348,14 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
     try:
         head = json.loads(first)
     except json.JSONDecodeError:
-        raise NotARecording(f"{path}: not a holdbeat recording (line 1 is not a JSON header)") from None
+        raise NotARecording(
+            f"{path}: not a holdbeat recording (line 1 is not a JSON header)"
+        ) from None
     fmt = head.get("format") if isinstance(head, dict) else None
     if not isinstance(fmt, str) or not fmt.startswith(FORMAT_FAMILY):
-        raise NotARecording(f"{path}: not a holdbeat recording (no 'format': 'holdbeat/N' in line 1)")
+        raise NotARecording(
+            f"{path}: not a holdbeat recording (no 'format': 'holdbeat/N' in line 1)"
+        )
     if fmt != FORMAT:
         raise UnsupportedVersion(
             f"{path}: format {fmt!r} is newer than this holdbeat ({__version__}) understands "
@@ -364,9 +374,13 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
             ev = event_from_dict(d)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             if not complete:
-                warnings.append(f"line {lineno}: truncated last line ignored (the session was cut off)")
+                warnings.append(
+                    f"line {lineno}: truncated last line ignored (the session was cut off)"
+                )
             else:
-                warnings.append(f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})")
+                warnings.append(
+                    f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})"
+                )
             continue
         if events and ev.t_s < events[-1].t_s:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {events[-1].t_s})")

@@ -66,7 +66,9 @@ class Protocol:
 
     @property
     def total_s(self) -> float:
-        return sum(p.duration_s if p.duration_s is not None else DEFAULT_ACTION_S for p in self.phases)
+        return sum(
+            p.duration_s if p.duration_s is not None else DEFAULT_ACTION_S for p in self.phases
+        )
 
     @property
     def holds(self) -> tuple[Phase, ...]:
@@ -115,7 +117,9 @@ def protocol_from_dict(d: dict) -> Protocol:
     )
 
 
-_DURATION_RE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")
+_DURATION_RE = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$"
+)
 
 
 def parse_duration(value: object) -> float:
@@ -153,7 +157,9 @@ def _allowed(what: str, value: object, allowed: tuple[str, ...]) -> str:
 
 
 def _phase_lines(text: str) -> list[int]:
-    return [i + 1 for i, line in enumerate(text.splitlines()) if line.strip().startswith("[[phase]]")]
+    return [
+        i + 1 for i, line in enumerate(text.splitlines()) if line.strip().startswith("[[phase]]")
+    ]
 
 
 def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
@@ -167,7 +173,9 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
             raise ProtocolError(f"{origin}: {_allowed('top-level key', key, TOP_KEYS)}")
     raw_phases = doc.get("phase")
     if not isinstance(raw_phases, list) or not raw_phases:
-        raise ProtocolError(f"{origin}: no phases: add [[phase]] tables (kind, mode, duration, prompt)")
+        raise ProtocolError(
+            f"{origin}: no phases: add [[phase]] tables (kind, mode, duration, prompt)"
+        )
     lines = _phase_lines(text)
     phases: list[Phase] = []
     for i, raw in enumerate(raw_phases):
@@ -184,12 +192,15 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
             raise ProtocolError(f"{where}: {_allowed('kind', kind, KINDS)}")
         mode = raw.get("mode", "neutral" if kind != "hold" else None)
         if mode is None:
-            raise ProtocolError(f"{where}: a hold needs key 'mode'; allowed: {', '.join(HOLD_MODES)}")
+            raise ProtocolError(
+                f"{where}: a hold needs key 'mode'; allowed: {', '.join(HOLD_MODES)}"
+            )
         if mode not in MODES:
             raise ProtocolError(f"{where}: {_allowed('mode', mode, MODES)}")
         if kind == "hold" and mode == "neutral":
             raise ProtocolError(
-                f"{where}: a hold needs a belief mode, not 'neutral'; allowed: {', '.join(HOLD_MODES)}"
+                f"{where}: a hold needs a belief mode, not 'neutral'; "
+                f"allowed: {', '.join(HOLD_MODES)}"
             )
         if kind in ("action",) and mode != "neutral":
             raise ProtocolError(f"{where}: an action phase holds no belief; mode must be 'neutral'")
@@ -210,7 +221,9 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
             raise ProtocolError(f"{where}: {_allowed('target', target, TARGETS)}")
         if kind != "hold" and (raw.get("belief") or target):
             raise ProtocolError(f"{where}: only hold phases carry 'belief' / 'target'")
-        prompt = raw.get("prompt") or DEFAULT_PROMPTS.get(f"hold:{mode}" if kind == "hold" else kind, "")
+        prompt = raw.get("prompt") or DEFAULT_PROMPTS.get(
+            f"hold:{mode}" if kind == "hold" else kind, ""
+        )
         name = raw.get("name") or (f"{mode} hold" if kind == "hold" else kind)
         phases.append(
             Phase(
@@ -274,7 +287,8 @@ def with_beliefs(
             prompt=prompt,
             belief=(belief if belief is not None and (single or not p.belief) else p.belief)
             or DEFAULT_BELIEFS[new_mode],
-            target=(target if target is not None and (single or not p.target) else p.target) or "self",
+            target=(target if target is not None and (single or not p.target) else p.target)
+            or "self",
         )
     return replace(protocol, phases=tuple(phases))
 
@@ -294,7 +308,16 @@ def suggest_mode(answer: str) -> tuple[str, str]:
     loving-kindness (remembrance); just acted -> soft.
     """
     a = answer.lower()
-    fierce = ("define", "identity", "attack", "meaning", "worthless", "who i am", "redefine", "boundary")
+    fierce = (
+        "define",
+        "identity",
+        "attack",
+        "meaning",
+        "worthless",
+        "who i am",
+        "redefine",
+        "boundary",
+    )
     lk = ("alone", "love", "unloved", "safe", "connection", "held", "abandon", "reject", "revoke")
     soft = ("did it", "acted", "done", "finished", "action", "count", "achieved", "managed")
     score = {
@@ -304,7 +327,10 @@ def suggest_mode(answer: str) -> tuple[str, str]:
     }
     best = max(score, key=lambda k: score[k])
     if score[best] == 0:
-        return "fierce", "no clear cue; fierce (boundary, refusal) is the default, change with --mode"
+        return (
+            "fierce",
+            "no clear cue; fierce (boundary, refusal) is the default, change with --mode",
+        )
     reasons = {
         "fierce": "meaning or identity is under attack: refuse it with authority",
         "loving-kindness": "safety or connection feels missing: remember you are still held",

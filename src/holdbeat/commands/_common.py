@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import threading
@@ -13,10 +14,25 @@ from pathlib import Path
 from typing import TextIO
 
 from holdbeat.events import End, Header, SessionEvent
-from holdbeat.keys import CommandError, ControlCmd, MarkerCmd, RateCmd, parse_command, rating_slot, to_event
+from holdbeat.keys import (
+    CommandError,
+    ControlCmd,
+    MarkerCmd,
+    RateCmd,
+    parse_command,
+    rating_slot,
+    to_event,
+)
 from holdbeat.pipeline import Control, NextPhase, SessionClock, Stop, run_session
 from holdbeat.protocols import builtin_names, load_protocol
-from holdbeat.session import HOLD_MODES, TARGETS, Protocol, ProtocolError, suggest_mode, with_beliefs
+from holdbeat.session import (
+    HOLD_MODES,
+    TARGETS,
+    Protocol,
+    ProtocolError,
+    suggest_mode,
+    with_beliefs,
+)
 from holdbeat.sinks.console import ConsoleSink
 from holdbeat.sinks.recorder import RecorderSink, RecordingFailed
 
@@ -30,7 +46,9 @@ def parse_speed(value: str) -> float | None:
     try:
         x = float(value.rstrip("xX"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"speed must be a number like 1, 10 or 'max', not {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"speed must be a number like 1, 10 or 'max', not {value!r}"
+        ) from None
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"speed must be positive, got {value!r}")
     return x
@@ -49,34 +67,59 @@ def positive_float(value: str) -> float:
 def add_view_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="console view instead of a window")
     p.add_argument(
-        "--window", type=positive_float, default=60.0, metavar="S", help="live HRV window in seconds (default 60)"
+        "--window",
+        type=positive_float,
+        default=60.0,
+        metavar="S",
+        help="live HRV window in seconds (default 60)",
     )
     p.add_argument(
-        "--screenshot", type=Path, metavar="PNG", help="save a PNG of the window when the session ends"
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="save a PNG of the window when the session ends",
     )
     p.add_argument(
-        "--view-minutes", type=positive_float, default=5.0, metavar="MIN",
+        "--view-minutes",
+        type=positive_float,
+        default=5.0,
+        metavar="MIN",
         help="the window follows the last MIN minutes (default 5; zoom out in the window)",
     )
 
 
 def add_session_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--protocol", default="single", metavar="NAME|PATH",
+        "--protocol",
+        default="single",
+        metavar="NAME|PATH",
         help=f"built-in ({', '.join(builtin_names())}) or a TOML file (default single)",
     )
     p.add_argument("--mode", choices=HOLD_MODES, help="mode of the hold (single-hold protocols)")
     p.add_argument("--belief", help="the belief to hold (text)")
     p.add_argument("--target", choices=TARGETS, help="what the belief is about")
-    p.add_argument("--ask", action="store_true", help="ask for the belief and target of each hold before starting")
     p.add_argument(
-        "--suggest", metavar="WHAT_IS_HAPPENING",
+        "--ask",
+        action="store_true",
+        help="ask for the belief and target of each hold before starting",
+    )
+    p.add_argument(
+        "--suggest",
+        metavar="WHAT_IS_HAPPENING",
         help="describe what is happening; holdbeat suggests a mode (a default, never a gate)",
     )
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="recordings folder (default recordings/)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help="recordings folder (default recordings/)",
+    )
 
 
-def resolve_protocol(args: argparse.Namespace, ask: Callable[[str], str] | None = None, out: TextIO | None = None) -> Protocol:
+def resolve_protocol(
+    args: argparse.Namespace, ask: Callable[[str], str] | None = None, out: TextIO | None = None
+) -> Protocol:
     """--protocol plus --mode/--belief/--target/--suggest/--ask -> the protocol to run."""
     out = out or sys.stdout
     protocol = load_protocol(args.protocol)
@@ -85,7 +128,9 @@ def resolve_protocol(args: argparse.Namespace, ask: Callable[[str], str] | None 
         mode, why = suggest_mode(args.suggest)
         print(f"suggested mode: {mode} — {why}", file=out)
         if len(protocol.holds) != 1:
-            print(f"(protocol {protocol.name!r} has its own modes; suggestion not applied)", file=out)
+            print(
+                f"(protocol {protocol.name!r} has its own modes; suggestion not applied)", file=out
+            )
             mode = None
     protocol = with_beliefs(protocol, mode=mode, belief=args.belief, target=args.target)
     if getattr(args, "ask", False):
@@ -114,7 +159,7 @@ def ask_beliefs(protocol: Protocol, ask: Callable[[str], str], out: TextIO) -> P
 
 @dataclass
 class ConsoleControls:
-    """Reads typed commands (key + Enter) from a text stream in a thread, into the controls queue."""
+    """Typed commands (key + Enter) read from a stream in a thread, into the controls queue."""
 
     clock: SessionClock
     loop: asyncio.AbstractEventLoop
@@ -164,17 +209,36 @@ class PhaseWatch:
     def __init__(self, controls: ConsoleControls) -> None:
         self.controls = controls
 
-    def start(self, header, protocol) -> None:  # noqa: ANN001
+    def start(self, header, protocol) -> None:
         pass
 
-    def handle(self, ev, processed) -> None:  # noqa: ANN001
+    def handle(self, ev, processed) -> None:
         from holdbeat.events import PhaseStart
 
         if isinstance(ev, PhaseStart):
             self.controls.on_phase(ev.index, ev.kind == "hold")
 
-    def finish(self, end) -> None:  # noqa: ANN001
+    def finish(self, end) -> None:
         pass
+
+
+def install_stop_signals(queue: asyncio.Queue) -> None:
+    """SIGTERM / SIGHUP end the session cleanly (an `end` event), like pressing q.
+
+    SIGINT (Ctrl-C) is handled by asyncio.run: the session task is cancelled and the
+    runner writes `end` with reason "interrupted".
+    """
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig, why in (
+        (signal.SIGTERM, "terminated (SIGTERM)"),
+        (getattr(signal, "SIGHUP", None), "hangup (SIGHUP)"),
+    ):
+        if sig is None:
+            continue
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows
+            loop.add_signal_handler(sig, queue.put_nowait, (None, Stop(why)))
 
 
 def display_available() -> bool:
@@ -206,8 +270,10 @@ class SessionPlan:
     extra_sinks: list = field(default_factory=list)
 
 
-def execute(plan: SessionPlan, stdin: TextIO | None = None, out: TextIO | None = None) -> tuple[End, Path | None]:
-    """Run the plan; returns the End and the recording path. Raises RecordingFailed on disk errors."""
+def execute(
+    plan: SessionPlan, stdin: TextIO | None = None, out: TextIO | None = None
+) -> tuple[End, Path | None]:
+    """Run the plan -> (End, recording path). Raises RecordingFailed on disk errors."""
     out = out or sys.stdout
     recorder = RecorderSink(plan.out_dir, plan.label) if plan.out_dir is not None else None
     if not plan.headless and plan.screenshot is None and not display_available():
@@ -217,7 +283,9 @@ def execute(plan: SessionPlan, stdin: TextIO | None = None, out: TextIO | None =
         try:
             from holdbeat.sinks.view import run_windowed  # type: ignore[attr-defined]
         except ImportError as e:
-            print(f"the live window is not available ({e}); using the console view", file=sys.stderr)
+            print(
+                f"the live window is not available ({e}); using the console view", file=sys.stderr
+            )
             plan.headless = True
         else:
             end = run_windowed(plan, recorder)
@@ -229,12 +297,13 @@ def execute(plan: SessionPlan, stdin: TextIO | None = None, out: TextIO | None =
         console = ConsoleSink(out, every_s=plan.status_every_s)
         sinks.append(console)
         if plan.interactive and plan.clock is not None:
-            controls = ConsoleControls(plan.clock, asyncio.get_running_loop(), queue, stdin or sys.stdin, sys.stderr)
+            controls = ConsoleControls(
+                plan.clock, asyncio.get_running_loop(), queue, stdin or sys.stdin, sys.stderr
+            )
             sinks.insert(0, PhaseWatch(controls))
             controls.start()
         sinks.extend(plan.extra_sinks)
-        if recorder is not None:
-            console.recording = ""  # printed by the command with its final path
+        install_stop_signals(queue)
         return await run_session(
             plan.make_source(),
             sinks,
@@ -274,6 +343,10 @@ def run_plan_cli(plan: SessionPlan) -> int:
     code = report_end(end, path)
     if end.reason == "interrupted":
         return EXIT_INTERRUPTED
+    if end.reason.startswith("terminated"):
+        return 128 + 15
+    if end.reason.startswith("hangup"):
+        return 128 + 1
     return code
 
 

@@ -23,18 +23,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="run a session on the simulated strap (no hardware)",
-        description="Run a protocol on the built-in simulated strap and record it. The simulated body "
+        description="Run a protocol on the built-in simulated strap and record it. "
+        "The simulated body "
         "responds to each hold's mode with a lag, so you can see catch-up without a strap.",
     )
     add_session_flags(p)
     add_view_flags(p)
     p.add_argument(
-        "--speed", type=parse_speed, default=1.0, metavar="X|max",
+        "--speed",
+        type=parse_speed,
+        default=1.0,
+        metavar="X|max",
         help="1 = real time (default), 10 = ten times faster, max = as fast as possible",
     )
     p.add_argument("--seed", type=int, default=0, help="simulator seed (same seed, same session)")
-    p.add_argument("--artifacts", type=float, default=0.01, metavar="RATE", help="artifact rate per beat (default 0.01)")
-    p.add_argument("--no-markers", action="store_true", help="the simulated person presses no marker keys")
+    p.add_argument(
+        "--artifacts",
+        type=float,
+        default=0.01,
+        metavar="RATE",
+        help="artifact rate per beat (default 0.01)",
+    )
+    p.add_argument(
+        "--no-markers", action="store_true", help="the simulated person presses no marker keys"
+    )
     p.set_defaults(func=run)
 
 
@@ -47,12 +59,23 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cfg = SimConfig(seed=args.seed, artifact_rate=args.artifacts, markers=not args.no_markers)
     header = new_header(
-        Device(name="holdbeat simulated strap", address="SIM-0001", source="simulator", body_location="chest",
-               battery_percent=cfg.battery_percent, manufacturer="holdbeat", model="simulator"),
+        Device(
+            name="holdbeat simulated strap",
+            address="SIM-0001",
+            source="simulator",
+            body_location="chest",
+            battery_percent=cfg.battery_percent,
+            manufacturer="holdbeat",
+            model="simulator",
+        ),
         protocol=protocol.to_dict(),
         beliefs=beliefs_of(protocol),
-        settings={"window_s": args.window, "seed": args.seed, "artifact_rate": args.artifacts,
-                  "speed": "max" if args.speed is None else args.speed},
+        settings={
+            "window_s": args.window,
+            "seed": args.seed,
+            "artifact_rate": args.artifacts,
+            "speed": "max" if args.speed is None else args.speed,
+        },
     )
     clock = None if args.speed is None else SessionClock(args.speed)
     plan = SessionPlan(

@@ -11,7 +11,9 @@ from holdbeat.session import ProtocolError, format_duration
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("protocols", help="list built-in protocols or check a protocol file")
-    p.add_argument("check", nargs="*", metavar="NAME|PATH", help="show the phases of these protocols")
+    p.add_argument(
+        "check", nargs="*", metavar="NAME|PATH", help="show the phases of these protocols"
+    )
     p.set_defaults(func=run)
 
 
@@ -20,7 +22,10 @@ def run(args: argparse.Namespace) -> int:
         for name in builtin_names():
             proto = load_protocol(name)
             holds = ", ".join(h.mode for h in proto.holds)
-            print(f"{name:<18} {format_duration(proto.total_s):>7}  holds: {holds:<40} {proto.description}")
+            print(
+                f"{name:<18} {format_duration(proto.total_s):>7}  "
+                f"holds: {holds:<40} {proto.description}"
+            )
         print("\nshow one: holdbeat protocols NAME|FILE.toml   (format: docs/guide.md#protocols)")
         return 0
     code = 0

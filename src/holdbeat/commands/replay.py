@@ -22,10 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
     p.add_argument(
-        "--speed", type=parse_speed, default=1.0, metavar="X|max",
+        "--speed",
+        type=parse_speed,
+        default=1.0,
+        metavar="X|max",
         help="1 = real time (default), 10 = ten times faster, max = as fast as possible",
     )
-    p.add_argument("--record", type=Path, metavar="DIR", help="also write the replayed session to a new file in DIR")
+    p.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="also write the replayed session to a new file in DIR",
+    )
     add_view_flags(p)
     p.set_defaults(func=run)
 
@@ -38,12 +46,18 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for w in rec.warnings:
         print(f"warning: {args.file}: {w}", file=sys.stderr)
-    protocol = protocol_from_dict(rec.header.protocol) if rec.header.protocol.get("phases") else None
+    protocol = (
+        protocol_from_dict(rec.header.protocol) if rec.header.protocol.get("phases") else None
+    )
     header = new_header(
         rec.header.device,
         protocol=rec.header.protocol,
         beliefs=rec.header.beliefs,
-        settings={**rec.header.settings, "replay_of": rec.header.session_id, "window_s": args.window},
+        settings={
+            **rec.header.settings,
+            "replay_of": rec.header.session_id,
+            "window_s": args.window,
+        },
     )
     clock = None if args.speed is None else SessionClock(args.speed)
     events = replay_events(rec)

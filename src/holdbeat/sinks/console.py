@@ -36,7 +36,9 @@ def fmt(x: float, spec: str) -> str:
 class ConsoleSink:
     """Prints a status line at most every `every_s` session seconds, events at once."""
 
-    def __init__(self, out: TextIO | None = None, every_s: float = 1.0, recording: str = "") -> None:
+    def __init__(
+        self, out: TextIO | None = None, every_s: float = 1.0, recording: str = ""
+    ) -> None:
         self.out = out or sys.stdout
         self.every_s = every_s
         self.recording = recording
@@ -70,17 +72,27 @@ class ConsoleSink:
         ln = fmt(m.ln_rmssd, ".2f") if m is not None and m.valid else "—"
         rr = ",".join(f"{r:.0f}" for r in self._rr) or "—"
         q = f" flagged {m.flagged_share:.0%}" if m is not None and m.n_flagged else ""
-        conn = "" if self._conn in ("connected", "restored", "contact_restored") else f"  [{self._conn}]"
+        conn = (
+            ""
+            if self._conn in ("connected", "restored", "contact_restored")
+            else f"  [{self._conn}]"
+        )
         self._print(f"{clock(t_s)}  {phase:<34} HR {hr:>4}  RR {rr:<14} lnRMSSD {ln:>5}{q}{conn}")
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, PhaseStart):
             self._phase = ev
-            dur = f" for {format_duration(ev.duration_s)}" if ev.duration_s else " (press a when done)"
+            dur = (
+                f" for {format_duration(ev.duration_s)}"
+                if ev.duration_s
+                else " (press a when done)"
+            )
             self._print(f"{clock(ev.t_s)}  ── {ev.name} [{ev.mode}]{dur}: {ev.prompt}")
             if ev.belief:
                 self._print(f"        belief ({ev.target or 'self'}): “{ev.belief}”")
-                self._print("        rate before you start: belief strength b0-10, felt safety s0-10")
+                self._print(
+                    "        rate before you start: belief strength b0-10, felt safety s0-10"
+                )
             elif self._phase is not None and ev.index > 0 and ev.kind != "hold":
                 pass
             return
@@ -92,9 +104,10 @@ class ConsoleSink:
             return
         if isinstance(ev, Connection):
             self._conn = ev.state
-            msg = {"lost": "connection lost — reconnecting…", "restored": "connection restored"}.get(
-                ev.state, ev.state.replace("_", " ")
-            )
+            msg = {
+                "lost": "connection lost — reconnecting…",
+                "restored": "connection restored",
+            }.get(ev.state, ev.state.replace("_", " "))
             self._print(f"{clock(ev.t_s)}  ! {msg}{': ' + ev.detail if ev.detail else ''}")
             return
         if isinstance(ev, Battery):

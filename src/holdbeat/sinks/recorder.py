@@ -34,9 +34,13 @@ class RecorderSink:
 
     def start(self, header: Header, protocol: Protocol | None) -> None:
         try:
-            self.writer = RecordingWriter(self.directory, header, self.label or session_label(protocol))
+            self.writer = RecordingWriter(
+                self.directory, header, self.label or session_label(protocol)
+            )
         except OSError as e:
-            raise RecordingFailed(f"cannot create a recording in {self.directory}: {e.strerror or e}") from e
+            raise RecordingFailed(
+                f"cannot create a recording in {self.directory}: {e.strerror or e}"
+            ) from e
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, Tick) or self.writer is None:

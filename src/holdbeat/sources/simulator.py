@@ -67,7 +67,9 @@ def schedule(protocol: Protocol) -> list[tuple[float, float, Phase]]:
     return out
 
 
-def _beats(protocol: Protocol, cfg: SimConfig, rng: np.random.Generator) -> Iterator[tuple[float, float, list]]:
+def _beats(
+    protocol: Protocol, cfg: SimConfig, rng: np.random.Generator
+) -> Iterator[tuple[float, float, list]]:
     """Yield (beat time, true RR ms, events due around then) beat by beat until the end."""
     sched = schedule(protocol)
     end_s = sched[-1][1] if sched else 0.0
@@ -130,10 +132,12 @@ def _beats(protocol: Protocol, cfg: SimConfig, rng: np.random.Generator) -> Iter
         yield t, rr, events
 
 
-def _ratings(rng: np.random.Generator, t_s: float, idx: int, when: str, drive: float) -> list[Rating]:
+def _ratings(
+    rng: np.random.Generator, t_s: float, idx: int, when: str, drive: float
+) -> list[Rating]:
     base = 5.0 + (3.0 * drive if when == "post" else 0.0)
     return [
-        Rating(t_s, idx, when, scale, int(round(min(10.0, max(0.0, base + rng.normal(0, 1.2))))))
+        Rating(t_s, idx, when, scale, round(min(10.0, max(0.0, base + rng.normal(0, 1.2)))))
         for scale in ("belief", "safety")
     ]
 
@@ -145,21 +149,19 @@ def _last_hold_response(sched, idx: int, cfg: SimConfig) -> ModeResponse | None:
     return None
 
 
-def _with_artifacts(beats: Iterator[tuple[float, float, list]], cfg: SimConfig, rng: np.random.Generator):
+def _with_artifacts(
+    beats: Iterator[tuple[float, float, list]], cfg: SimConfig, rng: np.random.Generator
+):
     """Apply missed / extra / ectopic artifacts as a strap would report them.
 
     Each keeps the sum of RR equal to the elapsed time, so beat timing stays consistent.
     """
-    pending: tuple[float, float] | None = None  # a beat held back to be merged (missed)
+    pending: float | None = None  # an RR held back to be merged with the next (missed beat)
     carry = 0.0  # ectopic: time to add to the next RR
     for t, rr, events in beats:
-        if math.isnan(rr):
-            yield t, [], events
-            continue
         if pending is not None:
-            pt, prr = pending
-            pending = None
-            yield t, [prr + rr], events
+            merged, pending = pending + rr, None
+            yield t, [merged], events
             continue
         rr += carry
         carry = 0.0
@@ -167,7 +169,7 @@ def _with_artifacts(beats: Iterator[tuple[float, float, list]], cfg: SimConfig, 
         if u < cfg.artifact_rate:
             kind = int(rng.integers(0, 3))
             if kind == 0:  # missed beat: this RR and the next are reported as one
-                pending = (t, rr)
+                pending = rr
                 yield t, [], events
                 continue
             if kind == 1:  # extra beat: the interval is split in two
@@ -200,7 +202,9 @@ def simulate(protocol: Protocol, cfg: SimConfig | None = None) -> Iterator[Sessi
             t_host = round(next_send + latency, 6)
             if recent:  # a strap starts notifying once it has seen a beat
                 hr = round(60000.0 / (sum(recent[-4:]) / len(recent[-4:])))
-                queue.append(Hrm(t_host, encode_hrm(hr, rr_buf, contact=cfg.contact, rr_flag=bool(rr_buf))))
+                queue.append(
+                    Hrm(t_host, encode_hrm(hr, rr_buf, contact=cfg.contact, rr_flag=bool(rr_buf)))
+                )
             rr_buf = []
             if int(next_send) % 1200 == 0 and next_send > 1 and battery > 1:
                 battery -= 1
