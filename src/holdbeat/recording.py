@@ -9,6 +9,7 @@ so parser fixes re-apply to old recordings.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import time
@@ -258,13 +259,19 @@ class RecordingWriter:
         self._f.flush()
         os.fsync(self._f.fileno())
         self._last_sync = self._clock()
+        if os.fstat(self._f.fileno()).st_nlink == 0:
+            # Someone deleted the file: writing on would only fill an invisible inode.
+            raise FileNotFoundError(errno.ENOENT, "the file was removed while recording")
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             with contextlib.suppress(OSError):
                 self.sync()
-            self._f.close()
+            # After a failed write the buffer may still hold the line the disk refused;
+            # closing retries it and fails again. The fd is released either way.
+            with contextlib.suppress(OSError):
+                self._f.close()
 
 
 # ---------------------------------------------------------------- loading
