@@ -1,0 +1,126 @@
+"""Pipeline speed: parse throughput, simulated demo and replay of 1 h at max speed.
+
+Prints ratios against the obvious reference points in one run: real time (a strap sends
+~1 notification/s) and a naive parser that re-decodes with int.from_bytes per field.
+Run: python benchmarks/bench_pipeline.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from holdbeat.events import Device
+from holdbeat.hrs import encode_hrm, parse_hrm
+from holdbeat.pipeline import from_iterable, run_session
+from holdbeat.recording import load, new_header
+from holdbeat.session import Phase, Protocol, beliefs_of
+from holdbeat.sinks.recorder import RecorderSink
+from holdbeat.sources.replay import replay_events
+from holdbeat.sources.simulator import SimConfig, simulate
+
+HOUR = Protocol(
+    "hour",
+    (
+        Phase("baseline", "baseline", "neutral", 600.0),
+        Phase("soft hold", "hold", "soft", 2400.0, belief="b", target="self"),
+        Phase("recovery", "recovery", "neutral", 600.0),
+    ),
+)
+
+
+def naive_parse(data: bytes) -> tuple[int, list[float]]:
+    flags = data[0]
+    i = 1
+    if flags & 1:
+        hr = int.from_bytes(data[1:3], "little")
+        i = 3
+    else:
+        hr = data[1]
+        i = 2
+    if flags & 8:
+        i += 2
+    rr = []
+    while flags & 16 and i + 1 < len(data):
+        rr.append(int.from_bytes(data[i : i + 2], "little") / 1024 * 1000)
+        i += 2
+    return hr, rr
+
+
+def timed(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> list[tuple[str, str, str]]:
+    rows = []
+    rng = np.random.default_rng(0)
+    packets = [
+        encode_hrm(70, list(rng.normal(850, 40, size=int(rng.integers(0, 4)))), contact=True)
+        for _ in range(100_000)
+    ]
+    t_parse = timed(lambda: [parse_hrm(p) for p in packets])
+    t_naive = timed(lambda: [naive_parse(p) for p in packets])
+    rows.append(
+        (
+            "parse_hrm (100k packets)",
+            f"{len(packets) / t_parse / 1e3:.0f} k packets/s",
+            f"{t_naive / t_parse:.2f}x naive int.from_bytes parser; {len(packets) / t_parse:.0f}x real time",
+        )
+    )
+
+    with tempfile.TemporaryDirectory() as d:
+        header = new_header(
+            Device(name="sim", source="simulator"), HOUR.to_dict(), beliefs_of(HOUR)
+        )
+        t0 = time.perf_counter()
+        events = list(simulate(HOUR, SimConfig(seed=1)))
+        t_sim = time.perf_counter() - t0
+        sink = RecorderSink(Path(d))
+        t0 = time.perf_counter()
+        asyncio.run(run_session(from_iterable(events), [sink], header, HOUR))
+        t_run = time.perf_counter() - t0
+        rows.append(
+            (
+                "demo 1 h, max speed (simulate + pipeline + record)",
+                f"{t_sim + t_run:.2f} s",
+                f"{3600 / (t_sim + t_run):.0f}x real time",
+            )
+        )
+        t0 = time.perf_counter()
+        rec = load(sink.path)
+        t_load = time.perf_counter() - t0
+        rows.append(
+            (
+                "load 1 h recording (re-parse raw bytes)",
+                f"{t_load:.3f} s",
+                f"{3600 / t_load:.0f}x real time",
+            )
+        )
+        ev = replay_events(rec)
+        t0 = time.perf_counter()
+        asyncio.run(run_session(from_iterable(ev), [], rec.header, None, schedule_phases=False))
+        t_replay = time.perf_counter() - t0
+        rows.append(
+            (
+                "replay 1 h, max speed (no recording)",
+                f"{t_replay:.3f} s",
+                f"{3600 / t_replay:.0f}x real time (goal < 2 s)",
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    rows = main()
+    w = max(len(r[0]) for r in rows)
+    for name, value, ratio in rows:
+        print(f"{name:<{w}}  {value:>16}  {ratio}")
