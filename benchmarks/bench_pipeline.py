@@ -73,7 +73,8 @@ def main() -> list[tuple[str, str, str]]:
         (
             "parse_hrm (100k packets)",
             f"{len(packets) / t_parse / 1e3:.0f} k packets/s",
-            f"{t_naive / t_parse:.2f}x naive int.from_bytes parser; {len(packets) / t_parse:.0f}x real time",
+            f"{t_naive / t_parse:.2f}x naive int.from_bytes parser; "
+            f"{len(packets) / t_parse:.0f}x real time",
         )
     )
 

@@ -9,9 +9,12 @@ bit 1 = detected. Bits 5-7 are reserved and ignored so future flags don't break 
 from __future__ import annotations
 
 import struct
+import sys
 from dataclasses import dataclass
 
 RR_UNITS_PER_S = 1024.0
+_MS_PER_UNIT = 1000.0 / RR_UNITS_PER_S
+_LITTLE = sys.byteorder == "little"
 
 FLAG_HR_UINT16 = 0x01
 FLAG_CONTACT_DETECTED = 0x02
@@ -58,7 +61,7 @@ def parse_hrm(data: bytes | bytearray | memoryview) -> HeartRateMeasurement:
             raise MalformedMeasurement(
                 data, "flags say uint16 heart rate but fewer than 2 bytes follow"
             )
-        (hr,) = struct.unpack_from("<H", data, pos)
+        hr = data[1] | data[2] << 8
         pos += 2
     else:
         if len(data) < pos + 1:
@@ -74,15 +77,19 @@ def parse_hrm(data: bytes | bytearray | memoryview) -> HeartRateMeasurement:
             raise MalformedMeasurement(
                 data, "flags say energy expended present but it is truncated"
             )
-        (energy,) = struct.unpack_from("<H", data, pos)
+        energy = data[pos] | data[pos + 1] << 8
         pos += 2
     rr: tuple[float, ...] = ()
     rest = len(data) - pos
     if flags & FLAG_RR:
         if rest % 2:
             raise MalformedMeasurement(data, f"odd trailing byte in RR intervals ({rest} bytes)")
-        units = struct.unpack_from(f"<{rest // 2}H", data, pos)
-        rr = tuple(rr_units_to_ms(u) for u in units)
+        units = (
+            memoryview(data)[pos:].cast("H")
+            if _LITTLE
+            else struct.unpack_from(f"<{rest // 2}H", data, pos)
+        )
+        rr = tuple([u * _MS_PER_UNIT for u in units])
     # Bytes after the known fields with no RR flag belong to fields a future revision may
     # add: ignore them (forward compatible), as with the reserved flag bits.
     return HeartRateMeasurement(hr_bpm=hr, rr_ms=rr, contact=contact, energy_kj=energy)
