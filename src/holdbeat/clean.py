@@ -19,21 +19,43 @@ class FlagConfig:
     jump: float = 0.25  # max relative departure from the running median
     history: int = 9  # clean beats in the running median
     relearn: int = 5  # consecutive mutually-consistent "jumps" that mean HR really moved
+    # Ectopic pair: a short beat then a long one that together span ~2 median RR. The long
+    # one is flagged "ectopic" when both depart by more than this (0 disables): catches
+    # premature beats too mild for `jump`. Causal, so the short one is not re-flagged.
+    pair_jump: float = 0.12
+
+    def __post_init__(self) -> None:
+        if not 0 < self.lo_ms < self.hi_ms:
+            raise ValueError(f"need 0 < lo_ms < hi_ms, got {self.lo_ms!r}, {self.hi_ms!r}")
+        if not 0 < self.jump < 1:
+            raise ValueError(f"jump is a fraction of the median within (0, 1), got {self.jump!r}")
+        if not 0 <= self.pair_jump < 1:
+            raise ValueError(f"pair_jump must be within [0, 1), got {self.pair_jump!r}")
+        if self.history < 3 or self.relearn < 2:
+            raise ValueError("history must be >= 3 beats and relearn >= 2 beats")
 
 
 class LiveFlagger:
-    """Causal: a beat is judged only against beats before it."""
+    """Causal: a beat is judged only against beats before it.
+
+    Flags: "range" (outside lo_ms..hi_ms), "jump" (departs from the running median of the
+    last `history` clean beats by more than `jump`), "ectopic" (the long half of a
+    short-long pair). A run of `relearn` mutually consistent jumps is a real change of heart
+    rate: the median is relearned from them and the last one passes.
+    """
 
     def __init__(self, config: FlagConfig | None = None) -> None:
         self.config = config or FlagConfig()
         self._recent: deque[float] = deque()
         self._sorted: list[float] = []
         self._pending: list[float] = []
+        self._short: float | None = None  # previous beat, when it was short (ectopic pair)
 
     def reset(self) -> None:
         self._recent.clear()
         self._sorted.clear()
         self._pending.clear()
+        self._short = None
 
     def _remember(self, rr: float) -> None:
         self._recent.append(rr)
@@ -55,8 +77,20 @@ class LiveFlagger:
             # After a gap the heart may be elsewhere: judge against new beats only.
             self.reset()
         if not c.lo_ms <= rr <= c.hi_ms:
+            self._short = None
             return replace(beat, flag="range")
         med = self.median()
+        short, self._short = self._short, None
+        if med is not None and len(self._recent) >= 3 and rr < (1.0 - c.pair_jump) * med:
+            self._short = rr
+        if (
+            short is not None
+            and med is not None
+            and c.pair_jump > 0
+            and c.pair_jump * med < rr - med <= c.jump * med
+            and abs(short + rr - 2.0 * med) <= c.pair_jump * med
+        ):
+            return replace(beat, flag="ectopic")
         if med is not None and len(self._recent) >= 3 and abs(rr - med) > c.jump * med:
             self._pending.append(rr)
             pend = self._pending
