@@ -1,0 +1,165 @@
+"""The live window as a sink, and `run_windowed`: Qt and asyncio (bleak) in one loop.
+
+`ViewSink.handle` only appends to the model's preallocated arrays and schedules a
+redraw (at most ~30 per second); the recorder runs before it in the same call, so a
+slow paint can neither delay nor drop a beat on disk. qasync runs asyncio on Qt's
+event loop: the source (strap, simulator, recording) is an asyncio task, the window
+is Qt, and neither blocks the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6 import QtWidgets  # the binding first, then pyqtgraph (in gui.window)
+
+# isort: split
+
+from holdbeat.events import End, Header, SessionEvent
+from holdbeat.gui.model import ViewModel
+from holdbeat.gui.window import LiveWindow
+from holdbeat.pipeline import Control, Stop, run_session
+from holdbeat.process import Processed
+from holdbeat.session import Protocol
+
+CLOSE_GRACE_S = 3.0  # after Stop, how long the source may take to deliver its next event
+
+
+class ViewSink:
+    """Receives every event into a ViewModel; the window draws from it on its own timer."""
+
+    def __init__(
+        self, model: ViewModel | None = None, recording: Callable[[], Path | None] | None = None
+    ) -> None:
+        self.model = model or ViewModel()
+        self.recording = recording
+
+    def start(self, header: Header, protocol: Protocol | None) -> None:
+        path = self.recording() if self.recording else None
+        self.model.status.recording = str(path) if path else ""
+        self.model.start(header, protocol)
+
+    def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
+        self.model.handle(ev, processed)
+
+    def finish(self, end: End) -> None:
+        self.model.finish(end)
+
+
+def qt_app() -> QtWidgets.QApplication:
+    """The one QApplication; offscreen when there is no display (screenshots on CI)."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        from holdbeat.commands._common import display_available
+
+        if not display_available():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        app = QtWidgets.QApplication(sys.argv[:1])
+        app.setApplicationName("holdbeat")
+    app.setQuitOnLastWindowClosed(False)  # the session, not Qt, decides when we are done
+    return app  # type: ignore[return-value]
+
+
+def save_screenshot(win: QtWidgets.QWidget, path: Path) -> str:
+    """PNG of the window; returns an error message, or "" on success."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"cannot save the screenshot: {path.parent}: {e.strerror or e}"
+    if not win.grab().save(str(path), "PNG"):
+        return f"cannot save the screenshot to {path} (not writable, or not a .png name?)"
+    return ""
+
+
+def run_windowed(plan, recorder) -> End:
+    """Run the session with the live window; returns its End. Used by `execute`."""
+    os.environ.setdefault("QT_API", "pyside6")  # qasync must drive the binding pyqtgraph uses
+    import qasync
+
+    app = qt_app()
+    return qasync.run(_windowed(plan, recorder, app))
+
+
+async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
+    queue: asyncio.Queue[tuple[float, Control]] = asyncio.Queue()
+    model = ViewModel(window_s=plan.window_s)
+    sink = ViewSink(model, recording=(lambda: recorder.path) if recorder is not None else None)
+    clock = plan.clock
+
+    def now_s() -> float:
+        return clock.now_s() if clock is not None else model.now_s
+
+    def on_control(t_s: float, c: Control) -> None:
+        queue.put_nowait((t_s, c))
+
+    win = LiveWindow(
+        model,
+        on_control,
+        now_s=now_s,
+        view_minutes=plan.view_minutes,
+        ask_ratings=plan.interactive and clock is not None and plan.screenshot is None,
+    )
+    closed = asyncio.Event()
+    win.closed.connect(closed.set)
+    win.show()
+
+    interrupted = False
+
+    def on_sigint(*_: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        on_control(now_s(), Stop("interrupted"))
+
+    old_sigint = signal.signal(signal.SIGINT, on_sigint)
+    sinks: list = ([recorder] if recorder is not None else []) + [sink, *plan.extra_sinks]
+    session = asyncio.ensure_future(
+        run_session(
+            plan.make_source(),
+            sinks,
+            plan.header,
+            plan.protocol,
+            controls=queue,
+            window_s=plan.window_s,
+            schedule_phases=plan.schedule_phases,
+            open_phase_s=plan.open_phase_s,
+        )
+    )
+    closing = asyncio.ensure_future(closed.wait())
+    try:
+        await asyncio.wait({session, closing}, return_when=asyncio.FIRST_COMPLETED)
+        if not session.done():
+            # The window was closed: Stop is queued; the session applies it with the next event.
+            try:
+                await asyncio.wait_for(asyncio.shield(session), CLOSE_GRACE_S)
+            except TimeoutError:
+                session.cancel()
+                await asyncio.gather(session, return_exceptions=True)
+        if session.cancelled():
+            end = model.end or End(model.now_s, "interrupted")
+        else:
+            end = session.result()  # re-raises RecordingFailed and the like
+        win.allow_close()
+        win.redraw()
+        await asyncio.sleep(0.05)  # let Qt lay out the final texts (no nested processEvents)
+        if plan.screenshot is not None:
+            err = save_screenshot(win, plan.screenshot)
+            print(err or f"screenshot: {plan.screenshot}", file=sys.stderr if err else sys.stdout)
+        elif not closed.is_set() and not interrupted:
+            await closing  # the session is over; the window stays for a look until closed
+        return end
+    finally:
+        signal.signal(signal.SIGINT, old_sigint)
+        if not session.done():
+            session.cancel()
+            await asyncio.gather(session, return_exceptions=True)
+        closing.cancel()
+        await asyncio.gather(closing, return_exceptions=True)
+        win.allow_close()
+        win.close()
+        win.deleteLater()
