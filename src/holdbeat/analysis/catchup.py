@@ -39,7 +39,13 @@ CATCHING_UP = "catching up"
 CAUGHT_UP = "caught up"
 
 DEFAULT_K = 2.0
-DEFAULT_DWELL_S = 20.0
+#: DESIGN.md §3 proposed 20 s. Measured on simulated sessions with *no* effect
+#: (benchmarks/bench_analysis.py, docs/analysis.md), a 20 s dwell on a 60 s rolling
+#: window "caught up" in 20-38 % of 3-min holds (two-sided up to 38 %): 20 s of a
+#: sliding 60 s window is mostly the same beats, so staying out 20 s is weak evidence.
+#: A dwell of one window (60 s) brings that to 3-8 % while the planted default effects
+#: are still found in 78-100 % of holds. Configurable everywhere (--dwell).
+DEFAULT_DWELL_S = 60.0
 DEFAULT_MAX_GAP_S = 5.0
 MIN_BAND_SAMPLES = 30
 
