@@ -1,0 +1,203 @@
+"""`holdbeat import FILE [--from FORMAT] [-o PATH]`: another app's RR file -> a recording.
+
+Thin shell: read the file, parse it (pure), build strap-like notifications (pure), check that
+the new recording loads back to the same RR, then write it in one piece (0600, never over an
+existing file). Bad input exits 2 with the file, line and reason; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from holdbeat.interop import InteropError
+from holdbeat.interop.atomic import write_files, write_new
+from holdbeat.interop.importers import FORMATS, UNITS, detect_format, parse
+from holdbeat.interop.phases_file import parse_phases
+from holdbeat.interop.synth import (
+    Built,
+    build_recording,
+    label_for,
+    recording_bytes,
+    resolve_start,
+)
+from holdbeat.recording import (
+    SUFFIX,
+    RecordingError,
+    event_from_dict,
+    from_events,
+    header_from_dict,
+    session_filename,
+)
+from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_OUT = Path("recordings")
+
+EPILOG = """\
+formats (--from; detected from the content when left out):
+  polar-sensor-logger  Polar Sensor Logger's RR file: 'Phone timestamp;RR-interval [ms]'
+  elite-hrv            Elite HRV's RR export: ms, one per line or ','-separated
+  rr-txt               one RR per line in ms or s (auto-detected, or --units), '#' comments
+
+phases file (--phases, CSV or .toml), seconds from the start of the first RR interval:
+  name,kind,mode,start_s,end_s,belief,target
+  baseline,baseline,neutral,0,180,,
+  fierce hold,hold,fierce,180,480,This does not get to define me.,self
+  recovery,recovery,neutral,480,660,,
+
+RR are stored in the strap unit, 1/1024 s: each value moves by at most 0.49 ms.
+Details: docs/format.md, "Export and import".
+
+examples:
+  holdbeat import Polar_H10_ABCD1234_20260301_093000_RR.txt
+  holdbeat import "2026-03-01 09-30-00.txt" --phases phases.csv --belief "I am still held"
+  holdbeat import rr.txt --from rr-txt --units s --mode soft -o recordings/
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="turn an RR file from another app into a holdbeat recording",
+        description="Import RR intervals from Polar Sensor Logger, Elite HRV or plain RR text as "
+        "a holdbeat/1 recording (strap-like notifications built from the RR), so it can be "
+        "reported, replayed and compared.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="the RR file to import")
+    p.add_argument(
+        "--from", dest="fmt", choices=FORMATS, help="the file's format (default: detect)"
+    )
+    p.add_argument("--units", choices=UNITS, help="rr-txt only: RR in ms or s (default: detect)")
+    p.add_argument(
+        "--phases", type=Path, metavar="PATH", help="phases of the session (CSV or TOML)"
+    )
+    p.add_argument(
+        "--mode", choices=HOLD_MODES, help="mode of the hold (a hold without one, or the only hold)"
+    )
+    p.add_argument("--belief", help="the belief held (for holds that have none)")
+    p.add_argument("--target", choices=TARGETS, help="what the belief is about")
+    p.add_argument(
+        "--start",
+        type=_when,
+        metavar="ISO",
+        help="start of the first RR interval, e.g. 2026-03-01T09:30:00 (local) or …Z (UTC); "
+        "default: from the file (Polar timestamps, Elite HRV name) or its modification time",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="a new FILE.jsonl, or a folder (created if needed) for a generated name; "
+        "default recordings/",
+    )
+    p.set_defaults(func=run)
+
+
+def _when(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO date-time: {value!r} (e.g. 2026-03-01T09:30:00)"
+        ) from None
+
+
+def _read_text(path: Path, what: str) -> str:
+    """UTF-8 (BOM or not) or UTF-16 with a BOM, as phone apps and spreadsheets write them."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InteropError(f"{path}: cannot read the {what}: {e.strerror or e}") from None
+    try:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return data.decode("utf-16")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InteropError(
+            f"{path}: not a text {what} (byte {e.start} cannot be decoded)"
+        ) from None
+
+
+def verify(built: Built, data: bytes) -> None:
+    """Load what we are about to write, as `load` would, and compare with the encoded RR."""
+    lines = data.decode("utf-8").splitlines()
+    header = header_from_dict(json.loads(lines[0]))
+    events = [event_from_dict(json.loads(x)) for x in lines[1:]]
+    rec = from_events(Path("<import>"), header, events, 60.0, [])
+    if rec.malformed:
+        raise RecordingError(f"internal error: unparseable notification at {rec.malformed[0][0]} s")
+    if len(rec.rr_ms) != len(built.rr_units) or not np.array_equal(rec.rr_ms, built.rr_ms):
+        raise RecordingError(
+            "internal error: the imported recording does not load back to the same RR"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    src: Path = args.file
+    try:
+        text = _read_text(src, "RR file")
+        fmt = args.fmt
+        if fmt is None:
+            fmt, why = detect_format(text, src.name)
+            print(f"format: {fmt} — detected from {why} (override with --from)", file=sys.stderr)
+        if args.units and fmt != "rr-txt":
+            raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
+        imported = parse(text, fmt, str(src), src.name, args.units)
+        for note in imported.notes:
+            print(f"note: {note}", file=sys.stderr)
+        specs = None
+        if args.phases is not None:
+            specs = parse_phases(_read_text(args.phases, "phases file"), str(args.phases))
+        mtime = datetime.fromtimestamp(src.stat().st_mtime, tz=UTC)
+        started, start_from = resolve_start(imported, args.start, mtime)
+        built = build_recording(
+            imported,
+            started=started,
+            start_from=start_from,
+            specs=specs,
+            mode=args.mode,
+            belief=args.belief,
+            target=args.target,
+            source_name=src.name,
+            source_sha256=hashlib.sha256(src.read_bytes()).hexdigest(),
+            phases_name=args.phases.name if args.phases else "",
+        )
+        data = recording_bytes(built.header, built.events)
+        verify(built, data)
+        raw_out = args.output
+        out = Path(raw_out) if raw_out is not None else DEFAULT_OUT
+        if out.is_dir() or out.suffix != SUFFIX or raw_out.endswith(("/", os.sep)):
+            path = write_new(out, session_filename(started, label_for(built)), SUFFIX, data)
+        else:
+            path = write_files({out: data})[0]
+    except (InteropError, ProtocolError) as e:
+        print(f"holdbeat import: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecordingError as e:
+        print(f"holdbeat import: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as e:
+        print(
+            f"holdbeat import: cannot write {e.filename or out}: {e.strerror or e}", file=sys.stderr
+        )
+        return EXIT_FAILED
+    for w in built.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    n = len(built.rr_units)
+    print(
+        f"imported {n} RR from {src.name} ({fmt}; start {built.header.started_utc}, {start_from}); "
+        f"largest change from the 1/1024 s unit: {built.max_rounding_ms:.3f} ms"
+        + (f"; {built.gaps} gap(s) kept as connection lost/restored" if built.gaps else "")
+    )
+    print(f"recorded: {path}")
+    return EXIT_OK

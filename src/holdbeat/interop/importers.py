@@ -1,0 +1,361 @@
+"""RR files from other apps -> RR intervals in ms. Pure: text in, arrays out, no file access.
+
+Every parser names the line and the reason when it refuses a file, and refuses the whole file
+(nothing partial). Accepted RR: RR_MIN_MS..RR_MAX_MS. Values outside are not heartbeats at all
+(a 0 ms or a one-minute "interval" is a logging error or a recording gap); real artifacts such
+as 250 ms or 2500 ms are accepted and later flagged by the live artifact check like any strap's.
+
+Formats
+- polar-sensor-logger: Polar Sensor Logger's RR file, `;`-separated with header
+  `Phone timestamp;RR-interval [ms]`; timestamps are the phone's local time, RR integer ms.
+- elite-hrv: Elite HRV's RR export, ms, one value per line (or `,`-separated); the file name
+  (`YYYY-MM-DD HH-MM-SS.txt`) carries the start time.
+- rr-txt: one RR per line, ms or s (auto-detected from the median, or given), `#` comments.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from holdbeat.interop import InteropError
+
+FORMATS = ("polar-sensor-logger", "elite-hrv", "rr-txt")
+UNITS = ("ms", "s")
+RR_MIN_MS = 100.0
+RR_MAX_MS = 10_000.0
+
+PSL_TIME = "Phone timestamp"
+PSL_RR = "RR-interval [ms]"
+_ELITE_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ _T](\d{2})-(\d{2})-(\d{2})")
+_ISO_START = re.compile(r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+class ImportFormatError(InteropError):
+    """The file is not what the chosen format expects; names the line when there is one."""
+
+    def __init__(self, origin: str, line: int | None, reason: str) -> None:
+        self.origin = origin
+        self.line = line
+        self.reason = reason
+        where = f"{origin}: line {line}" if line is not None else origin
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class ImportedRR:
+    """RR intervals read from another app's file, before any re-encoding."""
+
+    format: str
+    rr_ms: tuple[float, ...]
+    source_lines: tuple[int, ...]  # line number of each RR in the source file
+    units: str  # units the file used ("ms" or "s")
+    timestamps: tuple[datetime, ...] | None = None  # per RR, when the file has them
+    start: datetime | None = None  # start of the first RR interval when the file tells
+    start_from: str = ""  # where `start` came from, for the header
+    notes: tuple[str, ...] = field(default=())
+
+
+def _show(text: str, limit: int = 60) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(line number, stripped text) of non-empty lines; a UTF-8 BOM is ignored."""
+    text = text.removeprefix("\ufeff")
+    return [(i + 1, s.strip()) for i, s in enumerate(text.splitlines()) if s.strip()]
+
+
+def _number(token: str, origin: str, line: int, what: str = "RR value") -> float:
+    t = token.strip()
+    if not _NUMBER.match(t):
+        hint = ""
+        if re.match(r"^\d+,\d+$", t):
+            hint = " (a decimal comma? use '.' as the decimal separator)"
+        raise ImportFormatError(origin, line, f"{what} {_show(t)} is not a number{hint}")
+    return float(t)
+
+
+def check_rr_ms(rr_ms: float, origin: str, line: int, unit_note: str = "") -> float:
+    """Refuse values that cannot be a heartbeat interval; say why and how to fix it."""
+    if not math.isfinite(rr_ms):
+        raise ImportFormatError(origin, line, f"RR {rr_ms} is not a finite number")
+    if rr_ms < 0:
+        raise ImportFormatError(origin, line, f"RR {rr_ms:g} ms is negative")
+    if rr_ms == 0:
+        raise ImportFormatError(origin, line, "RR 0 ms: an interval cannot be zero")
+    if not RR_MIN_MS <= rr_ms <= RR_MAX_MS:
+        reason = (
+            f"RR {rr_ms:g} ms is absurd (accepted {RR_MIN_MS:g}–{RR_MAX_MS:g} ms{unit_note}); "
+            + (
+                "a pause that long is a recording gap, not a heartbeat: split the file there"
+                if rr_ms > RR_MAX_MS
+                else "no heart beats that fast: check the units or remove the value"
+            )
+        )
+        raise ImportFormatError(origin, line, reason)
+    return rr_ms
+
+
+def _require_some(rr: list[float], origin: str, what: str) -> None:
+    if not rr:
+        raise ImportFormatError(origin, None, f"no RR intervals found ({what})")
+
+
+# ---------------------------------------------------------------- Polar Sensor Logger
+
+
+def parse_polar_sensor_logger(text: str, origin: str = "<psl>") -> ImportedRR:
+    lines = _lines(text)
+    if not lines:
+        raise ImportFormatError(origin, None, "empty file: no header and no RR intervals")
+    n0, head = lines[0]
+    expected = f"expected the header '{PSL_TIME};{PSL_RR}'"
+    if ";" not in head:
+        for sep, name in ((",", "','"), ("\t", "a tab")):
+            if sep in head and PSL_RR in head:
+                raise ImportFormatError(
+                    origin,
+                    n0,
+                    f"columns are separated by {name}, but Polar Sensor Logger uses ';' "
+                    "(wrong delimiter)",
+                )
+    cols = [c.strip() for c in head.split(";")]
+    if PSL_TIME not in cols or PSL_RR not in cols:
+        if _ISO_START.match(head):
+            raise ImportFormatError(
+                origin, n0, f"header missing: {expected}, found data {_show(head)}"
+            )
+        raise ImportFormatError(
+            origin, n0, f"not a Polar Sensor Logger RR file: {expected}, found {_show(head)}"
+        )
+    i_t, i_rr = cols.index(PSL_TIME), cols.index(PSL_RR)
+    need = max(i_t, i_rr) + 1
+    rr: list[float] = []
+    src: list[int] = []
+    stamps: list[datetime] = []
+    for n, line in lines[1:]:
+        fields = line.split(";")
+        if len(fields) < need:
+            other = next((f"'{s}'" for s in (",", "\t") if s in line), None)
+            why = f" (separated by {other} instead of ';'?)" if other else ""
+            raise ImportFormatError(
+                origin,
+                n,
+                f"expected {len(cols)} ';'-separated fields, found {len(fields)} "
+                f"in {_show(line)}{why}",
+            )
+        ts = fields[i_t].strip()
+        try:
+            stamp = datetime.fromisoformat(ts)
+        except ValueError:
+            raise ImportFormatError(
+                origin, n, f"{_show(ts)} is not a timestamp (expected e.g. 2024-05-01T10:15:30.123)"
+            ) from None
+        value = _number(fields[i_rr], origin, n)
+        rr.append(check_rr_ms(value, origin, n))
+        src.append(n)
+        stamps.append(stamp)
+    _require_some(rr, origin, "the header is there but no rows follow")
+    aware = {s.tzinfo is not None for s in stamps}
+    if len(aware) > 1:
+        raise ImportFormatError(
+            origin, None, "timestamps mix local times and times with a UTC offset"
+        )
+    start = stamps[0] - timedelta(milliseconds=rr[0])
+    return ImportedRR(
+        format="polar-sensor-logger",
+        rr_ms=tuple(rr),
+        source_lines=tuple(src),
+        units="ms",
+        timestamps=tuple(stamps),
+        start=start,
+        start_from="Polar Sensor Logger phone timestamp of the first RR, minus that RR",
+    )
+
+
+# ---------------------------------------------------------------- Elite HRV
+
+
+def elite_start_from_name(filename: str) -> datetime | None:
+    """Elite HRV names each reading after its local start time: 'YYYY-MM-DD HH-MM-SS.txt'."""
+    m = _ELITE_NAME.search(filename)
+    if not m:
+        return None
+    try:
+        return datetime(*(int(g) for g in m.groups()))  # type: ignore[misc]
+    except ValueError:
+        return None
+
+
+def parse_elite_hrv(text: str, origin: str = "<elite-hrv>", filename: str = "") -> ImportedRR:
+    lines = _lines(text)
+    if not lines:
+        raise ImportFormatError(origin, None, "empty file: no RR intervals")
+    rr: list[float] = []
+    src: list[int] = []
+    for n, line in lines:
+        for sep, name in ((";", "';'"), ("\t", "a tab")):
+            if sep in line:
+                raise ImportFormatError(
+                    origin,
+                    n,
+                    f"values separated by {name}: Elite HRV uses one value per line or ',' "
+                    "(wrong delimiter)",
+                )
+        tokens = [t.strip() for t in line.split(",")]
+        if tokens and tokens[-1] == "" and len(tokens) > 1:
+            tokens = tokens[:-1]  # a trailing comma
+        for tok in tokens:
+            if tok == "":
+                raise ImportFormatError(
+                    origin, n, f"an empty value between commas in {_show(line)}"
+                )
+            if not _NUMBER.match(tok):
+                if n == lines[0][0] and not rr:
+                    raise ImportFormatError(
+                        origin,
+                        n,
+                        f"{_show(tok)} is not a number: an Elite HRV RR export has no header, "
+                        "only RR values in ms",
+                    )
+                raise ImportFormatError(origin, n, f"RR value {_show(tok)} is not a number")
+            value = float(tok)
+            rr.append(value)
+            src.append(n)
+    _require_some(rr, origin, "the file has no values")
+    med = statistics.median(rr)
+    if med < 10:
+        raise ImportFormatError(
+            origin,
+            None,
+            f"values look like seconds (median {med:g}), but Elite HRV exports milliseconds: "
+            "use --from rr-txt (it accepts seconds)",
+        )
+    for value, n in zip(rr, src, strict=True):
+        check_rr_ms(value, origin, n)
+    start = elite_start_from_name(filename)
+    return ImportedRR(
+        format="elite-hrv",
+        rr_ms=tuple(rr),
+        source_lines=tuple(src),
+        units="ms",
+        start=start,
+        start_from="Elite HRV file name (local start time)" if start else "",
+    )
+
+
+# ---------------------------------------------------------------- plain RR text
+
+
+def detect_units(values: list[float]) -> tuple[str, str]:
+    """('ms'|'s', why). RR in s are 0.1-10; in ms 100-10000: the median tells them apart."""
+    med = statistics.median(values)
+    if med <= 10:
+        return (
+            "s",
+            f"units auto-detected as seconds (median value {med:g}); override with --units ms",
+        )
+    if med >= 100:
+        return (
+            "ms",
+            f"units auto-detected as milliseconds (median value {med:g}); override with --units s",
+        )
+    raise ValueError(
+        f"cannot tell the units: the median value {med:g} is neither a plausible RR in seconds "
+        "(0.1–10) nor in milliseconds (100–10000); give --units ms or --units s"
+    )
+
+
+def parse_rr_txt(text: str, origin: str = "<rr-txt>", units: str | None = None) -> ImportedRR:
+    if units is not None and units not in UNITS:
+        raise ValueError(f"units must be one of {UNITS}, not {units!r}")
+    lines = [(n, s) for n, s in _lines(text) if not s.startswith("#")]
+    if not lines:
+        raise ImportFormatError(origin, None, "empty file: no RR intervals")
+    values: list[float] = []
+    src: list[int] = []
+    for n, line in lines:
+        if re.search(r"[\s,;]", line) and not re.match(r"^\d+,\d+$", line):
+            raise ImportFormatError(
+                origin,
+                n,
+                f"expected one RR value per line, found {_show(line)} "
+                "(for ','-separated values use --from elite-hrv)",
+            )
+        if not values and not re.search(r"\d", line):
+            raise ImportFormatError(
+                origin,
+                n,
+                f"{_show(line)} is not a number: plain RR text has no header "
+                "(delete the line or start it with '#')",
+            )
+        value = _number(line, origin, n)
+        if value <= 0 or not math.isfinite(value):
+            what = "is negative" if value < 0 else "is not finite" if value else ": an interval cannot be zero"
+            raise ImportFormatError(origin, n, f"RR value {value:g} {what}".replace(" :", ":"))
+        values.append(value)
+        src.append(n)
+    notes: list[str] = []
+    if units is None:
+        try:
+            units, why = detect_units(values)
+        except ValueError as e:
+            raise ImportFormatError(origin, None, str(e)) from None
+        notes.append(why)
+    scale = 1000.0 if units == "s" else 1.0
+    note = " after reading the file as seconds" if units == "s" else ""
+    rr = [check_rr_ms(v * scale, origin, n, note) for v, n in zip(values, src, strict=True)]
+    return ImportedRR(
+        format="rr-txt", rr_ms=tuple(rr), source_lines=tuple(src), units=units, notes=tuple(notes)
+    )
+
+
+# ---------------------------------------------------------------- detection
+
+
+def detect_format(text: str, filename: str = "") -> tuple[str, str]:
+    """(format, why) from the content and Elite HRV's file-name pattern; or ImportFormatError."""
+    lines = [(n, s) for n, s in _lines(text) if not s.startswith("#")]
+    if not lines:
+        raise ImportFormatError(filename or "<input>", None, "empty file: no RR intervals")
+    n, first = lines[0]
+    if PSL_RR in first or first.startswith(PSL_TIME):
+        return "polar-sensor-logger", f"header {_show(first)} (Polar Sensor Logger)"
+    if _ISO_START.match(first) and ";" in first:
+        return "polar-sensor-logger", "rows of 'timestamp;RR' (Polar Sensor Logger)"
+    head = [s for _, s in lines[:50]]
+
+    def numbers(s: str) -> bool:
+        tokens = [t.strip() for t in s.split(",")]
+        return all(_NUMBER.match(t) for t in tokens if t) and any(tokens)
+
+    if numbers(first):
+        decimal_commas = all(re.match(r"^\d,\d+$", s) for s in head)  # '0,812': s, decimal comma
+        if any("," in s and numbers(s) for s in head) and not decimal_commas:
+            return "elite-hrv", "','-separated RR values (Elite HRV)"
+        if elite_start_from_name(filename) is not None:
+            return "elite-hrv", "RR values in a file named like an Elite HRV reading"
+        return "rr-txt", "one RR value per line (plain RR text)"
+    raise ImportFormatError(
+        filename or "<input>",
+        n,
+        f"cannot tell the format from {_show(first)}; give --from {'|'.join(FORMATS)}",
+    )
+
+
+def parse(
+    text: str, fmt: str, origin: str, filename: str = "", units: str | None = None
+) -> ImportedRR:
+    if fmt == "polar-sensor-logger":
+        return parse_polar_sensor_logger(text, origin)
+    if fmt == "elite-hrv":
+        return parse_elite_hrv(text, origin, filename)
+    if fmt == "rr-txt":
+        return parse_rr_txt(text, origin, units)
+    raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -1,0 +1,366 @@
+"""Imported RR -> the notifications a strap would have sent -> holdbeat/1 lines. Pure.
+
+No raw strap bytes exist for an imported file, so we make them: every RR is rounded to the
+Heart Rate Measurement unit (1/1024 s, nearest unit, so |Δ| ≤ 0.48828125 ms per RR) and the
+beats are packed into standard 0x2A37 notifications with `encode_hrm`, so replay, reports and
+comparisons run the same code as for a live strap.
+
+Timing, like a strap: beats are timed by the cumulative sum of the encoded RR, with session
+time 0 at the start of the first interval. Notifications go out on a 1 s grid anchored at the
+first beat; each carries the beats of its second (at most 9, a strap's 20-byte limit) and is
+stamped with the time of its last beat (a host time ≥ every beat it carries, with zero
+latency, so the beat timer reproduces the cumulative sum exactly). A second without a beat
+gets a heart-rate-only notification, as real straps send. Where a file has timestamps (Polar
+Sensor Logger) and they jump more than GAP_S beyond the RR, the connection was lost: the gap
+is recorded explicitly (`connection lost` / `restored`) and the next beat is re-anchored at
+its timestamp, never interpolated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from holdbeat.events import Connection, Device, End, Header, Hrm, PhaseStart, SessionEvent
+from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
+from holdbeat.interop.importers import ImportedRR
+from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
+from holdbeat.process import Processor
+from holdbeat.recording import event_to_dict, header_to_dict, new_header
+from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
+
+PACKET_UNITS = 1024  # notification period: 1 s in 1/1024 s units
+MAX_RR_PER_PACKET = 9  # 1 flags + 1 HR + 9 x 2 RR = 20 bytes, the default BLE payload
+GAP_S = 3.0
+HALF_UNIT_MS = 1000.0 / RR_UNITS_PER_S / 2  # 0.48828125 ms: the rounding bound per RR
+
+FORMAT_TITLES = {
+    "polar-sensor-logger": "Polar Sensor Logger",
+    "elite-hrv": "Elite HRV",
+    "rr-txt": "plain RR text",
+}
+
+
+def rr_to_units(rr_ms: np.ndarray | list[float] | tuple[float, ...]) -> np.ndarray:
+    """Nearest 1/1024 s unit (the same rounding as hrs.ms_to_rr_units)."""
+    return np.rint(np.asarray(rr_ms, dtype=float) * RR_UNITS_PER_S / 1000.0).astype(np.int64)
+
+
+def units_to_ms(units: np.ndarray) -> np.ndarray:
+    return np.asarray(units, dtype=float) * (1000.0 / RR_UNITS_PER_S)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Beats [start, stop) timed contiguously from `first_beat_s` (a new anchor after a gap)."""
+
+    start: int
+    stop: int
+    first_beat_s: float
+
+
+def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], list[str]]:
+    """Split at gaps the file's timestamps reveal; without timestamps there is one segment."""
+    n = len(units)
+    first = units[0] / RR_UNITS_PER_S
+    stamps = imported.timestamps
+    if not stamps:
+        return [Segment(0, n, first)], []
+    warnings: list[str] = []
+    rel = np.array([(s - stamps[0]).total_seconds() for s in stamps]) + first
+    starts = [0]
+    backwards = 0
+    for i in range(1, n):
+        step = rel[i] - rel[i - 1] - units[i] / RR_UNITS_PER_S
+        if rel[i] < rel[i - 1] - 1.0:
+            backwards += 1
+        elif step > GAP_S:
+            starts.append(i)
+    if backwards:
+        warnings.append(
+            f"{backwards} timestamp(s) go back in time by more than 1 s (phone clock changed?); "
+            "beats are timed from the RR sum there"
+        )
+    segs: list[Segment] = []
+    last_beat = 0.0
+    for k, s in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else n
+        anchor = first if s == 0 else max(float(rel[s]), last_beat + units[s] / RR_UNITS_PER_S)
+        segs.append(Segment(s, stop, anchor))
+        last_beat = anchor + int(units[s + 1 : stop].sum()) / RR_UNITS_PER_S
+    return segs, warnings
+
+
+def beat_times(units: np.ndarray, segs: list[Segment]) -> np.ndarray:
+    """Session time of every beat: segment anchor + exact cumulative sum of the encoded RR."""
+    t = np.empty(len(units), dtype=float)
+    for seg in segs:
+        cum = np.cumsum(units[seg.start : seg.stop]) - units[seg.start]
+        t[seg.start : seg.stop] = seg.first_beat_s + cum / RR_UNITS_PER_S
+    return t
+
+
+@dataclass(frozen=True)
+class Packet:
+    t_s: float
+    rr_units: tuple[int, ...]
+    hr_bpm: int
+    segment: int
+
+
+def _hr(units: tuple[int, ...]) -> int:
+    mean_ms = sum(units) * 1000.0 / RR_UNITS_PER_S / len(units)
+    return max(1, min(0xFFFF, round(60_000.0 / mean_ms)))
+
+
+def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> list[Packet]:
+    """Group beats into ~1 s notifications, stamped with their last beat's time."""
+    packets: list[Packet] = []
+    hr = 0
+    for k_seg, seg in enumerate(segs):
+        u = units[seg.start : seg.stop]
+        cum = np.cumsum(u) - u[0]  # integer units since the segment's first beat
+        slot = -(-cum // PACKET_UNITS)  # ceil: beats in (T_k-1, T_k] go out at T_k
+        bounds = np.flatnonzero(np.diff(slot)) + 1
+        groups = np.split(np.arange(len(u)), bounds)
+        prev_slot = -1
+        for g in groups:
+            s = int(slot[g[0]])
+            for empty in range(prev_slot + 1, s):  # seconds without a beat: HR-only packets
+                t_empty = seg.first_beat_s + empty * PACKET_UNITS / RR_UNITS_PER_S
+                packets.append(Packet(round(t_empty, 6), (), hr, k_seg))
+            prev_slot = s
+            for c in range(0, len(g), MAX_RR_PER_PACKET):
+                chunk = g[c : c + MAX_RR_PER_PACKET]
+                rr = tuple(int(x) for x in u[chunk])
+                hr = _hr(rr)
+                t_last = float(t_beats[seg.start + chunk[-1]])
+                packets.append(Packet(round(t_last, 6), rr, hr, k_seg))
+    return packets
+
+
+def packet_bytes(p: Packet) -> bytes:
+    return encode_hrm(p.hr_bpm, [u * 1000.0 / RR_UNITS_PER_S for u in p.rr_units], rr_flag=True)
+
+
+# ---------------------------------------------------------------- phases
+
+
+def phases_protocol(
+    specs: list[PhaseSpec] | None,
+    *,
+    mode: str | None,
+    belief: str | None,
+    target: str | None,
+    end_s: float,
+    origin: str,
+) -> tuple[Protocol | None, list[tuple[float, float]]]:
+    """The protocol (for the header) and each phase's (start_s, end_s).
+
+    Without a phases file, --mode makes the whole session one hold (no baseline, so it shows
+    up in reports but comparisons exclude it, saying why).
+    """
+    if specs is None:
+        if mode is None:
+            if belief is not None or target is not None:
+                raise PhasesFileError(origin, None, "--belief/--target need --mode or --phases")
+            return None, []
+        specs = [PhaseSpec(f"{mode} hold", "hold", mode, 0.0, max(end_s, 1e-6))]
+    blanks = [s for s in specs if s.kind == "hold" and not s.mode]
+    if blanks and mode is None:
+        raise PhasesFileError(
+            origin,
+            blanks[0].line or None,
+            "this hold has no mode: give it in the file or with --mode fierce|soft|loving-kindness",
+        )
+    phases = []
+    for s in specs:
+        m = s.mode or (mode if s.kind == "hold" else "neutral") or "neutral"
+        name = s.name if s.mode or s.kind != "hold" or s.name != "hold" else f"{m} hold"
+        prompt = DEFAULT_PROMPTS.get(f"hold:{m}" if s.kind == "hold" else s.kind, "")
+        phases.append(Phase(name, s.kind, m, s.end_s - s.start_s, prompt, s.belief, s.target))
+    protocol = Protocol(
+        name="imported",
+        phases=tuple(phases),
+        description=f"phases of an imported session ({origin})",
+        source=origin,
+    )
+    # Blank modes were filled above; otherwise --mode overrides a single hold, like `hold`.
+    protocol = with_beliefs(protocol, mode=None if blanks else mode, belief=belief, target=target)
+    return protocol, [(s.start_s, s.end_s) for s in specs]
+
+
+# ---------------------------------------------------------------- the recording
+
+
+@dataclass
+class Built:
+    header: Header
+    events: list[SessionEvent]
+    rr_units: np.ndarray
+    beat_t_s: np.ndarray
+    max_rounding_ms: float
+    gaps: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rr_ms(self) -> np.ndarray:
+        return units_to_ms(self.rr_units)
+
+
+def resolve_start(
+    imported: ImportedRR, start: datetime | None, file_mtime: datetime | None
+) -> tuple[datetime, str]:
+    """Session start (aware, UTC) and where it came from; naive times are taken as local time."""
+    rr_total = timedelta(milliseconds=float(sum(imported.rr_ms)))
+    if start is not None:
+        chosen, why = start, "--start"
+    elif imported.start is not None:
+        chosen, why = imported.start, imported.start_from
+    elif file_mtime is not None:
+        chosen, why = (
+            file_mtime - rr_total,
+            "file modification time minus the RR duration (approximate)",
+        )
+    else:
+        chosen, why = datetime(1970, 1, 1, tzinfo=UTC), "unknown"
+    return chosen.astimezone(UTC), why
+
+
+def build_recording(
+    imported: ImportedRR,
+    *,
+    started: datetime,
+    start_from: str = "",
+    specs: list[PhaseSpec] | None = None,
+    mode: str | None = None,
+    belief: str | None = None,
+    target: str | None = None,
+    source_name: str = "",
+    source_sha256: str = "",
+    phases_name: str = "",
+) -> Built:
+    """The whole imported session as events (pure; `started` must be timezone-aware)."""
+    units = rr_to_units(imported.rr_ms)
+    deltas = np.abs(units_to_ms(units) - np.asarray(imported.rr_ms, dtype=float))
+    segs, warnings = segments(imported, units)
+    t_beats = beat_times(units, segs)
+    packets = packetize(units, t_beats, segs)
+    data_end = packets[-1].t_s
+    protocol, spans = phases_protocol(
+        specs,
+        mode=mode,
+        belief=belief,
+        target=target,
+        end_s=data_end,
+        origin=phases_name or "--mode",
+    )
+    # (time, order, event): at equal times a phase starts before data, a gap closes before it.
+    timeline: list[tuple[float, int, SessionEvent]] = []
+    for i, p in enumerate(packets):
+        if i and p.segment != packets[i - 1].segment:
+            prev = packets[i - 1]
+            gap_s = p.t_s - prev.t_s
+            timeline.append(
+                (
+                    prev.t_s,
+                    3,
+                    Connection(prev.t_s, "lost", f"gap of {gap_s:.1f} s in the imported file"),
+                )
+            )
+            timeline.append((p.t_s, 1, Connection(p.t_s, "restored", "")))
+        timeline.append((p.t_s, 2, Hrm(p.t_s, packet_bytes(p))))
+    end_s = data_end
+    if protocol is not None:
+        for i, ((s, e), ph) in enumerate(zip(spans, protocol.phases, strict=True)):
+            ev = PhaseStart(
+                round(s, 6), i, ph.name, ph.kind, ph.mode, e - s, ph.prompt, ph.belief, ph.target
+            )
+            timeline.append((ev.t_s, 0, ev))
+        last_end = spans[-1][1]
+        first_beat = float(t_beats[0])
+        if spans[0][0] > first_beat:
+            warnings.append(
+                f"the first phase starts at {spans[0][0]:g} s; "
+                "the beats before it belong to no phase"
+            )
+        if data_end > last_end + 1.0:
+            warnings.append(
+                f"the RR data run {data_end - last_end:.1f} s past the last phase's end "
+                f"({last_end:g} s): phase {protocol.phases[-1].name!r} runs on to the end of the "
+                "data; add a phase to label it"
+            )
+        elif last_end > data_end + 5.0:
+            warnings.append(
+                f"the phases run to {last_end:g} s but the RR data end at {data_end:.1f} s"
+            )
+        if spans[0][0] >= data_end:
+            warnings.append(
+                "every phase starts after the last beat: check the phases' times (seconds)"
+            )
+        end_s = max(data_end, last_end)
+        if not any(p.kind == "baseline" for p in protocol.phases):
+            warnings.append(
+                "no baseline phase: reports show the session, comparisons need a baseline"
+            )
+    timeline.append((round(end_s, 6), 9, End(round(end_s, 6), "imported")))
+    timeline.sort(key=lambda x: (x[0], x[1]))
+    title = FORMAT_TITLES.get(imported.format, imported.format)
+    settings = {
+        "import": {
+            "file": source_name,
+            "format": imported.format,
+            "sha256": source_sha256,
+            "units": imported.units,
+            "rr_count": len(units),
+            "rr_resolution": "1/1024 s (Heart Rate Measurement unit)",
+            "max_rounding_ms": round(float(deltas.max()), 6),
+            "packet_s": PACKET_UNITS / RR_UNITS_PER_S,
+            "start_from": start_from,
+            "phases_file": phases_name,
+            "gaps": len(segs) - 1,
+            "notes": list(imported.notes),
+        }
+    }
+    header = new_header(
+        Device(name=f"{title} import", source="imported"),
+        protocol=protocol.to_dict() if protocol else {},
+        beliefs=beliefs_of(protocol) if protocol else (),
+        settings=settings,
+        started=started,
+    )
+    return Built(
+        header=header,
+        events=[ev for _, _, ev in timeline],
+        rr_units=units,
+        beat_t_s=t_beats,
+        max_rounding_ms=float(deltas.max()),
+        gaps=len(segs) - 1,
+        warnings=warnings,
+    )
+
+
+def recording_bytes(header: Header, events: list[SessionEvent], window_s: float = 60.0) -> bytes:
+    """Exactly the lines RecordingWriter writes (decoded values from the same Processor)."""
+    proc = Processor(window_s=window_s)
+    out = [json.dumps(header_to_dict(header), separators=(",", ":"), ensure_ascii=False)]
+    for ev in events:
+        processed = None
+        if isinstance(ev, Hrm):
+            processed = proc.on_hrm(ev)
+        elif isinstance(ev, Connection):
+            proc.on_connection(ev)
+        out.append(
+            json.dumps(event_to_dict(ev, processed), separators=(",", ":"), ensure_ascii=False)
+        )
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def label_for(built: Built) -> str:
+    modes = sorted(
+        {p["mode"] for p in built.header.protocol.get("phases", []) if p.get("kind") == "hold"}
+    )
+    return f"import-{modes[0]}" if len(modes) == 1 else "import"

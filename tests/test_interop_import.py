@@ -1,0 +1,504 @@
+"""Importers: each app's layout, detection, malformed input, RR precision, strap-like packets."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from holdbeat.commands import import_ as import_cmd
+from holdbeat.events import Connection, End, Hrm, PhaseStart
+from holdbeat.hrs import parse_hrm
+from holdbeat.interop.importers import (
+    ImportFormatError,
+    detect_format,
+    parse_elite_hrv,
+    parse_polar_sensor_logger,
+    parse_rr_txt,
+)
+from holdbeat.interop.phases_file import PhasesFileError, parse_phases
+from holdbeat.interop.synth import (
+    HALF_UNIT_MS,
+    build_recording,
+    rr_to_units,
+    units_to_ms,
+)
+from holdbeat.recording import load
+from holdbeat.session import ProtocolError
+
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+# Polar Sensor Logger (Android) writes one row per RR: phone local time, integer ms.
+PSL = """Phone timestamp;RR-interval [ms]
+2026-03-01T09:30:00.812;812
+2026-03-01T09:30:01.640;828
+2026-03-01T09:30:02.477;837
+2026-03-01T09:30:03.274;797
+2026-03-01T09:30:04.061;787
+"""
+# Elite HRV: one integer ms per line, no header; file named after its local start time.
+ELITE = "720\n707\n681\n673\n673\n703\n747\n722\n"
+ELITE_NAME = "2017-06-29 13-11-53.txt"
+
+
+def _rr(n: int = 400, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    k = np.arange(n)
+    return (
+        820
+        + 45 * np.sin(2 * np.pi * k / 4.7)
+        + 15 * np.sin(2 * np.pi * k / 11)
+        + rng.normal(0, 10, n)
+    )
+
+
+# ---------------------------------------------------------------- parsers, each app's layout
+
+
+def test_polar_sensor_logger_layout() -> None:
+    imp = parse_polar_sensor_logger(PSL, "psl.txt")
+    assert imp.format == "polar-sensor-logger"
+    assert imp.rr_ms == (812.0, 828.0, 837.0, 797.0, 787.0)
+    assert imp.source_lines == (2, 3, 4, 5, 6)
+    assert imp.timestamps is not None and imp.timestamps[0] == datetime(
+        2026, 3, 1, 9, 30, 0, 812000
+    )
+    assert imp.start == datetime(2026, 3, 1, 9, 30, 0)  # first timestamp minus the first RR
+
+
+def test_polar_sensor_logger_extra_columns_and_crlf() -> None:
+    text = (
+        "Phone timestamp;sensor timestamp [ns];RR-interval [ms]\r\n"
+        "2026-03-01T09:30:00.800;1;800\r\n"
+    )
+    assert parse_polar_sensor_logger(text, "x").rr_ms == (800.0,)
+
+
+def test_elite_hrv_layout_and_start_from_name() -> None:
+    imp = parse_elite_hrv(ELITE, ELITE_NAME, ELITE_NAME)
+    assert imp.rr_ms == (720.0, 707.0, 681.0, 673.0, 673.0, 703.0, 747.0, 722.0)
+    assert imp.start == datetime(2017, 6, 29, 13, 11, 53)
+    comma = parse_elite_hrv("720,707,681,\n673, 673\n", "x")
+    assert comma.rr_ms == (720.0, 707.0, 681.0, 673.0, 673.0)
+    assert comma.start is None
+
+
+def test_rr_txt_units_detected_and_overridden() -> None:
+    ms = parse_rr_txt("# from a pulse app\n812\n828.5\n\n837\n", "a.txt")
+    assert ms.units == "ms" and ms.rr_ms == (812.0, 828.5, 837.0)
+    assert "milliseconds" in ms.notes[0] and "--units s" in ms.notes[0]
+    s = parse_rr_txt("0.812\n0.828\n0.837\n", "b.txt")
+    assert s.units == "s" and s.rr_ms == pytest.approx((812.0, 828.0, 837.0))
+    assert "seconds" in s.notes[0] and "--units ms" in s.notes[0]
+    forced = parse_rr_txt("0.812\n0.828\n", "c.txt", units="s")
+    assert forced.notes == () and forced.rr_ms == pytest.approx((812.0, 828.0))
+    with pytest.raises(ImportFormatError, match=r"line 1: RR 0\.812 ms is absurd"):
+        parse_rr_txt("0.812\n0.828\n", "d.txt", units="ms")
+
+
+def test_rr_txt_ambiguous_units_ask_for_units() -> None:
+    with pytest.raises(ImportFormatError, match=r"cannot tell the units.*--units"):
+        parse_rr_txt("40\n50\n45\n", "e.txt")
+
+
+def test_detect_format() -> None:
+    assert detect_format(PSL)[0] == "polar-sensor-logger"
+    assert detect_format("2026-03-01T09:30:00.812;812\n")[0] == "polar-sensor-logger"
+    assert detect_format(ELITE, ELITE_NAME)[0] == "elite-hrv"
+    assert detect_format("720,707,681\n")[0] == "elite-hrv"
+    assert detect_format(ELITE, "rr.txt")[0] == "rr-txt"
+    assert detect_format("0.81\n0.83\n")[0] == "rr-txt"
+    with pytest.raises(ImportFormatError, match=r"cannot tell the format.*--from"):
+        detect_format("time,heart rate\n1,60\n", "x.csv")
+
+
+# ---------------------------------------------------------------- malformed input
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "pattern"),
+    [
+        # wrong delimiter
+        (
+            parse_polar_sensor_logger,
+            "Phone timestamp,RR-interval [ms]\n2026-03-01T09:30:00,800\n",
+            r"line 1: columns are separated by ',', but Polar Sensor Logger uses ';'",
+        ),
+        (
+            parse_polar_sensor_logger,
+            PSL + "2026-03-01T09:30:05.000,800\n",
+            r"line 7: expected 2 ';'-separated fields, found 1 .*instead of ';'",
+        ),
+        (parse_elite_hrv, "720\n707;681\n", r"line 2: values separated by ';'"),
+        (parse_rr_txt, "812\n828;837\n", r"line 2: expected one RR value per line"),
+        # header missing
+        (parse_polar_sensor_logger, "2026-03-01T09:30:00.812;812\n", r"line 1: header missing"),
+        (
+            parse_polar_sensor_logger,
+            "hello;world\n1;2\n",
+            r"line 1: not a Polar Sensor Logger RR file",
+        ),
+        # non-numeric
+        (
+            parse_polar_sensor_logger,
+            PSL + "2026-03-01T09:30:05.000;abc\n",
+            r"line 7: RR value 'abc' is not a number",
+        ),
+        (
+            parse_polar_sensor_logger,
+            PSL + "yesterday;800\n",
+            r"line 7: 'yesterday' is not a timestamp",
+        ),
+        (
+            parse_elite_hrv,
+            "RR\n720\n",
+            r"line 1: 'RR' is not a number: an Elite HRV RR export has no header",
+        ),
+        (parse_elite_hrv, "720\n7x0\n", r"line 2: RR value '7x0' is not a number"),
+        (
+            parse_rr_txt,
+            "rr_ms\n812\n",
+            r"line 1: 'rr_ms' is not a number: plain RR text has no header",
+        ),
+        (
+            parse_rr_txt,
+            "0,812\n0,828\n",
+            r"line 1: RR value '0,812' is not a number \(a decimal comma",
+        ),
+        # negative, zero, absurd
+        (parse_rr_txt, "812\n-800\n", r"line 2: RR value -800 is negative"),
+        (parse_elite_hrv, "720\n0\n707\n", r"line 2: RR 0 ms: an interval cannot be zero"),
+        (
+            parse_polar_sensor_logger,
+            PSL + "2026-03-01T09:31:05.000;60000\n",
+            r"line 7: RR 60000 ms is absurd.*recording gap",
+        ),
+        (parse_rr_txt, "812\n828\n12\n", r"line 3: RR 12 ms is absurd.*no heart beats that fast"),
+        (parse_rr_txt, "812\nnan\n", r"line 2: RR value 'nan' is not a number"),
+        # empty
+        (parse_polar_sensor_logger, "", r"empty file"),
+        (parse_polar_sensor_logger, "Phone timestamp;RR-interval [ms]\n", r"no RR intervals found"),
+        (parse_elite_hrv, "\n\n", r"empty file"),
+        (parse_rr_txt, "# only a comment\n", r"empty file"),
+    ],
+)
+def test_malformed_inputs_name_line_and_reason(parser, text: str, pattern: str) -> None:
+    with pytest.raises(ImportFormatError, match=pattern):
+        parser(text, "f.txt")
+
+
+def test_elite_hrv_in_seconds_points_to_rr_txt() -> None:
+    with pytest.raises(ImportFormatError, match=r"look like seconds.*--from rr-txt"):
+        parse_elite_hrv("0.72\n0.70\n", "x")
+
+
+# ---------------------------------------------------------------- RR precision
+
+
+def test_rounding_tolerance_is_half_a_unit() -> None:
+    rr = np.random.default_rng(0).uniform(300, 2000, 100_000)
+    delta = np.abs(units_to_ms(rr_to_units(rr)) - rr)
+    assert delta.max() <= HALF_UNIT_MS == 0.48828125
+    assert delta.max() > 0.48  # the bound is tight: the tolerance is not hiding a bug
+    assert delta.max() <= 0.49
+
+
+def test_every_unit_survives_a_three_decimal_ms_text() -> None:
+    units = np.arange(103, 10241)  # 100.6 ms .. 10 s, every 1/1024 s unit
+    text = "\n".join(f"{u * 1000 / 1024:.3f}" for u in units)
+    imp = parse_rr_txt(text, "k.txt")
+    assert np.array_equal(rr_to_units(imp.rr_ms), units)
+
+
+def test_polar_integer_ms_map_back_to_the_strap_unit_where_unique() -> None:
+    """Polar's SDK rounds unit*1000/1024 to whole ms; the nearest unit recovers the original
+    except where two units round to the same ms (then the nearer of the two, |Δ| ≤ 0.49 ms)."""
+    units = np.arange(103, 10241)
+    ms = np.floor(units * 1000 / 1024 + 0.5)
+    back = rr_to_units(ms)
+    exact = np.mean(back == units)
+    assert 0.97 < exact < 0.98  # measured 97.65 %
+    assert np.all(np.abs(back - units) <= 1)
+    assert np.abs(units_to_ms(back) - ms).max() <= 0.49
+    twins = back != units
+    assert np.all(
+        np.floor(back[twins] * 1000 / 1024 + 0.5) == ms[twins]
+    )  # the other unit is as valid
+
+
+# ---------------------------------------------------------------- packets like a strap
+
+
+def _hrms(built) -> list[Hrm]:
+    return [e for e in built.events if isinstance(e, Hrm)]
+
+
+def test_packets_are_strap_like_and_carry_every_rr() -> None:
+    rr = _rr(600)
+    built = build_recording(parse_rr_txt("\n".join(f"{x:.3f}" for x in rr), "r.txt"), started=T0)
+    packets = _hrms(built)
+    decoded = [parse_hrm(p.raw) for p in packets]
+    units = [round(r * 1.024) for m in decoded for r in m.rr_ms]
+    assert units == list(rr_to_units(rr))
+    beat_t = built.beat_t_s
+    k = 0
+    for p, m in zip(packets, decoded, strict=True):
+        if m.rr_ms:
+            k += len(m.rr_ms)
+            assert p.t_s >= round(beat_t[k - 1], 6) - 1e-9  # host time ≥ its last beat
+            assert len(m.rr_ms) <= 9
+            assert m.hr_bpm == round(60000 / np.mean(m.rr_ms))
+    t = np.array([p.t_s for p in packets])
+    assert np.all(np.diff(t) > 0)
+    assert 0.5 < np.median(np.diff(t)) < 1.5  # about one notification a second
+    assert isinstance(built.events[-1], End)
+
+
+def test_long_rr_get_heart_rate_only_notifications_like_a_strap() -> None:
+    built = build_recording(parse_rr_txt("800\n2600\n800\n", "slow.txt"), started=T0)
+    decoded = [parse_hrm(p.raw) for p in _hrms(built)]
+    assert [len(m.rr_ms) for m in decoded] == [1, 0, 0, 1, 1]
+    assert all(m.hr_bpm > 0 for m in decoded)
+
+
+def test_imported_file_loads_back_with_same_rr_and_times(tmp_path: Path) -> None:
+    from holdbeat.interop.synth import recording_bytes
+
+    rr = _rr(500)
+    imp = parse_rr_txt("\n".join(f"{x:.4f}" for x in rr), "r.txt")
+    built = build_recording(imp, started=T0)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(recording_bytes(built.header, built.events))
+    rec = load(path)
+    assert rec.warnings == [] and rec.malformed == []
+    assert np.abs(rec.rr_ms - rr).max() <= 0.49
+    assert np.array_equal(rec.rr_ms, units_to_ms(rr_to_units(rr)))
+    assert np.abs(rec.beat_t_s - np.cumsum(rr_to_units(rr)) / 1024).max() < 1e-6
+    assert not rec.artifact.any()
+    assert rec.gap_before.sum() == 1  # only the first beat
+    assert rec.header.device.source == "imported"
+    assert rec.header.settings["import"]["format"] == "rr-txt"
+
+
+def test_polar_timestamp_gap_becomes_an_explicit_connection_gap(tmp_path: Path) -> None:
+    from holdbeat.interop.synth import recording_bytes
+
+    rows = ["Phone timestamp;RR-interval [ms]"]
+    t = datetime(2026, 3, 1, 9, 30, 0).timestamp()
+    for i in range(40):
+        if i == 20:
+            t += 30.0  # 30 s with no RR: the strap was out of reach
+        t += 0.8
+        rows.append(f"{datetime.fromtimestamp(t).isoformat(timespec='milliseconds')};800")
+    imp = parse_polar_sensor_logger("\n".join(rows), "psl.txt")
+    built = build_recording(imp, started=T0)
+    conns = [e for e in built.events if isinstance(e, Connection)]
+    assert [c.state for c in conns] == ["lost", "restored"]
+    assert built.gaps == 1
+    path = tmp_path / "g.jsonl"
+    path.write_bytes(recording_bytes(built.header, built.events))
+    rec = load(path)
+    assert len(rec.rr_ms) == 40
+    assert rec.gap_before.tolist().count(True) == 2 and rec.gap_before[20]
+    assert rec.beat_t_s[20] - rec.beat_t_s[19] == pytest.approx(30.8, abs=0.01)  # not interpolated
+
+
+# ---------------------------------------------------------------- phases file
+
+
+PHASES_CSV = """name,kind,mode,start_s,end_s,belief,target
+baseline,baseline,neutral,0,120,,
+fierce hold,hold,fierce,120,240,This does not get to define me.,self
+recovery,recovery,neutral,240,330,,
+"""
+PHASES_TOML = """
+[[phase]]
+kind = "baseline"
+start_s = 0
+end_s = 120
+
+[[phase]]
+kind = "hold"
+start_s = 120
+end_s = 240
+
+[[phase]]
+kind = "recovery"
+start_s = 240
+end_s = 330
+"""
+
+
+def test_phases_csv_and_toml_give_phase_events() -> None:
+    imp = parse_rr_txt("\n".join(f"{x:.3f}" for x in _rr(400)), "r.txt")
+    csv_specs = parse_phases(PHASES_CSV, "p.csv")
+    built = build_recording(imp, started=T0, specs=csv_specs)
+    starts = [e for e in built.events if isinstance(e, PhaseStart)]
+    assert [(p.t_s, p.kind, p.mode) for p in starts] == [
+        (0.0, "baseline", "neutral"),
+        (120.0, "hold", "fierce"),
+        (240.0, "recovery", "neutral"),
+    ]
+    assert starts[1].belief == "This does not get to define me." and starts[1].duration_s == 120
+    assert built.header.protocol["phases"][1]["mode"] == "fierce"
+    assert built.header.beliefs[0]["belief"] == "This does not get to define me."
+    toml_specs = parse_phases(PHASES_TOML, "p.toml")
+    built2 = build_recording(imp, started=T0, specs=toml_specs, mode="soft", belief="It counts.")
+    hold = [e for e in built2.events if isinstance(e, PhaseStart)][1]
+    assert (hold.mode, hold.name, hold.belief, hold.target) == (
+        "soft",
+        "soft hold",
+        "It counts.",
+        "self",
+    )
+    end = built2.events[-1]
+    assert isinstance(end, End) and end.t_s == pytest.approx(
+        max(330.0, built2.beat_t_s[-1]), abs=1e-6
+    )
+
+
+def test_hold_without_mode_needs_mode() -> None:
+    imp = parse_rr_txt("800\n810\n", "r.txt")
+    with pytest.raises(PhasesFileError, match=r"line 7: this hold has no mode.*--mode"):
+        build_recording(imp, started=T0, specs=parse_phases(PHASES_TOML, "p.toml"))
+
+
+def test_mode_override_refused_for_several_holds() -> None:
+    text = "kind,mode,start_s,end_s\nbaseline,,0,10\nhold,fierce,10,20\nhold,soft,20,30\n"
+    with pytest.raises(ProtocolError, match="single-hold"):
+        build_recording(
+            parse_rr_txt("800\n", "r"), started=T0, specs=parse_phases(text, "p.csv"), mode="soft"
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("name;kind;mode;start_s;end_s\n", r"line 1: columns must be separated by ','"),
+        ("baseline,baseline,neutral,0,120\n", r"line 1: header missing or incomplete"),
+        (
+            "kind,start_s,end_s,colour\nbaseline,0,1,red\n",
+            r"line 1: column 'colour' is not allowed",
+        ),
+        ("kind,start_s,end_s\nbaseline,0,abc\n", r"line 2: end_s 'abc' is not a number of seconds"),
+        (
+            "kind,start_s,end_s\nbasline,0,10\n",
+            r"line 2: kind 'basline' is not allowed \(did you mean 'baseline'\?\)",
+        ),
+        ("kind,mode,start_s,end_s\nhold,neutral,0,10\n", r"line 2: a hold needs a belief mode"),
+        (
+            "kind,start_s,end_s\nbaseline,0,10\nhold,12,20\n",
+            r"line 3: starts at 12 s .*leaves a gap",
+        ),
+        ("kind,start_s,end_s\nbaseline,0,10\nrest,8,20\n", r"line 3: starts at 8 s .*overlaps"),
+        ("kind,start_s,end_s\nbaseline,10,10\n", r"line 2: end_s 10 must be after start_s 10"),
+        (
+            "kind,start_s,end_s,belief\nbaseline,0,10,hi\n",
+            r"line 2: only hold phases carry a belief",
+        ),
+        (
+            "kind,start_s,end_s\nbaseline,0,10,5\n",
+            r"line 2: expected 3 ','-separated fields, found 4",
+        ),
+        ("", r"empty file"),
+    ],
+)
+def test_phases_file_errors(text: str, pattern: str) -> None:
+    with pytest.raises(PhasesFileError, match=pattern):
+        parse_phases(text, "p.csv")
+
+
+def test_phases_toml_errors() -> None:
+    with pytest.raises(PhasesFileError, match="not valid TOML"):
+        parse_phases("[[phase]\n", "p.toml")
+    with pytest.raises(PhasesFileError, match="line 2: 'end_s' is missing"):
+        parse_phases("\n[[phase]]\nkind = 'baseline'\nstart_s = 0\n", "p.toml")
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="holdbeat")
+    import_cmd.register(parser.add_subparsers())
+    args = parser.parse_args(["import", *argv])
+    return args.func(args)
+
+
+def test_cli_import_writes_a_new_0600_recording(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "Polar_H10_RR.txt"
+    src.write_text(PSL)
+    out = tmp_path / "recs"
+    assert _run([str(src), "-o", str(out) + "/", "--mode", "soft"]) == 0
+    files = list(out.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".jsonl"
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    captured = capsys.readouterr()
+    assert "format: polar-sensor-logger" in captured.err and "recorded:" in captured.out
+    rec = load(files[0])
+    assert rec.rr_ms.tolist() == pytest.approx([812, 828, 837, 797, 787], abs=0.49)
+    assert rec.header.settings["import"]["file"] == "Polar_H10_RR.txt"
+    assert rec.phases[0].mode == "soft"
+    # Same import again: a new name, the first file untouched.
+    before = files[0].read_bytes()
+    assert _run([str(src), "-o", str(out)]) == 0
+    assert len(list(out.iterdir())) == 2 and files[0].read_bytes() == before
+
+
+def test_cli_import_never_overwrites_an_explicit_path(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "rr.txt"
+    src.write_text("800\n810\n820\n")
+    target = tmp_path / "mine.jsonl"
+    target.write_text("precious")
+    assert _run([str(src), "-o", str(target)]) == 2
+    assert target.read_text() == "precious"
+    assert "already exists" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.jsonl", "rr.txt"]
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ("", [], "empty file"),
+        ("812\n-1\n", [], "line 2: RR value -1 is negative"),
+        (
+            "Phone timestamp,RR-interval [ms]\n2026-03-01T09:30:00,800\n",
+            ["--from", "polar-sensor-logger"],
+            "wrong delimiter",
+        ),
+        ("812\n828\n", ["--from", "elite-hrv", "--units", "s"], "--units applies to rr-txt only"),
+        ("812\n828\n", ["--phases", "missing.csv"], "cannot read the phases file"),
+        ("812\n828\n", ["--belief", "x"], "--belief/--target need --mode or --phases"),
+    ],
+)
+def test_cli_import_bad_input_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys, monkeypatch, content: str, extra: list[str], message: str
+) -> None:
+    src = tmp_path / "in.txt"
+    src.write_text(content)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert _run([str(src), "-o", str(out), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert list(out.iterdir()) == []  # nothing partial, no temp files
+
+
+def test_cli_import_start_override_and_binary_input(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "rr.txt"
+    src.write_text("0.8\n0.9\n")
+    out = tmp_path / "o"
+    assert _run([str(src), "-o", str(out), "--start", "2026-01-02T03:04:05Z"]) == 0
+    rec = load(next(out.iterdir()))
+    assert rec.header.started_utc == "2026-01-02T03:04:05Z"
+    assert "seconds" in capsys.readouterr().err
+    bad = tmp_path / "bin.txt"
+    bad.write_bytes(b"\x00\xff\xfe\x81")
+    assert _run([str(bad), "-o", str(out)]) == 2
+    assert "not a text RR file" in capsys.readouterr().err
+    assert math.isclose(rec.rr_ms[0], 800, abs_tol=0.49)
