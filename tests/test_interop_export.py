@@ -309,3 +309,44 @@ def test_cli_export_bad_recording_exits_2(tmp_path: Path, capsys) -> None:
     assert "not a holdbeat recording" in capsys.readouterr().err
     assert _run([str(tmp_path / "missing.jsonl"), "--to", "csv"]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.jsonl"]
+
+
+def _tiny_recording(directory: Path, packets: list[tuple[float, bytes]]) -> Path:
+    from holdbeat.events import Device, End, Hrm
+    from holdbeat.recording import RecordingWriter, new_header
+
+    w = RecordingWriter(directory, new_header(Device(name="t")), "tiny")
+    for t, raw in packets:
+        w.write(Hrm(t, raw))
+    w.write(End(packets[-1][0] + 1.0))
+    w.close()
+    return w.path
+
+
+def test_edf_keeps_beats_before_time_zero(tmp_path: Path) -> None:
+    """The first packet's beats happened before it arrived, possibly before t=0: EDF+ allows
+    negative onsets, and both readers return them unchanged."""
+    from holdbeat.hrs import encode_hrm
+
+    path = _tiny_recording(
+        tmp_path, [(0.5, encode_hrm(75, [800.0, 800.0])), (1.3, encode_hrm(75, [800.0]))]
+    )
+    rec = load(path)
+    assert rec.beat_t_s[0] < 0
+    back = read_edf_series(export_edf(rec))
+    assert np.array_equal(back.beat_t_s, rec.beat_t_s) and np.array_equal(
+        back.beat_rr_ms, rec.rr_ms
+    )
+
+
+def test_cli_kubios_export_of_a_heart_rate_only_recording_is_refused(
+    tmp_path: Path, capsys
+) -> None:
+    from holdbeat.hrs import encode_hrm
+
+    path = _tiny_recording(tmp_path, [(1.0, encode_hrm(70)), (2.0, encode_hrm(71))])
+    assert _run([str(path), "--to", "kubios"]) == 2
+    assert "no RR intervals" in capsys.readouterr().err
+    assert _run([str(path), "--to", "edf"]) == 0  # the strap's HR still goes to EDF
+    back = read_edf_series((tmp_path / (path.stem + ".edf")).read_bytes())
+    assert back.strap_hr_bpm[4] == pytest.approx(70, abs=0.01) and back.rr_ms.max() < 0.1

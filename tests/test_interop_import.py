@@ -143,6 +143,12 @@ def test_detect_format() -> None:
             "hello;world\n1;2\n",
             r"line 1: not a Polar Sensor Logger RR file",
         ),
+        (
+            parse_polar_sensor_logger,
+            "Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];\n",
+            r"line 1: not a Polar Sensor Logger RR file.*file ending in _RR.txt",
+        ),
+        (parse_rr_txt, "812\n1e999\n", r"line 2: RR value '1e999' is not a finite number"),
         # non-numeric
         (
             parse_polar_sensor_logger,

@@ -127,6 +127,13 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
+    if args.to == "kubios" and len(rec.rr_ms) == 0:
+        print(
+            f"holdbeat export: {src} has no RR intervals (the strap sent heart rate only): "
+            "nothing for Kubios; try --to csv or --to edf",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.to == "kubios":
         from holdbeat.interop.kubios import gap_count
 

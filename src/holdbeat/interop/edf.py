@@ -121,7 +121,7 @@ def annotations(rec: Recording) -> list[edfio.EdfAnnotation]:
         text = (
             f"beat RR={exact(rr)} ms" + (f" flag={flag}" if flag else "") + (" gap" if gap else "")
         )
-        anns.append(A(max(0.0, float(t)), None, text))
+        anns.append(A(float(t), None, text))  # EDF+ allows negative onsets
     return anns
 
 

@@ -131,8 +131,13 @@ def parse_polar_sensor_logger(text: str, origin: str = "<psl>") -> ImportedRR:
             raise ImportFormatError(
                 origin, n0, f"header missing: {expected}, found data {_show(head)}"
             )
+        hint = ""
+        if head.startswith(PSL_TIME):
+            hint = (
+                " (this is another Polar Sensor Logger stream: import the file ending in _RR.txt)"
+            )
         raise ImportFormatError(
-            origin, n0, f"not a Polar Sensor Logger RR file: {expected}, found {_show(head)}"
+            origin, n0, f"not a Polar Sensor Logger RR file: {expected}, found {_show(head)}{hint}"
         )
     i_t, i_rr = cols.index(PSL_TIME), cols.index(PSL_RR)
     need = max(i_t, i_rr) + 1
@@ -296,9 +301,12 @@ def parse_rr_txt(text: str, origin: str = "<rr-txt>", units: str | None = None) 
                 "(delete the line or start it with '#')",
             )
         value = _number(line, origin, n)
-        if value <= 0 or not math.isfinite(value):
-            what = "is negative" if value < 0 else "is not finite" if value else ": an interval cannot be zero"
-            raise ImportFormatError(origin, n, f"RR value {value:g} {what}".replace(" :", ":"))
+        if not math.isfinite(value):
+            raise ImportFormatError(origin, n, f"RR value {line!r} is not a finite number")
+        if value < 0:
+            raise ImportFormatError(origin, n, f"RR value {value:g} is negative")
+        if value == 0:
+            raise ImportFormatError(origin, n, "RR value 0: an interval cannot be zero")
         values.append(value)
         src.append(n)
     notes: list[str] = []
