@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import stat
 from datetime import UTC, datetime
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holdbeat.commands import import_ as import_cmd
 from holdbeat.events import Connection, End, Hrm, PhaseStart
@@ -508,3 +511,49 @@ def test_cli_import_start_override_and_binary_input(tmp_path: Path, capsys) -> N
     assert _run([str(bad), "-o", str(out)]) == 2
     assert "not a text RR file" in capsys.readouterr().err
     assert math.isclose(rec.rr_ms[0], 800, abs_tol=0.49)
+
+
+# ---------------------------------------------------------------- any RR series
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.floats(min_value=100.0, max_value=10_000.0, allow_nan=False), min_size=1, max_size=300
+    )
+)
+def test_any_rr_series_round_trips_through_strap_packets(rr: list[float]) -> None:
+    from holdbeat.interop.synth import recording_bytes
+    from holdbeat.recording import event_from_dict, from_events, header_from_dict
+
+    imp = parse_rr_txt("\n".join(repr(x) for x in rr), "h.txt", units="ms")
+    built = build_recording(imp, started=T0)
+    lines = recording_bytes(built.header, built.events).decode().splitlines()
+    events = [event_from_dict(json.loads(x)) for x in lines[1:]]
+    rec = from_events(Path("h"), header_from_dict(json.loads(lines[0])), events, 60.0, [])
+    assert rec.malformed == []
+    assert np.array_equal(rec.rr_ms, units_to_ms(rr_to_units(rr)))
+    assert np.abs(rec.rr_ms - np.array(rr)).max() <= HALF_UNIT_MS
+    assert np.abs(rec.beat_t_s - np.cumsum(rr_to_units(rr)) / 1024).max() < 2e-6
+    assert rec.gap_before.sum() == 1
+    packets = [parse_hrm(e.raw) for e in events if isinstance(e, Hrm)]
+    assert all(len(m.rr_ms) <= 9 for m in packets)
+    times = [e.t_s for e in events]
+    assert times == sorted(times) and isinstance(events[-1], End)
+
+
+def test_cli_import_disk_failure_exits_1_and_leaves_no_file(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    from holdbeat.interop import atomic
+
+    def full(directory, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic, "_write_temp", full)
+    src = tmp_path / "rr.txt"
+    src.write_text("800\n810\n")
+    out = tmp_path / "o"
+    assert _run([str(src), "-o", str(out)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
