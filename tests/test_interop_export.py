@@ -350,3 +350,11 @@ def test_cli_kubios_export_of_a_heart_rate_only_recording_is_refused(
     assert _run([str(path), "--to", "edf"]) == 0  # the strap's HR still goes to EDF
     back = read_edf_series((tmp_path / (path.stem + ".edf")).read_bytes())
     assert back.strap_hr_bpm[4] == pytest.approx(70, abs=0.01) and back.rr_ms.max() < 0.1
+
+
+def test_cli_export_into_a_new_folder(tmp_path: Path) -> None:
+    src = write_sample_recording(tmp_path)
+    assert _run([str(src), "--to", "edf", "-o", str(tmp_path / "new" / "sub") + "/"]) == 0
+    made = list((tmp_path / "new" / "sub").iterdir())
+    assert [p.suffix for p in made] == [".edf"]
+    assert _run([str(src), "--to", "csv", "-o", str(tmp_path / "nowhere" / "x.csv")]) == 2

@@ -7,6 +7,7 @@ all, 0600, refusing to replace an existing file unless --force.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -49,7 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", type=Path, metavar="FILE", help="a holdbeat/1 recording (.jsonl)")
     p.add_argument("--to", required=True, choices=TARGETS, help="output format")
-    p.add_argument("-o", "--output", type=Path, metavar="PATH", help="output file or folder")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="output file, or a folder (ending in '/' to create it)",
+    )
     p.add_argument("--force", action="store_true", help="replace output files that already exist")
     p.add_argument(
         "--fs",
@@ -119,7 +125,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for w in rec.warnings:
         print(f"warning: {src}: {w}", file=sys.stderr)
-    paths = output_paths(src, args.to, args.output)
+    output = Path(args.output) if args.output else None
+    if args.output and args.output.endswith(("/", os.sep)):
+        try:
+            output.mkdir(parents=True, exist_ok=True, mode=0o700)  # type: ignore[union-attr]
+        except OSError as e:
+            print(f"holdbeat export: cannot create {output}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_FAILED
+    paths = output_paths(src, args.to, output)
     for p in paths:
         if p.exists() and src.exists() and p.resolve() == src.resolve():
             print(

@@ -52,6 +52,7 @@ def session_to_kubios(t_s: np.ndarray, beat_t_s: np.ndarray, kubios_t_s: np.ndar
     t_s = np.asarray(t_s, dtype=float)
     if len(beat_t_s) == 0:
         return np.zeros_like(t_s)
+    beat_t_s = np.maximum.accumulate(np.asarray(beat_t_s, dtype=float))  # a re-anchor can step back
     inside = np.interp(t_s, beat_t_s, kubios_t_s)
     before = kubios_t_s[0] + (t_s - beat_t_s[0])
     after = kubios_t_s[-1] + (t_s - beat_t_s[-1])
