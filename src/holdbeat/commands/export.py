@@ -29,8 +29,8 @@ outputs (next to FILE unless -o):
   edf     STEM.edf        EDF+: RR, HR, strap HR resampled at --fs Hz; phases, markers,
                           ratings and every beat as annotations
 
--o PATH names the first file (the others get its name with their suffix) or an existing
-folder. Formats: docs/format.md, "Export and import".
+-o PATH names the first file (the others get its name with their suffix), or a folder
+(an existing one, or PATH/ to create it). Formats: docs/format.md, "Export and import".
 
 examples:
   holdbeat export recordings/2026-03-01_093000_fierce.jsonl --to csv
