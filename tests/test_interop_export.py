@@ -358,3 +358,15 @@ def test_cli_export_into_a_new_folder(tmp_path: Path) -> None:
     made = list((tmp_path / "new" / "sub").iterdir())
     assert [p.suffix for p in made] == [".edf"]
     assert _run([str(src), "--to", "csv", "-o", str(tmp_path / "nowhere" / "x.csv")]) == 2
+
+
+def test_csv_reads_with_pandas(rec, tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    beats, events = export_csv(rec)
+    (tmp_path / "b.csv").write_bytes(beats)
+    (tmp_path / "e.csv").write_bytes(events)
+    b = pd.read_csv(tmp_path / "b.csv")
+    assert list(b.columns) == list(BEAT_COLUMNS)  # the byte-order mark is not in the first name
+    assert np.array_equal(b["rr_ms"].to_numpy(), rec.rr_ms)
+    e = pd.read_csv(tmp_path / "e.csv", keep_default_na=False)
+    assert BELIEF in e["text"].tolist()
