@@ -154,7 +154,7 @@ def to_toml(phases: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(phase_tables, max_size=5))
 def test_protocol_validation_survives_structured_junk(phases: list[dict]) -> None:
     text = to_toml(phases)
@@ -169,3 +169,53 @@ def test_protocol_validation_survives_structured_junk(phases: list[dict]) -> Non
         return
     assert p.phases[0].kind == "baseline"
     assert all(ph.duration_s is None or ph.duration_s > 0 for ph in p.phases)
+
+
+rr_text = st.lists(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).map(str),
+        st.integers(-100, 20_000).map(str),
+        st.sampled_from(
+            [
+                "Phone timestamp;RR-interval [ms]",
+                "2026-01-01T10:00:00.000;812",
+                "#",
+                ";",
+                ",",
+                "",
+                "x",
+            ]
+        ),
+        st.text(max_size=12),
+    ),
+    max_size=30,
+).map(lambda xs: "\n".join(xs))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=rr_text, fmt=st.sampled_from(["polar-sensor-logger", "elite-hrv", "rr-txt"]))
+def test_importers_survive_arbitrary_text(text: str, fmt: str) -> None:
+    from holdbeat.interop import InteropError
+    from holdbeat.interop.importers import RR_MAX_MS, RR_MIN_MS, detect_format, parse
+
+    for attempt in (lambda: parse(text, fmt, "fuzz.txt"), lambda: detect_format(text, "fuzz.txt")):
+        try:
+            out = attempt()
+        except InteropError as e:
+            assert "fuzz.txt" in str(e)
+            continue
+        if hasattr(out, "rr_ms"):
+            assert out.rr_ms and all(RR_MIN_MS <= r <= RR_MAX_MS for r in out.rr_ms)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_phases_file_parser_survives_arbitrary_text(text: str) -> None:
+    from holdbeat.interop import InteropError
+    from holdbeat.interop.phases_file import parse_phases
+
+    for origin in ("fuzz.csv", "fuzz.toml"):
+        try:
+            parse_phases(text, origin)
+        except InteropError as e:
+            assert origin in str(e)
