@@ -1,0 +1,456 @@
+"""Across sessions: does the body respond differently in fierce, soft and loving-kindness?
+
+Two stages, both pure:
+
+1. `summarize(prepared, cfg)` turns one recording into per-hold units (Δ HR, Δ RMSSD,
+   Δ ln RMSSD from the session's own baseline; catch-up latency), the holds it had to
+   exclude (with the reason), and event-locked trajectories (hold onset, lapse, rehold).
+   It is small and picklable, so many files can be summarised in parallel.
+2. `compare(summaries, cfg)` pools them: per mode n, mean, median, bootstrap 95 % CI;
+   pairwise mode contrasts (CI of the difference, Hedges' g, permutation p); paired
+   within-session contrasts for sessions holding several modes; mean trajectories with
+   bootstrap bands.
+
+Unit of analysis: one value per **session and mode** (the mean of that session's holds in
+that mode). Holds within a session share a baseline and a day, so treating them as
+independent would make intervals too narrow; tests/test_calibration.py checks coverage.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+
+from holdbeat.analysis import stats
+from holdbeat.analysis.catchup import (
+    DEFAULT_DWELL_S,
+    DEFAULT_K,
+    DEFAULT_MAX_GAP_S,
+    baseline_band,
+    catch_up,
+    expected_direction,
+)
+from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, time_domain
+from holdbeat.analysis.report import baseline_position, lapse_spans
+from holdbeat.analysis.trajectory import event_locked
+from holdbeat.session import HOLD_MODES
+
+METRICS = ("dlnrmssd", "dhr", "drmssd", "latency")
+METRIC_TEXT = {
+    "dlnrmssd": ("Δ ln RMSSD", "ln(ms)"),
+    "dhr": ("Δ HR", "bpm"),
+    "drmssd": ("Δ RMSSD", "ms"),
+    "latency": ("catch-up latency", "s"),
+}
+#: rolling metric behind each comparison metric's trajectories
+TRAJ_METRIC = {"dlnrmssd": "ln_rmssd", "dhr": "hr", "drmssd": "rmssd", "latency": "ln_rmssd"}
+EVENTS = ("onset", "lapse", "rehold")
+MIN_HOLD_S = 60.0
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    metric: str = "dlnrmssd"
+    include_low_quality: bool = False
+    low_quality_pct: float = LOW_QUALITY_PCT
+    min_hold_s: float = MIN_HOLD_S
+    window_s: float = 60.0
+    k: float = DEFAULT_K
+    dwell_s: float = DEFAULT_DWELL_S
+    max_gap_s: float = DEFAULT_MAX_GAP_S
+    latency_metric: str = "ln_rmssd"  # the catch-up metric behind "latency"
+    epochs: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: {
+            "onset": (60.0, 180.0),
+            "lapse": (30.0, 60.0),
+            "rehold": (30.0, 60.0),
+        }
+    )
+    step_s: float = 1.0
+    n_resamples: int = stats.N_RESAMPLES
+    traj_resamples: int = 1000
+    seed: int = 0
+    min_n: int = stats.MIN_N
+    trajectories: bool = True
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
+
+    @property
+    def traj_metric(self) -> str:
+        return TRAJ_METRIC[self.metric]
+
+
+# ---------------------------------------------------------------- per session
+
+
+@dataclass(frozen=True)
+class HoldUnit:
+    """One included hold."""
+
+    session: str
+    file: str
+    index: int
+    name: str
+    mode: str
+    duration_s: float
+    corrected_pct: float
+    low_quality: bool
+    dhr: float
+    drmssd: float
+    dlnrmssd: float
+    latency: float  # catch-up latency of cfg.latency_metric; NaN when not reached
+    reached: bool
+
+    def value(self, metric: str) -> float:
+        return float(getattr(self, metric))
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    file: str
+    phase: str  # "#index name"
+    mode: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session: str
+    file: str
+    holds: tuple[HoldUnit, ...]
+    excluded: tuple[Exclusion, ...]
+    # (event, mode) -> epochs (rows) of the trajectory metric minus the baseline mean
+    epochs: dict[tuple[str, str], np.ndarray]
+    offsets: dict[str, np.ndarray]
+
+
+def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummary:
+    cfg = cfg or CompareConfig()
+    rec = prep.rec
+    file = str(rec.path)
+    session = rec.header.session_id or file
+    holds: list[HoldUnit] = []
+    excl: list[Exclusion] = []
+    epochs: dict[tuple[str, str], list[np.ndarray]] = {}
+    offsets = {
+        ev: np.arange(-pre, post + cfg.step_s / 2, cfg.step_s)
+        for ev, (pre, post) in cfg.epochs.items()
+    }
+    hold_phases = [p for p in rec.phases if p.kind == "hold"]
+    if not hold_phases:
+        return SessionSummary(session, file, (), (), {}, offsets)
+    base_i = baseline_position(rec.phases)
+    base_why = ""
+    base_td = None
+    if base_i is None:
+        base_why = "no baseline phase in the session"
+    else:
+        bph = rec.phases[base_i]
+        bm = prep.phase_mask(bph)
+        base_td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, bm)
+        bpct = prep.corrected_pct(bph)
+        if base_td.reason:
+            base_why = f"baseline HRV not computable ({base_td.reason})"
+        elif not cfg.include_low_quality and not bpct <= cfg.low_quality_pct:
+            base_why = (
+                f"baseline is low quality ({bpct:.1f} % corrected > {cfg.low_quality_pct:g} %)"
+            )
+    roll = prep.rolling
+    tm = cfg.traj_metric
+    band = lat_band = None
+    if not base_why:
+        bph = rec.phases[base_i]  # type: ignore[index]
+        inb = roll.between(bph.start_s, bph.end_s)
+        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm)
+        lat_band = baseline_band(roll.metric(cfg.latency_metric)[inb], cfg.k, cfg.latency_metric)
+    for prev, ph in zip([None, *rec.phases[:-1]], rec.phases, strict=True):
+        if ph.kind != "hold":
+            continue
+        label = f"#{ph.index} {ph.name or ph.kind}"
+        pct = prep.corrected_pct(ph)
+        why = ""
+        if ph.mode not in HOLD_MODES:
+            why = f"mode {ph.mode!r} is not one of {', '.join(HOLD_MODES)}"
+        elif base_why:
+            why = base_why
+        elif ph.duration_s < cfg.min_hold_s:
+            why = f"too short ({ph.duration_s:.0f} s < {cfg.min_hold_s:g} s)"
+        elif not cfg.include_low_quality and not pct <= cfg.low_quality_pct:
+            why = (
+                f"low quality ({pct:.1f} % corrected > {cfg.low_quality_pct:g} %)"
+                if math.isfinite(pct)
+                else "no beats"
+            )
+        td = None
+        if not why:
+            td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(ph))
+            if td.reason:
+                why = f"HRV not computable ({td.reason})"
+        if why or td is None or base_td is None:
+            excl.append(Exclusion(file, label, ph.mode, why))
+            continue
+        cu = catch_up(
+            roll.t_s,
+            roll.metric(cfg.latency_metric),
+            lat_band,  # type: ignore[arg-type]
+            ph.start_s,
+            expected_direction(cfg.latency_metric, ph.mode),
+            cfg.dwell_s,
+            ph.end_s,
+            cfg.max_gap_s,
+        )
+        holds.append(
+            HoldUnit(
+                session=session,
+                file=file,
+                index=ph.index,
+                name=ph.name or ph.kind,
+                mode=ph.mode,
+                duration_s=ph.duration_s,
+                corrected_pct=pct,
+                low_quality=bool(pct > cfg.low_quality_pct),
+                dhr=td.hr_bpm - base_td.hr_bpm,
+                drmssd=td.rmssd_ms - base_td.rmssd_ms,
+                dlnrmssd=td.ln_rmssd - base_td.ln_rmssd,
+                latency=cu.latency_s,
+                reached=cu.reached,
+            )
+        )
+        if cfg.trajectories and band is not None and band.valid:
+            values = roll.metric(tm) - band.mean
+            lim_lo = prev.start_s if prev is not None else ph.start_s
+            ev_times: dict[str, list[float]] = {"onset": [ph.start_s]}
+            _, spans = lapse_spans(rec.markers, ph.start_s, ph.end_s)
+            ev_times["lapse"] = [a for a, _ in spans]
+            ev_times["rehold"] = [b for _, b in spans if b < ph.end_s]
+            for ev, times in ev_times.items():
+                if ev not in cfg.epochs:
+                    continue
+                pre, post = cfg.epochs[ev]
+                limit = (lim_lo, ph.end_s) if ev == "onset" else (ph.start_s, ph.end_s)
+                for t in times:
+                    e = event_locked(roll.t_s, values, t, pre, post, cfg.step_s, limit)
+                    epochs.setdefault((ev, ph.mode), []).append(e)
+    stacked = {k: np.vstack(v) for k, v in epochs.items()}
+    return SessionSummary(session, file, tuple(holds), tuple(excl), stacked, offsets)
+
+
+# ---------------------------------------------------------------- pooled
+
+
+@dataclass(frozen=True)
+class ModeSummary:
+    mode: str
+    n_holds: int
+    n_sessions: int
+    estimate: stats.Estimate  # over session-level values
+    reached: int  # holds whose catch-up was reached
+    latency_median_s: float  # over reached holds
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    event: str
+    mode: str
+    offsets_s: np.ndarray
+    mean: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    n: np.ndarray  # sessions contributing per offset
+    n_sessions: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    config: CompareConfig
+    n_sessions: int
+    units: tuple[HoldUnit, ...]
+    excluded: tuple[Exclusion, ...]
+    modes: tuple[ModeSummary, ...]
+    pairwise: tuple[stats.Contrast, ...]
+    paired: tuple[stats.Contrast, ...]
+    trajectories: tuple[Trajectory, ...]
+    notes: tuple[str, ...]
+
+
+def session_values(units: Iterable[HoldUnit], metric: str) -> dict[str, dict[str, float]]:
+    """mode -> session -> mean of that session's holds in that mode (NaN values dropped)."""
+    acc: dict[str, dict[str, list[float]]] = {}
+    for u in units:
+        v = u.value(metric)
+        if math.isfinite(v):
+            acc.setdefault(u.mode, {}).setdefault(u.session, []).append(v)
+    return {m: {s: float(np.mean(v)) for s, v in d.items()} for m, d in acc.items()}
+
+
+def _nanmean0(x: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+        return np.nanmean(x, axis=0)
+
+
+def _streams(seed: int) -> Iterator[np.random.Generator]:
+    """Independent, reproducible random streams, one per result, made as needed."""
+    ss = np.random.SeedSequence(seed)
+    while True:
+        yield np.random.default_rng(ss.spawn(1)[0])
+
+
+def compare(summaries: Sequence[SessionSummary], cfg: CompareConfig | None = None) -> Comparison:
+    cfg = cfg or CompareConfig()
+    units = tuple(u for s in summaries for u in s.holds)
+    excluded = tuple(e for s in summaries for e in s.excluded)
+    metric = cfg.metric
+    per = session_values(units, metric)
+    modes_present = [m for m in HOLD_MODES if any(u.mode == m for u in units)]
+    streams = _streams(cfg.seed)
+    modes = []
+    for m in HOLD_MODES:
+        mu = [u for u in units if u.mode == m]
+        vals = list(per.get(m, {}).values())
+        lat = [u.latency for u in mu if u.reached]
+        modes.append(
+            ModeSummary(
+                mode=m,
+                n_holds=len(mu),
+                n_sessions=len({u.session for u in mu}),
+                estimate=stats.estimate(vals, next(streams), cfg.n_resamples, min_n=cfg.min_n),
+                reached=sum(u.reached for u in mu),
+                latency_median_s=float(np.median(lat)) if lat else math.nan,
+            )
+        )
+    pairwise = []
+    paired = []
+    for a, b in combinations(HOLD_MODES, 2):
+        va = per.get(a, {})
+        vb = per.get(b, {})
+        pairwise.append(
+            stats.contrast(
+                list(va.values()),
+                list(vb.values()),
+                next(streams),
+                (a, b),
+                cfg.n_resamples,
+                min_n=cfg.min_n,
+            )
+        )
+        both = sorted(set(va) & set(vb))
+        d = [va[s] - vb[s] for s in both]
+        paired.append(
+            stats.paired_contrast(d, next(streams), (a, b), cfg.n_resamples, min_n=cfg.min_n)
+        )
+    trajectories = []
+    if cfg.trajectories:
+        for ev in EVENTS:
+            if ev not in cfg.epochs:
+                continue
+            pre, post = cfg.epochs[ev]
+            offs = np.arange(-pre, post + cfg.step_s / 2, cfg.step_s)
+            for m in HOLD_MODES:
+                rows = []
+                for s in summaries:
+                    e = s.epochs.get((ev, m))
+                    if e is not None and e.size:
+                        rows.append(_nanmean0(e))  # one row per session
+                if not rows:
+                    continue
+                x = np.vstack(rows)
+                mean, lo, hi, n = stats.mean_band(
+                    x, next(streams), cfg.traj_resamples, min_n=cfg.min_n
+                )
+                trajectories.append(Trajectory(ev, m, offs, mean, lo, hi, n, len(rows)))
+    notes = _notes(cfg, summaries, modes, modes_present, excluded)
+    return Comparison(
+        config=cfg,
+        n_sessions=len(summaries),
+        units=units,
+        excluded=excluded,
+        modes=tuple(modes),
+        pairwise=tuple(pairwise),
+        paired=tuple(paired),
+        trajectories=tuple(trajectories),
+        notes=tuple(notes),
+    )
+
+
+def _notes(
+    cfg: CompareConfig,
+    summaries: Sequence[SessionSummary],
+    modes: list[ModeSummary],
+    present: list[str],
+    excluded: tuple[Exclusion, ...],
+) -> list[str]:
+    out = []
+    if not summaries:
+        out.append("no recordings: nothing to compare.")
+    if len(present) < 2:
+        out.append(
+            "fewer than two modes have usable holds: there is nothing to compare between modes."
+        )
+    for m in modes:
+        if m.n_holds and m.estimate.few and m.estimate.ok:
+            out.append(
+                f"{m.mode}: only {m.estimate.n} sessions — the interval is wide and approximate."
+            )
+    if cfg.metric == "latency":
+        out.append(
+            "latency is compared over holds that caught up only; how many did is in 'reached'."
+        )
+    if excluded:
+        low = sum("low quality" in e.reason for e in excluded)
+        if low and not cfg.include_low_quality:
+            out.append(
+                f"{low} hold(s) excluded for quality (> {cfg.low_quality_pct:g} % corrected "
+                "beats); --include-low-quality keeps them."
+            )
+    out.append(
+        "one value per session and mode (mean of its holds); sessions holding several modes "
+        "appear in more than one group, which makes the unpaired intervals conservative — "
+        "the paired within-session contrast is the sharper test for those."
+    )
+    return out
+
+
+# ---------------------------------------------------------------- words
+
+
+def _sure(p: float) -> str:
+    if p < 0.001:
+        return "very unlikely to be chance"
+    if p < 0.01:
+        return "unlikely to be chance"
+    if p < 0.05:
+        return "probably not chance, but more sessions would make it firm"
+    return "could easily be chance"
+
+
+def verdict(c: stats.Contrast, metric: str) -> str:
+    """One plain-language sentence for a contrast."""
+    label, unit = METRIC_TEXT[metric]
+    pair = f"{c.a} vs {c.b}" + (" (same sessions)" if c.paired else "")
+    if not c.ok:
+        return f"{pair}: can't say — {c.reason}."
+    if c.excludes_zero:
+        # say it the way round that needs no minus signs: "higher in X than in Y by d (CI)"
+        hi, lo, d, a, b = (
+            (c.a, c.b, c.diff, c.ci_lo, c.ci_hi)
+            if c.diff > 0
+            else (c.b, c.a, -c.diff, -c.ci_hi, -c.ci_lo)
+        )
+        return (
+            f"{pair}: they differ — {label} is {d:.3g} {unit} higher in {hi} than in {lo} "
+            f"(95 % CI {a:.3g} to {b:.3g}; p = {c.p:.2g}; g = {abs(c.g):.2f}); {_sure(c.p)}."
+        )
+    n = f"n = {c.n_a}" + (" sessions" if c.paired else f" and {c.n_b} sessions")
+    return (
+        f"{pair}: no clear difference — {c.a} minus {c.b} = {c.diff:+.3g} {unit} (95 % CI "
+        f"{c.ci_lo:+.3g} to {c.ci_hi:+.3g}, which includes zero; p = {c.p:.2g}). Consistent "
+        f"with no difference, or one too small to see with {n}."
+    )

@@ -1,0 +1,135 @@
+"""From a Recording to the beats the analysis uses, and fast per-phase time-domain HRV.
+
+One call (`prepare`) decides which beats are usable: the offline artifact correction
+(`holdbeat.correct`, Lipponen & Tarvainen 2019) when it is available, else the live
+flags (flagged beats excluded). Both give the share of corrected/flagged beats per phase,
+the quality gate of DESIGN.md §2 (> 5 % = low quality).
+
+`phase_time_domain` is numpy on the same beats with neurokit2's `hrv_time` definitions
+(RMSSD over successive differences of contiguous clean beats, SDNN with ddof = 1), so the
+many-session comparison needs no per-phase neurokit2 call; tests check the agreement.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from holdbeat.analysis.trajectory import Rolling, rolling_metrics
+from holdbeat.recording import PhaseSpan, Recording
+
+LOW_QUALITY_PCT = 5.0
+MIN_PHASE_BEATS = 10
+MIN_PHASE_DIFFS = 10
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A recording's beats as the analysis sees them."""
+
+    rec: Recording
+    t_s: np.ndarray
+    rr_ms: np.ndarray  # corrected RR where a correction ran
+    gap_before: np.ndarray
+    usable: np.ndarray  # bool: enters HRV
+    event_t_s: np.ndarray  # recorded-beat time of each correction (or flag) event
+    method: str  # "corrected (Lipponen & Tarvainen 2019)" or "live flags excluded"
+    rolling: Rolling
+
+    def phase_mask(self, ph: PhaseSpan) -> np.ndarray:
+        return (self.t_s >= ph.start_s) & (self.t_s < ph.end_s)
+
+    def corrected_pct(self, ph: PhaseSpan) -> float:
+        """Correction events per recorded beat in the phase, % (Kubios' "beats corrected")."""
+        bt = self.rec.beat_t_s
+        n = int(np.count_nonzero((bt >= ph.start_s) & (bt < ph.end_s)))
+        if not n:
+            return math.nan
+        ev = self.event_t_s
+        k = int(np.count_nonzero((ev >= ph.start_s) & (ev < ph.end_s)))
+        return 100.0 * k / n
+
+
+CORRECTED = "corrected (Lipponen & Tarvainen 2019)"
+FLAGGED = "live flags excluded (no offline correction)"
+
+
+def _correct(rec: Recording) -> tuple[np.ndarray, ...] | None:
+    """Offline correction via holdbeat.correct.correct; None when it is unavailable."""
+    try:
+        from holdbeat.correct import correct
+    except ImportError:
+        return None
+    c = correct(rec.beat_t_s, rec.rr_ms, rec.gap_before)
+    events = np.asarray(c.event_index, dtype=int)
+    return (
+        np.asarray(c.t_s, float),
+        np.asarray(c.rr_ms, float),
+        np.asarray(c.gap_before, bool),
+        np.asarray(c.keep, bool),
+        rec.beat_t_s[events] if events.size else np.zeros(0),
+    )
+
+
+def prepare(rec: Recording, window_s: float = 60.0, correction: bool = True) -> Prepared:
+    """Usable beats + rolling metrics of a recording (one call; pure).
+
+    correction=False uses the live flags instead (flagged beats excluded, each flag an
+    event): faster, used by the many-session calibration.
+    """
+    got = _correct(rec) if correction else None
+    if got is not None:
+        t, rr, gap, usable, events = got
+        usable = usable & np.isfinite(rr) & (rr > 0)
+        method = CORRECTED
+    else:
+        t, rr, gap = rec.beat_t_s, rec.rr_ms, rec.gap_before
+        usable = ~rec.artifact
+        events = t[rec.artifact]
+        method = FLAGGED
+    rolling = rolling_metrics(t, rr, gap, ~usable, window_s)
+    return Prepared(rec, t, rr, gap, usable, events, method, rolling)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeDomain:
+    n_beats: int  # all beats in the phase
+    n_usable: int
+    n_diffs: int
+    hr_bpm: float
+    rmssd_ms: float
+    ln_rmssd: float
+    sdnn_ms: float
+    reason: str = ""  # why HRV is NaN
+
+
+def time_domain(
+    rr_ms: np.ndarray, gap_before: np.ndarray, usable: np.ndarray, mask: np.ndarray
+) -> TimeDomain:
+    """HR, RMSSD, ln RMSSD, SDNN over the masked beats (neurokit2 `hrv_time` definitions)."""
+    nan = math.nan
+    m = np.asarray(mask, bool)
+    n_all = int(m.sum())
+    use = m & usable
+    rr = rr_ms[use]
+    n = int(rr.size)
+    # a difference needs both beats usable, in the phase, and contiguous
+    d_ok = np.zeros(m.size, bool)
+    if m.size > 1:
+        d_ok[1:] = use[1:] & use[:-1] & ~gap_before[1:]
+    d = np.diff(rr_ms)[d_ok[1:]] if m.size > 1 else np.zeros(0)
+    nd = int(d.size)
+    hr = 60000.0 / float(rr.mean()) if n >= 2 else nan
+    sdnn = float(rr.std(ddof=1)) if n >= MIN_PHASE_BEATS else nan
+    rmssd = float(np.sqrt(np.mean(d * d))) if nd >= MIN_PHASE_DIFFS else nan
+    ln = math.log(rmssd) if rmssd > 0 else nan
+    reason = ""
+    if n_all == 0:
+        reason = "no beats (no RR from the strap in this phase?)"
+    elif n < MIN_PHASE_BEATS:
+        reason = f"only {n} usable beats"
+    elif nd < MIN_PHASE_DIFFS:
+        reason = f"only {nd} usable successive differences"
+    return TimeDomain(n_all, n, nd, hr, rmssd, ln, sdnn, reason)

@@ -1,0 +1,368 @@
+"""`holdbeat compare PATHS...`: cross-session, cross-mode statistics, CSV/JSON and a figure."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from holdbeat.commands.report import add_catchup_flags, non_negative
+
+if TYPE_CHECKING:
+    from holdbeat.analysis.compare import CompareConfig, Comparison, SessionSummary
+    from holdbeat.analysis.stats import Contrast
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare modes across many recordings (bootstrap CIs, effect sizes, figures)",
+        description="Pool the holds of many recordings by mode (fierce, soft, loving-kindness): "
+        "per mode n, mean, median and bootstrap 95 %% CI of the per-hold change from baseline; "
+        "pairwise mode differences with CI, Hedges' g and a permutation p-value; paired "
+        "contrasts within sessions that hold several modes; event-locked mean trajectories. "
+        "Low-quality (> 5 %% corrected beats), too-short and baseline-less holds are excluded "
+        "and listed with the reason. Definitions: docs/analysis.md.",
+        epilog="exit codes: 0 ok, 1 could not write an output, 2 bad arguments or an "
+        "unreadable recording (named; --skip-bad continues without it)",
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="recordings or folders")
+    p.add_argument("--by", choices=("mode",), default="mode", help="grouping (default mode)")
+    p.add_argument(
+        "--metric",
+        choices=("dlnrmssd", "dhr", "drmssd", "latency"),
+        default="dlnrmssd",
+        help="what to compare: Δ ln RMSSD (default), Δ HR, Δ RMSSD, or catch-up latency",
+    )
+    p.add_argument("--csv", type=Path, metavar="PATH", help="write one row per hold as CSV")
+    p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
+    p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
+    p.add_argument(
+        "--include-low-quality",
+        action="store_true",
+        help="keep holds/baselines with more than 5 %% corrected beats",
+    )
+    p.add_argument(
+        "--min-hold",
+        type=non_negative,
+        default=60.0,
+        metavar="S",
+        help="exclude holds shorter than S seconds (default 60)",
+    )
+    add_catchup_flags(p)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed for bootstrap/permutations (default 0)"
+    )
+    p.add_argument(
+        "--resamples",
+        type=int,
+        default=9999,
+        metavar="N",
+        help="bootstrap / permutation resamples (default 9999)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes for loading (default: up to 4, by CPU count; 1 = no extra processes)",
+    )
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip unreadable files (listed) instead of stopping with exit code 2",
+    )
+    p.add_argument("--quiet", action="store_true", help="no tables on the terminal")
+    p.set_defaults(func=run)
+
+
+def _summarize_file(job: tuple[Path, CompareConfig]) -> SessionSummary | str:
+    """Worker: load + prepare + summarize one file; an error becomes its message."""
+    from holdbeat.analysis.compare import summarize
+    from holdbeat.analysis.prep import prepare
+    from holdbeat.recording import RecordingError, load
+
+    path, cfg = job
+    try:
+        rec = load(path)
+    except RecordingError as e:
+        return str(e)
+    return summarize(prepare(rec, window_s=cfg.window_s), cfg)
+
+
+def load_summaries(
+    files: list[Path], cfg: CompareConfig, jobs: int
+) -> tuple[list[SessionSummary], list[str]]:
+    """Summaries in file order and error messages; a tqdm bar on stderr while it works."""
+    from tqdm import tqdm
+
+    jobs_n = jobs or min(4, os.cpu_count() or 1)
+    work = [(f, cfg) for f in files]
+    bar = dict(total=len(files), desc="loading", unit="file", file=sys.stderr, disable=None)
+    if jobs_n > 1 and len(files) >= 8:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs_n) as ex:
+            results = list(tqdm(ex.map(_summarize_file, work, chunksize=4), **bar))
+    else:
+        results = [_summarize_file(w) for w in tqdm(work, **bar)]
+    sums = [r for r in results if not isinstance(r, str)]
+    errors = [r for r in results if isinstance(r, str)]
+    return sums, errors
+
+
+def format_comparison(cmp: Comparison) -> str:
+    from holdbeat.analysis.compare import METRIC_TEXT, verdict
+    from holdbeat.analysis.report import fmt_num as _f
+    from holdbeat.analysis.report import text_table as _table
+
+    cfg = cmp.config
+    label, unit = METRIC_TEXT[cfg.metric]
+    out = [
+        f"holdbeat compare · {cmp.n_sessions} recordings · {len(cmp.units)} holds used · "
+        f"{len(cmp.excluded)} excluded",
+        f"metric: {label} ({unit})"
+        + ("" if cfg.metric == "latency" else ", hold phase minus the session's baseline phase")
+        + "; one value per session and mode",
+        "",
+        "BY MODE (95 % CI: bootstrap of the mean over sessions)",
+    ]
+    head = ["mode", "sessions", "holds", "mean", "median", "95 % CI", "caught up", "median lat."]
+    rows = []
+    for m in cmp.modes:
+        e = m.estimate
+        ci = f"{e.ci_lo:+.3g} to {e.ci_hi:+.3g}" if e.ok else (e.reason if m.n_holds else "—")
+        rows.append(
+            [
+                m.mode,
+                str(m.n_sessions),
+                str(m.n_holds),
+                _f(e.mean, "+.3g"),
+                _f(e.median, "+.3g"),
+                ci,
+                f"{m.reached}/{m.n_holds}" if m.n_holds else "—",
+                _f(m.latency_median_s, ".0f") + (" s" if math.isfinite(m.latency_median_s) else ""),
+            ]
+        )
+    out += _table(head, rows, right={1, 2, 3, 4, 6, 7})
+    for title, cs in (
+        ("BETWEEN MODES (all sessions; unpaired)", cmp.pairwise),
+        ("WITHIN SESSIONS (paired: sessions that held both modes)", cmp.paired),
+    ):
+        out += ["", title]
+        head = ["contrast", "n", "difference", "95 % CI", "Hedges' g", "perm. p"]
+        rows = []
+        for c in cs:
+            n = f"{c.n_a}" if c.paired else f"{c.n_a}/{c.n_b}"
+            if c.ok:
+                rows.append(
+                    [
+                        f"{c.a} − {c.b}",
+                        n,
+                        f"{c.diff:+.3g}",
+                        f"{c.ci_lo:+.3g} to {c.ci_hi:+.3g}",
+                        f"{c.g:+.2f}",
+                        f"{c.p:.3g}",
+                    ]
+                )
+            else:
+                rows.append([f"{c.a} − {c.b}", n, "—", c.reason, "—", "—"])
+        out += _table(head, rows, right={1, 2, 4, 5})
+    out += ["", "IN WORDS"]
+    for unp, par in zip(cmp.pairwise, cmp.paired, strict=True):
+        if unp.n_a == 0 and unp.n_b == 0:
+            continue
+        out.append("  • " + verdict(unp, cfg.metric))
+        if par.n_a:
+            out.append("  • " + verdict(par, cfg.metric))
+    if not any(u.n_a or u.n_b for u in cmp.pairwise):
+        out.append("  • no usable holds: nothing to compare.")
+    out += ["", f"EXCLUDED HOLDS ({len(cmp.excluded)})"]
+    if cmp.excluded:
+        out += _table(
+            ["file", "phase", "mode", "reason"],
+            [[Path(e.file).name, e.phase, e.mode, e.reason] for e in cmp.excluded],
+            right=set(),
+        )
+    else:
+        out.append("  none")
+    out += ["", "NOTES"] + [f"  - {n}" for n in cmp.notes]
+    return "\n".join(out)
+
+
+def comparison_to_dict(cmp: Comparison) -> dict:
+    def num(x: float) -> float | None:
+        return float(x) if isinstance(x, int | float) and math.isfinite(x) else None
+
+    def contrast(c: Contrast) -> dict:
+        return {
+            "a": c.a,
+            "b": c.b,
+            "paired": c.paired,
+            "n_a": c.n_a,
+            "n_b": c.n_b,
+            "diff": num(c.diff),
+            "ci": [num(c.ci_lo), num(c.ci_hi)],
+            "hedges_g": num(c.g),
+            "p_permutation": num(c.p),
+            "reason": c.reason,
+        }
+
+    cfg = cmp.config
+    return {
+        "config": {
+            "metric": cfg.metric,
+            "include_low_quality": cfg.include_low_quality,
+            "low_quality_pct": cfg.low_quality_pct,
+            "min_hold_s": cfg.min_hold_s,
+            "window_s": cfg.window_s,
+            "k": cfg.k,
+            "dwell_s": cfg.dwell_s,
+            "resamples": cfg.n_resamples,
+            "seed": cfg.seed,
+        },
+        "n_recordings": cmp.n_sessions,
+        "modes": [
+            {
+                "mode": m.mode,
+                "sessions": m.n_sessions,
+                "holds": m.n_holds,
+                "mean": num(m.estimate.mean),
+                "median": num(m.estimate.median),
+                "sd": num(m.estimate.sd),
+                "ci": [num(m.estimate.ci_lo), num(m.estimate.ci_hi)],
+                "reason": m.estimate.reason,
+                "caught_up": m.reached,
+                "median_latency_s": num(m.latency_median_s),
+            }
+            for m in cmp.modes
+        ],
+        "pairwise": [contrast(c) for c in cmp.pairwise],
+        "within_session": [contrast(c) for c in cmp.paired],
+        "trajectories": [
+            {
+                "event": t.event,
+                "mode": t.mode,
+                "sessions": t.n_sessions,
+                "offset_s": [num(x) for x in t.offsets_s],
+                "mean": [num(x) for x in t.mean],
+                "ci_lo": [num(x) for x in t.lo],
+                "ci_hi": [num(x) for x in t.hi],
+                "n": [int(x) for x in t.n],
+            }
+            for t in cmp.trajectories
+        ],
+        "holds": [
+            {k: (num(v) if isinstance(v, float) else v) for k, v in u.__dict__.items()}
+            for u in cmp.units
+        ],
+        "excluded": [e.__dict__ for e in cmp.excluded],
+        "notes": list(cmp.notes),
+    }
+
+
+CSV_COLS = (
+    "file",
+    "session",
+    "index",
+    "name",
+    "mode",
+    "duration_s",
+    "corrected_pct",
+    "dhr",
+    "drmssd",
+    "dlnrmssd",
+    "latency",
+    "reached",
+    "included",
+    "reason",
+)
+
+
+def comparison_csv_rows(cmp: Comparison) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for u in cmp.units:
+        d = u.__dict__
+        rows.append(
+            [
+                "" if isinstance(d[c], float) and not math.isfinite(d[c]) else d[c]
+                for c in CSV_COLS[:-2]
+            ]
+            + [True, ""]
+        )
+    for e in cmp.excluded:
+        idx, _, name = e.phase.lstrip("#").partition(" ")
+        rows.append([e.file, "", idx, name, e.mode, "", "", "", "", "", "", "", False, e.reason])
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    from holdbeat.analysis.compare import CompareConfig, compare
+    from holdbeat.analysis.io import (
+        OutputError,
+        check_outputs,
+        find_recordings,
+        write_csv,
+        write_json,
+    )
+
+    if args.resamples < 99:
+        print("holdbeat: --resamples must be at least 99", file=sys.stderr)
+        return 2
+    files, errors = find_recordings(args.paths)
+    try:
+        check_outputs([args.png, args.json, args.csv], files)
+    except OutputError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
+    cfg = CompareConfig(
+        metric=args.metric,
+        include_low_quality=args.include_low_quality,
+        min_hold_s=args.min_hold,
+        window_s=args.window,
+        k=args.k,
+        dwell_s=args.dwell,
+        n_resamples=args.resamples,
+        seed=args.seed,
+    )
+    sums, bad = load_summaries(files, cfg, args.jobs)
+    errors += bad
+    if errors:
+        for e in errors:
+            print(f"holdbeat: {e}", file=sys.stderr)
+        if not args.skip_bad:
+            print(
+                f"holdbeat: {len(errors)} input(s) unreadable; fix or remove them, or use "
+                "--skip-bad",
+                file=sys.stderr,
+            )
+            return 2
+    if not sums:
+        print("holdbeat: no readable recordings to compare", file=sys.stderr)
+        return 2
+    cmp = compare(sums, cfg)
+    if not args.quiet:
+        print(format_comparison(cmp))
+        if errors:
+            print(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {e}" for e in errors))
+    try:
+        if args.json:
+            d = comparison_to_dict(cmp)
+            d["skipped_files"] = errors
+            write_json(args.json, d)
+            print(f"wrote {args.json}", file=sys.stderr)
+        if args.csv:
+            write_csv(args.csv, CSV_COLS, comparison_csv_rows(cmp))
+            print(f"wrote {args.csv}", file=sys.stderr)
+        if args.png:
+            from holdbeat.analysis.figures import compare_figure, save
+
+            save(compare_figure(cmp), args.png)
+            print(f"wrote {args.png}", file=sys.stderr)
+    except OSError as e:
+        print(f"holdbeat: could not write output: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,171 @@
+"""`holdbeat report FILE`: per-phase HRV and quality, per-hold catch-up, a PNG figure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
+
+DIRECTION_HELP = "METRIC:MODE=up|down|both"
+
+
+def positive(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive and finite: {value!r}")
+    return x
+
+
+def non_negative(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not x >= 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be >= 0 and finite: {value!r}")
+    return x
+
+
+def direction(value: str) -> tuple[str, str, str]:
+    """'ln_rmssd:fierce=up' -> ('ln_rmssd', 'fierce', 'up')."""
+    from holdbeat.analysis.report import METRIC_LABELS
+    from holdbeat.session import MODES
+
+    try:
+        left, d = value.split("=", 1)
+        metric, mode = left.split(":", 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected {DIRECTION_HELP}, e.g. hr:fierce=up; got {value!r}"
+        ) from None
+    if metric not in METRIC_LABELS:
+        raise argparse.ArgumentTypeError(f"metric must be one of {', '.join(METRIC_LABELS)}")
+    if mode not in MODES:
+        raise argparse.ArgumentTypeError(f"mode must be one of {', '.join(MODES)}")
+    if d not in DIRECTIONS:
+        raise argparse.ArgumentTypeError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    return metric, mode, d
+
+
+def add_catchup_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--k",
+        type=positive,
+        default=DEFAULT_K,
+        help=f"baseline band = mean ± k·SD (default {DEFAULT_K:g})",
+    )
+    p.add_argument(
+        "--dwell",
+        type=non_negative,
+        default=DEFAULT_DWELL_S,
+        metavar="S",
+        help=f"seconds the metric must stay out of the band (default {DEFAULT_DWELL_S:g})",
+    )
+    p.add_argument(
+        "--window",
+        type=positive,
+        default=60.0,
+        metavar="S",
+        help="rolling window for HR / ln RMSSD trajectories in seconds (default 60, as live)",
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="per-phase HRV, catch-up latencies, quality and a PNG figure for one recording",
+        description="Report one recording: per phase duration, beats, corrected share and "
+        "quality, HR, RMSSD, ln RMSSD, SDNN, HF/LF power and deltas from baseline; per hold the "
+        "catch-up latency (leaves the baseline band in the expected direction and stays out), a "
+        "time constant with its fit quality, lapses and the body-before-emotion lead. Every "
+        "number is defined in docs/analysis.md.",
+        epilog="exit codes: 0 ok, 1 could not write an output, 2 bad arguments or unreadable "
+        "recording",
+    )
+    p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
+    p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
+    p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="write the phase table as CSV")
+    p.add_argument(
+        "--metric",
+        choices=("ln_rmssd", "hr", "rmssd", "sdnn"),
+        default="ln_rmssd",
+        help="primary catch-up metric (default ln_rmssd; HR is always reported too)",
+    )
+    p.add_argument(
+        "--direction",
+        type=direction,
+        action="append",
+        default=[],
+        metavar=DIRECTION_HELP,
+        help="override an expected direction, e.g. hr:fierce=up (repeatable)",
+    )
+    add_catchup_flags(p)
+    p.add_argument(
+        "--no-frequency",
+        action="store_true",
+        help="skip HF/LF power (neurokit2; the slowest part)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no table on the terminal")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from holdbeat.analysis.io import OutputError, check_outputs, write_csv, write_json
+    from holdbeat.analysis.prep import prepare
+    from holdbeat.analysis.report import (
+        ReportConfig,
+        build_report,
+        format_text,
+        report_csv_rows,
+        report_to_dict,
+    )
+    from holdbeat.recording import RecordingError, load
+
+    try:
+        check_outputs([args.png, args.json, args.csv], [args.file])
+    except OutputError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
+    try:
+        rec = load(args.file, window_s=args.window)
+    except RecordingError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
+    overrides: dict[str, dict[str, str]] = {}
+    for metric, mode, d in args.direction:
+        overrides.setdefault(metric, {})[mode] = d
+    metrics = (args.metric, *(m for m in ("ln_rmssd", "hr") if m != args.metric))
+    cfg = ReportConfig(
+        metrics=metrics,
+        k=args.k,
+        dwell_s=args.dwell,
+        window_s=args.window,
+        directions=overrides or None,
+        frequency=not args.no_frequency,
+    )
+    prep = prepare(rec, window_s=args.window)
+    rep = build_report(prep, cfg)
+    if not args.quiet:
+        print(format_text(rep))
+    try:
+        if args.json:
+            write_json(args.json, report_to_dict(rep))
+            print(f"wrote {args.json}", file=sys.stderr)
+        if args.csv:
+            write_csv(args.csv, *report_csv_rows(rep))
+            print(f"wrote {args.csv}", file=sys.stderr)
+        if args.png:
+            from holdbeat.analysis.figures import report_figure, save
+
+            save(report_figure(rep, prep), args.png)
+            print(f"wrote {args.png}", file=sys.stderr)
+    except OSError as e:
+        print(f"holdbeat: could not write output: {e}", file=sys.stderr)
+        return 1
+    return 0
