@@ -12,7 +12,8 @@ API (pure; numpy/pandas in, DataFrame out)::
 Wide table: one row per phase with
   phase, index, kind, mode, start_s, end_s, duration_s            (what the phase was)
   n_beats, n_flagged_live, n_<kind>, share_<kind> for kind in
-  missed/extra/ectopic/longshort/dropped, corrected_share, low_quality (> 5 % corrected)
+  missed/extra/ectopic/longshort/dropped, corrected_share, residual_share, low_quality
+  (> 5 % corrected, or > 2 % still implausible after correction) and quality_reason
   HR_bpm, HRV_* time domain (neurokit2 `hrv_time` names), HRV_LnRMSSD
   HRV_ULF/VLF/LF/HF/VHF (ms^2), HRV_TP, HRV_LFHF, HRV_LFn, HRV_HFn, HRV_LnHF, freq_span_s
   HRV_SD1, HRV_SD2, HRV_SD1SD2, HRV_DFA_alpha1, HRV_SampEn
@@ -148,6 +149,11 @@ class HrvConfig:
     min_beats_sampen: int = 200
     max_beats_sampen: int = 20_000  # O(N^2) pair counting: ~0.5 s at 20 000 beats
     low_quality_share: float = 0.05
+    # After correction, beats still this far from their 11-beat median are residual artifacts:
+    # the quartile thresholds fail when artifacts are not a small minority, so this catches
+    # what the detector missed.
+    residual_jump: float = 0.2
+    max_residual_share: float = 0.02
     kubios: KubiosConfig = field(default_factory=KubiosConfig)
 
 
@@ -341,6 +347,15 @@ def frequency_domain(
 
 
 # ---------------------------------------------------------------- per phase
+
+
+def residual_share(rr_ms: np.ndarray, jump: float = 0.2, window: int = 11) -> float:
+    """Share of beats departing more than `jump` from their centred `window`-beat median."""
+    rr = np.asarray(rr_ms, dtype=float)
+    if len(rr) == 0:
+        return 0.0
+    med = pd.Series(rr).rolling(window, center=True, min_periods=1).median().to_numpy()
+    return float(np.mean(np.abs(rr - med) > jump * med))
 
 
 @dataclass(frozen=True)
@@ -594,11 +609,25 @@ def hrv_table(
             row[f"share_{k}"] = counts[k] / n_in if n_in else math.nan
         share = sum(counts.values()) / n_in if n_in else math.nan
         row["corrected_share"] = share
-        row["low_quality"] = bool(n_in == 0 or share > cfg.low_quality_share)
         g = c.gap_before[out_sel].copy()
         if len(g):
             g[0] = True  # nothing is differenced across the phase boundary
         data = nk_input(c.t_s[out_sel], c.rr_ms[out_sel], g, c.keep[out_sel])
+        resid = residual_share(data["RRI"], cfg.residual_jump)
+        row["residual_share"] = resid
+        why = []
+        if n_in == 0:
+            why.append("no beats")
+        elif share > cfg.low_quality_share:
+            why.append(f"{share:.1%} of beats corrected (> {cfg.low_quality_share:.0%})")
+        if resid > cfg.max_residual_share:
+            why.append(
+                f"{resid:.1%} of corrected beats still depart > {cfg.residual_jump:.0%} from "
+                f"the local median (> {cfg.max_residual_share:.0%}): too many artifacts to "
+                "detect reliably"
+            )
+        row["low_quality"] = bool(why)
+        row["quality_reason"] = "; ".join(why)
         vals, reasons = _phase_metrics(data, cfg, full_nonlinear, engine)
         for k, v in vals.items():
             row[k if k in ("HR_bpm", "freq_span_s") else f"HRV_{k}"] = v
