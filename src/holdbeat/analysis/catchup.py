@@ -104,18 +104,31 @@ class Band:
         return not self.reason
 
 
+#: A band from less than two windows of valid rolling metric is too narrow to trust:
+#: on simulated no-effect sessions a 120 s baseline (90 s of valid 60 s-window samples)
+#: gave 13-37 % false catch-ups, a 180 s one 2-14 % (docs/analysis.md). Callers that know
+#: the window pass min_span_s = 2 × window.
+BAND_MIN_WINDOWS = 2.0
+
+
 def baseline_band(
     values: np.ndarray | list[float],
     k: float = DEFAULT_K,
     metric: str = "",
     min_samples: int = MIN_BAND_SAMPLES,
+    t_s: np.ndarray | list[float] | None = None,
+    min_span_s: float = 0.0,
 ) -> Band:
-    """Band from the metric's samples over the baseline phase (NaN samples ignored)."""
+    """Band from the metric's samples over the baseline phase (NaN samples ignored).
+
+    With `t_s` (sample times), the valid samples must span at least `min_span_s` seconds,
+    else the band is refused with the reason (a short baseline underestimates the SD).
+    """
     if not k > 0:
         raise ValueError(f"k must be positive, got {k!r}")
     v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    n = int(v.size)
+    ok = np.isfinite(v)
+    n = int(ok.sum())
     if n < max(2, min_samples):
         return Band(
             math.nan,
@@ -125,8 +138,22 @@ def baseline_band(
             metric,
             f"only {n} valid baseline samples (need {min_samples})",
         )
+    v = v[ok]
     mean = float(v.mean())
     sd = float(v.std(ddof=1))
+    if t_s is not None and min_span_s > 0:
+        t = np.asarray(t_s, dtype=float)[ok]
+        span = float(t[-1] - t[0])
+        if span < min_span_s:
+            return Band(
+                mean,
+                sd,
+                k,
+                n,
+                metric,
+                f"valid baseline metric spans {span:.0f} s (need {min_span_s:.0f} s: a longer "
+                "baseline, or a shorter window)",
+            )
     if not sd > 0:
         return Band(mean, sd, k, n, metric, "baseline is constant (SD 0): no band")
     return Band(mean, sd, k, n, metric)

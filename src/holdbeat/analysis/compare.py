@@ -28,6 +28,7 @@ import numpy as np
 
 from holdbeat.analysis import stats
 from holdbeat.analysis.catchup import (
+    BAND_MIN_WINDOWS,
     DEFAULT_DWELL_S,
     DEFAULT_K,
     DEFAULT_MAX_GAP_S,
@@ -107,6 +108,7 @@ class HoldUnit:
     dlnrmssd: float
     latency: float  # catch-up latency of cfg.latency_metric; NaN when not reached
     reached: bool
+    band_ok: bool  # the baseline band for catch-up was usable (else latency is unknown)
 
     def value(self, metric: str) -> float:
         return float(getattr(self, metric))
@@ -168,8 +170,15 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
     if not base_why:
         bph = rec.phases[base_i]  # type: ignore[index]
         inb = roll.between(bph.start_s, bph.end_s)
-        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm)
-        lat_band = baseline_band(roll.metric(cfg.latency_metric)[inb], cfg.k, cfg.latency_metric)
+        span = BAND_MIN_WINDOWS * cfg.window_s
+        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm, t_s=roll.t_s[inb], min_span_s=span)
+        lat_band = baseline_band(
+            roll.metric(cfg.latency_metric)[inb],
+            cfg.k,
+            cfg.latency_metric,
+            t_s=roll.t_s[inb],
+            min_span_s=span,
+        )
     for prev, ph in zip([None, *rec.phases[:-1]], rec.phases, strict=True):
         if ph.kind != "hold":
             continue
@@ -193,6 +202,8 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
             td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(ph))
             if td.reason:
                 why = f"HRV not computable ({td.reason})"
+        if not why and cfg.metric == "latency" and not (lat_band is not None and lat_band.valid):
+            why = f"no usable baseline band for catch-up ({lat_band.reason if lat_band else ''})"
         if why or td is None or base_td is None:
             excl.append(Exclusion(file, label, ph.mode, why))
             continue
@@ -221,9 +232,10 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
                 dlnrmssd=td.ln_rmssd - base_td.ln_rmssd,
                 latency=cu.latency_s,
                 reached=cu.reached,
+                band_ok=bool(lat_band is not None and lat_band.valid),
             )
         )
-        if cfg.trajectories and band is not None and band.valid:
+        if cfg.trajectories and band is not None and math.isfinite(band.mean):
             values = roll.metric(tm) - band.mean
             lim_lo = prev.start_s if prev is not None else ph.start_s
             ev_times: dict[str, list[float]] = {"onset": [ph.start_s]}
@@ -252,6 +264,7 @@ class ModeSummary:
     n_sessions: int
     estimate: stats.Estimate  # over session-level values
     reached: int  # holds whose catch-up was reached
+    band_ok: int  # holds whose baseline band allowed a catch-up at all
     latency_median_s: float  # over reached holds
 
 
@@ -323,6 +336,7 @@ def compare(summaries: Sequence[SessionSummary], cfg: CompareConfig | None = Non
                 n_sessions=len({u.session for u in mu}),
                 estimate=stats.estimate(vals, next(streams), cfg.n_resamples, min_n=cfg.min_n),
                 reached=sum(u.reached for u in mu),
+                band_ok=sum(u.band_ok for u in mu),
                 latency_median_s=float(np.median(lat)) if lat else math.nan,
             )
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdbeat.analysis.catchup import (
+    BAND_MIN_WINDOWS,
     DEFAULT_DWELL_S,
     DEFAULT_K,
     DEFAULT_MAX_GAP_S,
@@ -282,8 +283,14 @@ def bands_of(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> dict[str,
             out[metric] = Band(math.nan, math.nan, cfg.k, 0, metric, "no baseline phase")
             continue
         ph = prep.rec.phases[base_i]
-        values = prep.rolling.metric(metric)[prep.rolling.between(ph.start_s, ph.end_s)]
-        out[metric] = baseline_band(values, cfg.k, metric)
+        sel = prep.rolling.between(ph.start_s, ph.end_s)
+        out[metric] = baseline_band(
+            prep.rolling.metric(metric)[sel],
+            cfg.k,
+            metric,
+            t_s=prep.rolling.t_s[sel],
+            min_span_s=BAND_MIN_WINDOWS * cfg.window_s,
+        )
     return out
 
 

@@ -143,7 +143,7 @@ def format_comparison(cmp: Comparison) -> str:
                 _f(e.mean, "+.3g"),
                 _f(e.median, "+.3g"),
                 ci,
-                f"{m.reached}/{m.n_holds}" if m.n_holds else "—",
+                f"{m.reached}/{m.band_ok}" if m.band_ok else "—",
                 _f(m.latency_median_s, ".0f") + (" s" if math.isfinite(m.latency_median_s) else ""),
             ]
         )
@@ -236,6 +236,7 @@ def comparison_to_dict(cmp: Comparison) -> dict:
                 "ci": [num(m.estimate.ci_lo), num(m.estimate.ci_hi)],
                 "reason": m.estimate.reason,
                 "caught_up": m.reached,
+                "catch_up_computable": m.band_ok,
                 "median_latency_s": num(m.latency_median_s),
             }
             for m in cmp.modes

@@ -1,0 +1,284 @@
+"""`holdbeat report`: rolling metrics == live, phase HRV == neurokit2, lapses, felt leads,
+caveats, outputs (0600, never over a recording), exit codes."""
+
+from __future__ import annotations
+
+import json
+import math
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from holdbeat.analysis.prep import prepare, time_domain
+from holdbeat.analysis.report import (
+    ReportConfig,
+    build_report,
+    format_text,
+    lapse_spans,
+    report_csv_rows,
+    report_to_dict,
+)
+from holdbeat.analysis.synth import no_effect_responses, synth_recording
+from holdbeat.analysis.trajectory import rolling_metrics
+from holdbeat.beats import Beat
+from holdbeat.cli import main
+from holdbeat.events import Marker
+from holdbeat.metrics import LiveWindow
+from holdbeat.session import Phase, Protocol
+
+FAST = ReportConfig(frequency=False)
+
+
+def short_protocol(hold_s: float = 90.0, baseline: bool = True) -> Protocol:
+    phases = [Phase("baseline", "baseline", "neutral", 180.0)] if baseline else []
+    phases += [
+        Phase("soft hold", "hold", "soft", hold_s),
+        Phase("recovery", "recovery", "neutral", 60.0),
+    ]
+    return Protocol("short", tuple(phases))
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def test_rolling_metrics_equal_the_live_window_beat_for_beat() -> None:
+    rec = synth_recording("alternating", seed=11, artifact_rate=0.04)
+    assert rec.artifact.any() and rec.artifact.mean() > 0.02
+    roll = rolling_metrics(rec.beat_t_s, rec.rr_ms, rec.gap_before, rec.artifact, 60.0)
+    win = LiveWindow(60.0)
+    live = [
+        win.update(Beat(float(t), float(r), bool(g), str(f)))
+        for t, r, g, f in zip(rec.beat_t_s, rec.rr_ms, rec.gap_before, rec.flag, strict=True)
+    ]
+    valid = np.array([m.valid for m in live])
+    np.testing.assert_array_equal(roll.valid, valid)
+    for name, attr in (("hr", "hr_bpm"), ("rmssd", "rmssd_ms"), ("sdnn", "sdnn_ms")):
+        want = np.array([getattr(m, attr) if m.valid else np.nan for m in live])
+        np.testing.assert_allclose(roll.metric(name), want, rtol=1e-9, equal_nan=True)
+    want_ln = np.array([m.ln_rmssd if m.valid else np.nan for m in live])
+    np.testing.assert_allclose(roll.ln_rmssd, want_ln, rtol=1e-9, equal_nan=True)
+
+
+def test_phase_time_domain_equals_neurokit2_hrv_time() -> None:
+    import neurokit2 as nk
+
+    from holdbeat.hrv import nk_input
+
+    rec = synth_recording("alternating", seed=2, artifact_rate=0.03)
+    prep = prepare(rec, correction=False)
+    for ph in rec.phases[:4]:
+        m = prep.phase_mask(ph)
+        td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, m)
+        sel = np.flatnonzero(m)
+        inp = nk_input(prep.t_s[sel], prep.rr_ms[sel], prep.gap_before[sel], prep.usable[sel])
+        ref = nk.hrv_time(inp, sampling_rate=1000)
+        assert td.rmssd_ms == pytest.approx(float(ref["HRV_RMSSD"].iloc[0]), rel=1e-9)
+        assert td.sdnn_ms == pytest.approx(float(ref["HRV_SDNN"].iloc[0]), rel=1e-9)
+        assert td.hr_bpm == pytest.approx(60000.0 / float(ref["HRV_MeanNN"].iloc[0]), rel=1e-9)
+
+
+def test_lapse_spans_from_markers() -> None:
+    ms = [
+        Marker(5.0, "rehold"),  # rehold while holding: ignored
+        Marker(20.0, "lapse"),
+        Marker(25.0, "lapse"),  # a second lapse while lapsed: counted, span unchanged
+        Marker(32.0, "rehold"),
+        Marker(50.0, "felt"),
+        Marker(70.0, "lapse"),  # never reheld: lapsed to the end of the hold
+        Marker(150.0, "rehold"),  # after the hold
+    ]
+    n, spans = lapse_spans(ms, 0.0, 100.0)
+    assert n == 3
+    assert spans == ((20.0, 32.0), (70.0, 100.0))
+    assert lapse_spans([], 0.0, 100.0) == (0, ())
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_report_phases_deltas_and_holds_on_a_planted_session() -> None:
+    rec = synth_recording("alternating", seed=5, artifact_rate=0.0)
+    rep = build_report(prepare(rec), FAST)
+    assert [r.name for r in rep.phases] == [p.name or p.kind for p in rec.phases]
+    base = rep.phases[0]
+    assert base.kind == "baseline" and math.isnan(base.d_hr_bpm)
+    for r in rep.phases[1:]:
+        assert r.d_hr_bpm == pytest.approx(r.hr_bpm - base.hr_bpm)
+        assert r.d_ln_rmssd == pytest.approx(r.ln_rmssd - base.ln_rmssd)
+    assert all(r.corrected_pct == 0.0 and not r.low_quality for r in rep.phases)
+    soft = [h for h in rep.holds if h.mode == "soft"]
+    fierce = [h for h in rep.holds if h.mode == "fierce"]
+    assert len(soft) == 2 and len(fierce) == 2
+    # planted: soft lowers HR and raises vagal HRV
+    for h in soft:
+        ln = h.catchup_of("ln_rmssd")
+        assert ln is not None and ln.catchup.expected == "up"
+        hr = h.catchup_of("hr")
+        assert hr is not None and hr.catchup.expected == "down"
+    assert any(h.catchup_of("ln_rmssd").catchup.reached for h in soft)  # type: ignore[union-attr]
+    for h in fierce:
+        assert h.catchup_of("hr").catchup.expected == "both"  # type: ignore[union-attr]
+    for h in rep.holds:
+        assert h.holding_s + h.lapsed_s == pytest.approx(h.duration_s)
+        prim = h.catchups[0].catchup
+        for f in h.felt:
+            if prim.reached:
+                assert f.lead_s == pytest.approx(f.t_s - prim.t_left_s)
+            else:
+                assert math.isnan(f.lead_s) and "no catch-up" in f.reason
+    text = format_text(rep)
+    for word in ("PHASES", "BASELINE BANDS", "HOLDS", "BODY BEFORE EMOTION", "CAVEATS"):
+        assert word in text
+
+
+def test_report_frequency_domain_only_where_long_enough() -> None:
+    rec = synth_recording(short_protocol(hold_s=90.0), seed=1, artifact_rate=0.0)
+    rep = build_report(prepare(rec), ReportConfig())
+    base, hold, rec_ph = rep.phases
+    assert math.isfinite(base.hf_ms2) and math.isfinite(base.lf_ms2)
+    assert math.isfinite(hold.hf_ms2) and math.isnan(hold.lf_ms2) and "LF needs" in hold.freq_reason
+    assert math.isnan(rec_ph.lf_ms2)  # 60 s phase: too short for LF
+
+
+def test_short_holds_low_quality_and_missing_baseline_are_said() -> None:
+    rec = synth_recording(short_protocol(hold_s=90.0), seed=3)
+    rep = build_report(prepare(rec), FAST)
+    assert rep.holds[0].short
+    assert any("may show nothing" in c and "soft hold" in c for c in rep.caveats)
+    # artifacts: far above 5 % of beats
+    noisy = synth_recording("single", seed=3, artifact_rate=0.12)
+    rep = build_report(prepare(noisy), FAST)
+    low = [r for r in rep.phases if r.low_quality]
+    assert low, [r.corrected_pct for r in rep.phases]
+    for r in low:
+        assert r.corrected_pct > 5.0
+        assert any(f"phase '{r.name}' is low quality" in c for c in rep.caveats)
+    # no baseline: no band, no deltas, a reason instead of a latency
+    nob = synth_recording(short_protocol(hold_s=180.0, baseline=False), seed=3)
+    rep = build_report(prepare(nob), FAST)
+    assert rep.baseline_index is None
+    assert any("no baseline" in c for c in rep.caveats)
+    cu = rep.holds[0].catchups[0].catchup
+    assert not cu.reached and "no baseline" in cu.reason
+    assert all(math.isnan(r.d_hr_bpm) for r in rep.phases)
+
+
+def test_no_effect_session_rarely_catches_up_planted_one_does() -> None:
+    """Not a calibration (tests/test_calibration.py), a sanity check of direction."""
+    hits_null = hits_planted = 0
+    for seed in range(12):
+        for resp, planted in ((no_effect_responses(), False), (None, True)):
+            rec = synth_recording(short_protocol(hold_s=240.0), seed=seed, responses=resp)
+            rep = build_report(prepare(rec, correction=False), FAST)
+            reached = rep.holds[0].catchups[0].catchup.reached
+            if planted:
+                hits_planted += reached
+            else:
+                hits_null += reached
+    assert hits_planted >= 8
+    assert hits_null <= 3
+
+
+def test_json_and_csv_renderings_hold_every_phase_and_hold() -> None:
+    rec = synth_recording("alternating", seed=9)
+    rep = build_report(prepare(rec), FAST)
+    d = json.loads(json.dumps(report_to_dict(rep), allow_nan=False))
+    assert len(d["phases"]) == len(rec.phases) and len(d["holds"]) == 4
+    assert set(d["holds"][0]["catch_up"]) == {"ln_rmssd", "hr"}
+    cols, rows = report_csv_rows(rep)
+    assert len(rows) == len(rec.phases) and all(len(r) == len(cols) for r in rows)
+    assert "ln_rmssd_catchup_s" in cols and "felt_lead_s" in cols
+
+
+def test_exponential_fit_appears_for_holds_with_a_clear_approach() -> None:
+    rec = synth_recording(short_protocol(hold_s=300.0), seed=4, artifact_rate=0.0)
+    rep = build_report(prepare(rec), FAST)
+    fit = rep.holds[0].catchup_of("hr").fit  # type: ignore[union-attr]
+    assert fit.ok and 10 < fit.tau_s < 300 and fit.r2 > 0.6, fit
+
+
+def test_custom_directions_and_metrics() -> None:
+    rec = synth_recording("single", seed=6)
+    cfg = replace(FAST, metrics=("hr",), directions={"hr": {"fierce": "up"}})
+    rep = build_report(prepare(rec), cfg)
+    assert rep.holds[0].catchups[0].metric == "hr"
+    assert rep.holds[0].catchups[0].catchup.expected == "up"
+    with pytest.raises(ValueError):
+        build_report(prepare(rec), replace(FAST, metrics=("pnn50",)))
+
+
+# ---------------------------------------------------------------- the command
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.helpers import record_simulated
+
+    from holdbeat.sources.simulator import SimConfig
+
+    return record_simulated(tmp_path_factory.mktemp("rec"), "single", SimConfig(seed=1))
+
+
+def test_cli_report_writes_private_outputs(
+    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = recorded.read_bytes()
+    png, js, csv = tmp_path / "r.png", tmp_path / "r.json", tmp_path / "r.csv"
+    code = main(["report", str(recorded), "--png", str(png), "--json", str(js), "--csv", str(csv)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "PHASES" in out and "CAVEATS" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(js.read_text())["holds"][0]["mode"] == "fierce"
+    assert csv.read_text().startswith("index,name,kind")
+    for f in (png, js, csv):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+    assert recorded.read_bytes() == before
+
+
+def test_cli_report_refuses_to_write_over_a_recording(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = recorded.read_bytes()
+    assert main(["report", str(recorded), "--json", str(recorded)]) == 2
+    assert "refusing to write over a recording" in capsys.readouterr().err
+    assert recorded.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "empty file"),
+        (b'{"hello": "world"}\n', "not a holdbeat recording"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b'{"format": "holdbeat/9"}\n', "newer than this holdbeat"),
+    ],
+)
+def test_cli_report_bad_input_exit_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, words: str
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(content)
+    assert main(["report", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and words in err
+    missing = tmp_path / "missing.jsonl"
+    assert main(["report", str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_cli_report_rejects_bad_flags(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["--k", "0"],
+        ["--dwell", "-1"],
+        ["--direction", "hr:fierce=sideways"],
+        ["--direction", "nonsense"],
+        ["--metric", "pnn50"],
+    ):
+        with pytest.raises(SystemExit) as e:
+            main(["report", str(recorded), *argv])
+        assert e.value.code == 2
+    capsys.readouterr()
