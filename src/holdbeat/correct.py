@@ -112,9 +112,37 @@ class Corrected:
         return {name: int(np.sum(k == name)) for name in KINDS}
 
 
+def _rolling(x: np.ndarray, w: int, q: float) -> np.ndarray:
+    """Centred rolling quantile (linear interpolation), windows truncated at the ends.
+
+    Equals pandas' `rolling(w, center=True, min_periods=1).quantile(q)` (what neurokit2
+    uses); rank filters do the interior ~5x faster, pandas only the ends.
+    """
+    from scipy import ndimage
+
+    n = len(x)
+    if w % 2 == 0:
+        w += 1  # pandas centres an even window off by one; keep it symmetric
+    if n <= 3 * w:
+        return pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
+    pos = (w - 1) * q
+    lo = int(np.floor(pos))
+    frac = pos - lo
+    a = ndimage.rank_filter(x, lo, size=w, mode="nearest")
+    out = (
+        a if frac == 0 else a + frac * (ndimage.rank_filter(x, lo + 1, size=w, mode="nearest") - a)
+    )
+    h = w // 2
+    head = pd.Series(x[: 2 * w]).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
+    tail = pd.Series(x[-2 * w :]).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
+    out[:h] = head[:h]
+    out[-h:] = tail[-h:]
+    return out
+
+
 def _qd_threshold(x: np.ndarray, cfg: KubiosConfig) -> np.ndarray:
-    r = pd.Series(np.abs(x)).rolling(cfg.window, center=True, min_periods=1)
-    qd = (r.quantile(0.75).to_numpy() - r.quantile(0.25).to_numpy()) / 2.0
+    ax = np.abs(x)
+    qd = (_rolling(ax, cfg.window, 0.75) - _rolling(ax, cfg.window, 0.25)) / 2.0
     return np.maximum(cfg.alpha * qd, cfg.min_threshold_ms)
 
 
@@ -134,7 +162,7 @@ def detect(rr_ms: np.ndarray, cfg: KubiosConfig | None = None) -> Detection:
     drr = np.diff(x, prepend=x[0])
     th1 = _qd_threshold(drr, cfg)
     drrs = drr / th1
-    med = pd.Series(x).rolling(cfg.medfilt, center=True, min_periods=1).median().to_numpy()
+    med = _rolling(x, cfg.medfilt, 0.5)
     mrr = x - med
     mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
     th2 = _qd_threshold(mrr, cfg)
@@ -166,18 +194,37 @@ def detect(rr_ms: np.ndarray, cfg: KubiosConfig | None = None) -> Detection:
     )
 
 
-def _interp(rr: np.ndarray, bad: np.ndarray, at: list[float]) -> np.ndarray:
-    """RR at fractional beat positions, linear between the nearest good beats (flat at edges)."""
-    good = np.flatnonzero(~bad)
-    if len(good) == 0:
-        return np.full(len(at), np.median(rr))
-    return np.interp(at, good, rr[good])
+class _Interp:
+    """RR at fractional beat positions, linear between the nearest good (unflagged) beats,
+    flat beyond the ends."""
+
+    def __init__(self, rr: np.ndarray, bad: np.ndarray) -> None:
+        self.good = np.flatnonzero(~bad)
+        self.good_rr = rr[self.good]
+        self.fallback = float(np.median(rr))
+
+    def __call__(self, at: list[float]) -> np.ndarray:
+        if len(self.good) == 0:
+            return np.full(len(at), self.fallback)
+        return np.interp(at, self.good, self.good_rr)
+
+
+@dataclass
+class _Edit:
+    """Replace input beats [start, stop) by `rr` (with source, kind, anchored per new beat)."""
+
+    start: int
+    stop: int
+    rr: list[float]
+    src: list[int]
+    kind: str
+    anchored: list[bool]
 
 
 def _correct_pass(
     rr: np.ndarray, det: Detection, cfg: KubiosConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, str]]]:
-    """One correction pass over one run.
+    """One correction pass over one run; Python work only at flagged beats.
 
     Returns per output beat (rr, source index, kind, anchored) and the events
     [(source index, kind)]. An anchored beat ends at its source beat's time; the others (a
@@ -186,99 +233,91 @@ def _correct_pass(
     n = len(rr)
     flagged = det.any
     med, th2 = det.med_ms, det.th2_ms
-    o_rr: list[float] = []
-    o_src: list[int] = []
-    o_kind: list[str] = []
-    free: list[bool] = []  # an untouched input beat that a later decision may still revise
-    anchored: list[bool] = []  # ends at its input beat's time (else: derived from the next)
+    edits: list[_Edit] = []
     events: list[tuple[int, str]] = []
-
-    def emit(
-        v: float, src: int, kind: str = "", is_free: bool = False, anchor: bool = True
-    ) -> None:
-        o_rr.append(float(v))
-        o_src.append(src)
-        o_kind.append(kind)
-        free.append(is_free)
-        anchored.append(anchor)
-
-    def pop() -> None:
-        for lst in (o_rr, o_src, o_kind, free, anchored):
-            lst.pop()
-
-    def pair(j: int, kind: str) -> None:
-        """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
-        a, b = _interp(rr, flagged, [j, j + 1])
-        total = rr[j] + rr[j + 1]
-        s = total / (a + b) if a + b > 0 else 0.5
-        emit(a * s, j, kind, anchor=False)  # the misplaced peak moves
-        emit(total - a * s, j + 1, kind)
-        events.append((j, kind))
+    interp = _Interp(rr, flagged)
 
     def near(v: float, ref: float, tol: float) -> bool:
         return abs(v - ref) < tol
 
-    j = 0
-    while j < n:
-        v = rr[j]
-        if not flagged[j]:
-            emit(v, j, is_free=True)
-            j += 1
+    def pair(j: int, kind: str) -> _Edit:
+        """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
+        a, b = interp([j, j + 1])
+        total = rr[j] + rr[j + 1]
+        s = total / (a + b) if a + b > 0 else 0.5
+        events.append((j, kind))
+        # the first beat's peak moves: its time follows from the second's
+        return _Edit(j, j + 2, [a * s, total - a * s], [j, j + 1], kind, [False, True])
+
+    done = 0  # input beats before this index are settled (emitted or edited)
+    for j in np.flatnonzero(flagged):
+        j = int(j)
+        if j < done:
             continue
-        m, tol = med[j], th2[j]
+        v = float(rr[j])
+        m, tol = float(med[j]), float(th2[j])
         has_next = j + 1 < n
-        prev_free = bool(free) and free[-1] and o_src[-1] == j - 1
-        short = v < m - tol / 2
-        long_ = v > m + tol / 2
+        # the previous beat is untouched and may be revised (merged or re-paired)
+        prev_free = j >= 1 and done <= j - 1
+        lo, hi = m - tol / 2, m + tol / 2  # clearly shorter / longer than the local median
+        short = v < lo
+        long_ = v > hi
+        edit: _Edit | None = None
         if short and has_next and near(v + rr[j + 1], m, tol):
-            emit(v + rr[j + 1], j + 1, "extra")
+            edit = _Edit(j, j + 2, [v + rr[j + 1]], [j + 1], "extra", [True])
             events.append((j, "extra"))
-            j += 2
-            continue
-        if short and prev_free and near(rr[j - 1] + v, m, tol):
-            pop()
-            emit(rr[j - 1] + v, j, "extra")
+        elif short and prev_free and near(rr[j - 1] + v, m, tol):
+            edit = _Edit(j - 1, j + 1, [rr[j - 1] + v], [j], "extra", [True])
             events.append((j, "extra"))
-            j += 1
-            continue
-        k = round(v / m) if m > 0 else 0
-        if long_ and 2 <= k <= cfg.max_missed + 1 and near(v / k, m, tol):
-            pos = np.linspace(j - 0.5 + 0.5 / k, j + 0.5 - 0.5 / k, k)
-            parts = _interp(rr, flagged, list(pos))
-            parts = parts * (v / parts.sum())
-            for i, piece in enumerate(parts):
-                emit(piece, j, "missed", anchor=i == k - 1)
-            events += [(j, "missed")] * (k - 1)
-            j += 1
-            continue
-        if short and has_next and rr[j + 1] > m + tol / 2 and near(v + rr[j + 1], 2 * m, tol):
-            pair(j, "ectopic")  # premature beat, then the compensatory pause
-            j += 2
-            continue
-        if long_ and prev_free and rr[j - 1] < m - tol / 2 and near(rr[j - 1] + v, 2 * m, tol):
-            pop()
-            pair(j - 1, "ectopic")
-            j += 1
-            continue
-        if long_ and has_next and rr[j + 1] < m - tol / 2 and near(v + rr[j + 1], 2 * m, tol):
-            pair(j, "longshort")  # a late peak: long, then short
-            j += 2
-            continue
-        if short or long_:
-            (val,) = _interp(rr, flagged, [j])
-            kind = "ectopic" if det.ectopic[j] else "longshort"
-            emit(val, j, kind)
-            events.append((j, kind))
         else:
-            # Flagged by the dRR pattern though its value is normal: the neighbour of an
-            # artifact. Leave it; correcting the neighbour settles the pattern.
-            emit(v, j, is_free=True)
-        j += 1
+            k = round(v / m) if m > 0 else 0
+            if long_ and 2 <= k <= cfg.max_missed + 1 and near(v / k, m, tol):
+                pos = np.linspace(j - 0.5 + 0.5 / k, j + 0.5 - 0.5 / k, k)
+                parts = interp(list(pos))
+                parts = parts * (v / parts.sum())
+                anch = [i == k - 1 for i in range(k)]
+                edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
+                events.extend([(j, "missed")] * (k - 1))
+            elif short and has_next and rr[j + 1] > hi and near(v + rr[j + 1], 2 * m, tol):
+                edit = pair(j, "ectopic")  # premature beat, then the compensatory pause
+            elif long_ and prev_free and rr[j - 1] < lo and near(rr[j - 1] + v, 2 * m, tol):
+                edit = pair(j - 1, "ectopic")
+            elif long_ and has_next and rr[j + 1] < lo and near(v + rr[j + 1], 2 * m, tol):
+                edit = pair(j, "longshort")  # a late peak: long, then short
+            elif short or long_:
+                (val,) = interp([j])
+                kind = "ectopic" if det.ectopic[j] else "longshort"
+                edit = _Edit(j, j + 1, [float(val)], [j], kind, [True])
+                events.append((j, kind))
+            # else: flagged by the dRR pattern though its value is normal - the neighbour
+            # of an artifact. Leave it; correcting the neighbour settles the pattern.
+        if edit is not None:
+            edits.append(edit)
+            done = edit.stop
+    # assemble: untouched stretches as slices, edits in between
+    parts_rr, parts_src, parts_kind, parts_anch = [], [], [], []
+    pos = 0
+    for e in edits:
+        if e.start > pos:
+            parts_rr.append(rr[pos : e.start])
+            parts_src.append(np.arange(pos, e.start))
+            parts_kind.append(np.full(e.start - pos, "", dtype=object))
+            parts_anch.append(np.ones(e.start - pos, bool))
+        parts_rr.append(np.asarray(e.rr, dtype=float))
+        parts_src.append(np.asarray(e.src, dtype=int))
+        parts_kind.append(np.full(len(e.rr), e.kind, dtype=object))
+        parts_anch.append(np.asarray(e.anchored, dtype=bool))
+        pos = e.stop
+    if pos < n:
+        parts_rr.append(rr[pos:n])
+        parts_src.append(np.arange(pos, n))
+        parts_kind.append(np.full(n - pos, "", dtype=object))
+        parts_anch.append(np.ones(n - pos, bool))
     return (
-        np.asarray(o_rr),
-        np.asarray(o_src, dtype=int),
-        np.asarray(o_kind, dtype=object),
-        np.asarray(anchored, dtype=bool),
+        np.concatenate(parts_rr),
+        np.concatenate(parts_src),
+        np.concatenate(parts_kind),
+        np.concatenate(parts_anch),
         events,
     )
 
