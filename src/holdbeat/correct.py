@@ -60,8 +60,8 @@ class KubiosConfig:
     pad: int = 3  # virtual median beats on each side of a run, so edges are judged too
 
     def __post_init__(self) -> None:
-        if self.window < 3 or self.medfilt < 3:
-            raise ValueError("window and medfilt must be at least 3 beats")
+        if self.window < 3 or self.medfilt < 3 or not (self.window % 2 and self.medfilt % 2):
+            raise ValueError("window and medfilt must be odd numbers of beats, at least 3")
         if not 0 < self.lo_ms < self.hi_ms:
             raise ValueError(f"need 0 < lo_ms < hi_ms, got {self.lo_ms!r}, {self.hi_ms!r}")
         if self.max_passes < 1 or self.max_missed < 1:
@@ -113,7 +113,8 @@ class Corrected:
 
 
 def _rolling(x: np.ndarray, w: int, q: float) -> np.ndarray:
-    """Centred rolling quantile (linear interpolation), windows truncated at the ends.
+    """Centred rolling quantile (linear interpolation) over an odd window `w`, truncated
+    at the ends.
 
     Equals pandas' `rolling(w, center=True, min_periods=1).quantile(q)` (what neurokit2
     uses); rank filters do the interior ~5x faster, pandas only the ends.
@@ -121,17 +122,14 @@ def _rolling(x: np.ndarray, w: int, q: float) -> np.ndarray:
     from scipy import ndimage
 
     n = len(x)
-    if w % 2 == 0:
-        w += 1  # pandas centres an even window off by one; keep it symmetric
     if n <= 3 * w:
         return pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
     pos = (w - 1) * q
     lo = int(np.floor(pos))
     frac = pos - lo
-    a = ndimage.rank_filter(x, lo, size=w, mode="nearest")
-    out = (
-        a if frac == 0 else a + frac * (ndimage.rank_filter(x, lo + 1, size=w, mode="nearest") - a)
-    )
+    out = ndimage.rank_filter(x, lo, size=w, mode="nearest")
+    if frac:
+        out = out + frac * (ndimage.rank_filter(x, lo + 1, size=w, mode="nearest") - out)
     h = w // 2
     head = pd.Series(x[: 2 * w]).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
     tail = pd.Series(x[-2 * w :]).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
