@@ -164,6 +164,7 @@ class ViewModel:
     status_version: int = 0
     _break_pending: bool = False
     _tracking: list[CatchUpView] = field(default_factory=list)  # catch-ups of the running hold
+    _pending_band: PhaseView | None = None  # baseline ended; its last beats may still arrive
 
     # -- Sink -------------------------------------------------------------------------
 
@@ -209,6 +210,7 @@ class ViewModel:
         self.now_s = max(self.now_s, end.t_s)
         if self.phases and self.phases[-1].end_s is None:
             self._close_phase(self.phases[-1], end.t_s)
+        self._resolve_band()
         self._changed(status=True, layout=True)
 
     # -- queries ------------------------------------------------------------------------
@@ -261,6 +263,9 @@ class ViewModel:
         if not p.beats:
             return
         for beat, lm in zip(p.beats, p.metrics, strict=True):
+            pending = self._pending_band
+            if pending is not None and pending.end_s is not None and beat.t_s >= pending.end_s:
+                self._resolve_band()
             if (beat.gap_before or self._break_pending) and self.n_beats:
                 self.beats.append(beat.t_s, NAN, NAN, NAN)
                 self.n_breaks += 1
@@ -315,7 +320,10 @@ class ViewModel:
     def _close_phase(self, ph: PhaseView, t_s: float) -> None:
         ph.end_s = t_s
         if ph.kind == "baseline":
-            self._set_bands(ph)
+            # Beats are timed from RR, so the baseline's last beats can arrive in packets
+            # after it ended: the band waits for the first beat past its end.
+            self._resolve_band()
+            self._pending_band = ph
         for cu in self._tracking:
             if cu.state not in (CAUGHT_UP, "no baseline"):
                 cu.state = "not reached"
@@ -324,6 +332,17 @@ class ViewModel:
         self._tracking = []
 
     # -- baseline band and catch-up: the rule is holdbeat.analysis.catchup's -----------------
+
+    def _resolve_band(self) -> None:
+        ph = self._pending_band
+        if ph is None:
+            return
+        self._pending_band = None
+        self._set_bands(ph)
+        for cu in self._tracking:
+            if cu.tracker is None:
+                self._attach_tracker(cu)
+        self._changed(layout=True)
 
     def _set_bands(self, ph: PhaseView) -> None:
         """Band of each metric over the baseline's beats (its valid samples only)."""
@@ -341,16 +360,21 @@ class ViewModel:
     def _open_catchup(self, ev: PhaseStart) -> None:
         self._tracking = []
         for metric in CATCHUP_METRICS:
-            expected = expected_direction(metric, ev.mode)
-            cu = CatchUpView(ev.index, metric, ev.t_s, expected)
-            band = self.bands.get(metric)
-            if band is None:
-                cu.state = "no baseline"
-                cu.reason = self.band_notes.get(metric, "no baseline phase before this hold")
-            else:
-                cu.tracker = LiveCatchUp(band, ev.t_s, expected, self.dwell_s)
-                self._tracking.append(cu)
+            cu = CatchUpView(ev.index, metric, ev.t_s, expected_direction(metric, ev.mode))
             self.catchups[(ev.index, metric)] = cu
+            if self._pending_band is not None:
+                self._tracking.append(cu)  # tracker attached once the band is known
+            elif self._attach_tracker(cu):
+                self._tracking.append(cu)
+
+    def _attach_tracker(self, cu: CatchUpView) -> bool:
+        band = self.bands.get(cu.metric)
+        if band is None:
+            cu.state = "no baseline"
+            cu.reason = self.band_notes.get(cu.metric, "no baseline phase before this hold")
+            return False
+        cu.tracker = LiveCatchUp(band, cu.onset_s, cu.expected, self.dwell_s)  # type: ignore[arg-type]
+        return True
 
     def _track_catchup(self, t_s: float, values: dict[str, float]) -> None:
         for cu in self._tracking:

@@ -37,6 +37,9 @@ from holdbeat.keys import (
 from holdbeat.pipeline import Control, NextPhase, Stop
 
 FRAME_MS = 33  # ~30 fps at most
+#: label heights (fraction of the metric plot, from the bottom) for marker labels, so
+#: markers close in time do not print on top of each other
+MARKER_ROWS = (0.04, 0.15, 0.26, 0.37)
 
 pg.setConfigOptions(antialias=True, foreground=pal.FOREGROUND, background=pal.BACKGROUND)
 
@@ -125,9 +128,8 @@ class PhaseItems:
                 pen=pg.mkPen(None),
             )
             reg.setZValue(-20)
-            for line in reg.lines:
-                line.setPen(pg.mkPen(None))
-                line.setHoverPen(pg.mkPen(None))
+            for line in reg.lines:  # drag handles: invisible, and not worth a paint
+                line.hide()
             plot.addItem(reg, ignoreBounds=True)
             self.regions.append(reg)
         self.start_line = pg.InfiniteLine(
@@ -178,6 +180,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.ask_ratings = ask_ratings
         self.recording = recording or (lambda: model.status.recording)
         self._drawn = (-1, -1, -1)
+        self._x_drawn = (-1.0, -1.0)
+        self._styles: dict[int, str] = {}
         self._last_redraw = 0.0
         self._phase_items: list[PhaseItems] = []
         self._marker_lines: list[tuple[Marker, list[pg.InfiniteLine]]] = []
@@ -253,7 +257,7 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _build_plots(self) -> QtWidgets.QWidget:
         self.glw = _PaintTimedLayout(self)
         self.glw.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.glw.ci.layout.setSpacing(4)
+        self.glw.ci.layout.setSpacing(16)
         label_style = {"color": pal.FOREGROUND, "font-size": "15px"}
         self.hr_plot = self.glw.addPlot(row=0, col=0, axisItems={"bottom": TimeAxis("bottom")})
         self.ln_plot = self.glw.addPlot(row=1, col=0, axisItems={"bottom": TimeAxis("bottom")})
@@ -270,17 +274,26 @@ class LiveWindow(QtWidgets.QMainWindow):
             p.setMouseEnabled(x=False, y=False)
             p.hideButtons()
             p.disableAutoRange()
-            p.showGrid(x=True, y=True, alpha=0.12)
+            # no grid: pyqtgraph's grid is the costliest part of a paint (~half of it
+            # with 1 h in view), and the phase shading already structures the time axis
             for ax in ("left", "bottom"):
                 p.getAxis(ax).setTickFont(_font(14))
                 p.getAxis(ax).setTextPen(pal.FOREGROUND)
             p.getAxis("left").setWidth(72)
 
         def curve(plot: pg.PlotItem, colour: str, width: float, name: str) -> pg.PlotDataItem:
+            # Thick antialiased paths are what costs in Qt's raster engine (a 1 h curve at
+            # 3 px: ~35 ms a paint as one path, ~10 ms as segments, 2 points a pixel).
+            # One min/max pair per pixel column draws the same envelope as all points.
+            thick = width > 1.5
             c = pg.PlotDataItem(pen=pg.mkPen(colour, width=width), connect="finite", name=name)
+            c.opts["autoDownsampleFactor"] = 1.0  # no setter; default 5 samples a pixel
+            if thick:
+                c.curve.setSegmentedLineMode("on")
+            plot.addItem(c)
+            # after addItem: PlotItem.addItem imposes the plot's own (default: off) modes
             c.setClipToView(True)
             c.setDownsampling(auto=True, method="peak")
-            plot.addItem(c)
             return c
 
         self.hr_beat_curve = curve(self.hr_plot, pal.HR_BEAT, 1.0, "beat-to-beat HR")
@@ -438,8 +451,18 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._draw_data()
         if layout_changed:
             self._sync_layout()
-        self._draw_current_phase_span()
-        self._update_ranges()
+        # Time alone (ticks) changes only the texts; the plots repaint when data, layout
+        # or the (quantised) visible range change.
+        xr = self.x_range()
+        range_changed = xr != self._x_drawn
+        if range_changed:
+            self._x_drawn = xr
+            self.hr_plot.setXRange(*xr, padding=0)
+        if layout_changed or range_changed:
+            self._draw_current_phase_span()
+            self._layout_marker_labels()
+        if data_changed or layout_changed or range_changed:
+            self._update_ranges()
         self._update_texts()
         if layout_changed:
             self._maybe_ask_rating()
@@ -488,7 +511,11 @@ class LiveWindow(QtWidgets.QMainWindow):
                 angle=90,
                 pen=pen,
                 label=text if i == 1 else None,
-                labelOpts={"position": 0.06, "color": colour, "anchors": [(0, 1), (0, 1)]},
+                labelOpts={
+                    "position": MARKER_ROWS[0],
+                    "color": colour,
+                    "anchors": [(0, 1), (0, 1)],
+                },
             )
             if getattr(line, "label", None) is not None:
                 line.label.setFont(_font(14, bold=True))
@@ -496,6 +523,22 @@ class LiveWindow(QtWidgets.QMainWindow):
             plot.addItem(line, ignoreBounds=True)
             lines.append(line)
         return lines
+
+    def _layout_marker_labels(self) -> None:
+        """Greedy rows: a label goes to the lowest row where it does not overlap the last."""
+        x0, x1 = self._x_drawn
+        px_per_s = max(1.0, self.ln_plot.vb.width()) / max(1e-9, x1 - x0)
+        ends = [-math.inf] * len(MARKER_ROWS)
+        for mk, lines in sorted(self._marker_lines, key=lambda ml: ml[0].t_s):
+            label = getattr(lines[1], "label", None)
+            if label is None:
+                continue
+            x = (mk.t_s - x0) * px_per_s
+            free = [r for r, end in enumerate(ends) if end <= x]
+            row = free[0] if free else min(range(len(ends)), key=ends.__getitem__)
+            ends[row] = x + label.boundingRect().width() + 6
+            if label.orthoPos != MARKER_ROWS[row]:
+                label.setPosition(MARKER_ROWS[row])
 
     def _add_band(self, metric: str, lo: float, mean: float, hi: float) -> list[pg.GraphicsObject]:
         plot = self.ln_plot if metric == "ln_rmssd" else self.hr_plot
@@ -554,22 +597,32 @@ class LiveWindow(QtWidgets.QMainWindow):
         return lines
 
     def _draw_current_phase_span(self) -> None:
+        """The running phase is shaded to its planned end (open-ended: to the view's edge)."""
         ph = self.model.current_phase
         if ph is not None and self._phase_items:
-            self._phase_items[-1].set_span(ph.start_s, max(ph.start_s, self.model.now_s))
+            end = ph.start_s + ph.planned_s if ph.planned_s is not None else self._x_drawn[1]
+            self._phase_items[-1].set_span(ph.start_s, max(ph.start_s, end))
+
+    @property
+    def follow_step_s(self) -> float:
+        return max(1.0, self.view_s / 60.0)
+
+    @property
+    def view_width_s(self) -> float:
+        return self.view_s + 2.0 * self.follow_step_s
 
     def x_range(self) -> tuple[float, float]:
+        """Visible time range, moved in steps (not every tick) so the plots repaint rarely."""
         now = self.model.now_s
         if self.follow:
-            x1 = max(now, self.view_s) + 0.02 * self.view_s
-            return max(0.0, x1 - self.view_s * 1.02), x1
-        return 0.0, max(now, 60.0) * 1.01 + 1.0
+            step = self.follow_step_s
+            x1 = math.ceil((max(now, self.view_s) + step) / step) * step
+            return max(0.0, x1 - self.view_width_s), float(x1)
+        step = 10.0 if now < 600 else 60.0 if now < 7200 else 300.0
+        return 0.0, float(math.ceil((now * 1.02 + 1.0) / step) * step)
 
     def _update_ranges(self) -> None:
-        x0, x1 = self.x_range()
-        vx = self.hr_plot.viewRange()[0]
-        if abs(vx[0] - x0) > 1e-6 or abs(vx[1] - x1) > 1e-6:
-            self.hr_plot.setXRange(x0, x1, padding=0)
+        x0, x1 = self._x_drawn
         m = self.model
         t = m.series(T)
         i0 = int(np.searchsorted(t, x0))
@@ -605,8 +658,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         mode, title, big, small, when = txt.header_texts(m)
         colour = pal.mode_colour(mode)
         self.mode_chip.setText(mode.upper())
-        self.mode_chip.setStyleSheet(
-            f"color: white; background: {colour}; border-radius: 6px; padding: 3px 12px;"
+        self._style(
+            self.mode_chip,
+            f"color: white; background: {colour}; border-radius: 6px; padding: 3px 12px;",
         )
         self.phase_label.setText(title)
         first, _, second = when.partition("\n")
@@ -618,9 +672,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.prompt.setText(small)
         self.prompt.setVisible(bool(small))
         r, g, b, _ = pal.rgba(colour, 255)
-        self.header_box.setStyleSheet(
+        self._style(
+            self.header_box,
             f"QFrame#header {{ background: rgba({r},{g},{b},40); border-left: 10px solid {colour};"
-            " border-radius: 6px; }"
+            " border-radius: 6px; }",
         )
         hr, hr_note = txt.hr_text(m)
         ln, ln_note = txt.ln_rmssd_text(m)
@@ -629,40 +684,47 @@ class LiveWindow(QtWidgets.QMainWindow):
             (self.ln_value, ln, pal.LN_RMSSD),
         ):
             lab.setText(value)
-            lab.setStyleSheet(f"color: {pal.MUTED if value == txt.DASH else colour};")
-            lab.setFont(_font(60 if value == txt.DASH else 110, bold=value != txt.DASH))
+            if self._style(lab, f"color: {pal.MUTED if value == txt.DASH else colour};"):
+                lab.setFont(_font(60 if value == txt.DASH else 110, bold=value != txt.DASH))
         self.hr_note.setText(hr_note)
         self.ln_note.setText(ln_note)
         head, detail = txt.catchup_text(m)
         self.catchup_head.setText(head)
-        self.catchup_head.setStyleSheet(
-            f"color: {pal.CATCHUP if head.startswith('caught up') else pal.FOREGROUND};"
+        self._style(
+            self.catchup_head,
+            f"color: {pal.CATCHUP if head.startswith('caught up') else pal.FOREGROUND};",
         )
         self.catchup_detail.setText(detail)
         st = m.status
         self.st_device.setText(f"strap: {st.device or '?'}")
         self.st_battery.setText(txt.battery_text(st))
         low = st.battery_percent is not None and st.battery_percent <= 15
-        self.st_battery.setStyleSheet(f"color: {pal.WARN if low else pal.FOREGROUND};")
+        self._style(self.st_battery, f"color: {pal.WARN if low else pal.FOREGROUND};")
         self.st_contact.setText(txt.contact_text(st))
-        self.st_contact.setStyleSheet(
-            f"color: {pal.WARN if st.contact is False else pal.FOREGROUND};"
+        self._style(
+            self.st_contact, f"color: {pal.WARN if st.contact is False else pal.FOREGROUND};"
         )
         self.st_connection.setText(
             txt.connection_text(st) if m.end is None else f"ended: {m.end.reason}"
         )
-        self.st_connection.setStyleSheet(
-            f"color: {pal.WARN if st.reconnecting else pal.FOREGROUND};"
+        self._style(
+            self.st_connection, f"color: {pal.WARN if st.reconnecting else pal.FOREGROUND};"
         )
         self.st_quality.setText(txt.quality_text(m))
-        self.st_quality.setStyleSheet(
-            f"color: {pal.FOREGROUND if txt.quality_ok(m) else pal.WARN};"
-        )
+        self._style(self.st_quality, f"color: {pal.FOREGROUND if txt.quality_ok(m) else pal.WARN};")
         rec = self.recording()
         self.st_recording.setText(f"recording: {rec}" if rec else "not recording")
         self.zoom_button.setText(
             "z · whole session" if self.follow else f"z · follow last {self.view_s / 60:g} min"
         )
+
+    def _style(self, widget: QtWidgets.QWidget, css: str) -> bool:
+        """setStyleSheet only when it changes (each call re-polishes the widget)."""
+        if self._styles.get(id(widget)) == css:
+            return False
+        self._styles[id(widget)] = css
+        widget.setStyleSheet(css)
+        return True
 
     # ------------------------------------------------------------------ keys and controls
 
@@ -726,46 +788,55 @@ class LiveWindow(QtWidgets.QMainWindow):
         )
         self.rating_dialog.show_beside(self)
 
-    def request_stop(self, reason: str) -> None:
-        """End the session; during a hold, ask first (non-modal: data keeps flowing)."""
+    def _in_hold(self) -> bool:
         ph = self.model.current_phase
-        if self.model.end is None and ph is not None and ph.kind == "hold":
-            if self._confirm is not None and self._confirm.isVisible():
-                return
-            box = QtWidgets.QMessageBox(self)
-            box.setWindowTitle("End the session?")
-            box.setText(f"You are in a hold ({ph.name}). End the session now?")
-            box.setInformativeText("Everything so far is already saved in the recording.")
-            box.setStandardButtons(
-                QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No
-            )
-            box.setDefaultButton(QtWidgets.QMessageBox.StandardButton.No)
-            box.setModal(False)
-            box.finished.connect(lambda res, r=reason: self._confirmed(res, r))
-            self._confirm = box
-            box.open()
+        return self.model.end is None and ph is not None and ph.kind == "hold"
+
+    def request_stop(self, reason: str) -> None:
+        """End the session; during a hold, ask first (no nested event loop: data keeps flowing)."""
+        if self._in_hold():
+            self._ask(reason)
+        else:
+            self._send_stop(reason)
+
+    def _ask(self, reason: str) -> None:
+        if self._confirm is not None and self._confirm.isVisible():
             return
-        self._stop(reason)
+        ph = self.model.current_phase
+        buttons = QtWidgets.QMessageBox.StandardButton
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle("End the session?")
+        box.setText(f"You are in a hold ({ph.name if ph else ''}). End the session now?")
+        box.setInformativeText("Everything so far is already saved in the recording.")
+        box.setStandardButtons(buttons.Yes | buttons.No)
+        box.setDefaultButton(buttons.No)
+        box.finished.connect(lambda res, r=reason: self._confirmed(res, r))
+        self._confirm = box
+        box.open()  # window-modal, returns at once
 
     def _confirmed(self, result: int, reason: str) -> None:
-        if result == QtWidgets.QMessageBox.StandardButton.Yes:
-            self._stop(reason)
-
-    def _stop(self, reason: str) -> None:
-        if self.model.end is None:
-            t = self.now_s()
-            self.on_control(t, Stop(reason))
+        if result != QtWidgets.QMessageBox.StandardButton.Yes:
+            return
+        self._send_stop(reason)
         if reason == "window closed":
             self._close_ok = True
             self.close()
 
+    def _send_stop(self, reason: str) -> None:
+        if self.model.end is None:
+            t = self.now_s()
+            self.on_control(t, Stop(reason))
+
     def closeEvent(self, ev: QtGui.QCloseEvent) -> None:
-        if not self._close_ok and self.model.end is None:
+        if not self._close_ok and self._in_hold():
             ev.ignore()
-            self.request_stop("window closed")
+            self._ask("window closed")
             return
+        self._send_stop("window closed")  # no-op once the session has ended
         if self.rating_dialog is not None:
             self.rating_dialog.close()
+        if self._confirm is not None:
+            self._confirm.close()
         self._timer.stop()
         ev.accept()
         self.closed.emit()
