@@ -17,7 +17,7 @@ Detection follows the paper (and Kubios): per beat n,
 Correction (where holdbeat departs from neurokit2 0.2.13's `signal_fixpeaks`, which leaves
 most ectopic pairs and every edge artifact in place - NeuroKit issue #1062):
 
-* missed: the long RR is split into k = round(RR / med) beats (k <= `max_missed` + 1);
+* missed: the long RR is split into k = round(RR / med) equal beats (k <= `max_missed` + 1);
 * extra: the short RR is merged with the neighbour that makes a normal beat;
 * ectopic / misplaced beat: a short-long (or long-short) pair whose sum is ~2 normal beats is
   one misplaced R peak: both RR are re-estimated by interpolation from the neighbours and
@@ -270,9 +270,9 @@ def _correct_pass(
         else:
             k = round(v / m) if m > 0 else 0
             if long_ and 2 <= k <= cfg.max_missed + 1 and near(v / k, m, tol):
-                pos = np.linspace(j - 0.5 + 0.5 / k, j + 0.5 - 0.5 / k, k)
-                parts = interp(list(pos))
-                parts = parts * (v / parts.sum())
+                # equal parts (as Kubios and neurokit2): on RR with respiratory swings this
+                # beat interpolating from the neighbours (RMSSD bias -0.6 % vs -1.3 % at 5 %)
+                parts = np.full(k, v / k)
                 anch = [i == k - 1 for i in range(k)]
                 edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
                 events.extend([(j, "missed")] * (k - 1))
