@@ -80,6 +80,27 @@ def test_phase_time_domain_equals_neurokit2_hrv_time() -> None:
         assert td.hr_bpm == pytest.approx(60000.0 / float(ref["HRV_MeanNN"].iloc[0]), rel=1e-9)
 
 
+def test_report_and_compare_see_the_same_numbers_and_quality() -> None:
+    """The report takes holdbeat.hrv's table; the comparison its own fast numpy. Same beats,
+    same numbers; the same quality verdict as holdbeat.hrv."""
+    from holdbeat.analysis.prep import phase_quality
+    from holdbeat.hrv import phase_table
+
+    rec = synth_recording("alternating", seed=8, artifact_rate=0.04)
+    prep = prepare(rec)
+    rep = build_report(prep, ReportConfig())
+    table = phase_table(rec, corrected=prep.corrected)
+    for ph, row, (_, ref) in zip(rec.phases, rep.phases, table.iterrows(), strict=True):
+        td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(ph))
+        assert row.hr_bpm == pytest.approx(td.hr_bpm, rel=1e-9)
+        assert row.rmssd_ms == pytest.approx(td.rmssd_ms, rel=1e-9)
+        assert row.sdnn_ms == pytest.approx(td.sdnn_ms, rel=1e-9)
+        q = phase_quality(prep, ph)
+        assert q.low == bool(ref["low_quality"]) and row.low_quality == q.low
+        assert q.corrected_pct == pytest.approx(100 * float(ref["corrected_share"]))
+    assert any(r.low_quality for r in rep.phases) or all(r.corrected_pct <= 5 for r in rep.phases)
+
+
 def test_lapse_spans_from_markers() -> None:
     ms = [
         Marker(5.0, "rehold"),  # rehold while holding: ignored
@@ -139,8 +160,10 @@ def test_report_frequency_domain_only_where_long_enough() -> None:
     rep = build_report(prepare(rec), ReportConfig())
     base, hold, rec_ph = rep.phases
     assert math.isfinite(base.hf_ms2) and math.isfinite(base.lf_ms2)
-    assert math.isfinite(hold.hf_ms2) and math.isnan(hold.lf_ms2) and "LF needs" in hold.freq_reason
+    assert math.isfinite(hold.hf_ms2) and math.isnan(hold.lf_ms2)
+    assert hold.freq_reason.startswith("LF needs")  # only the HF/LF reasons are kept
     assert math.isnan(rec_ph.lf_ms2)  # 60 s phase: too short for LF
+    assert "ULF" not in format_text(rep)
 
 
 def test_short_holds_low_quality_and_missing_baseline_are_said() -> None:

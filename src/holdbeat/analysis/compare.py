@@ -36,7 +36,7 @@ from holdbeat.analysis.catchup import (
     catch_up,
     expected_direction,
 )
-from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, time_domain
+from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
 from holdbeat.analysis.report import baseline_position, lapse_spans
 from holdbeat.analysis.trajectory import event_locked
 from holdbeat.session import HOLD_MODES
@@ -183,7 +183,8 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
         if ph.kind != "hold":
             continue
         label = f"#{ph.index} {ph.name or ph.kind}"
-        pct = prep.corrected_pct(ph)
+        q = phase_quality(prep, ph, cfg.low_quality_pct)
+        pct = q.corrected_pct
         why = ""
         if ph.mode not in HOLD_MODES:
             why = f"mode {ph.mode!r} is not one of {', '.join(HOLD_MODES)}"
@@ -191,12 +192,8 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
             why = base_why
         elif ph.duration_s < cfg.min_hold_s:
             why = f"too short ({ph.duration_s:.0f} s < {cfg.min_hold_s:g} s)"
-        elif not cfg.include_low_quality and not pct <= cfg.low_quality_pct:
-            why = (
-                f"low quality ({pct:.1f} % corrected > {cfg.low_quality_pct:g} %)"
-                if math.isfinite(pct)
-                else "no beats"
-            )
+        elif not cfg.include_low_quality and q.low:
+            why = f"low quality ({q.reason})"
         td = None
         if not why:
             td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(ph))
@@ -226,7 +223,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
                 mode=ph.mode,
                 duration_s=ph.duration_s,
                 corrected_pct=pct,
-                low_quality=bool(pct > cfg.low_quality_pct),
+                low_quality=q.low,
                 dhr=td.hr_bpm - base_td.hr_bpm,
                 drmssd=td.rmssd_ms - base_td.rmssd_ms,
                 dlnrmssd=td.ln_rmssd - base_td.ln_rmssd,

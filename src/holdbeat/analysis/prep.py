@@ -1,9 +1,9 @@
 """From a Recording to the beats the analysis uses, and fast per-phase time-domain HRV.
 
 One call (`prepare`) decides which beats are usable: the offline artifact correction
-(`holdbeat.correct`, Lipponen & Tarvainen 2019) when it is available, else the live
-flags (flagged beats excluded). Both give the share of corrected/flagged beats per phase,
-the quality gate of DESIGN.md §2 (> 5 % = low quality).
+(`holdbeat.correct`, Lipponen & Tarvainen 2019), or (correction=False, for fast
+calibration) the live flags. `phase_quality` is the quality gate of DESIGN.md §2 with
+holdbeat.hrv's thresholds (> 5 % corrected, or > 2 % still implausible = low quality).
 
 `phase_time_domain` is numpy on the same beats with neurokit2's `hrv_time` definitions
 (RMSSD over successive differences of contiguous clean beats, SDNN with ddof = 1), so the
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdbeat.analysis.trajectory import Rolling, rolling_metrics
+from holdbeat.correct import Corrected, correct
+from holdbeat.hrv import HrvConfig, residual_share
 from holdbeat.recording import PhaseSpan, Recording
 
 LOW_QUALITY_PCT = 5.0
@@ -37,6 +39,7 @@ class Prepared:
     event_t_s: np.ndarray  # recorded-beat time of each correction (or flag) event
     method: str  # "corrected (Lipponen & Tarvainen 2019)" or "live flags excluded"
     rolling: Rolling
+    corrected: Corrected | None = None  # holdbeat.correct's result, reusable by hrv
 
     def phase_mask(self, ph: PhaseSpan) -> np.ndarray:
         return (self.t_s >= ph.start_s) & (self.t_s < ph.end_s)
@@ -56,41 +59,58 @@ CORRECTED = "corrected (Lipponen & Tarvainen 2019)"
 FLAGGED = "live flags excluded (no offline correction)"
 
 
-def _correct(rec: Recording) -> tuple[np.ndarray, ...] | None:
-    """Offline correction via holdbeat.correct.correct; None when it is unavailable."""
-    try:
-        from holdbeat.correct import correct
-    except ImportError:
-        return None
-    c = correct(rec.beat_t_s, rec.rr_ms, rec.gap_before)
-    events = np.asarray(c.event_index, dtype=int)
-    return (
-        np.asarray(c.t_s, float),
-        np.asarray(c.rr_ms, float),
-        np.asarray(c.gap_before, bool),
-        np.asarray(c.keep, bool),
-        rec.beat_t_s[events] if events.size else np.zeros(0),
-    )
-
-
 def prepare(rec: Recording, window_s: float = 60.0, correction: bool = True) -> Prepared:
     """Usable beats + rolling metrics of a recording (one call; pure).
 
     correction=False uses the live flags instead (flagged beats excluded, each flag an
     event): faster, used by the many-session calibration.
     """
-    got = _correct(rec) if correction else None
-    if got is not None:
-        t, rr, gap, usable, events = got
-        usable = usable & np.isfinite(rr) & (rr > 0)
+    if correction:
+        c = correct(rec.beat_t_s, rec.rr_ms, rec.gap_before)
+        events = np.asarray(c.event_index, dtype=int)
+        t, rr, gap = np.asarray(c.t_s, float), np.asarray(c.rr_ms, float), c.gap_before
+        usable = np.asarray(c.keep, bool) & np.isfinite(rr) & (rr > 0)
+        ev_t = rec.beat_t_s[events] if events.size else np.zeros(0)
         method = CORRECTED
     else:
+        c = None
         t, rr, gap = rec.beat_t_s, rec.rr_ms, rec.gap_before
         usable = ~rec.artifact
-        events = t[rec.artifact]
+        ev_t = t[rec.artifact]
         method = FLAGGED
     rolling = rolling_metrics(t, rr, gap, ~usable, window_s)
-    return Prepared(rec, t, rr, gap, usable, events, method, rolling)
+    return Prepared(rec, t, rr, np.asarray(gap, bool), usable, ev_t, method, rolling, c)
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    corrected_pct: float  # correction events per recorded beat in the phase, %
+    residual_pct: float  # usable beats still > 20 % off their 11-beat median, %
+    low: bool
+    reason: str  # why low ("" when not)
+
+
+def phase_quality(
+    prep: Prepared, ph: PhaseSpan, low_quality_pct: float = LOW_QUALITY_PCT
+) -> Quality:
+    """The quality rule of holdbeat.hrv.hrv_table (same thresholds), so the report and the
+    comparison judge a phase alike: > 5 % of beats corrected, or > 2 % of the corrected
+    beats still implausible (the detector can miss artifacts when they are many)."""
+    cfg = HrvConfig()
+    pct = prep.corrected_pct(ph)
+    m = prep.phase_mask(ph) & prep.usable
+    resid = 100.0 * residual_share(prep.rr_ms[m], cfg.residual_jump)
+    why = []
+    if not math.isfinite(pct):
+        why.append("no beats")
+    elif pct > low_quality_pct:
+        why.append(f"{pct:.1f} % of beats corrected (> {low_quality_pct:g} %)")
+    if resid > 100.0 * cfg.max_residual_share:
+        why.append(
+            f"{resid:.1f} % of corrected beats still implausible "
+            f"(> {100 * cfg.max_residual_share:g} %)"
+        )
+    return Quality(pct, resid, bool(why), "; ".join(why))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ baseline) in `caveats` rather than over-reading noise.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -28,13 +27,11 @@ from holdbeat.analysis.catchup import (
     expected_direction,
     fit_exponential,
 )
-from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, time_domain
+from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
 from holdbeat.recording import PhaseSpan
 from holdbeat.session import format_duration
 
 SHORT_HOLD_S = 120.0
-HF_MIN_S = 60.0  # Task Force 1996: ≥ 1 min for HF
-LF_MIN_S = 120.0  # Task Force 1996: ≥ 2 min for LF
 METRIC_LABELS = {
     "ln_rmssd": "ln RMSSD",
     "hr": "HR",
@@ -54,7 +51,7 @@ class ReportConfig:
     directions: Mapping[str, Mapping[str, str]] | None = None
     short_hold_s: float = SHORT_HOLD_S
     low_quality_pct: float = LOW_QUALITY_PCT
-    frequency: bool = True  # HF/LF power via neurokit2 (slower)
+    frequency: bool = True  # the full holdbeat.hrv table incl. HF/LF (else time domain only)
 
     @property
     def primary(self) -> str:
@@ -77,6 +74,7 @@ class PhaseRow:
     n_beats: int
     corrected_pct: float
     low_quality: bool
+    quality_reason: str
     hr_bpm: float
     rmssd_ms: float
     ln_rmssd: float
@@ -173,54 +171,61 @@ def lapse_spans(
     return count, tuple(spans)
 
 
-def frequency_domain(
-    prep: Prepared, mask: np.ndarray, duration_s: float
-) -> tuple[float, float, str]:
-    """(HF ms², LF ms², reason) via neurokit2 on the usable beats of one phase."""
-    nan = math.nan
-    use = mask & prep.usable
-    covered_s = float(prep.rr_ms[use].sum()) / 1000.0
-    if covered_s < HF_MIN_S:
-        return nan, nan, f"only {covered_s:.0f} s of usable beats (HF needs {HF_MIN_S:.0f} s)"
-    try:
-        import neurokit2 as nk
-
-        from holdbeat.hrv import nk_input
-    except ImportError as e:  # pragma: no cover - neurokit2 is a dependency
-        return nan, nan, f"neurokit2 unavailable ({e})"
-    sel = np.flatnonzero(mask)
-    inp = nk_input(prep.t_s[sel], prep.rr_ms[sel], prep.gap_before[sel], prep.usable[sel])
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            f = nk.hrv_frequency(inp, sampling_rate=1000, normalize=False)
-    except Exception as e:
-        return nan, nan, f"neurokit2 could not compute it ({type(e).__name__})"
-    hf = float(f["HRV_HF"].iloc[0]) if "HRV_HF" in f else nan
-    lf = float(f["HRV_LF"].iloc[0]) if "HRV_LF" in f else nan
-    reason = ""
-    if covered_s < LF_MIN_S or duration_s < LF_MIN_S:
-        lf = nan
-        reason = f"LF needs ≥ {LF_MIN_S:.0f} s (phase has {covered_s:.0f} s of usable beats)"
-    if not math.isfinite(hf):
-        reason = reason or "neurokit2 returned no HF"
-    return hf, lf, reason
-
-
 def _delta(x: float, base: float) -> float:
     return x - base if math.isfinite(x) and math.isfinite(base) else math.nan
 
 
+def _hf_lf_reason(reason: str) -> str:
+    """Only the HF/LF parts of holdbeat.hrv's frequency-domain reason."""
+    parts = [p.strip() for p in reason.split(";")]
+    return "; ".join(p for p in parts if p.startswith(("HF", "LF")))
+
+
+def _hrv_rows(prep: Prepared, cfg: ReportConfig) -> list[dict[str, float | str]]:
+    """Per-phase HRV: holdbeat.hrv's table (neurokit2 definitions) on the same corrected
+    beats; without a correction (or with --no-frequency) the numpy time domain only."""
+    rec = prep.rec
+    if prep.corrected is not None and cfg.frequency:
+        from holdbeat.hrv import phase_table
+
+        df = phase_table(rec, corrected=prep.corrected)
+        return [
+            {
+                "hr": float(r["HR_bpm"]),
+                "rmssd": float(r["HRV_RMSSD"]),
+                "ln": float(r["HRV_LnRMSSD"]),
+                "sdnn": float(r["HRV_SDNN"]),
+                "hf": float(r["HRV_HF"]),
+                "lf": float(r["HRV_LF"]),
+                "why_time": str(r["reason_time"]),
+                "why_freq": _hf_lf_reason(str(r["reason_frequency"])),
+            }
+            for _, r in df.iterrows()
+        ]
+    out = []
+    for ph in rec.phases:
+        td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(ph))
+        why = "not computed (--no-frequency)" if not cfg.frequency else "needs the correction"
+        out.append(
+            {
+                "hr": td.hr_bpm,
+                "rmssd": td.rmssd_ms,
+                "ln": td.ln_rmssd,
+                "sdnn": td.sdnn_ms,
+                "hf": math.nan,
+                "lf": math.nan,
+                "why_time": td.reason,
+                "why_freq": why,
+            }
+        )
+    return out
+
+
 def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[PhaseRow]:
     rows: list[PhaseRow] = []
-    for ph in prep.rec.phases:
-        m = prep.phase_mask(ph)
-        td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, m)
-        pct = prep.corrected_pct(ph)
-        if cfg.frequency:
-            hf, lf, freq_reason = frequency_domain(prep, m, ph.duration_s)
-        else:
-            hf, lf, freq_reason = math.nan, math.nan, "not computed (--no-frequency)"
+    hrv = _hrv_rows(prep, cfg)
+    for ph, h in zip(prep.rec.phases, hrv, strict=True):
+        q = phase_quality(prep, ph, cfg.low_quality_pct)
         rows.append(
             PhaseRow(
                 index=ph.index,
@@ -231,17 +236,18 @@ def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[P
                 end_s=ph.end_s,
                 duration_s=ph.duration_s,
                 planned_s=ph.planned_s,
-                n_beats=td.n_beats,
-                corrected_pct=pct,
-                low_quality=bool(pct > cfg.low_quality_pct) if math.isfinite(pct) else True,
-                hr_bpm=td.hr_bpm,
-                rmssd_ms=td.rmssd_ms,
-                ln_rmssd=td.ln_rmssd,
-                sdnn_ms=td.sdnn_ms,
-                hf_ms2=hf,
-                lf_ms2=lf,
-                hrv_reason=td.reason,
-                freq_reason=freq_reason,
+                n_beats=int(np.count_nonzero(prep.phase_mask(ph))),
+                corrected_pct=q.corrected_pct,
+                low_quality=q.low,
+                quality_reason=q.reason,
+                hr_bpm=float(h["hr"]),
+                rmssd_ms=float(h["rmssd"]),
+                ln_rmssd=float(h["ln"]),
+                sdnn_ms=float(h["sdnn"]),
+                hf_ms2=float(h["hf"]),
+                lf_ms2=float(h["lf"]),
+                hrv_reason=str(h["why_time"]),
+                freq_reason=str(h["why_freq"]),
                 d_hr_bpm=math.nan,
                 d_rmssd_ms=math.nan,
                 d_ln_rmssd=math.nan,
@@ -394,11 +400,9 @@ def _caveats(
                 )
     for r in rows:
         if r.low_quality:
-            pct = "no beats" if not math.isfinite(r.corrected_pct) else f"{r.corrected_pct:.1f} %"
             out.append(
-                f"phase '{r.name}' is low quality ({pct} of beats corrected, limit "
-                f"{cfg.low_quality_pct:g} %): read its numbers with care; comparisons "
-                "exclude it."
+                f"phase '{r.name}' is low quality ({r.quality_reason}): read its numbers with "
+                "care; comparisons exclude it."
             )
     lost = [c for c in rec.connections if c.state == "lost"]
     if lost:
