@@ -147,7 +147,7 @@ class HrvConfig:
     max_hole_s: float = 5.0  # a longer hole in the beats ends the stretch used for spectra
     min_beats_dfa: int = 120
     min_beats_sampen: int = 200
-    max_beats_sampen: int = 20_000  # O(N^2) pair counting: ~0.5 s at 20 000 beats
+    max_beats_sampen: int = 20_000  # O(N^2) pair counting: ~0.3 s at 20 000 beats
     low_quality_share: float = 0.05
     # After correction, beats still this far from their 11-beat median are residual artifacts:
     # the quartile thresholds fail when artifacts are not a small minority, so this catches
@@ -268,26 +268,48 @@ def dfa(rr_ms: np.ndarray, scales: Sequence[int] = tuple(range(4, 12))) -> float
 
 def sample_entropy(rr_ms: np.ndarray, m: int = 2, r: float | None = None) -> float:
     """Sample entropy as neurokit2 `entropy_sample` (delay 1, tolerance 0.2 SD by default):
-    -ln(matches of length m+1 / matches of length m) over the first N-m templates, Chebyshev
-    distance <= r, self-matches excluded. Counted with a k-d tree."""
-    from scipy.spatial import cKDTree
+    -ln(B / A), A and B the pairs of distinct templates among the first N - m that match
+    (Chebyshev distance <= r) over m and over m + 1 points.
 
+    Counted by sorting on the first point: only pairs within r there are checked further,
+    a fraction ~0.1 of all pairs for RR data, vectorised in chunks.
+    """
     x = np.asarray(rr_ms, dtype=float)
     if r is None:
         r = 0.2 * float(np.std(x, ddof=1))
     n = len(x)
     if n < m + 3:
         return math.nan
-    em = np.lib.stride_tricks.sliding_window_view(x, m)[: n - m]
-    em1 = np.lib.stride_tricks.sliding_window_view(x, m + 1)
-    ta, tb = cKDTree(em), cKDTree(em1)
-    a = ta.count_neighbors(ta, r, p=np.inf) - len(em)
-    b = tb.count_neighbors(tb, r, p=np.inf) - len(em1)
-    if a <= 0:
-        return -math.inf if b <= 0 else math.nan
-    if b <= 0:
+    k = n - m  # templates
+    emb = np.lib.stride_tricks.sliding_window_view(x, m + 1)[:k]  # (k, m+1)
+    order = np.argsort(emb[:, 0], kind="stable")
+    cols = [np.ascontiguousarray(emb[order, d]) for d in range(m + 1)]
+    e0 = cols[0]
+    hi = np.searchsorted(e0, e0 + r, side="right")
+    cnt = hi - np.arange(k) - 1  # later templates within r on the first point
+    a_pairs = b_pairs = 0
+    chunk = 1_000_000
+    start = 0
+    cum = np.cumsum(cnt)
+    while start < k:
+        base = cum[start - 1] if start else 0
+        stop = int(np.searchsorted(cum, base + chunk, side="right")) + 1
+        stop = min(max(stop, start + 1), k)
+        c = cnt[start:stop]
+        ii = np.repeat(np.arange(start, stop), c)
+        jj = ii + 1 + (np.arange(len(ii)) - np.repeat(np.cumsum(c) - c, c))
+        close = np.ones(len(ii), bool)
+        for d in range(1, m):
+            close &= np.abs(cols[d][ii] - cols[d][jj]) <= r
+        ii, jj = ii[close], jj[close]
+        a_pairs += len(ii)
+        b_pairs += int(np.count_nonzero(np.abs(cols[m][ii] - cols[m][jj]) <= r))
+        start = stop
+    if a_pairs == 0:
+        return -math.inf if b_pairs == 0 else math.nan
+    if b_pairs == 0:
         return math.inf
-    return float(-np.log(b / a))
+    return float(-np.log(b_pairs / a_pairs))
 
 
 def frequency_domain(
