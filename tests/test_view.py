@@ -542,3 +542,98 @@ def test_window_screenshot_is_not_blank(done, tmp_path):
     assert rig.win.grab().save(str(png))
     w, h, n = distinct_colours(png)
     assert w >= 1200 and h >= 800 and n > 200
+
+
+# ---------------------------------------------------------------- run_windowed (qasync shell)
+
+
+def _plan(tmp_path: Path, speed: float | None, screenshot: Path | None = None):
+    from holdbeat.commands._common import SessionPlan
+    from holdbeat.pipeline import SessionClock, paced
+
+    proto = with_beliefs(load_protocol("single"))
+    clock = None if speed is None else SessionClock(speed)
+    return SessionPlan(
+        make_source=lambda: paced(simulate(proto, SimConfig(seed=2)), clock),
+        header=header_for(proto),
+        protocol=proto,
+        out_dir=tmp_path,
+        clock=clock,
+        headless=False,
+        screenshot=screenshot,
+        interactive=False,
+    )
+
+
+def _close_window_soon(ms: int) -> None:
+    def close() -> None:
+        for w in QtWidgets.QApplication.topLevelWidgets():
+            if isinstance(w, LiveWindow) and w.isVisible():
+                w.close()
+
+    QtCore.QTimer.singleShot(ms, close)
+
+
+def test_closing_the_window_ends_a_running_session_cleanly(qapp, tmp_path):
+    from holdbeat.commands._common import execute
+
+    plan = _plan(tmp_path, speed=40.0)  # baseline is 3 min: still running after 0.6 s
+    _close_window_soon(600)
+    end, path = execute(plan)
+    assert end.reason == "window closed"
+    assert 5.0 < end.t_s < 170.0
+    rec = load(path)
+    assert rec.end == end  # the recording was finished with the same end
+    assert rec.beat_t_s.size > 5
+
+
+def test_after_the_session_the_window_stays_until_closed(qapp, tmp_path):
+    from holdbeat.commands._common import execute
+
+    plan = _plan(tmp_path, speed=None)  # as fast as possible: done long before the close
+    _close_window_soon(800)
+    t0 = QtCore.QElapsedTimer()
+    t0.start()
+    end, path = execute(plan)
+    assert end.reason == "completed"
+    assert t0.elapsed() >= 700  # it waited for the window, not for the data
+    assert load(path).end.reason == "completed"
+
+
+def test_strap_without_rr_draws_its_hr_and_says_why_hrv_is_missing(rig):
+    rig.session.feed(Tick(1.0))
+    for i in range(30):
+        rig.session.feed(Hrm(2.0 + i, encode_hrm(60 + i % 5, [], contact=True)))
+    rig.win.redraw()
+    assert rig.model.n_beats == 0
+    x, y = rig.win.hr_roll_curve.xData, rig.win.hr_roll_curve.yData
+    assert x.size == 30 and list(y[:5]) == [60, 61, 62, 63, 64]
+    assert rig.win.hr_value.text() == "64"  # the strap's own last HR field
+    assert rig.win.ln_value.text() == txt.DASH
+    assert "no beat intervals" in rig.win.ln_note.text()
+
+
+def test_prepare_runs_in_the_loop_and_ctrl_c_ends_the_session(qapp, tmp_path):
+    import signal as _signal
+
+    from holdbeat.commands._common import execute
+    from holdbeat.pipeline import SessionClock
+
+    plan = _plan(tmp_path, speed=None)
+    seen = []
+
+    async def prepare(p) -> None:  # what `hold` does: connect, then set header and clock
+        seen.append(QtWidgets.QApplication.topLevelWidgets() != [])
+        p.header = replace(p.header, device=Device(name="prepared strap", source="strap"))
+        p.clock = SessionClock(40.0)
+        p.make_source = _plan(tmp_path, speed=40.0).make_source
+
+    plan.prepare = prepare
+    QtCore.QTimer.singleShot(700, lambda: os.kill(os.getpid(), _signal.SIGINT))
+    end, path = execute(plan)
+    assert seen == [True]  # the window was up while connecting
+    assert end.reason == "interrupted"
+    rec = load(path)
+    assert rec.header.device.name == "prepared strap"
+    assert rec.end is not None and rec.end.reason == "interrupted"
+    assert _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler

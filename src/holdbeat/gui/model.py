@@ -260,6 +260,8 @@ class ViewModel:
         if p.hr is not None:
             self.last_strap_hr = p.hr.hr_bpm
             self.strap_hr.append(p.hr.t_s, float(p.hr.hr_bpm))
+            if self.n_beats == 0:
+                self._changed(data=True)  # a strap without RR: its HR field is the curve
         if not p.beats:
             return
         for beat, lm in zip(p.beats, p.metrics, strict=True):

@@ -34,11 +34,15 @@ class RatingDialog(QtWidgets.QDialog):
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         when = "before" if slot[1] == "pre" else "after"
         self.setWindowTitle(f"Rate {when} the hold")
+        self.setStyleSheet(
+            "QLabel, QPushButton { font-size: 15px; }"
+            " QPushButton:checked { background: #0072B2; color: white; border-radius: 3px; }"
+        )
         lay = QtWidgets.QVBoxLayout(self)
         title = QtWidgets.QLabel(
             f"<b>{when.capitalize()} the hold</b> {hold_name} — 0 = not at all, 10 = fully"
         )
-        title.setStyleSheet("font-size: 15px;")
+        title.setStyleSheet("font-size: 16px;")
         lay.addWidget(title)
         self.groups: dict[str, QtWidgets.QButtonGroup] = {}
         for scale in RATING_PREFIX.values():
@@ -50,7 +54,7 @@ class RatingDialog(QtWidgets.QDialog):
             for v in range(11):
                 b = QtWidgets.QPushButton(str(v))
                 b.setCheckable(True)
-                b.setFixedSize(34, 30)
+                b.setFixedSize(38, 34)
                 b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
                 group.addButton(b, v)
                 row.addWidget(b)

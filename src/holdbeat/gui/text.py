@@ -133,7 +133,8 @@ def catchup_text(model: ViewModel) -> tuple[str, str]:
     last = _last_hold_catchup(model)
     if last is not None:
         name = next((p.name for p in model.phases if p.index == last.phase_index), "last hold")
-        return _catchup_headline(last), f"{name}: catch-up result"
+        onset = "\nalready out of the band at onset" if last.out_at_onset else ""
+        return _catchup_headline(last), f"{name}: catch-up result{onset}"
     if not has_baseline and model.phases:
         return DASH, "no baseline phase: catch-up not available"
     return DASH, "catch-up is shown during holds"
@@ -143,11 +144,13 @@ METRIC_NAMES = {"ln_rmssd": "ln RMSSD", "hr": "HR"}
 ARROWS = {"up": "↑", "down": "↓"}
 
 
-def _catchup_headline(cu: CatchUpView, with_metric: bool = True) -> str:
+def _catchup_headline(cu: CatchUpView, with_metric: bool = True, onset_note: bool = False) -> str:
     arrow = ARROWS.get(cu.direction, "")
     metric = METRIC_NAMES.get(cu.metric, cu.metric) if with_metric else ""
     what = f" ({metric} {arrow})" if with_metric and arrow else (f" {arrow}" if arrow else "")
     if cu.state == "caught up" and cu.latency_s is not None:
+        if cu.out_at_onset and with_metric and onset_note:
+            what = f" ({metric} {arrow}, already out at onset)"
         return f"caught up at {clock(cu.latency_s)}{what}"
     if cu.state == "catching up":
         return f"catching up…{what}"
@@ -176,6 +179,7 @@ def contact_text(st: Status) -> str:
 
 def connection_text(st: Status) -> str:
     return {
+        "connecting": "connecting…",
         "connected": "connected",
         "restored": "connected (restored)",
         "lost": "reconnecting…",
@@ -216,11 +220,13 @@ def header_texts(model: ViewModel) -> tuple[str, str, str, str, str]:
         for p in holds:
             cu = model.catchup_of(p.index)
             if cu is not None:
-                results.append(f"{p.name}: {_catchup_headline(cu)}")
+                results.append(f"{p.name}: {_catchup_headline(cu, onset_note=True)}")
         small = " · ".join(results) or "close the window to finish"
         return mode, title, big, small, f"ended\nsession {now}"
     ph = m.current_phase
     if ph is None:
+        if m.status.connection == "connecting":
+            return "neutral", "connecting to your strap…", "Put the strap on and wait.", "", now
         return "neutral", "waiting for the first phase", "", "", now
     place = f" · phase {ph.index + 1} of {n_phases}" if n_phases else ""
     meaning = MODE_MEANING.get(ph.mode, "")

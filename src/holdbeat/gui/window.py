@@ -467,8 +467,16 @@ class LiveWindow(QtWidgets.QMainWindow):
         if layout_changed:
             self._maybe_ask_rating()
 
+    @property
+    def strap_hr_only(self) -> bool:
+        """A strap that sends HR but no RR intervals: draw its HR field instead of beats."""
+        return self.model.n_beats == 0 and self.model.strap_hr.n > 0
+
     def _draw_data(self) -> None:
         m = self.model
+        if self.strap_hr_only:
+            self.hr_roll_curve.setData(m.strap_hr.col(0), m.strap_hr.col(1), connect="finite")
+            return
         t = m.series(T)
         self.hr_beat_curve.setData(t, m.series(HR_BEAT), connect="finite")
         self.hr_roll_curve.setData(t, m.series(HR_ROLL), connect="finite")
@@ -628,6 +636,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         i0 = int(np.searchsorted(t, x0))
         i1 = int(np.searchsorted(t, x1, side="right"))
         hr = _finite_minmax(m.series(HR_BEAT)[i0:i1], m.series(HR_ROLL)[i0:i1])
+        if self.strap_hr_only:
+            st = m.strap_hr.col(0)
+            hr = _finite_minmax(m.strap_hr.col(1)[np.searchsorted(st, x0) :])
         ln = _finite_minmax(m.series(LN)[i0:i1])
         if "hr" in m.bands:
             lo, hi = m.bands["hr"].lo, m.bands["hr"].hi

@@ -20,7 +20,7 @@ from PySide6 import QtWidgets  # the binding first, then pyqtgraph (in gui.windo
 
 # isort: split
 
-from holdbeat.events import End, Header, SessionEvent
+from holdbeat.events import Connection, End, Header, SessionEvent
 from holdbeat.gui.model import ViewModel
 from holdbeat.gui.window import LiveWindow
 from holdbeat.pipeline import Control, Stop, run_session
@@ -87,51 +87,72 @@ def run_windowed(plan, recorder) -> End:
 
 
 async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
-    queue: asyncio.Queue[tuple[float, Control]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float | None, Control]] = asyncio.Queue()
     model = ViewModel(window_s=plan.window_s)
     sink = ViewSink(model, recording=(lambda: recorder.path) if recorder is not None else None)
-    clock = plan.clock
 
     def now_s() -> float:
+        clock = plan.clock  # `prepare` may set it (hold: the clock starts once connected)
         return clock.now_s() if clock is not None else model.now_s
 
-    def on_control(t_s: float, c: Control) -> None:
+    def on_control(t_s: float | None, c: Control) -> None:
         queue.put_nowait((t_s, c))
 
-    win = LiveWindow(
-        model,
-        on_control,
-        now_s=now_s,
-        view_minutes=plan.view_minutes,
-        ask_ratings=plan.interactive and clock is not None and plan.screenshot is None,
-    )
+    win = LiveWindow(model, on_control, now_s=now_s, view_minutes=plan.view_minutes)
     closed = asyncio.Event()
     win.closed.connect(closed.set)
     win.show()
-
+    closing = asyncio.ensure_future(closed.wait())
+    session: asyncio.Future | None = None
     interrupted = False
 
-    def on_sigint(*_: object) -> None:
-        nonlocal interrupted
-        interrupted = True
-        on_control(now_s(), Stop("interrupted"))
+    loop = asyncio.get_running_loop()
 
-    old_sigint = signal.signal(signal.SIGINT, on_sigint)
-    sinks: list = ([recorder] if recorder is not None else []) + [sink, *plan.extra_sinks]
-    session = asyncio.ensure_future(
-        run_session(
-            plan.make_source(),
-            sinks,
-            plan.header,
-            plan.protocol,
-            controls=queue,
-            window_s=plan.window_s,
-            schedule_phases=plan.schedule_phases,
-            open_phase_s=plan.open_phase_s,
-        )
-    )
-    closing = asyncio.ensure_future(closed.wait())
+    def stop_with(reason: str) -> Callable[..., None]:
+        def stop() -> None:
+            # Ctrl-C / SIGTERM / SIGHUP: end the session and leave, like closing the window
+            nonlocal interrupted
+            interrupted = True
+            on_control(None, Stop(reason))
+            win.allow_close()
+            win.close()
+
+        return lambda *_: loop.call_soon_threadsafe(stop)  # not inside a Qt call
+
+    old_handlers = {}
+    for name, reason in (
+        ("SIGINT", "interrupted"),
+        ("SIGTERM", "terminated (SIGTERM)"),
+        ("SIGHUP", "hangup (SIGHUP)"),
+    ):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            old_handlers[sig] = signal.signal(sig, stop_with(reason))
     try:
+        if plan.prepare is not None:
+            model.handle(Connection(0.0, "connecting"), None)
+            prep = asyncio.ensure_future(plan.prepare(plan))
+            await asyncio.wait({prep, closing}, return_when=asyncio.FIRST_COMPLETED)
+            if not prep.done():  # closed (or interrupted) while connecting: nothing recorded
+                prep.cancel()
+                await asyncio.gather(prep, return_exceptions=True)
+                return End(0.0, "interrupted" if interrupted else "window closed")
+            prep.result()  # re-raises a strap error for the command to report
+            model.handle(Connection(0.0, "connected"), None)
+        win.ask_ratings = plan.interactive and plan.clock is not None and plan.screenshot is None
+        sinks: list = ([recorder] if recorder is not None else []) + [sink, *plan.extra_sinks]
+        session = asyncio.ensure_future(
+            run_session(
+                plan.make_source(),
+                sinks,
+                plan.header,
+                plan.protocol,
+                controls=queue,
+                window_s=plan.window_s,
+                schedule_phases=plan.schedule_phases,
+                open_phase_s=plan.open_phase_s,
+            )
+        )
         await asyncio.wait({session, closing}, return_when=asyncio.FIRST_COMPLETED)
         if not session.done():
             # The window was closed: Stop is queued; the session applies it with the next event.
@@ -154,8 +175,9 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
             await closing  # the session is over; the window stays for a look until closed
         return end
     finally:
-        signal.signal(signal.SIGINT, old_sigint)
-        if not session.done():
+        for sig, old in old_handlers.items():
+            signal.signal(sig, old)
+        if session is not None and not session.done():
             session.cancel()
             await asyncio.gather(session, return_exceptions=True)
         closing.cancel()
