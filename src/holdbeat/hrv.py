@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from holdbeat.correct import KINDS, Corrected, KubiosConfig, correct
+from holdbeat.correct import KINDS, Corrected, KubiosConfig, _rolling, correct
 
 BANDS_HZ: dict[str, tuple[float, float]] = {  # neurokit2's (and the Task Force's) bands
     "ULF": (0.0, 0.0033),
@@ -376,7 +376,7 @@ def residual_share(rr_ms: np.ndarray, jump: float = 0.2, window: int = 11) -> fl
     rr = np.asarray(rr_ms, dtype=float)
     if len(rr) == 0:
         return 0.0
-    med = pd.Series(rr).rolling(window, center=True, min_periods=1).median().to_numpy()
+    med = _rolling(rr, window, 0.5)
     return float(np.mean(np.abs(rr - med) > jump * med))
 
 
@@ -608,12 +608,28 @@ def hrv_table(
     if len(gap) != n_all or len(live) != n_all:
         raise ValueError("flags and gap_before must have one value per beat")
     c = corrected if corrected is not None else correct(t, rr, gap, cfg.kubios)
+    select_in = _Selector(t)
+    select_out = _Selector(c.t_s)
+    live_cum = np.concatenate([[0], np.cumsum(live)])
+    ev_t = t[c.event_index] if len(c.event_index) else np.zeros(0)
+    ev_by_kind = {k: np.sort(ev_t[c.event_kind == k]) for k in KINDS}
     rows = []
     for ph in _phases(phases):
-        in_mask = (t >= ph.start_s) & (t < ph.end_s)
-        out_sel = np.flatnonzero((c.t_s >= ph.start_s) & (c.t_s < ph.end_s))
-        n_in = int(in_mask.sum())
-        counts = c.counts(in_mask)
+        in_sel = select_in(ph.start_s, ph.end_s)
+        out_sel = select_out(ph.start_s, ph.end_s)
+        if isinstance(in_sel, slice):
+            n_in = in_sel.stop - in_sel.start
+            n_live = int(live_cum[in_sel.stop] - live_cum[in_sel.start])
+        else:
+            n_in = len(in_sel)
+            n_live = int(live[in_sel].sum())
+        counts = {
+            k: int(
+                np.searchsorted(e, ph.end_s, side="left")
+                - np.searchsorted(e, ph.start_s, side="left")
+            )
+            for k, e in ev_by_kind.items()
+        }
         row: dict[str, Any] = {
             "phase": ph.name,
             "index": ph.index,
@@ -623,7 +639,7 @@ def hrv_table(
             "end_s": ph.end_s,
             "duration_s": ph.end_s - ph.start_s,
             "n_beats": n_in,
-            "n_flagged_live": int(live[in_mask].sum()),
+            "n_flagged_live": n_live,
         }
         for k in KINDS:
             row[f"n_{k}"] = counts[k]
@@ -659,6 +675,21 @@ def hrv_table(
         rows.append(row)
     df = pd.DataFrame(rows)
     return df if wide else to_long(df)
+
+
+class _Selector:
+    """Beats ending in [start, end): a slice when times are sorted (the usual case)."""
+
+    def __init__(self, t: np.ndarray) -> None:
+        self.t = t
+        self.sorted = bool(len(t) < 2 or np.all(np.diff(t) >= 0))
+
+    def __call__(self, start: float, end: float) -> slice | np.ndarray:
+        if self.sorted:
+            a = int(np.searchsorted(self.t, start, side="left"))
+            b = int(np.searchsorted(self.t, end, side="left"))
+            return slice(a, max(a, b))
+        return np.flatnonzero((self.t >= start) & (self.t < end))
 
 
 def _domain(metric: str) -> str:
