@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from holdbeat.correct import KINDS, Corrected, KubiosConfig, _rolling, correct
+from holdbeat.correct import KINDS, Corrected, KubiosConfig, correct
 
 BANDS_HZ: dict[str, tuple[float, float]] = {  # neurokit2's (and the Task Force's) bands
     "ULF": (0.0, 0.0033),
@@ -182,13 +182,16 @@ def _window_stats(rr: np.ndarray, minutes: int) -> tuple[float, float]:
     starts = np.arange(n_win) * ws
     a = np.searchsorted(cs, starts, side="left")
     b = np.searchsorted(cs, starts + ws, side="left") - 1  # slice end (exclusive), as neurokit
-    c1 = np.concatenate([[0.0], np.cumsum(rr)])
+    # window sums of RR shifted by its mean (keeps the variance sums well conditioned)
+    x = rr - rr.mean()
+    c1 = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
     cnt = (b - a).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (c1[b] - c1[a]) / cnt
-        sd = np.array(
-            [np.std(rr[i:j], ddof=1) if j - i > 1 else math.nan for i, j in zip(a, b, strict=True)]
-        )
+        s1 = c1[b] - c1[a]
+        mean = rr.mean() + s1 / cnt
+        var = (c2[b] - c2[a] - s1 * s1 / cnt) / (cnt - 1)
+        sd = np.where(cnt > 1, np.sqrt(np.maximum(var, 0.0)), math.nan)
     sdann = float(np.nanstd(mean, ddof=1)) if np.isfinite(mean).sum() > 1 else math.nan
     sdnni = float(np.nanmean(sd)) if np.isfinite(sd).any() else math.nan
     return sdann, sdnni
@@ -252,8 +255,11 @@ def dfa(rr_ms: np.ndarray, scales: Sequence[int] = tuple(range(4, 12))) -> float
     y = np.cumsum(x - x.mean())
     flucts = np.empty(len(scales))
     for k, w in enumerate(scales):
-        starts = np.arange(0, n - w, w // 2)
-        seg = np.lib.stride_tricks.sliding_window_view(y, w)[starts]
+        step = w // 2
+        n_seg = len(range(0, n - w, step))  # neurokit: starts 0, step, ... < n - w
+        seg = np.lib.stride_tricks.as_strided(
+            y, shape=(n_seg, w), strides=(step * y.strides[0], y.strides[0]), writeable=False
+        )
         i = np.arange(w) - (w - 1) / 2.0
         segc = seg - seg.mean(axis=1, keepdims=True)
         slope = segc @ i / (i @ i)
@@ -312,6 +318,25 @@ def sample_entropy(rr_ms: np.ndarray, m: int = 2, r: float | None = None) -> flo
     return float(-np.log(b_pairs / a_pairs))
 
 
+def _welch(y: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
+    """scipy.signal.welch(y, fs, window="hann", nperseg, noverlap=nperseg//2,
+    nfft=2*nperseg, detrend=False, scaling="density"), without its per-call overhead."""
+    from scipy.signal import get_window
+
+    nfft = 2 * nperseg
+    step = nperseg - nperseg // 2
+    win = get_window("hann", nperseg)
+    n_seg = (len(y) - nperseg) // step + 1
+    seg = np.lib.stride_tricks.as_strided(
+        y, shape=(n_seg, nperseg), strides=(step * y.strides[0], y.strides[0]), writeable=False
+    )
+    spec = np.fft.rfft(seg * win, n=nfft, axis=1)
+    p = (spec.real**2 + spec.imag**2) / (fs * np.sum(win * win))
+    p = p.mean(axis=0)
+    p[1:-1] *= 2.0  # one-sided; nfft is even, so DC and Nyquist stay single
+    return np.fft.rfftfreq(nfft, 1.0 / fs), p
+
+
 def frequency_domain(
     rri_ms: np.ndarray,
     rri_time_s: np.ndarray,
@@ -327,7 +352,6 @@ def frequency_domain(
     band is NaN. Without neurokit2's per-call overhead (~10 ms), 24 h in 5-min phases fits.
     """
     from scipy.interpolate import interp1d
-    from scipy.signal import welch
 
     bands = bands or BANDS_HZ
     rri = np.asarray(rri_ms, dtype=float)
@@ -342,16 +366,7 @@ def frequency_domain(
     nperseg = int((2 / min_f) * fs)
     if nperseg > n / 2:
         nperseg = int(n / 2)
-    freq, power = welch(
-        y,
-        fs=fs,
-        scaling="density",
-        detrend=False,
-        nfft=int(nperseg * 2),
-        average="mean",
-        nperseg=nperseg,
-        window="hann",
-    )
+    freq, power = _welch(y, fs, nperseg)
     keep = (freq >= min_f) & (freq <= max(hi for _, hi in bands.values()))
     freq, power = freq[keep], power[keep]
     out: dict[str, float] = {}
@@ -376,7 +391,9 @@ def residual_share(rr_ms: np.ndarray, jump: float = 0.2, window: int = 11) -> fl
     rr = np.asarray(rr_ms, dtype=float)
     if len(rr) == 0:
         return 0.0
-    med = _rolling(rr, window, 0.5)
+    from scipy.ndimage import median_filter
+
+    med = median_filter(rr, size=window, mode="nearest")
     return float(np.mean(np.abs(rr - med) > jump * med))
 
 
