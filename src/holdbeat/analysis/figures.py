@@ -240,7 +240,7 @@ def compare_figure(cmp: Comparison) -> Figure:
     label, unit = METRIC_TEXT[cfg.metric]
     fig = plt.figure(figsize=(14, 11.5), dpi=100, facecolor="white")
     grid = fig.add_gridspec(
-        3, 1, height_ratios=[1.0, 3, 2.6], hspace=0.38, left=0.07, right=0.98, top=0.95, bottom=0.06
+        3, 1, height_ratios=[1.1, 3, 2.6], hspace=0.32, left=0.07, right=0.98, top=0.94, bottom=0.06
     )
     mid = grid[1].subgridspec(1, 2, width_ratios=[1, 2.1], wspace=0.62)
     low = grid[2].subgridspec(1, 3, wspace=0.25)
@@ -249,8 +249,12 @@ def compare_figure(cmp: Comparison) -> Figure:
 
     ax_t = fig.add_subplot(grid[0])
     ax_t.axis("off")
-    lines = [textwrap.fill(x, 150, subsequent_indent="   ") for x in _headline(cmp)]
-    ax_t.text(0, 1, "\n".join(lines), va="top", ha="left", fontsize=10.5)
+    big = textwrap.fill(_answer(cmp), 95)
+    ax_t.text(0, 1.05, big, va="top", ha="left", fontsize=14, fontweight="bold")
+    lines = [textwrap.fill(x, 160, subsequent_indent="   ") for x in _headline(cmp)]
+    ax_t.text(
+        0, 1.05 - 0.2 * (big.count("\n") + 1), "\n".join(lines), va="top", ha="left", fontsize=9.5
+    )
     # -- per mode: every session's value, mean and 95 % CI
     ax = fig.add_subplot(mid[0])
     _style(ax)
@@ -367,6 +371,27 @@ def compare_figure(cmp: Comparison) -> Figure:
         y=0.995,
     )
     return fig
+
+
+def _answer(cmp: Comparison) -> str:
+    """The one question most people ask, answered in words: do fierce and soft differ?"""
+    label, unit = METRIC_TEXT[cmp.config.metric]
+    unp, par = cmp.pairwise[0], cmp.paired[0]
+    c = par if par.ok else unp
+    if not c.ok:
+        return f"Fierce vs soft: not enough usable sessions to say ({c.reason})."
+    if c.excludes_zero:
+        hi, lo = ("fierce", "soft") if c.diff > 0 else ("soft", "fierce")
+        sure = "very sure" if c.p < 0.001 else "fairly sure" if c.p < 0.01 else "somewhat sure"
+        return (
+            f"Fierce vs soft: YES, they differ — {label} rose more in {hi} than in {lo} "
+            f"by {abs(c.diff):.2g} {unit} ({sure}: p = {c.p:.2g})."
+        )
+    return (
+        f"Fierce vs soft: NO clear difference in {label} — the 95 % interval "
+        f"({c.ci_lo:+.2g} to {c.ci_hi:+.2g} {unit}) includes zero; more sessions could still "
+        "show a small one."
+    )
 
 
 def _headline(cmp: Comparison) -> list[str]:

@@ -181,6 +181,10 @@ def _hf_lf_reason(reason: str) -> str:
     return "; ".join(p for p in parts if p.startswith(("HF", "LF")))
 
 
+def pd_isnan(x: object) -> bool:
+    return not (isinstance(x, int | float) and math.isfinite(x))
+
+
 def _hrv_rows(prep: Prepared, cfg: ReportConfig) -> list[dict[str, float | str]]:
     """Per-phase HRV: holdbeat.hrv's table (neurokit2 definitions) on the same corrected
     beats; without a correction (or with --no-frequency) the numpy time domain only."""
@@ -197,7 +201,9 @@ def _hrv_rows(prep: Prepared, cfg: ReportConfig) -> list[dict[str, float | str]]
                 "sdnn": float(r["HRV_SDNN"]),
                 "hf": float(r["HRV_HF"]),
                 "lf": float(r["HRV_LF"]),
-                "why_time": str(r["reason_time"]),
+                "why_time": str(r["reason_time"])
+                if any(pd_isnan(r[c]) for c in ("HR_bpm", "HRV_RMSSD", "HRV_SDNN"))
+                else "",
                 "why_freq": _hf_lf_reason(str(r["reason_frequency"])),
             }
             for _, r in df.iterrows()

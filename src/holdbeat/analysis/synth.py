@@ -243,3 +243,49 @@ def live_flags(t_s: np.ndarray, rr_ms: np.ndarray, gap_before: np.ndarray) -> np
         for t, r, g in zip(t_s, rr_ms, gap_before, strict=True)
     ]
     return np.asarray(out, dtype=str) if out else np.zeros(0, dtype="<U1")
+
+
+def recording_events(rec: Recording) -> list:
+    """A synthetic recording as a strap session's events (phases, 1 s HRM packets carrying
+    the beats since the last packet, markers, end), ready for RecordingWriter; loading
+    the file re-parses the packets like any recording."""
+    from holdbeat.events import Hrm, PhaseStart
+    from holdbeat.hrs import encode_hrm
+
+    events: list = [
+        PhaseStart(
+            p.start_s, p.index, p.name, p.kind, p.mode, p.planned_s, p.prompt, p.belief, p.target
+        )
+        for p in rec.phases
+    ]
+    end_s = rec.end.t_s if rec.end else float(rec.beat_t_s[-1]) if rec.beat_t_s.size else 0.0
+    sec = np.ceil(rec.beat_t_s).astype(int)
+    edges = np.searchsorted(sec, np.arange(1, math.ceil(end_s) + 1), side="right")
+    start = 0
+    recent: list[float] = []
+    for i, stop in enumerate(edges, start=1):
+        rr = [float(r) for r in rec.rr_ms[start:stop]]
+        start = stop
+        recent = (recent + rr)[-4:]
+        if not recent:
+            continue
+        hr = round(60000.0 / (sum(recent) / len(recent)))
+        t_host = round(min(i + 0.02, end_s), 6)
+        events.append(Hrm(t_host, encode_hrm(hr, rr, contact=True, rr_flag=bool(rr))))
+    events += list(rec.markers)
+    events.sort(key=lambda e: e.t_s)
+    events.append(End(end_s, "completed"))
+    return events
+
+
+def write_recording(directory: Path, rec: Recording, label: str = "synthetic") -> Path:
+    """Write a synthetic recording as a real holdbeat/1 file (0600, never overwriting)."""
+    from holdbeat.recording import RecordingWriter
+
+    w = RecordingWriter(Path(directory), rec.header, label, clock=lambda: 0.0)
+    try:
+        for ev in recording_events(rec):
+            w.write(ev)
+    finally:
+        w.close()
+    return w.path
