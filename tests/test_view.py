@@ -27,6 +27,7 @@ from holdbeat.gui import text as txt
 from holdbeat.gui.model import HR_BEAT, HR_ROLL, LN, GrowColumns, T, ViewModel
 from holdbeat.gui.window import LiveWindow
 from holdbeat.hrs import encode_hrm
+from holdbeat.keys import MARKER_KEYS
 from holdbeat.metrics import LiveWindow as MetricWindow
 from holdbeat.pipeline import Session
 from holdbeat.protocols import load_protocol
@@ -366,12 +367,13 @@ def test_marker_keys_write_markers_into_the_recording(rig, qtbot):
     events = sim_events(rig.protocol, markers=False, ratings=False)
     rig.feed(events, until_s=250.0)
     t_key = rig.model.now_s
-    for key in "lrfn":
-        QtCore.QCoreApplication.processEvents()
+    for key in MARKER_KEYS:  # the one key table, shared with the console view
         qtbot.keyClick(rig.win, key)
+    qtbot.keyClick(rig.win, "x")  # not a session key: ignored
     rig.feed([e for e in events if e.t_s > 250.0])
     rec = rig.recording()
-    assert [m.kind for m in rec.markers] == ["lapse", "rehold", "felt", "note"]
+    assert [m.kind for m in rec.markers] == list(MARKER_KEYS.values())
+    assert set(MARKER_KEYS.values()) == {"lapse", "rehold", "felt", "note"}
     assert all(m.t_s == pytest.approx(t_key) for m in rec.markers)
     assert rig.win._marker_lines[0][1][0].value() == pytest.approx(t_key)
 
