@@ -26,6 +26,7 @@ from scipy.special import gammaln
 MIN_N = 4  # fewer values: no interval (bootstrap-t needs 4 to stay finite)
 FEW_N = 10  # fewer values: interval shown but called approximate
 N_RESAMPLES = 9999
+UNBOUNDED = "the interval is unbounded: too few distinct values to resample"
 CONFIDENCE = 0.95
 
 
@@ -141,7 +142,8 @@ def _t_interval(
     """
     t = np.where(np.isnan(t_star), 0.0, t_star)
     alpha = (1 - confidence) / 2
-    q_hi, q_lo = np.quantile(t, [1 - alpha, alpha])
+    # order statistics, no interpolation: interpolating next to an infinite t gives NaN
+    q_hi, q_lo = np.quantile(t, [1 - alpha, alpha], method="inverted_cdf")
     return float(est - q_hi * se), float(est - q_lo * se)
 
 
@@ -197,6 +199,8 @@ def estimate(
         lo, hi = _ci((x,), _mean, rng, n_resamples, confidence)
     else:
         lo, hi = boot_t_mean(x, rng, n_resamples, confidence)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return Estimate(n, mean, median, sd, lo, hi, UNBOUNDED)
     return Estimate(n, mean, median, sd, lo, hi)
 
 
@@ -259,6 +263,8 @@ def contrast(
         lo, hi = _ci((x, y), _diff_means, rng, n_resamples, confidence)
     else:
         lo, hi = boot_t_diff(x, y, rng, n_resamples, confidence)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return Contrast(*names, x.size, y.size, diff, lo, hi, nan, nan, False, UNBOUNDED)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         perm = st.permutation_test(
@@ -297,6 +303,8 @@ def paired_contrast(
         lo, hi = _ci((x,), _mean, rng, n_resamples, confidence)
     else:
         lo, hi = boot_t_mean(x, rng, n_resamples, confidence)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return Contrast(*names, n, n, mean, lo, hi, nan, nan, True, UNBOUNDED)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         perm = st.permutation_test(
