@@ -305,3 +305,38 @@ def test_cli_report_rejects_bad_flags(recorded: Path, capsys: pytest.CaptureFixt
             main(["report", str(recorded), *argv])
         assert e.value.code == 2
     capsys.readouterr()
+
+
+def test_synthetic_session_written_as_a_real_file_loads_back(tmp_path: Path) -> None:
+    from holdbeat.analysis.synth import write_recording
+    from holdbeat.recording import load
+
+    rec = synth_recording("single", seed=2)
+    path = write_recording(tmp_path, rec)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    back = load(path)
+    assert not back.warnings
+    np.testing.assert_allclose(back.rr_ms, rec.rr_ms, atol=1000 / 1024)  # 1/1024 s units
+    assert [(p.kind, p.mode, p.start_s) for p in back.phases] == [
+        (p.kind, p.mode, p.start_s) for p in rec.phases
+    ]
+    assert [m.kind for m in back.markers] == [m.kind for m in rec.markers]
+
+
+def test_heart_rate_only_strap_reports_hr_and_says_hrv_is_unavailable(tmp_path: Path) -> None:
+    from holdbeat.analysis.synth import recording_events
+    from holdbeat.events import Hrm
+    from holdbeat.hrs import encode_hrm
+    from holdbeat.recording import RecordingWriter
+
+    rec = synth_recording(short_protocol(hold_s=180.0), seed=1)
+    w = RecordingWriter(tmp_path, rec.header, "hr-only", clock=lambda: 0.0)
+    for ev in recording_events(rec):
+        w.write(Hrm(ev.t_s, encode_hrm(72, [])) if isinstance(ev, Hrm) else ev)
+    w.close()
+    js = tmp_path / "out.json"
+    assert main(["report", str(w.path), "--json", str(js), "--quiet"]) == 0
+    d = json.loads(js.read_text())
+    assert all(p["hr_bpm"] == 72.0 and p["rmssd_ms"] is None for p in d["phases"])
+    assert any("heart rate only" in c for c in d["caveats"])
+    assert not d["holds"][0]["catch_up"]["hr"]["reached"]

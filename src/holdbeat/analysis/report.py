@@ -230,8 +230,14 @@ def _hrv_rows(prep: Prepared, cfg: ReportConfig) -> list[dict[str, float | str]]
 def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[PhaseRow]:
     rows: list[PhaseRow] = []
     hrv = _hrv_rows(prep, cfg)
-    for ph, h in zip(prep.rec.phases, hrv, strict=True):
+    rec = prep.rec
+    for ph, h in zip(rec.phases, hrv, strict=True):
         q = phase_quality(prep, ph, cfg.low_quality_pct)
+        if not math.isfinite(float(h["hr"])) and rec.hr_t_s.size:
+            sel = (rec.hr_t_s >= ph.start_s) & (rec.hr_t_s < ph.end_s) & (rec.hr_bpm > 0)
+            if sel.any():
+                h = {**h, "hr": float(rec.hr_bpm[sel].mean())}
+                h["why_time"] = "no RR: HR is the mean of the strap's HR field; no HRV"
         rows.append(
             PhaseRow(
                 index=ph.index,
@@ -383,11 +389,15 @@ def _caveats(
 ) -> list[str]:
     rec = prep.rec
     out: list[str] = []
-    if rec.beat_t_s.size == 0:
-        out.append("no RR intervals in this recording: HRV and catch-up are unavailable.")
-    if base_i is None:
+    no_rr = rec.beat_t_s.size == 0
+    if no_rr:
+        out.append(
+            "no RR intervals in this recording (the strap sent heart rate only): HRV, bands "
+            "and catch-up are unavailable; HR per phase is the strap's own HR field."
+        )
+    if not no_rr and base_i is None:
         out.append("no baseline phase: no band, no deltas, no catch-up latencies.")
-    else:
+    elif not no_rr:
         for metric, band in bands.items():
             if not band.valid:
                 out.append(f"baseline band for {METRIC_LABELS[metric]} unusable: {band.reason}.")
@@ -405,7 +415,7 @@ def _caveats(
                     "at onset; its latency of 0 s says little."
                 )
     for r in rows:
-        if r.low_quality:
+        if r.low_quality and not no_rr:
             out.append(
                 f"phase '{r.name}' is low quality ({r.quality_reason}): read its numbers with "
                 "care; comparisons exclude it."
@@ -505,8 +515,14 @@ def format_text(rep: SessionReport) -> str:
             ]
         )
     out += text_table(head, rows, right=set(range(2, len(head))))
+    by_reason: dict[str, list[str]] = {}
+    for r in rep.phases:
+        for why in dict.fromkeys((r.hrv_reason, r.freq_reason)):
+            if why:
+                by_reason.setdefault(why, []).append(r.name)
     notes = [
-        f"  {r.name}: {why}" for r in rep.phases for why in (r.hrv_reason, r.freq_reason) if why
+        f"  {'every phase' if len(names) == len(rep.phases) > 1 else ', '.join(names)}: {why}"
+        for why, names in by_reason.items()
     ]
     if notes:
         out += ["units: HR bpm, RMSSD/SDNN ms, HF/LF ms²; not computed:", *notes]
