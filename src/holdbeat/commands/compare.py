@@ -21,10 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "compare",
         help="compare modes across many recordings (bootstrap CIs, effect sizes, figures)",
         description="Pool the holds of many recordings by mode (fierce, soft, loving-kindness): "
-        "per mode n, mean, median and bootstrap 95 %% CI of the per-hold change from baseline; "
+        "per mode n, mean, median and bootstrap 95 % CI of the per-hold change from baseline; "
         "pairwise mode differences with CI, Hedges' g and a permutation p-value; paired "
         "contrasts within sessions that hold several modes; event-locked mean trajectories. "
-        "Low-quality (> 5 %% corrected beats), too-short and baseline-less holds are excluded "
+        "Low-quality (> 5 % corrected beats), too-short and baseline-less holds are excluded "
         "and listed with the reason. Definitions: docs/analysis.md.",
         epilog="exit codes: 0 ok, 1 could not write an output, 2 bad arguments or an "
         "unreadable recording (named; --skip-bad continues without it)",
