@@ -639,3 +639,19 @@ def test_prepare_runs_in_the_loop_and_ctrl_c_ends_the_session(qapp, tmp_path):
     assert rec.header.device.name == "prepared strap"
     assert rec.end is not None and rec.end.reason == "interrupted"
     assert _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
+
+
+def test_short_baseline_gets_no_band_like_the_report():
+    """A 90 s baseline is under two 60 s windows: the window refuses the band, as `report` does."""
+    base = load_protocol("single")
+    proto = replace(base, phases=(replace(base.phases[0], duration_s=90.0), *base.phases[1:]))
+    model = ViewModel()
+    s = Session([model], header_for(proto), proto)
+    s.start()
+    for ev in sim_events(proto):
+        s.feed(ev)
+        if ev.t_s > 150:
+            break
+    assert "ln_rmssd" not in model.bands
+    assert "need 120 s" in model.band_notes["ln_rmssd"]
+    assert model.catchup_of(1).state == "no baseline"

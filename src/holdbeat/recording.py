@@ -399,7 +399,7 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
 def from_events(
     path: Path, header: Header, events: list[SessionEvent], window_s: float, warnings: list[str]
 ) -> Recording:
-    proc = Processor(window_s=float(window_s))
+    proc = Processor(window_s=float(window_s), live_metrics=False)
     bt: list[float] = []
     rr: list[float] = []
     gap: list[bool] = []

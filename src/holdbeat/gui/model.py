@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdbeat.analysis.catchup import (
+    BAND_MIN_WINDOWS,
     CAUGHT_UP,
     DEFAULT_DWELL_S,
     Band,
@@ -352,7 +353,13 @@ class ViewModel:
         i0 = int(np.searchsorted(t, ph.start_s, side="left"))
         i1 = int(np.searchsorted(t, ph.end_s if ph.end_s is not None else self.now_s, side="left"))
         for metric, col in (("ln_rmssd", LN), ("hr", HR_ROLL)):
-            band = baseline_band(self.series(col)[i0:i1], metric=metric)
+            # the same refusal as `report`: a baseline shorter than two windows is too short
+            band = baseline_band(
+                self.series(col)[i0:i1],
+                metric=metric,
+                t_s=t[i0:i1],
+                min_span_s=BAND_MIN_WINDOWS * self.window_s,
+            )
             if band.valid:
                 self.bands[metric] = band
                 self.band_notes.pop(metric, None)
