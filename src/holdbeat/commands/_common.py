@@ -8,7 +8,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -268,6 +268,22 @@ class SessionPlan:
     status_every_s: float = 1.0
     label: str | None = None
     extra_sinks: list = field(default_factory=list)
+    # Runs first, in the session's own event loop (a strap must connect there); it may
+    # set header and clock. `hold` connects the strap here. None for demo/replay.
+    prepare: Callable[[SessionPlan], Awaitable[None]] | None = None
+
+    def run(self, sinks: list, controls: asyncio.Queue) -> Awaitable[End]:
+        """The session itself, the same for the console and the window."""
+        return run_session(
+            self.make_source(),
+            sinks,
+            self.header,
+            self.protocol,
+            controls=controls,
+            window_s=self.window_s,
+            schedule_phases=self.schedule_phases,
+            open_phase_s=self.open_phase_s,
+        )
 
 
 def execute(
@@ -292,6 +308,8 @@ def execute(
             return end, recorder.path if recorder else None
 
     async def main() -> End:
+        if plan.prepare is not None:
+            await plan.prepare(plan)
         queue: asyncio.Queue = asyncio.Queue()
         sinks: list = [recorder] if recorder else []
         console = ConsoleSink(out, every_s=plan.status_every_s)
@@ -304,16 +322,7 @@ def execute(
             controls.start()
         sinks.extend(plan.extra_sinks)
         install_stop_signals(queue)
-        return await run_session(
-            plan.make_source(),
-            sinks,
-            plan.header,
-            plan.protocol,
-            controls=queue,
-            window_s=plan.window_s,
-            schedule_phases=plan.schedule_phases,
-            open_phase_s=plan.open_phase_s,
-        )
+        return await plan.run(sinks, queue)
 
     end = asyncio.run(main())
     return end, recorder.path if recorder else None

@@ -23,7 +23,7 @@ from PySide6 import QtWidgets  # the binding first, then pyqtgraph (in gui.windo
 from holdbeat.events import Connection, End, Header, SessionEvent
 from holdbeat.gui.model import ViewModel
 from holdbeat.gui.window import LiveWindow
-from holdbeat.pipeline import Control, Stop, run_session
+from holdbeat.pipeline import Control, Stop
 from holdbeat.process import Processed
 from holdbeat.session import Protocol
 
@@ -141,18 +141,7 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
             model.handle(Connection(0.0, "connected"), None)
         win.ask_ratings = plan.interactive and plan.clock is not None and plan.screenshot is None
         sinks: list = ([recorder] if recorder is not None else []) + [sink, *plan.extra_sinks]
-        session = asyncio.ensure_future(
-            run_session(
-                plan.make_source(),
-                sinks,
-                plan.header,
-                plan.protocol,
-                controls=queue,
-                window_s=plan.window_s,
-                schedule_phases=plan.schedule_phases,
-                open_phase_s=plan.open_phase_s,
-            )
-        )
+        session = asyncio.ensure_future(plan.run(sinks, queue))
         await asyncio.wait({session, closing}, return_when=asyncio.FIRST_COMPLETED)
         if not session.done():
             # The window was closed: Stop is queued; the session applies it with the next event.
