@@ -412,6 +412,8 @@ class EmulatedPeripheral:
         self.calls: list[str] = []  # D-Bus calls received, e.g. "Connect", "StopNotify 2a37"
         self.sent: list[bytes] = []  # HRM notifications sent
         self.connects = 0  # successful connections
+        # characteristics still notifying when the host called Disconnect (a clean host: none)
+        self.notifying_at_disconnect: list[str] | None = None
         self._iface = _DeviceIface(self)
         self._pending: list[asyncio.Future[None]] = []
         self._services = self._build_gatt()
@@ -594,6 +596,10 @@ class EmulatedPeripheral:
         self._emu._changed()
 
     def _disconnect(self) -> None:
+        if self.connected:
+            self.notifying_at_disconnect = [
+                c.uuid[4:8] for svc in self._services for c in svc.chars if c.notifying
+            ]
         self._log("Disconnect")
         for fut in list(self._pending):
             if not fut.done():

@@ -489,7 +489,8 @@ def test_close_stops_notifications_and_disconnects(strap: EmulatedPeripheral) ->
 
     run(main())
     assert strap.count("StopNotify 2a37") == 1 and strap.count("StopNotify 2a19") == 1
-    assert strap.calls[-1] == "Disconnect" and not strap.connected
+    assert strap.calls[-1] == "Disconnect" and strap.notifying_at_disconnect == []
+    assert not strap.connected
 
 
 def test_cancelled_consumer_still_disconnects_cleanly(strap: EmulatedPeripheral) -> None:
@@ -505,6 +506,7 @@ def test_cancelled_consumer_still_disconnects_cleanly(strap: EmulatedPeripheral)
 
     run(main())
     assert strap.count("StopNotify 2a37") == 1 and strap.count("Disconnect") == 1
+    assert strap.calls[-1] == "Disconnect" and strap.notifying_at_disconnect == []
     assert not strap.connected
 
 

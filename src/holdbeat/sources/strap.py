@@ -210,7 +210,7 @@ class StrapSource:
         self, config: StrapConfig | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.config = config or StrapConfig()
-        self._clock = clock
+        self.clock = clock  # session seconds; `hold` sets it when the session starts
         self.strap: FoundStrap | None = None
         self.device: Device | None = None
         self.battery_percent: int | None = None
@@ -225,7 +225,7 @@ class StrapSource:
         self._iter: AsyncIterator[SessionEvent] | None = None
 
     def now(self) -> float:
-        return round(self._clock(), 6)
+        return round(self.clock(), 6)
 
     @property
     def target(self) -> str:

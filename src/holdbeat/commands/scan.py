@@ -1,0 +1,68 @@
+"""`holdbeat scan`: list nearby heart-rate straps (any brand), strongest signal first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from holdbeat.commands._common import positive_float
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scan",
+        help="list nearby heart-rate straps (any brand) with address and signal",
+        description="Scan for devices advertising the Bluetooth Heart Rate Service (0x180D), "
+        "whatever their brand, and list name, address and signal strength (RSSI), strongest "
+        "first. Pass an address or name to `holdbeat hold --device`. Exit code 3 when no "
+        "strap is found or Bluetooth is unavailable.",
+    )
+    p.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"scan for S seconds (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    p.add_argument(
+        "--adapter",
+        metavar="hciN",
+        help="Bluetooth adapter to use (Linux; default: the first powered one)",
+    )
+    p.set_defaults(func=run)
+
+
+def format_table(found: list) -> str:  # list[FoundStrap]
+    lines = [f"{'RSSI':>8}  {'ADDRESS':<17}  NAME"]
+    for s in found:
+        rssi = "?" if s.rssi_dbm is None else f"{s.rssi_dbm} dBm"
+        lines.append(f"{rssi:>8}  {s.address:<17}  {s.name or '(no name)'}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from holdbeat.sources.scan import scan_straps
+    from holdbeat.sources.strap_errors import EXIT_BLUETOOTH, StrapError, no_strap_found
+
+    print(
+        f"scanning {args.timeout:g} s for heart-rate straps (Heart Rate Service 0x180D)...",
+        file=sys.stderr,
+    )
+    try:
+        found = asyncio.run(scan_straps(args.timeout, adapter=args.adapter))
+    except StrapError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return EXIT_BLUETOOTH
+    if not found:
+        print(f"holdbeat: {no_strap_found(args.timeout)}", file=sys.stderr)
+        return EXIT_BLUETOOTH
+    print(format_table(found))
+    print(
+        f"use one with: holdbeat hold --device {found[0].address}"
+        + ("   (several found: pick yours)" if len(found) > 1 else ""),
+        file=sys.stderr,
+    )
+    return 0
