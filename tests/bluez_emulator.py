@@ -689,7 +689,8 @@ class BluezEmulator:
     adapter=False publishes org.bluez with no adapter (a machine without Bluetooth).
     honour_uuid_filter=False (default) reports every advertising device to discovery,
     as real BlueZ does when another app (a desktop Bluetooth panel) scans unfiltered;
-    holdbeat must filter by service itself.
+    holdbeat must filter by service itself. While discovering, visible devices are
+    reported again every advertising_interval_s (0 = only when discovery starts).
     """
 
     def __init__(
@@ -700,8 +701,10 @@ class BluezEmulator:
         powered: bool = True,
         adapter_address: str = "00:1A:7D:DA:71:13",
         honour_uuid_filter: bool = False,
+        advertising_interval_s: float = 0.1,
     ) -> None:
         self.bus_address = bus_address
+        self.advertising_interval_s = advertising_interval_s
         self.has_adapter = adapter
         self.powered = powered
         self.adapter_address = adapter_address
@@ -711,6 +714,7 @@ class BluezEmulator:
         self.discoveries = 0
         self.peripherals: list[EmulatedPeripheral] = []
         self._filter_uuids: list[str] = []
+        self._advertiser: asyncio.Task[None] | None = None
         self._cond = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -774,6 +778,8 @@ class BluezEmulator:
             raise EmulatorError(f"could not own {BLUEZ} on {self.bus_address}: {reply}")
 
     async def _shutdown(self) -> None:
+        if self._advertiser is not None:
+            self._advertiser.cancel()
         with contextlib.suppress(Exception):
             await self._bus.release_name(BLUEZ)
         self._bus.disconnect()
@@ -879,11 +885,25 @@ class BluezEmulator:
             self.discovering = True
             self._adapter.emit_properties_changed({"Discovering": True})
         # Devices are announced once discovery runs, before the reply, so a scanner has
-        # them as soon as its start() returns: scans in tests need no waiting.
+        # them as soon as its start() returns: scans in tests need no waiting. Then they
+        # are seen again every advertising interval, as real advertisements are (a
+        # scanner that registers its callback late, like bleak's find_device_by_address,
+        # needs that).
+        self._announce_visible()
+        if self._advertiser is None and self.advertising_interval_s > 0:
+            self._advertiser = asyncio.get_running_loop().create_task(self._advertise())
+        self._changed()
+
+    def _announce_visible(self) -> None:
         for p in self.peripherals:
             if self._visible(p):
                 p._announce()
-        self._changed()
+
+    async def _advertise(self) -> None:
+        while self.discovering:
+            await asyncio.sleep(self.advertising_interval_s)
+            if self.discovering:
+                self._announce_visible()
 
     def _stop_discovery(self) -> None:
         self._log("StopDiscovery")
@@ -892,6 +912,9 @@ class BluezEmulator:
         if not self.discovering:
             raise DBusError("org.bluez.Error.Failed", "No discovery started")
         self.discovering = False
+        if self._advertiser is not None:
+            self._advertiser.cancel()
+            self._advertiser = None
         self._adapter.emit_properties_changed({"Discovering": False})
         for p in self.peripherals:
             if p.exported and not p.connected:
