@@ -221,3 +221,37 @@ def test_header_survives_round_trip(tmp_path: Path) -> None:
     assert rec.header.device.source == "simulator"
     h = new_header(rec.header.device)
     assert h.session_id != rec.header.session_id
+
+
+def test_source_is_closed_even_when_a_sink_cannot_start() -> None:
+    """A connected strap must be released if, say, the recording cannot be created."""
+    closed: list[bool] = []
+
+    class Source:
+        def __aiter__(self):
+            return self
+
+        async def __anext__(self):
+            raise StopAsyncIteration
+
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    class Broken:
+        def start(self, header, protocol) -> None:
+            raise OSError("no room")
+
+        def handle(self, ev, processed) -> None:
+            pass
+
+        def finish(self, end) -> None:
+            pass
+
+    proto = load_protocol("single")
+    try:
+        asyncio.run(run_session(Source(), [Broken()], sim_header(proto), proto))
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the sink's failure must propagate")
+    assert closed == [True]

@@ -187,7 +187,6 @@ async def run_session(
     in time order between source events.
     """
     session = Session(sinks, header, protocol, window_s, schedule_phases, open_phase_s)
-    session.start()
 
     def drain() -> None:
         while controls is not None and not controls.empty():
@@ -195,6 +194,9 @@ async def run_session(
             session.control(c, t)
 
     try:
+        # inside the try: if a sink cannot start (no room for the recording), the source
+        # (a connected strap) is still closed below
+        session.start()
         async for ev in source:
             drain()
             session.feed(ev)

@@ -324,8 +324,19 @@ def execute(
         install_stop_signals(queue)
         return await plan.run(sinks, queue)
 
-    end = asyncio.run(main())
+    try:
+        end = asyncio.run(main())
+    except KeyboardInterrupt:
+        raise SessionInterrupted(recorder.path if recorder else None) from None
     return end, recorder.path if recorder else None
+
+
+class SessionInterrupted(KeyboardInterrupt):
+    """Ctrl-C; `path` is the recording (closed with an `end` event), None if none began."""
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__()
+        self.path = path
 
 
 def report_end(end: End, path: Path | None, out: TextIO | None = None) -> int:
@@ -346,8 +357,14 @@ def run_plan_cli(plan: SessionPlan) -> int:
     except RecordingFailed as e:
         print(f"holdbeat: {e}", file=sys.stderr)
         return EXIT_FAILED
+    except SessionInterrupted as e:
+        if e.path is not None:
+            print(f"interrupted; {e.path} was closed with an 'end' event", file=sys.stderr)
+        else:
+            print("interrupted before the session started; nothing was recorded", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        print("interrupted; the recording was closed with an 'end' event", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     code = report_end(end, path)
     if end.reason == "interrupted":
