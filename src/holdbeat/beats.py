@@ -7,6 +7,13 @@ runs ahead of the host clock it is pulled back, and when it falls behind by more
 an RR interval plus slack, beats were lost (dropped notifications, a disconnect): the
 timeline is re-anchored and the next beat is marked `gap_before` so no successive
 difference is ever taken across the hole.
+
+Beat times strictly increase, across a reset too. Pulling back to the host clock can
+put a packet's first beat at or before the previous beat when the timeline was anchored
+late (a delayed packet taken for a gap, then the rest of its burst arriving at once, or
+a packet after a reconnect carrying RR from before it): such a packet starts just after
+the previous beat instead (it may then be timed a little after it arrived), and the next
+packets pull the timeline back to the host clock.
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from holdbeat.hrs import HeartRateMeasurement
+
+#: the closest two successive beats are ever timed (when the host clock and RR disagree)
+MIN_SPACING_S = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,7 @@ class BeatTimer:
         self.slack_s = slack_s
         self.ahead_tol_s = ahead_tol_s
         self._t_last: float | None = None
+        self._t_prev: float | None = None  # the last beat ever timed; survives reset()
         self._lags: deque[float] = deque(maxlen=drift_window)
 
     def reset(self) -> None:
@@ -79,10 +90,12 @@ class BeatTimer:
                 if len(self._lags) == self._lags.maxlen and min(self._lags) > 0.5:
                     t_end += min(self._lags) - 0.1
                     self._lags.clear()
+        if self._t_prev is not None:
+            t_end = max(t_end, self._t_prev + MIN_SPACING_S + total_s - rr[0] / 1000.0)
         beats = []
         t = t_end - total_s
         for i, r in enumerate(rr):
             t += r / 1000.0
             beats.append(Beat(t_s=t, rr_ms=r, gap_before=gap and i == 0))
-        self._t_last = t_end
+        self._t_last = self._t_prev = t_end
         return beats

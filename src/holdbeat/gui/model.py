@@ -104,6 +104,11 @@ class Status:
         return self.connection == "lost"
 
 
+#: Packets that keep arriving without RR for this long mean the strap stopped sending
+#: beat intervals (a slow heart leaves a single packet empty now and then; the longest
+#: RR the live check accepts is 2 s). The last metrics are then stale, not shown.
+NO_RR_AFTER_S = 3.0
+
 #: metrics tracked for catch-up; the first is the headline (the metric plot)
 CATCHUP_METRICS = ("ln_rmssd", "hr")
 
@@ -163,6 +168,9 @@ class ViewModel:
     data_version: int = 0
     layout_version: int = 0  # phases, markers, band, catch-up
     status_version: int = 0
+    # time of the first packet of the current run of packets without RR (None: the last
+    # packet carried RR, or none arrived since the link came up)
+    rr_missing_since_s: float | None = None
     _break_pending: bool = False
     _tracking: list[CatchUpView] = field(default_factory=list)  # catch-ups of the running hold
     _pending_band: PhaseView | None = None  # baseline ended; its last beats may still arrive
@@ -233,6 +241,12 @@ class ViewModel:
         return self.flagged.col(FT), self.flagged.col(FHR)
 
     @property
+    def rr_stopped(self) -> bool:
+        """Packets keep coming but have carried no RR for NO_RR_AFTER_S or more."""
+        since = self.rr_missing_since_s
+        return since is not None and self.now_s - since >= NO_RR_AFTER_S
+
+    @property
     def flagged_share(self) -> float | None:
         return None if self.metrics is None else self.metrics.flagged_share
 
@@ -258,6 +272,11 @@ class ViewModel:
         m = p.measurement
         if m is not None and m.contact is not None and m.contact != self.status.contact:
             self.status.contact = m.contact
+        if m is not None:
+            if m.rr_ms:
+                self.rr_missing_since_s = None
+            elif self.rr_missing_since_s is None:
+                self.rr_missing_since_s = p.hrm.t_s
         if p.hr is not None:
             self.last_strap_hr = p.hr.hr_bpm
             self.strap_hr.append(p.hr.t_s, float(p.hr.hr_bpm))
@@ -294,6 +313,7 @@ class ViewModel:
         self.status.connection_detail = ev.detail
         if ev.state == "lost":
             self._break_pending = True
+            self.rr_missing_since_s = None
         elif ev.state == "contact_lost":
             self.status.contact = False
         elif ev.state == "contact_restored":

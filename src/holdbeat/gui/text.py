@@ -35,11 +35,30 @@ def finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
 
 
+def no_signal_reason(model: ViewModel) -> str:
+    """Why the beat-based numbers are unavailable although the strap is connected ("": they are).
+
+    Without skin contact, or when a strap that sent RR stops sending them, the last
+    metrics would be stale: they are not shown.
+    """
+    if model.status.contact is False:
+        return "no skin contact"
+    since = model.rr_missing_since_s
+    if model.metrics is not None and model.rr_stopped and since is not None:
+        return f"no beat intervals from the strap for {model.now_s - since:.0f} s"
+    return ""
+
+
 def hr_text(model: ViewModel) -> tuple[str, str]:
     """(big value, small note) for heart rate."""
     m = model.metrics
     if model.status.reconnecting:
         return DASH, "reconnecting…"
+    why = no_signal_reason(model)
+    if why:
+        if model.status.contact is not False and model.last_strap_hr:
+            return f"{model.last_strap_hr}", f"from the strap; {why}"
+        return DASH, why
     if m is not None and finite(m.hr_bpm):
         return f"{m.hr_bpm:.0f}", f"mean of the last {m.window_s:.0f} s"
     if m is not None and m.reason and model.last_strap_hr:
@@ -54,6 +73,9 @@ def ln_rmssd_text(model: ViewModel) -> tuple[str, str]:
     m = model.metrics
     if model.status.reconnecting:
         return DASH, "reconnecting…"
+    why = no_signal_reason(model)
+    if why:
+        return DASH, f"{why}: HRV unavailable"
     if m is None:
         if model.last_strap_hr is not None:
             return DASH, "this strap sends no beat intervals: HRV unavailable"
