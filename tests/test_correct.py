@@ -185,3 +185,18 @@ def test_empty_and_tiny_inputs():
         correct(np.zeros(3), np.zeros(2))
     with pytest.raises(ValueError, match="lo_ms"):
         KubiosConfig(lo_ms=3000.0)
+
+
+@pytest.mark.parametrize("w", [5, 11, 91])
+@pytest.mark.parametrize("n", ["short", 1000, 5000])
+def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) -> None:
+    """The thresholds' rolling quartiles equal neurokit2's pandas rolling quantiles exactly."""
+    import pandas as pd
+
+    from holdbeat.correct import _rolling
+
+    size = 3 * w + 1 if n == "short" else int(n)
+    x = np.random.default_rng(w * 7 + size).normal(800, 50, size)
+    for q in (0.1, 0.25, 0.5, 0.75):
+        ref = pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
+        np.testing.assert_allclose(_rolling(x, w, q), ref, rtol=0, atol=1e-9)
