@@ -426,7 +426,7 @@ def fit_exponential(
     tau_min_s: float = 1.0,
     tau_max_factor: float = 5.0,
 ) -> ExpFit:
-    """First-order time constant of the trajectory after onset (scipy curve_fit).
+    """First-order time constant of the trajectory after onset (least squares).
 
     τ is bounded to [tau_min_s, tau_max_factor × observed span]; a fit that ends on a
     bound means the data show no plateau (or a jump) within the hold, so τ is reported
