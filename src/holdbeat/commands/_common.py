@@ -54,13 +54,24 @@ def parse_speed(value: str) -> float | None:
     return x
 
 
-def positive_float(value: str) -> float:
+def _number(value: str) -> float:
     try:
-        x = float(value)
+        return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
+
+
+def positive_float(value: str) -> float:
+    x = _number(value)
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive and finite: {value!r}")
+    return x
+
+
+def non_negative_float(value: str) -> float:
+    x = _number(value)
+    if not x >= 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be >= 0 and finite: {value!r}")
     return x
 
 

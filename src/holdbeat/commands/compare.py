@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from holdbeat.commands.report import add_catchup_flags, non_negative
+from holdbeat.commands._common import non_negative_float
+from holdbeat.commands.report import add_catchup_flags
 
 if TYPE_CHECKING:
     from holdbeat.analysis.compare import CompareConfig, Comparison, SessionSummary
@@ -47,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--min-hold",
-        type=non_negative,
+        type=non_negative_float,
         default=60.0,
         metavar="S",
         help="exclude holds shorter than S seconds (default 60)",

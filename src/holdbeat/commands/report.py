@@ -7,28 +7,9 @@ import sys
 from pathlib import Path
 
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
+from holdbeat.commands._common import non_negative_float, positive_float
 
 DIRECTION_HELP = "METRIC:MODE=up|down|both"
-
-
-def positive(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be positive and finite: {value!r}")
-    return x
-
-
-def non_negative(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not x >= 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be >= 0 and finite: {value!r}")
-    return x
 
 
 def direction(value: str) -> tuple[str, str, str]:
@@ -55,20 +36,20 @@ def direction(value: str) -> tuple[str, str, str]:
 def add_catchup_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--k",
-        type=positive,
+        type=positive_float,
         default=DEFAULT_K,
         help=f"baseline band = mean ± k·SD (default {DEFAULT_K:g})",
     )
     p.add_argument(
         "--dwell",
-        type=non_negative,
+        type=non_negative_float,
         default=DEFAULT_DWELL_S,
         metavar="S",
         help=f"seconds the metric must stay out of the band (default {DEFAULT_DWELL_S:g})",
     )
     p.add_argument(
         "--window",
-        type=positive,
+        type=positive_float,
         default=60.0,
         metavar="S",
         help="rolling window for HR / ln RMSSD trajectories in seconds (default 60, as live)",
