@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 from holdbeat.events import Device
@@ -44,3 +46,19 @@ def record_simulated(
     )
     assert rec.path is not None
     return rec.path
+
+
+def run_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.CompletedProcess:
+    """`holdbeat ARGS` as a real process (this interpreter), output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "holdbeat", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def demo_max(out: Path | str, *extra: str, **kw: object) -> subprocess.CompletedProcess:
+    """A headless demo at max speed recording into `out`."""
+    return run_cli("demo", "--headless", "--speed", "max", "--out", str(out), *extra, **kw)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.helpers import run_cli
 
 from holdbeat.recording import load
 
@@ -52,12 +53,7 @@ def events(path: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     out = tmp_path_factory.mktemp("ref")
-    subprocess.run(
-        [sys.executable, "-m", "holdbeat", *ARGS, "--speed", "max", "--out", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    assert run_cli(*ARGS, "--speed", "max", "--out", str(out)).returncode == 0
     (path,) = out.glob("*.jsonl")
     lines = [x for x in events(path) if x]
     assert json.loads(lines[-1])["type"] == "end"

@@ -9,12 +9,10 @@ import asyncio
 import os
 import resource
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from tests.helpers import sim_header
+from tests.helpers import demo_max, sim_header
 
 from holdbeat.pipeline import run_session
 from holdbeat.protocols import load_protocol
@@ -30,23 +28,7 @@ def limit_file_size() -> None:
 
 
 def test_disk_full_stops_recording_with_clear_error(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "holdbeat",
-            "demo",
-            "--headless",
-            "--speed",
-            "max",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=limit_file_size,
-    )
+    proc = demo_max(tmp_path, preexec_fn=limit_file_size)
     assert proc.returncode == 1
     assert "recording stopped: cannot write" in proc.stderr
     assert "everything before this point is saved" in proc.stderr
@@ -61,22 +43,7 @@ def test_disk_full_stops_recording_with_clear_error(tmp_path: Path) -> None:
 def test_unusable_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "holdbeat",
-            "demo",
-            "--headless",
-            "--speed",
-            "max",
-            "--out",
-            str(blocker / "rec"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = demo_max(blocker / "rec")
     assert proc.returncode == 1
     assert "cannot create a recording in" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -85,22 +52,7 @@ def test_unusable_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
     ro = tmp_path / "ro"
     ro.mkdir(mode=0o500)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "holdbeat",
-            "demo",
-            "--headless",
-            "--speed",
-            "max",
-            "--out",
-            str(ro),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = demo_max(ro)
     assert proc.returncode == 1 and "cannot create a recording in" in proc.stderr
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-from tests.helpers import record_simulated, sim_header
+from tests.helpers import demo_max, record_simulated, run_cli, sim_header
 
 from holdbeat.events import End, Hrm, PhaseStart, Tick
 from holdbeat.pipeline import NextPhase, Stop, from_iterable, paced, run_session
@@ -177,24 +175,7 @@ def test_phase_change_fires_without_packets() -> None:
 
 
 def test_demo_cli_max_speed_writes_a_valid_recording(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "holdbeat",
-            "demo",
-            "--headless",
-            "--speed",
-            "max",
-            "--out",
-            str(tmp_path),
-            "--seed",
-            "7",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = demo_max(tmp_path, "--seed", "7")
     assert out.returncode == 0, out.stderr
     files = list(tmp_path.glob("*.jsonl"))
     assert len(files) == 1
@@ -202,12 +183,7 @@ def test_demo_cli_max_speed_writes_a_valid_recording(tmp_path: Path) -> None:
     assert rec.end is not None and rec.end.reason == "completed"
     assert len(rec.rr_ms) > 600
     assert f"recorded: {files[0]}" in out.stdout
-    replay = subprocess.run(
-        [sys.executable, "-m", "holdbeat", "replay", str(files[0]), "--headless", "--speed", "max"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    replay = run_cli("replay", str(files[0]), "--headless", "--speed", "max")
     assert replay.returncode == 0, replay.stderr
     assert "session ended: completed" in replay.stdout
     assert len(list(tmp_path.glob("*.jsonl"))) == 1  # plain replay records nothing
