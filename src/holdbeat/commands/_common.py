@@ -276,12 +276,15 @@ class SessionPlan:
     screenshot: Path | None = None
     view_minutes: float = 5.0
     interactive: bool = True
-    status_every_s: float = 1.0
     label: str | None = None
     extra_sinks: list = field(default_factory=list)
     # Runs first, in the session's own event loop (a strap must connect there); it may
     # set header and clock. `hold` connects the strap here. None for demo/replay.
     prepare: Callable[[SessionPlan], Awaitable[None]] | None = None
+
+    def status_every_s(self) -> float:
+        """Console status lines: one per wall second when paced, every 30 s at max speed."""
+        return 30.0 if self.clock is None else max(1.0, self.clock.speed)
 
     def run(self, sinks: list, controls: asyncio.Queue) -> Awaitable[End]:
         """The session itself, the same for the console and the window."""
@@ -323,7 +326,7 @@ def execute(
             await plan.prepare(plan)
         queue: asyncio.Queue = asyncio.Queue()
         sinks: list = [recorder] if recorder else []
-        console = ConsoleSink(out, every_s=plan.status_every_s)
+        console = ConsoleSink(out, every_s=plan.status_every_s())
         sinks.append(console)
         if plan.interactive and plan.clock is not None:
             controls = ConsoleControls(

@@ -89,6 +89,5 @@ def run(args: argparse.Namespace) -> int:
         open_phase_s=DEFAULT_ACTION_S,
         screenshot=args.screenshot,
         view_minutes=args.view_minutes,
-        status_every_s=30.0 if args.speed is None else max(1.0, args.speed),
     )
     return run_plan_cli(plan)

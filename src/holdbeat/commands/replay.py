@@ -73,7 +73,6 @@ def run(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         view_minutes=args.view_minutes,
         interactive=False,
-        status_every_s=30.0 if args.speed is None else max(1.0, args.speed),
         label="replay",
     )
     return run_plan_cli(plan)

@@ -93,8 +93,6 @@ class ConsoleSink:
                 self._print(
                     "        rate before you start: belief strength b0-10, felt safety s0-10"
                 )
-            elif self._phase is not None and ev.index > 0 and ev.kind != "hold":
-                pass
             return
         if isinstance(ev, Marker):
             self._print(f"{clock(ev.t_s)}  • {ev.kind}{': ' + ev.text if ev.text else ''}")
