@@ -36,7 +36,8 @@ from holdbeat.recording import load
 
 pytest_plugins = ["strap_fixtures"]
 
-ADDR = "C0:FF:EE:00:00:01"
+from strap_config import ADDR  # noqa: E402
+
 PROTOCOL = """
 name = "short"
 

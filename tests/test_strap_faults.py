@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import strap_config
 from bluez_emulator import GUARD_S, EmulatedPeripheral
 from holdbeat.beats import BeatTimer
 from holdbeat.events import Battery, Connection, End, Hrm, SessionEvent
@@ -49,18 +50,7 @@ from holdbeat.sources.strap import StrapConfig, StrapSource
 
 pytest_plugins = ["strap_fixtures"]
 
-ADDR = "C0:FF:EE:00:00:01"
-FAST = StrapConfig(
-    device=ADDR,
-    scan_s=0.3,
-    connect_timeout_s=GUARD_S,
-    reconnect_deadline_s=300.0,  # session seconds (the fake clock)
-    reconnect_scan_s=0.05,
-    backoff_initial_s=0.01,
-    backoff_max_s=0.05,
-    tick_s=0.02,
-    close_timeout_s=GUARD_S,
-)
+FAST = replace(strap_config.FAST, reconnect_deadline_s=300.0)  # session seconds (fake clock)
 UNITS_PER_S = 1024  # RR resolution on the air: 1/1024 s
 AHEAD_TOL_S = 0.02  # BeatTimer's tolerance for a beat timed after its packet arrived
 

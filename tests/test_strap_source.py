@@ -36,21 +36,9 @@ from holdbeat.sources.strap_errors import (
     SeveralStraps,
     StrapBusy,
 )
+from strap_config import ADDR, FAST
 
 pytest_plugins = ["strap_fixtures"]
-
-ADDR = "C0:FF:EE:00:00:01"
-FAST = StrapConfig(
-    device=ADDR,
-    scan_s=0.3,
-    connect_timeout_s=GUARD_S,
-    reconnect_deadline_s=GUARD_S * 3,
-    reconnect_scan_s=0.05,
-    backoff_initial_s=0.01,
-    backoff_max_s=0.05,
-    tick_s=0.02,
-    close_timeout_s=GUARD_S,
-)
 
 
 def config(**changes: object) -> StrapConfig:
