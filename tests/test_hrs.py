@@ -15,6 +15,7 @@ from holdbeat.hrs import (
     encode_hrm,
     ms_to_rr_units,
     parse_hrm,
+    parse_hrm_batch,
     rr_units_to_ms,
 )
 
@@ -116,3 +117,57 @@ def test_arbitrary_bytes_parse_or_raise_malformed(data: bytes) -> None:
     except MalformedMeasurement:
         return
     assert isinstance(m.hr_bpm, int) and all(r >= 0 for r in m.rr_ms)
+
+
+def _one_by_one(packets: list[bytes]) -> list[HeartRateMeasurement | str]:
+    out: list[HeartRateMeasurement | str] = []
+    for p in packets:
+        try:
+            out.append(parse_hrm(p))
+        except MalformedMeasurement as e:
+            out.append(str(e))
+    return out
+
+
+def _from_batch(packets: list[bytes]) -> list[HeartRateMeasurement | str]:
+    b = parse_hrm_batch(packets)
+    out: list[HeartRateMeasurement | str] = []
+    for i in range(len(packets)):
+        if not b.ok[i]:
+            out.append(b.errors[i])
+            continue
+        c = int(b.contact[i])
+        e = int(b.energy_kj[i])
+        rr = tuple(b.rr_ms[b.rr_start[i] : b.rr_start[i + 1]].tolist())
+        out.append(
+            HeartRateMeasurement(
+                int(b.hr_bpm[i]), rr, None if c < 0 else bool(c), None if e < 0 else e
+            )
+        )
+    assert set(b.errors) == {i for i in range(len(packets)) if not b.ok[i]}
+    return out
+
+
+# Valid packets of every shape, and mutilated ones (cut short, an odd byte added).
+_packets = st.builds(
+    lambda hr, rr, contact, energy, cut: encode_hrm(
+        hr, [rr_units_to_ms(u) for u in rr], contact=contact, energy_kj=energy
+    )[: cut or None],
+    st.integers(0, 0xFFFF),
+    st.lists(st.integers(0, 0xFFFF), max_size=6),
+    st.none() | st.booleans(),
+    st.none() | st.integers(0, 0xFFFF),
+    st.integers(-3, 0),
+)
+
+
+@given(st.lists(_packets | st.binary(max_size=12), max_size=30))
+def test_batch_parse_equals_parse_hrm_packet_by_packet(packets: list[bytes]) -> None:
+    """Loading parses in one numpy batch; it must be parse_hrm exactly, bit for bit."""
+    assert _from_batch(packets) == _one_by_one(packets)
+
+
+def test_batch_parse_of_nothing_and_of_only_empty_packets() -> None:
+    assert parse_hrm_batch([]).rr_start.tolist() == [0]
+    b = parse_hrm_batch([b"", b""])
+    assert not b.ok.any() and set(b.errors) == {0, 1} and "empty" in b.errors[0]

@@ -9,8 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from holdbeat.events import Battery, Connection, Device, End, Hrm, Marker, PhaseStart, Rating
+from holdbeat.events import (
+    Battery,
+    Connection,
+    Device,
+    End,
+    Hrm,
+    Marker,
+    PhaseStart,
+    Rating,
+    Tick,
+)
 from holdbeat.hrs import encode_hrm
 from holdbeat.recording import (
     NotARecording,
@@ -148,3 +160,98 @@ def test_malformed_notification_is_kept_and_reported(tmp_path: Path) -> None:
     rec = load(w.path)
     assert rec.malformed and "odd trailing byte" in rec.malformed[0][1]
     assert "10 46 00" in rec.malformed[0][1]
+
+
+def _live(events: list) -> tuple[list, list, list, list, list, list]:
+    """What the live pipeline made of these events: the reference `load` must equal."""
+    from holdbeat.process import Processor
+
+    proc = Processor()
+    t, rr, gap, flag, hr, bad = [], [], [], [], [], []
+    for ev in events:
+        if isinstance(ev, Connection):
+            proc.on_connection(ev)
+        elif isinstance(ev, Hrm):
+            p = proc.on_hrm(ev)
+            if p.error:
+                bad.append((ev.t_s, p.error))
+                continue
+            hr.append((p.hr.t_s, float(p.hr.hr_bpm)))
+            for b in p.beats:
+                t.append(b.t_s), rr.append(b.rr_ms), gap.append(b.gap_before), flag.append(b.flag)
+    return t, rr, gap, flag, hr, bad
+
+
+def _packet_events(steps: list[tuple[float, int, list[int], str]]) -> list:
+    events: list = [PhaseStart(0.0, 0, "hold", "hold", "fierce", None)]
+    t = 0.0
+    for dt, hr, rr_units, what in steps:
+        t += dt
+        if what == "lost":
+            events.append(Connection(t, "lost"))
+            events.append(Connection(t, "restored"))
+        elif what == "malformed":
+            events.append(Hrm(t, bytes([0x10, hr & 0xFF, 0x01])))
+        else:
+            events.append(Hrm(t, encode_hrm(hr, [u * 1000 / 1024 for u in rr_units])))
+    return events
+
+
+_steps = st.lists(
+    st.tuples(
+        st.sampled_from([0.0, 0.05, 0.9, 1.0, 1.1, 3.5]),  # bursts, normal, late, gaps
+        st.integers(30, 220),
+        st.lists(st.sampled_from([250, 600, 700, 820, 840, 860, 1000, 1300, 2200]), max_size=4),
+        st.sampled_from(["hrm"] * 8 + ["lost", "malformed"]),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_steps)
+def test_loading_rebuilds_exactly_what_the_live_pipeline_made(steps: list) -> None:
+    """`from_events` is the live Processor batched (one numpy parse, no Beat objects):
+    beat times, RR, gaps, flags, HR and malformed packets must be identical, bit for bit."""
+    from holdbeat.recording import from_events
+
+    events = _packet_events(steps)
+    rec = from_events(Path("x.jsonl"), HEADER, events, 60.0, [])
+    t, rr, gap, flag, hr, bad = _live(events)
+    assert rec.beat_t_s.tolist() == t
+    assert rec.rr_ms.tolist() == rr
+    assert rec.gap_before.tolist() == gap
+    assert rec.flag.tolist() == flag
+    assert list(zip(rec.hr_t_s.tolist(), rec.hr_bpm.tolist(), strict=True)) == hr
+    assert rec.malformed == bad
+
+
+def test_a_simulated_session_with_drop_outs_loads_as_it_was_live(tmp_path: Path) -> None:
+    """The same on a real file: the alternating protocol with 3 % artifacts, and the
+    strap lost for 20 s every 5 minutes (its packets removed, lost/restored marked)."""
+    from tests.helpers import sim_header
+
+    from holdbeat.protocols import load_protocol
+    from holdbeat.sources.simulator import SimConfig, simulate
+
+    proto = load_protocol("alternating")
+    events: list = []
+    for ev in simulate(proto, SimConfig(seed=7, artifact_rate=0.03)):
+        out = ev.t_s % 300.0 < 20.0 and ev.t_s > 60.0
+        if out and not (events and isinstance(events[-1], Connection)):
+            events.append(Connection(ev.t_s, "lost"))
+        if not out and events and isinstance(events[-1], Connection):
+            events.append(Connection(ev.t_s, "restored"))
+        if not (out and isinstance(ev, Hrm)):
+            events.append(ev)
+    w = RecordingWriter(tmp_path, sim_header(proto), "sim", clock=lambda: 0.0)
+    for ev in events:
+        if not isinstance(ev, Tick):
+            w.write(ev)
+    w.close()
+    rec = load(w.path)
+    t, rr, gap, flag, hr, _ = _live(rec.events)
+    assert len(t) > 500 and any(flag) and sum(gap) > 3
+    assert rec.beat_t_s.tolist() == t and rec.rr_ms.tolist() == rr
+    assert rec.gap_before.tolist() == gap and rec.flag.tolist() == flag
+    assert len(rec.hr_t_s) == len(hr)

@@ -19,6 +19,7 @@ packets pull the timeline back to the host clock.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from holdbeat.hrs import HeartRateMeasurement
@@ -68,7 +69,16 @@ class BeatTimer:
     def push(self, t_host_s: float, m: HeartRateMeasurement) -> list[Beat]:
         if not m.rr_ms:
             return []
-        rr = m.rr_ms
+        times, gap = self.time(t_host_s, m.rr_ms)
+        return [
+            Beat(t_s=t, rr_ms=r, gap_before=gap and i == 0)
+            for i, (t, r) in enumerate(zip(times, m.rr_ms, strict=True))
+        ]
+
+    def time(self, t_host_s: float, rr_ms: Sequence[float]) -> tuple[list[float], bool]:
+        """(beat times, gap before the first) for one packet's non-empty RR, in plain floats:
+        `push` without the Beat objects, for loading a day of packets."""
+        rr = rr_ms
         total_s = sum(rr) / 1000.0
         gap = False
         if self._t_last is None:
@@ -87,15 +97,16 @@ class BeatTimer:
             else:
                 self._lags.append(lag)
                 # Slow strap clock: every recent packet arrived well after its last beat.
-                if len(self._lags) == self._lags.maxlen and min(self._lags) > 0.5:
+                # (`lag > 0.5` first: it is one of them, and is cheap.)
+                if lag > 0.5 and len(self._lags) == self._lags.maxlen and min(self._lags) > 0.5:
                     t_end += min(self._lags) - 0.1
                     self._lags.clear()
         if self._t_prev is not None:
             t_end = max(t_end, self._t_prev + MIN_SPACING_S + total_s - rr[0] / 1000.0)
-        beats = []
+        times = []
         t = t_end - total_s
-        for i, r in enumerate(rr):
+        for r in rr:
             t += r / 1000.0
-            beats.append(Beat(t_s=t, rr_ms=r, gap_before=gap and i == 0))
+            times.append(t)
         self._t_last = self._t_prev = t_end
-        return beats
+        return times, gap

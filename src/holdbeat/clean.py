@@ -71,14 +71,20 @@ class LiveFlagger:
         return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
     def flag(self, beat: Beat) -> Beat:
+        why = self.judge(beat.rr_ms, beat.gap_before)
+        return replace(beat, flag=why) if why else beat
+
+    def judge(self, rr_ms: float, gap_before: bool = False) -> str:
+        """The flag for the next beat ("" = clean), in plain floats: `flag` without the
+        Beat objects, for loading a day of beats."""
         c = self.config
-        rr = beat.rr_ms
-        if beat.gap_before:
+        rr = rr_ms
+        if gap_before:
             # After a gap the heart may be elsewhere: judge against new beats only.
             self.reset()
         if not c.lo_ms <= rr <= c.hi_ms:
             self._short = None
-            return replace(beat, flag="range")
+            return "range"
         med = self.median()
         short, self._short = self._short, None
         if med is not None and len(self._recent) >= 3 and rr < (1.0 - c.pair_jump) * med:
@@ -90,7 +96,7 @@ class LiveFlagger:
             and c.pair_jump * med < rr - med <= c.jump * med
             and abs(short + rr - 2.0 * med) <= c.pair_jump * med
         ):
-            return replace(beat, flag="ectopic")
+            return "ectopic"
         if med is not None and len(self._recent) >= 3 and abs(rr - med) > c.jump * med:
             self._pending.append(rr)
             pend = self._pending
@@ -101,8 +107,8 @@ class LiveFlagger:
                     self.reset()
                     for r in pend[-c.relearn :]:
                         self._remember(r)
-                    return beat
-            return replace(beat, flag="jump")
+                    return ""
+            return "jump"
         self._pending.clear()
         self._remember(rr)
-        return beat
+        return ""

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
 
 RR_UNITS_PER_S = 1024.0
 _MS_PER_UNIT = 1000.0 / RR_UNITS_PER_S
@@ -93,6 +97,77 @@ def parse_hrm(data: bytes | bytearray | memoryview) -> HeartRateMeasurement:
     # Bytes after the known fields with no RR flag belong to fields a future revision may
     # add: ignore them (forward compatible), as with the reserved flag bits.
     return HeartRateMeasurement(hr_bpm=hr, rr_ms=rr, contact=contact, energy_kj=energy)
+
+
+class HrmBatch(NamedTuple):
+    """Many notifications parsed at once, as arrays (what `parse_hrm` gives per packet).
+
+    Packet i's RR intervals are `rr_ms[rr_start[i]:rr_start[i + 1]]`. A malformed packet
+    has `ok[i]` False, no RR, and its `MalformedMeasurement` message in `errors[i]`.
+    """
+
+    ok: np.ndarray  # bool
+    hr_bpm: np.ndarray  # int64 (0 where malformed)
+    contact: np.ndarray  # int8: -1 not supported, 0 lost, 1 detected
+    energy_kj: np.ndarray  # int64, -1 when absent
+    rr_ms: np.ndarray  # float64, every packet's RR in order
+    rr_start: np.ndarray  # int64, len(packets) + 1 offsets into rr_ms
+    errors: dict[int, str]
+
+
+def parse_hrm_batch(packets: Sequence[bytes]) -> HrmBatch:
+    """`parse_hrm` over a whole recording in numpy: loading 24 h re-parses ~85,000 packets.
+
+    Equal to `parse_hrm` packet by packet (same values, same error messages: a malformed
+    packet is handed to `parse_hrm` for its message). Tested against it with hypothesis.
+    """
+    n = len(packets)
+    lens = np.fromiter(map(len, packets), dtype=np.int64, count=n)
+    buf = np.frombuffer(b"".join(packets), dtype=np.uint8).astype(np.int64)
+    start = np.zeros(n, dtype=np.int64)
+    np.cumsum(lens[:-1], out=start[1:])
+    nonempty = lens > 0
+    flags = np.zeros(n, dtype=np.int64)
+    flags[nonempty] = buf[start[nonempty]]
+    wide = (flags & FLAG_HR_UINT16) != 0
+    has_energy = (flags & FLAG_ENERGY) != 0
+    hr_end = np.where(wide, 3, 2)
+    pos = hr_end + np.where(has_energy, 2, 0)
+    rest = lens - pos
+    has_rr = (flags & FLAG_RR) != 0
+    ok = nonempty & (rest >= 0) & ~(has_rr & (rest % 2 == 1))
+
+    errors: dict[int, str] = {}
+    for i in np.flatnonzero(~ok).tolist():
+        try:
+            parse_hrm(packets[i])
+        except MalformedMeasurement as e:
+            errors[i] = str(e)
+        else:  # pragma: no cover - the masks above mirror parse_hrm's checks
+            raise AssertionError(f"batch parser refused a valid packet {packets[i].hex()}")
+
+    def u16(at: np.ndarray) -> np.ndarray:
+        return buf[at] | buf[at + 1] << 8
+
+    # Only packets known to be long enough are read (the masks index them).
+    hr = np.zeros(n, dtype=np.int64)
+    hr[ok] = buf[start[ok] + 1]
+    w = ok & wide
+    hr[w] = u16(start[w] + 1)
+    energy = np.full(n, -1, dtype=np.int64)
+    e = ok & has_energy
+    energy[e] = u16(start[e] + hr_end[e])
+    contact = np.where(
+        (flags & FLAG_CONTACT_SUPPORTED) != 0, ((flags & FLAG_CONTACT_DETECTED) != 0), -1
+    ).astype(np.int8)
+
+    n_rr = np.where(ok & has_rr, rest // 2, 0)
+    rr_start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_rr, out=rr_start[1:])
+    packet = np.repeat(np.arange(n), n_rr)
+    at = start[packet] + pos[packet] + 2 * (np.arange(rr_start[-1]) - rr_start[packet])
+    rr_ms = u16(at) * _MS_PER_UNIT
+    return HrmBatch(ok, hr, contact, energy, rr_ms, rr_start, errors)
 
 
 def encode_hrm(

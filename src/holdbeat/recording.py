@@ -20,8 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from holdbeat import FORMAT, __version__
+from holdbeat.beats import BeatTimer
+from holdbeat.clean import LiveFlagger
 from holdbeat.events import (
     Battery,
     Connection,
@@ -34,7 +37,8 @@ from holdbeat.events import (
     Rating,
     SessionEvent,
 )
-from holdbeat.process import Processed, Processor
+from holdbeat.hrs import parse_hrm_batch
+from holdbeat.process import Processed
 
 FORMAT_FAMILY = "holdbeat/"
 SUFFIX = ".jsonl"
@@ -375,7 +379,7 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
         if not text.strip():
             continue
         try:
-            d = json.loads(text)
+            d = orjson.loads(text)
             if not isinstance(d, dict):
                 raise TypeError("not a JSON object")
             ev = event_from_dict(d)
@@ -399,14 +403,13 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
 def from_events(
     path: Path, header: Header, events: list[SessionEvent], window_s: float, warnings: list[str]
 ) -> Recording:
-    proc = Processor(window_s=float(window_s), live_metrics=False)
-    bt: list[float] = []
-    rr: list[float] = []
-    gap: list[bool] = []
-    flag: list[str] = []
-    ht: list[float] = []
-    hb: list[int] = []
-    malformed: list[tuple[float, str]] = []
+    """Rebuild beats and flags from the events exactly as the live pipeline
+    (`holdbeat.process`) did, through the same BeatTimer and LiveFlagger, but with the
+    packets parsed in one batch and no per-beat objects: a day loads in well under 1 s."""
+    del window_s  # the rolling live metrics are for live views; loading needs beats only
+    raws: list[bytes] = []
+    t_hrm: list[float] = []
+    lost_before: list[int] = []  # packet indices preceded by a lost connection
     starts: list[PhaseStart] = []
     markers: list[Marker] = []
     ratings: list[Rating] = []
@@ -414,20 +417,11 @@ def from_events(
     end: End | None = None
     for ev in events:
         if isinstance(ev, Hrm):
-            p = proc.on_hrm(ev)
-            if p.error:
-                malformed.append((ev.t_s, p.error))
-                continue
-            if p.hr is not None:
-                ht.append(p.hr.t_s)
-                hb.append(p.hr.hr_bpm)
-            for b in p.beats:
-                bt.append(b.t_s)
-                rr.append(b.rr_ms)
-                gap.append(b.gap_before)
-                flag.append(b.flag)
+            raws.append(ev.raw)
+            t_hrm.append(ev.t_s)
         elif isinstance(ev, Connection):
-            proc.on_connection(ev)
+            if ev.state == "lost":
+                lost_before.append(len(raws))
             conns.append(ev)
         elif isinstance(ev, PhaseStart):
             starts.append(ev)
@@ -437,6 +431,34 @@ def from_events(
             ratings.append(ev)
         elif isinstance(ev, End):
             end = ev
+    batch = parse_hrm_batch(raws)
+    malformed = [(t_hrm[i], msg) for i, msg in sorted(batch.errors.items())]
+    t_packet = np.asarray(t_hrm, dtype=float)
+
+    # A lost connection resets the timer (Processor.on_connection) before the next packet.
+    n_lost = np.zeros(len(raws) + 1, dtype=np.int64)
+    np.add.at(n_lost, lost_before, 1)
+    n_lost = np.cumsum(n_lost)
+    with_rr = np.flatnonzero(np.diff(batch.rr_start) > 0)
+    reset = np.diff(n_lost[with_rr], prepend=0) > 0
+    timer, flagger = BeatTimer(), LiveFlagger()
+    rr_all = batch.rr_ms.tolist()  # plain floats: the live path sums Python floats
+    lo, hi = batch.rr_start[with_rr].tolist(), batch.rr_start[with_rr + 1].tolist()
+    bt: list[float] = []
+    gap: list[bool] = []
+    flag: list[str] = []
+    judge = flagger.judge
+    for i, a, b, r in zip(with_rr.tolist(), lo, hi, reset.tolist(), strict=True):
+        if r:
+            timer.reset()
+        rr = rr_all[a:b]
+        times, g = timer.time(t_hrm[i], rr)
+        bt += times
+        gap.append(g)
+        flag.append(judge(rr[0], g))
+        for x in rr[1:]:
+            gap.append(False)
+            flag.append(judge(x, False))
     if end is None and events:
         warnings.append("no 'end' event: the session did not finish cleanly (crash or power loss?)")
     t_stop = end.t_s if end else (events[-1].t_s if events else 0.0)
@@ -460,11 +482,11 @@ def from_events(
         header=header,
         events=events,
         beat_t_s=np.asarray(bt, dtype=float),
-        rr_ms=np.asarray(rr, dtype=float),
+        rr_ms=batch.rr_ms,
         gap_before=np.asarray(gap, dtype=bool),
         flag=np.asarray(flag, dtype=str) if flag else np.zeros(0, dtype="<U1"),
-        hr_t_s=np.asarray(ht, dtype=float),
-        hr_bpm=np.asarray(hb, dtype=float),
+        hr_t_s=t_packet[batch.ok],
+        hr_bpm=batch.hr_bpm[batch.ok].astype(float),
         phases=phases,
         markers=markers,
         ratings=ratings,

@@ -188,7 +188,7 @@ def synth_recording(
     if flags == "truth":
         flag = np.where(bad, "artifact", "")
     elif flags == "live":
-        flag = live_flags(bt, rr, gap)
+        flag = live_flags(rr, gap)
     else:
         raise ValueError(f"flags must be 'live' or 'truth', not {flags!r}")
     phases = [
@@ -232,16 +232,12 @@ def synth_recording(
     )
 
 
-def live_flags(t_s: np.ndarray, rr_ms: np.ndarray, gap_before: np.ndarray) -> np.ndarray:
+def live_flags(rr_ms: np.ndarray, gap_before: np.ndarray) -> np.ndarray:
     """The live artifact check (holdbeat.clean.LiveFlagger) over a beat series."""
-    from holdbeat.beats import Beat
     from holdbeat.clean import LiveFlagger
 
-    flagger = LiveFlagger()
-    out = [
-        flagger.flag(Beat(float(t), float(r), bool(g))).flag
-        for t, r, g in zip(t_s, rr_ms, gap_before, strict=True)
-    ]
+    judge = LiveFlagger().judge
+    out = [judge(r, g) for r, g in zip(rr_ms.tolist(), gap_before.tolist(), strict=True)]
     return np.asarray(out, dtype=str) if out else np.zeros(0, dtype="<U1")
 
 
