@@ -265,3 +265,17 @@ def test_fit_says_why_when_there_is_no_time_constant() -> None:
     assert math.isnan(short.tau_s) and "need 30 s" in short.reason
     noise = fit_exponential(t, np.random.default_rng(0).normal(0, 1, t.size), onset_s=0.0)
     assert not noise.ok or noise.quality == "poor"
+
+
+def test_grid_sse_equals_the_per_tau_sse() -> None:
+    """The τ grid is evaluated as one matrix; it must be `_vp_sse` at every grid point."""
+    from holdbeat.analysis.catchup import _vp_sse, _vp_sse_grid
+
+    rng = np.random.default_rng(4)
+    x = np.sort(rng.uniform(0, 300, 400))
+    y = 70 - 8 * -np.expm1(-x / 40) + rng.normal(0, 1.5, x.size)
+    taus = np.exp(np.linspace(0, np.log(1500), 48))
+    want = [_vp_sse(x, y, float(t))[0] for t in taus]
+    np.testing.assert_allclose(_vp_sse_grid(x, y, taus), want, rtol=1e-10)
+    flat = np.full_like(x, 3.0)  # a flat trajectory: a = 0 and SSE = 0 at every τ
+    np.testing.assert_allclose(_vp_sse_grid(x, flat, taus), 0.0, atol=1e-12)
