@@ -77,6 +77,15 @@ def test_frequency_domain_equals_neurokit_hrv_frequency(n):
     assert math.isfinite(ours["HF"])
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 256, 1201])
+def test_hann_window_is_scipys(n):
+    from scipy.signal import get_window
+
+    from holdbeat.hrv import hann_periodic
+
+    assert np.array_equal(hann_periodic(n), get_window("hann", n))
+
+
 def test_nonlinear_equal_neurokit():
     from neurokit2.hrv.hrv_nonlinear import _hrv_nonlinear_poincare
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,7 +146,7 @@ def event_from_dict(d: dict) -> SessionEvent:
     """Raise KeyError/TypeError/ValueError on a line that is not a valid event."""
     kind = d["type"]
     t = float(d["t"])
-    if t != t or t in (float("inf"), float("-inf")):
+    if not math.isfinite(t):
         raise ValueError(f"time {d['t']!r} is not finite")
     if kind == "hrm":
         raw = d["raw"]
@@ -329,8 +330,8 @@ class Recording:
         return self.flag != ""
 
 
-def _read_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
-    """(line number, text, ends_with_newline)."""
+def _read_lines(path: Path) -> tuple[list[str], bool]:
+    """(the lines, whether the last one ended with a newline)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -341,23 +342,20 @@ def _read_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
     except UnicodeDecodeError:
         raise NotARecording(f"{path}: not a holdbeat recording (not UTF-8 text)") from None
     lines = text.split("\n")
-    for i, line in enumerate(lines):
-        last = i == len(lines) - 1
-        if last and line == "":
-            return
-        yield i + 1, line, not last
+    if lines[-1] == "":
+        lines.pop()
+        return lines, True
+    return lines, False
 
 
 def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
     """Read a recording, re-parse every raw notification, rebuild the beats."""
     path = Path(path)
-    lines = _read_lines(path)
+    lines, last_complete = _read_lines(path)
+    if not lines:
+        raise NotARecording(f"{path}: empty file, not a holdbeat recording")
     try:
-        lineno, first, _ = next(lines)
-    except StopIteration:
-        raise NotARecording(f"{path}: empty file, not a holdbeat recording") from None
-    try:
-        head = json.loads(first)
+        head = json.loads(lines[0])
     except json.JSONDecodeError:
         raise NotARecording(
             f"{path}: not a holdbeat recording (line 1 is not a JSON header)"
@@ -375,16 +373,17 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
     header = header_from_dict(head)
     warnings: list[str] = []
     events: list[SessionEvent] = []
-    for lineno, text, complete in lines:
-        if not text.strip():
-            continue
+    t_last = -math.inf
+    for lineno, text in enumerate(lines[1:], start=2):
         try:
             d = orjson.loads(text)
             if not isinstance(d, dict):
                 raise TypeError("not a JSON object")
             ev = event_from_dict(d)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-            if not complete:
+            if not text or text.isspace():
+                continue
+            if lineno == len(lines) and not last_complete:
                 warnings.append(
                     f"line {lineno}: truncated last line ignored (the session was cut off)"
                 )
@@ -393,8 +392,9 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
                     f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})"
                 )
             continue
-        if events and ev.t_s < events[-1].t_s:
-            warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {events[-1].t_s})")
+        if ev.t_s < t_last:
+            warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
+        t_last = ev.t_s
         events.append(ev)
     settings_window = header.settings.get("window_s") if header.settings else None
     return from_events(path, header, events, window_s or settings_window or 60.0, warnings)
@@ -445,20 +445,17 @@ def from_events(
     rr_all = batch.rr_ms.tolist()  # plain floats: the live path sums Python floats
     lo, hi = batch.rr_start[with_rr].tolist(), batch.rr_start[with_rr + 1].tolist()
     bt: list[float] = []
-    gap: list[bool] = []
-    flag: list[str] = []
-    judge = flagger.judge
+    packet_gap: list[bool] = []
+    time, judge = timer.time, flagger.judge
     for i, a, b, r in zip(with_rr.tolist(), lo, hi, reset.tolist(), strict=True):
         if r:
             timer.reset()
-        rr = rr_all[a:b]
-        times, g = timer.time(t_hrm[i], rr)
+        times, g = time(t_hrm[i], rr_all[a:b])
         bt += times
-        gap.append(g)
-        flag.append(judge(rr[0], g))
-        for x in rr[1:]:
-            gap.append(False)
-            flag.append(judge(x, False))
+        packet_gap.append(g)
+    gap = np.zeros(len(rr_all), dtype=bool)
+    gap[lo] = packet_gap  # only a packet's first beat can follow a gap
+    flag = list(map(judge, rr_all, gap.tolist()))
     if end is None and events:
         warnings.append("no 'end' event: the session did not finish cleanly (crash or power loss?)")
     t_stop = end.t_s if end else (events[-1].t_s if events else 0.0)
@@ -483,7 +480,7 @@ def from_events(
         events=events,
         beat_t_s=np.asarray(bt, dtype=float),
         rr_ms=batch.rr_ms,
-        gap_before=np.asarray(gap, dtype=bool),
+        gap_before=gap,
         flag=np.asarray(flag, dtype=str) if flag else np.zeros(0, dtype="<U1"),
         hr_t_s=t_packet[batch.ok],
         hr_bpm=batch.hr_bpm[batch.ok].astype(float),
