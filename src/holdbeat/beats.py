@@ -91,7 +91,7 @@ class BeatTimer:
                 # late burst): a beat cannot happen after its notification arrived.
                 t_end = t_host_s
                 self._lags.clear()
-            elif lag > max(rr) / 1000.0 + self.slack_s:
+            elif lag > self.slack_s and lag > max(rr) / 1000.0 + self.slack_s:  # RR >= 0
                 t_end, gap = t_host_s, True
                 self._lags.clear()
             else:
@@ -102,7 +102,9 @@ class BeatTimer:
                     t_end += min(self._lags) - 0.1
                     self._lags.clear()
         if self._t_prev is not None:
-            t_end = max(t_end, self._t_prev + MIN_SPACING_S + total_s - rr[0] / 1000.0)
+            t_min = self._t_prev + MIN_SPACING_S + total_s - rr[0] / 1000.0
+            if t_min > t_end:
+                t_end = t_min
         times = []
         t = t_end - total_s
         for r in rr:
