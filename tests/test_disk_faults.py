@@ -6,9 +6,12 @@ Each gives a clear error, stops recording safely, and what was written stays rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,12 +51,50 @@ def test_unusable_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot create a recording in" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only folder")
-def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def read_only_folder(path: Path, how: str) -> Iterator[None]:
+    """Make `path` a folder nobody, root included, can create files in.
+
+    "chmod" (mode 0500) binds everyone but root (EACCES); root, as CI runs, gets a
+    read-only tmpfs mounted there (EROFS, as a locked card or a remounted disk) or the
+    immutable attribute (EPERM). A way this machine does not allow is skipped.
+    """
+    path.mkdir()
+    if how == "chmod":
+        if os.geteuid() == 0:
+            pytest.skip("root writes through mode 0500")
+        path.chmod(0o500)
+        yield
+        path.chmod(0o700)
+        return
+    if os.geteuid() != 0:
+        pytest.skip(f"{how} needs root")
+    on, off = {
+        "ro-mount": (["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs"], ["umount"]),
+        "immutable": (["chattr", "+i"], ["chattr", "-i"]),
+    }[how]
+    try:
+        done = subprocess.run([*on, str(path)], capture_output=True).returncode == 0
+    except FileNotFoundError:
+        done = False
+    if not done:
+        pytest.skip(f"this machine does not allow {' '.join(on)}")
+    try:
+        yield
+    finally:
+        subprocess.run([*off, str(path)], check=True)
+
+
+@pytest.mark.parametrize("how", ["chmod", "ro-mount", "immutable"])
+def test_read_only_folder_is_a_clear_error(tmp_path: Path, how: str) -> None:
     ro = tmp_path / "ro"
-    ro.mkdir(mode=0o500)
-    proc = demo_max(ro)
+    with read_only_folder(ro, how):
+        with pytest.raises(OSError):
+            (ro / "probe").touch()  # the folder really refuses files
+        proc = demo_max(ro)
     assert proc.returncode == 1 and "cannot create a recording in" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not any(ro.iterdir())
 
 
 def test_file_removed_mid_session_stops_recording(tmp_path: Path) -> None:
