@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,15 @@ def record_simulated(
     )
     assert rec.path is not None
     return rec.path
+
+
+def as_foreground_job() -> None:
+    """preexec_fn: Ctrl-C reaches the child as it would a command typed in a terminal.
+
+    A shell starts background jobs with SIGINT ignored, and Python and asyncio then leave
+    it ignored (as they should); a test run launched that way must still test Ctrl-C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers import run_cli
+from tests.helpers import as_foreground_job, run_cli
 
 from holdbeat.recording import load
 
@@ -32,6 +32,7 @@ def start(out: Path, speed: str) -> subprocess.Popen:
         stdin=subprocess.DEVNULL,
         text=True,
         env=env,
+        preexec_fn=as_foreground_job,
     )
 
 

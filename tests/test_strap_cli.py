@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.helpers import as_foreground_job
 
 from bluez_emulator import (
     GUARD_S,
@@ -350,7 +351,12 @@ def test_ctrl_c_stops_notifications_disconnects_and_ends_the_recording(
     argv = [sys.executable, "-m", "holdbeat", *hold_argv(tmp_path)]
     argv[argv.index("--protocol") + 1] = "single"  # 11 minutes: only Ctrl-C ends it
     proc = subprocess.Popen(
-        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=as_foreground_job,
     )
     try:
         strap.wait_notifying(timeout=30)  # the subprocess imports numpy, bleak...

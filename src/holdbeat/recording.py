@@ -446,11 +446,11 @@ def from_events(
     lo, hi = batch.rr_start[with_rr].tolist(), batch.rr_start[with_rr + 1].tolist()
     bt: list[float] = []
     packet_gap: list[bool] = []
-    time, judge = timer.time, flagger.judge
+    time_packet, judge = timer.time, flagger.judge
     for i, a, b, r in zip(with_rr.tolist(), lo, hi, reset.tolist(), strict=True):
         if r:
             timer.reset()
-        times, g = time(t_hrm[i], rr_all[a:b])
+        times, g = time_packet(t_hrm[i], rr_all[a:b])
         bt += times
         packet_gap.append(g)
     gap = np.zeros(len(rr_all), dtype=bool)
