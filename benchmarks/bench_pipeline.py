@@ -183,7 +183,7 @@ def day_report(directory: Path) -> list[tuple[str, str, str]]:
     build_report(prepare(load(sink.path)), ReportConfig())  # imports paid once, outside
     t_load = timed(lambda: load(sink.path))
     rec = load(sink.path)
-    t_rebuild = timed(lambda: from_events(sink.path, rec.header, rec.events, 60.0, []))
+    t_rebuild = timed(lambda: from_events(sink.path, rec.header, rec.events, []))
     t_live = timed(lambda: live_rebuild(rec.events))
     t_prep = timed(lambda: prepare(rec))
     prepared = prepare(rec)

@@ -530,7 +530,7 @@ def test_any_rr_series_round_trips_through_strap_packets(rr: list[float]) -> Non
     built = build_recording(imp, started=T0)
     lines = recording_bytes(built.header, built.events).decode().splitlines()
     events = [event_from_dict(json.loads(x)) for x in lines[1:]]
-    rec = from_events(Path("h"), header_from_dict(json.loads(lines[0])), events, 60.0, [])
+    rec = from_events(Path("h"), header_from_dict(json.loads(lines[0])), events, [])
     assert rec.malformed == []
     assert np.array_equal(rec.rr_ms, units_to_ms(rr_to_units(rr)))
     assert np.abs(rec.rr_ms - np.array(rr)).max() <= HALF_UNIT_MS

@@ -216,7 +216,7 @@ def test_loading_rebuilds_exactly_what_the_live_pipeline_made(steps: list) -> No
     from holdbeat.recording import from_events
 
     events = _packet_events(steps)
-    rec = from_events(Path("x.jsonl"), HEADER, events, 60.0, [])
+    rec = from_events(Path("x.jsonl"), HEADER, events, [])
     t, rr, gap, flag, hr, bad = _live(events)
     assert rec.beat_t_s.tolist() == t
     assert rec.rr_ms.tolist() == rr

@@ -83,7 +83,7 @@ class Rig:
 
     def recording(self) -> Recording:
         assert self.recorder.path is not None
-        return load(self.recorder.path, window_s=WINDOW_S)
+        return load(self.recorder.path)
 
 
 def sim_events(protocol: Protocol, seed: int = 0, **kw):

@@ -348,7 +348,7 @@ def _read_lines(path: Path) -> tuple[list[str], bool]:
     return lines, False
 
 
-def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
+def load(path: str | os.PathLike) -> Recording:
     """Read a recording, re-parse every raw notification, rebuild the beats."""
     path = Path(path)
     lines, last_complete = _read_lines(path)
@@ -396,17 +396,15 @@ def load(path: str | os.PathLike, window_s: float | None = None) -> Recording:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
         t_last = ev.t_s
         events.append(ev)
-    settings_window = header.settings.get("window_s") if header.settings else None
-    return from_events(path, header, events, window_s or settings_window or 60.0, warnings)
+    return from_events(path, header, events, warnings)
 
 
 def from_events(
-    path: Path, header: Header, events: list[SessionEvent], window_s: float, warnings: list[str]
+    path: Path, header: Header, events: list[SessionEvent], warnings: list[str]
 ) -> Recording:
     """Rebuild beats and flags from the events exactly as the live pipeline
     (`holdbeat.process`) did, through the same BeatTimer and LiveFlagger, but with the
     packets parsed in one batch and no per-beat objects: a day loads in well under 1 s."""
-    del window_s  # the rolling live metrics are for live views; loading needs beats only
     raws: list[bytes] = []
     t_hrm: list[float] = []
     lost_before: list[int] = []  # packet indices preceded by a lost connection
@@ -435,12 +433,10 @@ def from_events(
     malformed = [(t_hrm[i], msg) for i, msg in sorted(batch.errors.items())]
     t_packet = np.asarray(t_hrm, dtype=float)
 
-    # A lost connection resets the timer (Processor.on_connection) before the next packet.
-    n_lost = np.zeros(len(raws) + 1, dtype=np.int64)
-    np.add.at(n_lost, lost_before, 1)
-    n_lost = np.cumsum(n_lost)
+    # A lost connection resets the timer (Processor.on_connection) before the next packet
+    # that has RR: reset where the count of losses so far grows.
     with_rr = np.flatnonzero(np.diff(batch.rr_start) > 0)
-    reset = np.diff(n_lost[with_rr], prepend=0) > 0
+    reset = np.diff(np.searchsorted(lost_before, with_rr, side="right"), prepend=0) > 0
     timer, flagger = BeatTimer(), LiveFlagger()
     rr_all = batch.rr_ms.tolist()  # plain floats: the live path sums Python floats
     lo, hi = batch.rr_start[with_rr].tolist(), batch.rr_start[with_rr + 1].tolist()

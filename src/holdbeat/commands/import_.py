@@ -133,7 +133,7 @@ def verify(built: Built, data: bytes) -> None:
     lines = data.decode("utf-8").splitlines()
     header = header_from_dict(json.loads(lines[0]))
     events = [event_from_dict(json.loads(x)) for x in lines[1:]]
-    rec = from_events(Path("<import>"), header, events, 60.0, [])
+    rec = from_events(Path("<import>"), header, events, [])
     if rec.malformed:
         raise RecordingError(f"internal error: unparseable notification at {rec.malformed[0][0]} s")
     if len(rec.rr_ms) != len(built.rr_units) or not np.array_equal(rec.rr_ms, built.rr_ms):

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        rec = load(args.file, window_s=args.window)
+        rec = load(args.file)
     except RecordingError as e:
         print(f"holdbeat: {e}", file=sys.stderr)
         return 2

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"holdbeat: {e}", file=sys.stderr)
         return 2
     try:
-        rec = load(args.file, window_s=args.window)
+        rec = load(args.file)
     except RecordingError as e:
         print(f"holdbeat: {e}", file=sys.stderr)
         return 2
