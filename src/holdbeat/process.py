@@ -28,14 +28,10 @@ class Processed:
 
 
 class Processor:
-    def __init__(
-        self, window_s: float = 60.0, flags: FlagConfig | None = None, live_metrics: bool = True
-    ) -> None:
+    def __init__(self, window_s: float = 60.0, flags: FlagConfig | None = None) -> None:
         self.timer = BeatTimer()
         self.flagger = LiveFlagger(flags)
         self.window = LiveWindow(window_s)
-        # Loading a file needs beats and flags only; the rolling metrics are for live views.
-        self.live_metrics = live_metrics
 
     def on_connection(self, ev: Connection) -> None:
         if ev.state == "lost":
@@ -49,5 +45,5 @@ class Processor:
             return Processed(ev, None, str(e), None, (), ())
         hr = HrSample(ev.t_s, m.hr_bpm, m.contact)
         beats = tuple(self.flagger.flag(b) for b in self.timer.push(ev.t_s, m))
-        metrics = tuple(self.window.update(b) for b in beats) if self.live_metrics else ()
+        metrics = tuple(self.window.update(b) for b in beats)
         return Processed(ev, m, "", hr, beats, metrics)
