@@ -90,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-frequency",
         action="store_true",
-        help="skip HF/LF power (neurokit2; the slowest part)",
+        help="skip HF/LF power (RR resampling and a Welch spectrum per phase)",
     )
     p.add_argument("--quiet", action="store_true", help="no table on the terminal")
     p.set_defaults(func=run)
