@@ -91,7 +91,7 @@ class BeatTimer:
                 # late burst): a beat cannot happen after its notification arrived.
                 t_end = t_host_s
                 self._lags.clear()
-            elif lag > self.slack_s and lag > max(rr) / 1000.0 + self.slack_s:  # RR >= 0
+            elif lag > max(rr) / 1000.0 + self.slack_s:
                 t_end, gap = t_host_s, True
                 self._lags.clear()
             else:
