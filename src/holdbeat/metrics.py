@@ -36,7 +36,6 @@ MIN_BEATS_HR = 2
 MIN_BEATS_SDNN = 10
 MIN_DIFFS_RMSSD = 10
 MIN_COVERAGE = 0.5  # clean RR must cover at least this share of the window
-MIN_SPAN_FRACTION = MIN_COVERAGE  # old name, kept for callers
 
 NAN = float("nan")
 
@@ -111,14 +110,6 @@ class LiveWindow:
         self._sd2 = 0.0
         self._nflag = 0
         self._since_rebuild = 0
-
-    def reset(self) -> None:
-        self.__init__(  # type: ignore[misc]
-            self.window_s,
-            min_beats=self.min_beats,
-            min_diffs=self.min_diffs,
-            min_coverage=self.min_coverage,
-        )
 
     def __len__(self) -> int:
         return len(self._beats)
