@@ -43,11 +43,43 @@ def _direct(t, rr, gap, ok, i, window_s):
     rc = r[o]
     return {
         "n": len(rc),
+        "n_flagged": int((~o).sum()),
+        "clean_s": rc.sum() / 1000.0,
         "mean": rc.mean() if len(rc) else math.nan,
         "sdnn": rc.std(ddof=1) if len(rc) > 1 else math.nan,
         "rmssd": math.sqrt(np.mean(d[usable] ** 2)) if usable.any() else math.nan,
         "nd": int(usable.sum()),
     }
+
+
+def _expect_validity(d, window_s):
+    """Which metrics the definition says are valid (metrics.py's docstring, by hand)."""
+    covered = d["clean_s"] >= 0.5 * window_s
+    hr = d["n"] >= 2
+    sdnn = d["n"] >= 10 and covered
+    rmssd = d["nd"] >= 10 and covered
+    ln = rmssd and d["rmssd"] > 0
+    return hr, sdnn, rmssd, ln
+
+
+def _assert_matches_direct(m: LiveMetrics, d, window_s, t_now, tol):
+    """Every field of `m` against the direct computation: values where valid, NaN where
+    not, and validity itself both ways."""
+    hr_ok, sdnn_ok, rmssd_ok, ln_ok = _expect_validity(d, window_s)
+    assert (m.t_s, m.window_s) == (t_now, window_s)
+    assert (m.n_beats, m.n_flagged, m.n_diffs) == (d["n"], d["n_flagged"], d["nd"])
+    assert m.clean_s == pytest.approx(d["clean_s"], abs=1e-9)
+    assert (m.hr_valid, m.sdnn_valid, m.rmssd_valid) == (hr_ok, sdnn_ok, rmssd_ok)
+    assert math.isfinite(m.ln_rmssd) == ln_ok
+    assert m.valid == (hr_ok and sdnn_ok and ln_ok) == (m.reason == "")
+    if hr_ok:
+        assert m.hr_bpm == pytest.approx(60000.0 / d["mean"], abs=tol)
+    if sdnn_ok:
+        assert m.sdnn_ms == pytest.approx(d["sdnn"], abs=tol)
+    if rmssd_ok:
+        assert m.rmssd_ms == pytest.approx(d["rmssd"], abs=tol)
+    if ln_ok:
+        assert m.ln_rmssd == pytest.approx(math.log(d["rmssd"]), abs=tol)
 
 
 def _nk_window(t, rr, gap, ok, i, window_s):
@@ -86,13 +118,15 @@ def test_live_equals_neurokit_hrv_time_on_synthetic(window_s):
         m = ms[i]
         ref, n_ref = _nk_window(t, rr, gap, ok, i, window_s)
         assert m.n_beats == n_ref
-        if m.sdnn_valid:
+        _, sdnn_ok, rmssd_ok, _ = _expect_validity(_direct(t, rr, gap, ok, i, window_s), window_s)
+        assert (m.sdnn_valid, m.rmssd_valid) == (sdnn_ok, rmssd_ok)
+        if sdnn_ok:
             assert abs(m.sdnn_ms - ref["HRV_SDNN"].iloc[0]) < 1e-6
-        if m.rmssd_valid:
+        if rmssd_ok:
             assert abs(m.rmssd_ms - ref["HRV_RMSSD"].iloc[0]) < 1e-6
             assert abs(m.hr_bpm - 60000.0 / ref["HRV_MeanNN"].iloc[0]) < 1e-6
             checked += 1
-    assert checked > 100
+    assert 100 < checked < len(range(40, len(rr), 17))  # both valid and invalid windows
 
 
 def test_live_equals_direct_computation_at_every_beat():
@@ -100,15 +134,12 @@ def test_live_equals_direct_computation_at_every_beat():
     ok = flags == ""
     for window_s in (60.0, 30.0):
         ms = _run(_beats(t, rr, gap, flags), window_s)
+        valid = 0
         for i, m in enumerate(ms):
             d = _direct(t, rr, gap, ok, i, window_s)
-            assert m.n_beats == d["n"] and m.n_diffs == d["nd"]
-            if m.rmssd_valid:
-                assert abs(m.rmssd_ms - d["rmssd"]) < 1e-6
-            if m.sdnn_valid:
-                assert abs(m.sdnn_ms - d["sdnn"]) < 1e-6
-            if m.hr_valid:
-                assert abs(m.hr_bpm - 60000.0 / d["mean"]) < 1e-6
+            _assert_matches_direct(m, d, window_s, t[i], 1e-6)
+            valid += m.valid
+        assert 0.5 * len(ms) < valid < len(ms)
 
 
 def test_live_equals_neurokit_on_simulator_output():
@@ -131,6 +162,8 @@ def test_live_equals_neurokit_on_simulator_output():
         ref, n_ref = _nk_window(t, rr, gap, ok, i, 60.0)
         m = metrics[i]
         assert m.n_beats == n_ref
+        hr_ok, sdnn_ok, _, ln_ok = _expect_validity(_direct(t, rr, gap, ok, i, 60.0), 60.0)
+        assert m.valid == (hr_ok and sdnn_ok and ln_ok)
         if m.valid:
             assert abs(m.rmssd_ms - ref["HRV_RMSSD"].iloc[0]) < 1e-6
             assert abs(m.sdnn_ms - ref["HRV_SDNN"].iloc[0]) < 1e-6
@@ -277,3 +310,179 @@ def test_invariants_hold_for_any_beat_sequence(seq, window_s):
         _assert_display_safe(m)
         assert m.n_beats + m.n_flagged == len(w)
         assert m.n_diffs <= max(0, m.n_beats - 1)
+
+
+# ------------------------------------------------- thresholds at exactly their value
+
+
+def _even(n: int, rr_ms: tuple[float, ...] = (2750.0, 3250.0), t0: float = 0.0) -> list[Beat]:
+    """n contiguous clean beats cycling through rr_ms (exact in binary), timed by RR."""
+    out, t = [], t0
+    for i in range(n):
+        r = rr_ms[i % len(rr_ms)]
+        t += r / 1000.0
+        out.append(Beat(t, r, i == 0))
+    return out
+
+
+def _last(beats: list[Beat], window_s: float = 60.0, **kw) -> LiveMetrics:
+    w = LiveWindow(window_s, **kw)
+    for b in beats:
+        m = w.update(b)
+    return m
+
+
+def test_hr_needs_two_clean_beats() -> None:
+    one = _last(_even(1, (800.0,)))
+    assert math.isnan(one.hr_bpm) and one.reason.startswith("only 1 clean beat;")
+    two = _last(_even(2, (750.0, 1250.0)))
+    assert two.hr_bpm == 60.0 and two.hr_valid  # 60000 / mean(750, 1250)
+    assert two.reason == (
+        "clean beats cover 2 s of the window (need 30 s); "
+        "only 2 clean beats (SDNN needs 10); "
+        "only 1 clean successive differences (RMSSD needs 10)"
+    )
+
+
+def test_sdnn_at_exactly_min_beats_and_coverage() -> None:
+    """10 beats alternating 2750/3250 ms: exactly 10 clean beats covering exactly 30 s, so
+    SDNN is valid; 9 differences, so RMSSD is not (it needs 10)."""
+    m = _last(_even(10))
+    rr = np.array([2750.0, 3250.0] * 5)
+    assert (m.n_beats, m.n_diffs, m.clean_s) == (10, 9, 30.0)
+    assert m.sdnn_ms == pytest.approx(rr.std(ddof=1), abs=1e-9)
+    assert m.hr_bpm == pytest.approx(20.0, abs=1e-12)
+    assert math.isnan(m.rmssd_ms) and math.isnan(m.ln_rmssd) and not m.valid
+    assert m.reason == "only 9 clean successive differences (RMSSD needs 10)"
+    # the same with one beat fewer: 9 beats, neither SDNN nor coverage
+    m9 = _last(_even(9))
+    assert math.isnan(m9.sdnn_ms) and m9.hr_valid
+    assert m9.reason == (
+        "clean beats cover 27 s of the window (need 30 s); "  # 26.75 s
+        "only 9 clean beats (SDNN needs 10); "
+        "only 8 clean successive differences (RMSSD needs 10)"
+    )
+
+
+def test_everything_valid_at_exactly_min_diffs() -> None:
+    m = _last(_even(11))  # 11 beats, 10 differences of ±500 ms, 32.75 s of RR
+    assert (m.n_beats, m.n_diffs, m.clean_s) == (11, 10, 32.75)
+    assert m.valid and m.reason == ""
+    assert m.rmssd_ms == 500.0 and m.ln_rmssd == pytest.approx(math.log(500.0), abs=1e-12)
+    assert m.sdnn_ms == pytest.approx(np.std([2750.0, 3250.0] * 5 + [2750.0], ddof=1))
+    assert m.hr_bpm == pytest.approx(60000.0 / (32750.0 / 11), abs=1e-9)
+    assert (m.n_flagged, m.flagged_share) == (0, 0.0)
+
+
+@pytest.mark.parametrize(("extra_ms", "covered"), [(-1.0, False), (0.0, True)])
+def test_coverage_boundary_is_inclusive(extra_ms: float, covered: bool) -> None:
+    """20 beats summing to 30 s minus 1 ms, or exactly 30 s: half of a 60 s window."""
+    beats = _even(20, (1500.0,))
+    last = beats[-1]
+    beats[-1] = Beat(last.t_s + extra_ms / 1000.0, last.rr_ms + extra_ms)
+    m = _last(beats)
+    assert m.clean_s == pytest.approx(30.0 + extra_ms / 1000.0, abs=1e-12)
+    assert m.sdnn_valid is covered and m.rmssd_valid is covered and m.hr_valid
+    cover = "clean beats cover 30 s of the window (need 30 s)"
+    assert (cover in m.reason) is (not covered)
+
+
+def test_coverage_share_and_minimums_are_parameters() -> None:
+    beats = _even(4, (1000.0,))
+    strict = _last(beats, 10.0, min_beats=4, min_diffs=3, min_coverage=0.4)
+    assert strict.valid is False and strict.reason == "RMSSD is 0 (constant RR): ln RMSSD undefined"
+    assert (strict.sdnn_ms, strict.rmssd_ms) == (0.0, 0.0)
+    fewer = _last(beats, 10.0, min_beats=5, min_diffs=4, min_coverage=0.4)
+    assert fewer.reason == (
+        "only 4 clean beats (SDNN needs 5); only 3 clean successive differences (RMSSD needs 4)"
+    )
+    uncovered = _last(beats, 10.0, min_beats=4, min_diffs=3, min_coverage=0.41)
+    assert uncovered.reason.startswith("clean beats cover 4 s of the window (need 4 s)")
+    assert uncovered.hr_bpm == 60.0 and math.isnan(uncovered.sdnn_ms)
+
+
+def test_minimums_never_go_below_what_the_formulas_need() -> None:
+    """SDNN of one beat and RMSSD of no difference are undefined whatever is asked."""
+    w = LiveWindow(10.0, min_beats=0, min_diffs=0, min_coverage=0.0)
+    m1 = w.update(Beat(1.0, 800.0, True))
+    assert math.isnan(m1.sdnn_ms) and math.isnan(m1.rmssd_ms)
+    assert m1.reason == (
+        "only 1 clean beat; only 1 clean beats (SDNN needs 2); "
+        "only 0 clean successive differences (RMSSD needs 1)"
+    )
+    m2 = w.update(Beat(2.0, 1000.0))
+    assert m2.valid and m2.sdnn_ms == pytest.approx(math.sqrt(20000.0)) and m2.rmssd_ms == 200.0
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, math.nan, math.inf, "60", None])
+def test_window_must_be_a_positive_finite_number(bad) -> None:
+    with pytest.raises(ValueError, match=r"window_s must be a positive number of seconds, got"):
+        LiveWindow(bad)
+
+
+@pytest.mark.parametrize("share", [-0.01, 1.01, math.nan])
+def test_coverage_must_be_a_share(share) -> None:
+    with pytest.raises(ValueError, match=r"min_coverage must be within 0\.\.1, got"):
+        LiveWindow(60.0, min_coverage=share)
+
+
+def test_coverage_bounds_are_allowed() -> None:
+    assert LiveWindow(60.0, min_coverage=0.0).min_coverage == 0.0
+    assert LiveWindow(60.0, min_coverage=1.0).min_coverage == 1.0
+
+
+def test_window_is_open_at_its_start_and_closed_at_its_end() -> None:
+    """Window at t: t - window_s < t_s <= t. A beat exactly window_s old has left, and
+    the difference of the new first beat (to a beat that left) leaves with it."""
+    w = LiveWindow(10.0, min_beats=2, min_diffs=1, min_coverage=0.0)
+    for k in range(10):
+        w.update(Beat(float(k), 1000.0 + k, k == 0))
+    assert len(w) == 10
+    m = w.update(Beat(10.0, 1010.0))  # the beat at t = 0 is exactly 10 s old: out
+    assert (len(w), m.n_beats, m.n_diffs) == (10, 10, 9)
+    assert m.rmssd_ms == 1.0 and m.clean_s == pytest.approx(sum(range(1001, 1011)) / 1000.0)
+    m = w.update(Beat(10.5, 1011.0))  # nothing leaves (t = 1 is 9.5 s old)
+    assert (m.n_beats, m.n_diffs) == (11, 10)
+
+
+def test_flagged_beats_are_counted_until_they_leave() -> None:
+    w = LiveWindow(5.0, min_beats=2, min_diffs=1, min_coverage=0.0)
+    w.update(Beat(1.0, 1000.0, True))
+    m = w.update(Beat(2.0, 1000.0, flag="jump"))
+    assert (m.n_beats, m.n_flagged, m.flagged_share, len(w)) == (1, 1, 0.5, 2)
+    m = w.update(Beat(3.0, 1200.0))
+    assert (m.n_beats, m.n_flagged, m.n_diffs) == (2, 1, 0)  # no difference touches a flag
+    assert m.hr_bpm == pytest.approx(60000.0 / 1100.0)
+    m = w.update(Beat(7.0, 1000.0))  # the flagged beat (t = 2) has left
+    assert (m.n_beats, m.n_flagged, m.n_diffs, len(w)) == (2, 0, 1, 2)
+    assert m.rmssd_ms == 200.0
+
+
+def test_a_beat_without_a_time_breaks_contiguity_and_reports_the_last_time() -> None:
+    assert LiveWindow(60.0).update(Beat(math.nan, 800.0)).t_s == 0.0  # nothing yet
+    w = LiveWindow(10.0, min_beats=2, min_diffs=1, min_coverage=0.0)
+    w.update(Beat(1.0, 1000.0, True))
+    w.update(Beat(2.0, 1100.0))
+    m = w.update(Beat(math.nan, 900.0))
+    assert (m.t_s, m.n_beats, m.n_diffs, len(w)) == (2.0, 2, 1, 2)
+    m = w.update(Beat(3.0, 1300.0))  # follows a beat that could not be placed
+    assert (m.n_beats, m.n_diffs, m.rmssd_ms) == (3, 1, 100.0)
+
+
+def test_running_sums_are_rebuilt_after_a_huge_value_leaves() -> None:
+    """One absurd (but clean-flagged) RR wrecks the float precision of running sums of
+    squares while it is in the window; after it has left, the periodic re-summing must
+    give back exact values (a running sum alone would keep its rounding error)."""
+    rr = synthetic_rr(400, seed=8)
+    t = beat_times(rr)
+    rr[50] = 3e9  # ms: x² ~ 1e19, far beyond what the sums of normal beats can absorb
+    w = LiveWindow(60.0)
+    gap = np.zeros(len(rr), bool)
+    ok = np.ones(len(rr), bool)
+    for i in range(len(rr)):
+        m = w.update(Beat(float(t[i]), float(rr[i]), False))
+    d = _direct(t, rr, gap, ok, len(rr) - 1, 60.0)
+    assert t[-1] - t[50] > 200.0  # left long ago
+    assert m.sdnn_ms == pytest.approx(d["sdnn"], abs=1e-9)
+    assert m.rmssd_ms == pytest.approx(d["rmssd"], abs=1e-9)
+    assert m.hr_bpm == pytest.approx(60000.0 / d["mean"], abs=1e-9)
