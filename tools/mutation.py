@@ -34,7 +34,9 @@ import contextlib
 import copy
 import json
 import os
+import queue
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -338,27 +340,126 @@ class Outcome:
     detail: str = ""
 
 
+# A warm interpreter that forks one child per pytest run: importing pytest, numpy, scipy,
+# pandas and neurokit2 costs more than most mutants' tests, so it is paid once per job.
+# holdbeat itself is never imported here (the child imports the mutated copy).
+ZYGOTE = r"""
+import json, os, sys, traceback
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for name in ("pytest", "hypothesis", "numpy", "scipy.stats", "scipy.signal", "pandas",
+             "neurokit2", "orjson", "threadpoolctl"):
+    try:
+        __import__(name)
+    except Exception:
+        pass
+assert "holdbeat" not in sys.modules
+print(json.dumps({"ready": os.getpid()}), flush=True)
+for line in sys.stdin:
+    req = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()  # its own process group: a timeout ends it and what it started
+            fd = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.chdir(req["tree"])
+            os.environ.update(req["env"])
+            sys.path[:0] = [os.path.join(req["tree"], "src"), req["tree"]]
+            import importlib.util
+            origin = importlib.util.find_spec("holdbeat").origin
+            if not origin.startswith(req["tree"] + os.sep):
+                print(f"holdbeat would be imported from {origin}", flush=True)
+                os._exit(98)
+            import pytest
+            rc = int(pytest.main(req["args"]))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(rc)
+        except BaseException:
+            traceback.print_exc()
+            sys.stderr.flush()
+            os._exit(99)
+    print(json.dumps({"pid": pid}), flush=True)
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps({"rc": os.waitstatus_to_exitcode(status)}), flush=True)
+"""
+
+
+class Zygote:
+    def __init__(self, python: str) -> None:
+        self.proc = subprocess.Popen(
+            [python, "-c", ZYGOTE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+            cwd="/",
+        )
+        self.buf = b""
+        self.child = 0
+        self.read(600)
+
+    def read(self, timeout: float) -> dict | None:
+        """The zygote's next message, or None when `timeout` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError("mutation: the warm test process died")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def pytest(
+        self, tree: Path, args: list[str], env: dict, out: Path, timeout: float
+    ) -> int | None:
+        req = {"tree": str(tree), "args": args, "env": env, "out": str(out)}
+        self.proc.stdin.write(json.dumps(req).encode() + b"\n")  # type: ignore[union-attr]
+        self.proc.stdin.flush()  # type: ignore[union-attr]
+        self.child = self.read(60)["pid"]  # type: ignore[index]
+        done = self.read(timeout)
+        if done is None:
+            self.kill_child()
+            self.read(60)
+            self.child = 0
+            return None
+        self.child = 0
+        return done["rc"]
+
+    def kill_child(self) -> None:
+        if self.child:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.child, signal.SIGKILL)
+
+    def close(self) -> None:
+        self.kill_child()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
 @dataclass
 class Runner:
     tree: Path  # the snapshot
     python: str
-    procs: set[subprocess.Popen] = field(default_factory=set)
+    jobs: int
+    zygotes: queue.Queue = field(default_factory=queue.Queue)
+    started: list[Zygote] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def pytest(
         self, tree: Path, tests: list[str], timeout: float, extra: tuple[str, ...] = ()
     ) -> tuple[int | None, str]:
         """Run pytest in `tree`, importing holdbeat from tree/src; rc None on timeout."""
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(tree / "src"), *filter(None, [env.get("PYTHONPATH")])]
-        )
-        env.setdefault("QT_QPA_PLATFORM", "offscreen")
-        env.setdefault("MPLBACKEND", "Agg")
-        cmd = [
-            self.python,
-            "-m",
-            "pytest",
+        pythonpath = [str(tree / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = {"PYTHONPATH": os.pathsep.join(pythonpath)}  # for the CLI subprocesses tests run
+        args = [
             "-x",
             "-q",
             "--no-header",
@@ -368,35 +469,23 @@ class Runner:
             *extra,
             *[f"tests/{t}" for t in tests],
         ]
-        proc = subprocess.Popen(
-            cmd,
-            cwd=tree,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, so a timeout ends all of it
-        )
-        with self.lock:
-            self.procs.add(proc)
         try:
-            out, _ = proc.communicate(timeout=timeout)
-            return proc.returncode, out.decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-            return None, out.decode(errors="replace")
-        finally:
+            z = self.zygotes.get_nowait()
+        except queue.Empty:
+            z = Zygote(self.python)
             with self.lock:
-                self.procs.discard(proc)
+                self.started.append(z)
+        with tempfile.NamedTemporaryFile(prefix="holdbeat-mutation-", suffix=".out") as out:
+            rc = z.pytest(tree, args, env, Path(out.name), timeout)
+            text = Path(out.name).read_text(errors="replace")
+        self.zygotes.put(z)
+        return rc, text
 
     def kill_all(self) -> None:
-        """End the process groups this tool started (and only those)."""
+        """End the processes this tool started (and only those)."""
         with self.lock:
-            for proc in self.procs:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+            for z in self.started:
+                z.close()
 
     def check_import(self) -> None:
         """Refuse to run if holdbeat would not be imported from the snapshot."""
@@ -450,7 +539,7 @@ class Runner:
             failed = next((ln for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))), "")
             node = failed.split()[1] if len(failed.split()) > 1 else ""
             flaky = False
-            if rc not in (None, 0, 4, 5) and node and stage is not stages[0]:
+            if rc not in (None, 0, 4, 5, 98, 99) and node and stage is not stages[0]:
                 # Killed by another module's tests (GUI, subprocesses: timing under load):
                 # the failure must happen again, or the kill is not credited.
                 again, _ = self.pytest(tree, [node.removeprefix("tests/")], timeout)
@@ -460,7 +549,7 @@ class Runner:
             return Outcome(mutant, "timeout", took)
         if rc == 0:
             return Outcome(mutant, "survived", took)
-        if rc in (4, 5):  # usage error, no tests: the tool's fault, not a kill
+        if rc in (4, 5, 98, 99):  # usage error, no tests, tool failure: not a kill
             return Outcome(mutant, "error", took, out[-2000:])
         return Outcome(mutant, "flaky" if flaky else "killed", took, failed)
 
@@ -628,7 +717,7 @@ def _main(
                 print(f"  #{m.index} {m.where()} [{m.function}] {m.kind}: {m.mutation}{eq}")
         return 0
 
-    runner = Runner(tree, sys.executable)
+    runner = Runner(tree, sys.executable, args.jobs)
     runner.check_import()
     tests: dict[str, list[str]] = {}
     for module in modules:
@@ -678,8 +767,9 @@ def _main(
         except BaseException:
             for f in [*base.values(), *futures]:
                 f.cancel()
-            runner.kill_all()
             raise
+        finally:
+            runner.kill_all()
     for line in report(modules, totals, results, args.seed):
         print(line)
     print(
