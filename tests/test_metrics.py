@@ -486,3 +486,22 @@ def test_running_sums_are_rebuilt_after_a_huge_value_leaves() -> None:
     assert m.sdnn_ms == pytest.approx(d["sdnn"], abs=1e-9)
     assert m.rmssd_ms == pytest.approx(d["rmssd"], abs=1e-9)
     assert m.hr_bpm == pytest.approx(60000.0 / d["mean"], abs=1e-9)
+
+
+def test_sums_restart_from_zero_once_every_beat_has_left() -> None:
+    """A huge RR next to normal ones leaves rounding residue in the running sums (1e4 is
+    below the last bit of 9e18); once the window is empty they must restart at zero, or
+    the next beats inherit the residue until the next re-summing."""
+    w = LiveWindow(10.0, min_beats=2, min_diffs=1, min_coverage=0.0)
+    for t, rr in ((1.0, 1000.0), (2.0, 3e9), (3.0, 1100.0), (4.0, 1000.0)):
+        w.update(Beat(t, rr))
+    # after a gap, a flagged beat: every clean beat has left, the window holds no sums
+    m = w.update(Beat(100.0, 1000.0, True, "range"))
+    assert (m.n_beats, m.n_flagged, m.n_diffs, len(w)) == (0, 1, 0, 1)
+    rr = [1000.0, 1100.0, 900.0, 1050.0]
+    for i, r in enumerate(rr, 1):
+        m = w.update(Beat(100.0 + i, r))
+    assert m.sdnn_ms == pytest.approx(np.std(rr, ddof=1), abs=1e-9)
+    assert m.rmssd_ms == pytest.approx(math.sqrt(np.mean(np.diff(rr) ** 2)), abs=1e-9)
+    assert m.hr_bpm == pytest.approx(60000.0 / np.mean(rr), abs=1e-9)
+    assert m.clean_s == pytest.approx(4.05, abs=1e-12) and m.n_flagged == 1

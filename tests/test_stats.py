@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -427,3 +428,12 @@ def test_mean_band_of_no_units() -> None:
     mean, lo, hi, n = stats.mean_band(np.zeros((0, 3)), np.random.default_rng(0), 100)
     assert np.isnan(mean).all() and np.isnan(lo).all() and np.isnan(hi).all()
     assert n.tolist() == [0, 0, 0]
+
+
+def test_mean_band_without_threadpoolctl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """threadpoolctl only speeds up the matrix products: without it the band is the same."""
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import raises ImportError
+    rows = np.random.default_rng(14).normal(0.0, 1.0, (5, 4))
+    got = stats.mean_band(rows, np.random.default_rng(2), 200)
+    for g, w in zip(got, ref_mean_band(rows, 2, 200), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True)
