@@ -466,6 +466,8 @@ class Runner:
             "-p",
             "no:cacheprovider",
             "--hypothesis-seed=0",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",  # the warm process imported plugins
             *extra,
             *[f"tests/{t}" for t in tests],
         ]
@@ -498,27 +500,37 @@ class Runner:
         if self.tree.resolve() not in where.parents:
             sys.exit(f"mutation: holdbeat imports from {where}, not from the copy {self.tree}")
 
-    def baseline(self, module: str, tests: list[str]) -> tuple[dict[str, float], str]:
-        """Run the tests unmutated in the snapshot (they must pass; this also fills its
-        bytecode caches) and time each file, to order the files and set the time limit."""
+    def baseline(self, module: str, tests: list[str]) -> tuple[dict[str, float], list[str]]:
+        """Run the tests unmutated in the snapshot and time each file, to order the files and
+        set the time limit (this also fills the snapshot's bytecode caches). A test that
+        fails unmutated cannot judge a mutant: it is deselected with a warning (GUI tests
+        with wall-clock deadlines can fail on a loaded machine)."""
+        deselect: list[str] = []
         with tempfile.TemporaryDirectory(prefix="holdbeat-mutation-") as tmp:
             xml = Path(tmp) / "times.xml"
-            t0 = time.monotonic()
-            for _ in range(2):  # one retry: a GUI test can miss a wall-clock deadline under load
-                rc, out = self.pytest(self.tree, tests, 1800, ("--junitxml", str(xml)))
-                if rc == 0:
+            for _ in range(4):
+                t0 = time.monotonic()
+                extra = ("--junitxml", str(xml), *deselect)
+                rc, out = self.pytest(self.tree, tests, 1800, extra)
+                took = time.monotonic() - t0
+                node = _failed_node(out)
+                if rc == 0 or not node:
                     break
-            took = time.monotonic() - t0
+                print(f"warning: {node} fails unmutated; deselected for {module}", file=sys.stderr)
+                deselect.append(f"--deselect={node}")
+            if rc != 0:
+                sys.exit(f"mutation: the tests of {module} fail unmutated:\n{out[-3000:]}")
             per_file: dict[str, float] = defaultdict(float)
-            if rc == 0:
-                for case in ET.parse(xml).iter("testcase"):
-                    name = case.get("classname", "").split(".")
-                    stem = next((p for p in name if p.startswith("test_")), "")
-                    per_file[f"{stem}.py"] += float(case.get("time", 0))
+            for case in ET.parse(xml).iter("testcase"):
+                name = case.get("classname", "").split(".")
+                stem = next((p for p in name if p.startswith("test_")), "")
+                per_file[f"{stem}.py"] += float(case.get("time", 0))
         per_file["_total"] = took
-        return per_file, ("" if rc == 0 else out[-3000:])
+        return per_file, deselect
 
-    def run(self, mutant: Mutant, tests: list[str], timeout: float) -> Outcome:
+    def run(
+        self, mutant: Mutant, tests: list[str], timeout: float, extra: tuple[str, ...] = ()
+    ) -> Outcome:
         source = (self.tree / mutant.module).read_bytes()
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="holdbeat-mutation-") as tmp:
@@ -533,11 +545,10 @@ class Runner:
             stages = [tests[:1], tests[1:]] if len(tests) > 1 else [tests]
             for stage in stages:
                 left = timeout - (time.monotonic() - t0)
-                rc, out = self.pytest(tree, stage, left) if left > 0 else (None, "")
+                rc, out = self.pytest(tree, stage, left, extra) if left > 0 else (None, "")
                 if rc != 0:
                     break
-            failed = next((ln for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))), "")
-            node = failed.split()[1] if len(failed.split()) > 1 else ""
+            node = _failed_node(out)
             flaky = False
             if rc not in (None, 0, 4, 5, 98, 99) and node and stage is not stages[0]:
                 # Killed by another module's tests (GUI, subprocesses: timing under load):
@@ -551,7 +562,16 @@ class Runner:
             return Outcome(mutant, "survived", took)
         if rc in (4, 5, 98, 99):  # usage error, no tests, tool failure: not a kill
             return Outcome(mutant, "error", took, out[-2000:])
-        return Outcome(mutant, "flaky" if flaky else "killed", took, failed)
+        return Outcome(mutant, "flaky" if flaky else "killed", took, node)
+
+
+def _failed_node(out: str) -> str:
+    """The first failing test's node id in pytest's short summary ("" when none)."""
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) > 1 and words[0] in ("FAILED", "ERROR"):
+            return words[1]
+    return ""
 
 
 # --- equivalent mutants --------------------------------------------------------------------
@@ -726,15 +746,14 @@ def _main(
             p.error(f"no test file imports {dotted(module)}")
     results: dict[str, list[Outcome]] = {m: [] for m in modules}
     timeouts: dict[str, float] = {}
+    deselect: dict[str, list[str]] = {}
     base: dict[str, Future] = {}
     futures: list[Future] = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         try:
             base = {m: pool.submit(runner.baseline, m, tests[m]) for m in modules}
             for module, fut in base.items():
-                times, failure = fut.result()
-                if failure:
-                    sys.exit(f"mutation: the tests of {module} fail unmutated:\n{failure}")
+                times, deselect[module] = fut.result()
                 own = f"test_{Path(module).stem}.py"
                 tests[module].sort(key=lambda f: (f != own, times.get(f, 0.0)))
                 timeouts[module] = args.timeout or 3 * times["_total"] + 20
@@ -754,7 +773,10 @@ def _main(
                         todo.append(m)
             t0 = time.monotonic()
             futures = [
-                pool.submit(runner.run, m, tests[m.module], timeouts[m.module]) for m in todo
+                pool.submit(
+                    runner.run, m, tests[m.module], timeouts[m.module], tuple(deselect[m.module])
+                )
+                for m in todo
             ]
             for done, fut in enumerate(as_completed(futures), 1):
                 o = fut.result()
