@@ -437,3 +437,43 @@ def test_mean_band_without_threadpoolctl(monkeypatch: pytest.MonkeyPatch) -> Non
     got = stats.mean_band(rows, np.random.default_rng(2), 200)
     for g, w in zip(got, ref_mean_band(rows, 2, 200), strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True)
+
+
+def test_no_warning_escapes_for_degenerate_input() -> None:
+    """Columns without data, BCa on few values, tied permutations: numbers or NaN with a
+    reason, never a RuntimeWarning printed into a report."""
+    rows = np.full((6, 3), np.nan)
+    rows[:, 1] = np.arange(6.0)
+    rows[:5, 2] = np.nan  # one unit with data: resamples without it are holes
+    tiny = [0.0, 0.0, 0.0, 1.0]
+    one = np.full((6, 3), np.nan)
+    one[:, 1] = np.arange(6.0)
+    one[5, 2] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stats.mean_band(rows, np.random.default_rng(0), 200)
+        stats.mean_band(rows, np.random.default_rng(0), 200, min_n=1)
+        stats.mean_band(rows[:2], np.random.default_rng(0), 200)
+        for method in ("bootstrap-t", "BCa"):
+            stats.estimate(tiny, np.random.default_rng(0), B, method=method)
+            stats.contrast(tiny, [0.0, 1.0, 1.0, 1.0], np.random.default_rng(0), n_resamples=B)
+            stats.contrast(tiny, tiny, np.random.default_rng(0), n_resamples=B, method=method)
+            stats.paired_contrast(tiny, np.random.default_rng(0), n_resamples=B, method=method)
+            stats.paired_contrast(X[:5], np.random.default_rng(0), n_resamples=B, method=method)
+        # one resample that drew no unit with data in column 2: no band there, silently
+        _, lo, hi, n = stats.mean_band(one, np.random.default_rng(3), 1, min_n=1)
+        assert np.isnan(lo[[0, 2]]).all() and np.isnan(hi[[0, 2]]).all() and n.tolist() == [0, 6, 1]
+
+
+@pytest.mark.parametrize("method", ["bootstrap-t", "BCa"])
+def test_contrast_of_two_constant_groups(method) -> None:
+    """Within-group SD 0: every resample gives the same difference. BCa is undefined there
+    (scipy returns NaN), so the percentile interval is used: exactly the difference."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = stats.contrast(
+            [1.0] * 4, [2.0] * 4, np.random.default_rng(0), n_resamples=B, method=method
+        )
+    assert (c.diff, c.ci_lo, c.ci_hi, c.reason, c.excludes_zero) == (-1.0, -1.0, -1.0, "", True)
+    assert math.isnan(c.g)  # no spread to scale by
+    assert c.p == pytest.approx(2 / math.comb(8, 4))  # only the two extreme splits
