@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.beat_reference import reference_times
 
 from holdbeat.events import (
     Battery,
@@ -224,6 +225,42 @@ def test_loading_rebuilds_exactly_what_the_live_pipeline_made(steps: list) -> No
     assert rec.flag.tolist() == flag
     assert list(zip(rec.hr_t_s.tolist(), rec.hr_bpm.tolist(), strict=True)) == hr
     assert rec.malformed == bad
+    # both run the same BeatTimer: check the times against an independent implementation
+    want = reference_times(_reference_packets(steps))
+    assert rec.gap_before.tolist() == [g for _, _, g in want]
+    assert rec.beat_t_s.tolist() == pytest.approx([t for t, _, _ in want], abs=1e-9)
+
+
+def _reference_packets(steps: list) -> list[tuple[float, list[float] | None]]:
+    out: list[tuple[float, list[float] | None]] = []
+    t = 0.0
+    for dt, _hr, rr_units, what in steps:
+        t += dt
+        if what == "lost":
+            out.append((t, None))
+        elif what != "malformed":
+            out.append((t, [u * 1000 / 1024 for u in rr_units]))
+    return out
+
+
+def test_loaded_beat_times_by_hand(tmp_path: Path) -> None:
+    """Beat times, RR and gaps of a small file worked out by hand: continuing RR, a late
+    burst, a packet ahead of the timeline, a lost connection, a hole of lost beats."""
+    w = RecordingWriter(tmp_path, HEADER, "hand", clock=lambda: 0.0)
+    for t, rr in ((1.0, [1000]), (2.0, [1000]), (4.25, [875, 875]), (4.65, [1000])):
+        w.write(Hrm(t, encode_hrm(70, rr)))
+    w.write(Connection(5.0, "lost"))
+    w.write(Connection(9.0, "restored"))
+    for t, rr in ((10.0, [1000]), (14.0, [1000]), (15.125, [1125]), (16.0, [])):
+        w.write(Hrm(t, encode_hrm(70, rr)))
+    w.write(End(16.5, "completed"))
+    w.close()
+    rec = load(w.path)
+    assert rec.beat_t_s.tolist() == [1.0, 2.0, 2.875, 3.75, 4.65, 10.0, 14.0, 15.125]
+    assert rec.rr_ms.tolist() == [1000, 1000, 875, 875, 1000, 1000, 1000, 1125]
+    assert rec.gap_before.tolist() == [True, False, False, False, False, True, True, False]
+    assert rec.flag.tolist() == [""] * 8
+    assert rec.hr_t_s.tolist() == [1.0, 2.0, 4.25, 4.65, 10.0, 14.0, 15.125, 16.0]
 
 
 def test_a_simulated_session_with_drop_outs_loads_as_it_was_live(tmp_path: Path) -> None:
