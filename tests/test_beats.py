@@ -271,7 +271,7 @@ def _streams(draw) -> list[tuple[float, list[float] | None]]:
     return out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(_streams(), st.sampled_from([3, 30]))
 def test_beat_times_equal_an_independent_implementation(stream, drift_window) -> None:
     timer = BeatTimer(drift_window=drift_window)
