@@ -51,9 +51,9 @@ class LiveMetrics:
     ln_rmssd: float  # NaN when RMSSD is not valid or 0
     sdnn_ms: float  # NaN when SDNN is not valid
     valid: bool  # every metric above is valid (finite)
-    reason: str = ""  # why not valid ("" when valid)
-    n_diffs: int = 0  # clean successive differences in the window
-    clean_s: float = 0.0  # summed clean RR in the window, s
+    reason: str  # why not valid ("" when valid)
+    n_diffs: int  # clean successive differences in the window
+    clean_s: float  # summed clean RR in the window, s
 
     @property
     def flagged_share(self) -> float:
