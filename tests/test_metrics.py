@@ -272,10 +272,19 @@ def test_nonfinite_rr_and_time_never_leak():
     w = LiveWindow(30.0)
     rr = synthetic_rr(80, seed=4)
     t = beat_times(rr)
+    bad = [math.nan, math.inf, -5.0, 0.0, 1e-9]
+    rr_in = rr.copy()
+    for i in range(0, 80, 9):
+        rr_in[i] = bad[(i // 9) % 5]
+    usable = np.isfinite(rr_in) & (rr_in > 0)
+    usable[rr_in == 1e-9] = True  # tiny but positive: a number like any other
+    gap = np.zeros(80, bool)
     for i in range(80):
-        r = [math.nan, math.inf, -5.0, 0.0][i % 4] if i % 9 == 0 else float(rr[i])
-        m = w.update(Beat(float(t[i]), r, False, ""))
+        m = w.update(Beat(float(t[i]), float(rr_in[i]), False, ""))
         _assert_display_safe(m)
+        # unusable RR counts like a flagged beat: in n_flagged, in no sum or difference
+        d = _direct(t, np.where(usable, rr_in, 0.0), gap, usable, i, 30.0)
+        _assert_matches_direct(m, d, 30.0, t[i], 1e-6)
     m = w.update(Beat(math.nan, 800.0))
     _assert_display_safe(m)
     assert m.valid
