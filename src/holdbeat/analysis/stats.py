@@ -85,7 +85,8 @@ def _clean(x: np.ndarray | list[float]) -> np.ndarray:
     return a[np.isfinite(a)]
 
 
-def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def _mean(x: np.ndarray, axis: int) -> np.ndarray:
+    """Vectorised statistic for scipy, which always passes `axis`."""
     return np.mean(x, axis=axis)
 
 
@@ -235,7 +236,7 @@ def hedges_gz(d: np.ndarray) -> float:
     return float(d.mean() / sd * hedges_correction(d.size - 1))
 
 
-def _diff_means(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+def _diff_means(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
     return np.mean(x, axis=axis) - np.mean(y, axis=axis)
 
 
