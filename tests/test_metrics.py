@@ -514,3 +514,16 @@ def test_sums_restart_from_zero_once_every_beat_has_left() -> None:
     assert m.rmssd_ms == pytest.approx(math.sqrt(np.mean(np.diff(rr) ** 2)), abs=1e-9)
     assert m.hr_bpm == pytest.approx(60000.0 / np.mean(rr), abs=1e-9)
     assert m.clean_s == pytest.approx(4.05, abs=1e-12) and m.n_flagged == 1
+
+
+def test_sums_are_shifted_so_a_large_common_offset_costs_no_precision() -> None:
+    """SDNN from Σx and Σx² cancels catastrophically when the mean is large against the
+    spread; shifting by the first beat's RR keeps it exact (numpy's two-pass std here)."""
+    offset = 1e7  # ms: absurd for a heart, but the sums must not care
+    small = np.array([0, 3, 1, 4, 1, 5, 9, 2, 6, 5] * 6, dtype=float)
+    rr = offset + small
+    t = np.cumsum(rr) / 1000.0
+    m = _last([Beat(float(a), float(b)) for a, b in zip(t, rr, strict=True)], 1e6)
+    assert m.n_beats == 60 and m.sdnn_valid
+    assert m.sdnn_ms == pytest.approx(np.std(small, ddof=1), abs=1e-9)
+    assert m.rmssd_ms == pytest.approx(math.sqrt(np.mean(np.diff(small) ** 2)), abs=1e-9)

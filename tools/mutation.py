@@ -114,6 +114,7 @@ class Mutant:
     function: str  # qualified name of the enclosing def/class, "<module>" at top level
     kind: str
     mutation: str  # "original -> replacement", the key of the equivalent list
+    statement: str  # the enclosing statement's first line (tells equal mutations apart)
     start: int  # byte offsets of the replaced span
     end: int
     text: bytes  # what replaces it
@@ -154,6 +155,7 @@ class _Generator:
             if b == 0x0A:
                 self.line_starts.append(i + 1)
         self.mutants: list[Mutant] = []
+        self.stmt: ast.AST = self.tree
 
     def offset(self, line: int, col: int) -> int:
         return self.line_starts[line - 1] + col  # ast columns are UTF-8 byte offsets
@@ -168,9 +170,24 @@ class _Generator:
         else:
             text = b"(" + ast.unparse(new).encode() + extra_lines + b")"
             mutation = f"{_short(node)} -> {_short(new)}"
+        stmt = self.stmt
+        if getattr(stmt, "decorator_list", None):
+            stmt = copy.copy(stmt)
+            stmt.decorator_list = []  # type: ignore[attr-defined]
+        line = ast.unparse(stmt).splitlines()[0]
+        statement = " ".join(line.split())[:160]
         self.mutants.append(
             Mutant(
-                self.module, len(self.mutants), node.lineno, scope, kind, mutation, start, end, text
+                self.module,
+                len(self.mutants),
+                node.lineno,
+                scope,
+                kind,
+                mutation,
+                statement,
+                start,
+                end,
+                text,
             )
         )
 
@@ -191,6 +208,9 @@ class _Generator:
             return
         if isinstance(node, ast.stmt) and _is_docstring(node, parent):
             return
+        outer = self.stmt
+        if isinstance(node, ast.stmt):
+            self.stmt = node
         self.mutate(node, scope)
         for name, value in ast.iter_fields(node):
             if name in ("annotation", "returns", "decorator_list", "type_comment"):
@@ -198,6 +218,7 @@ class _Generator:
             for child in value if isinstance(value, list) else [value]:
                 if isinstance(child, ast.AST):
                     self.visit(child, node, scope)
+        self.stmt = outer
 
     def mutate(self, node: ast.AST, scope: str) -> None:
         add = self.add
@@ -591,8 +612,11 @@ def load_equivalents(path: Path) -> list[dict[str, str]]:
 
 
 def is_equivalent(m: Mutant, entries: list[dict[str, str]]) -> dict[str, str] | None:
+    """The entry naming this mutant; `statement` (optional) tells apart equal mutations of
+    one function, e.g. two `0.0 -> 1.0` in one __init__."""
     for e in entries:
-        if (e["module"], e["function"], e["mutation"]) == (m.module, m.function, m.mutation):
+        key = (e["module"], e["function"], e["mutation"], e.get("statement", m.statement))
+        if key == (m.module, m.function, m.mutation, m.statement):
             return e
     return None
 
@@ -724,9 +748,8 @@ def _main(
         if args.ids is not None:
             chosen = [m for m in everything if m.index in args.ids]
         plan[module] = chosen
-        used = {(m.function, m.mutation) for m in everything}
         for e in entries:
-            if e["module"] == module and (e["function"], e["mutation"]) not in used:
+            if e["module"] == module and not any(is_equivalent(m, [e]) for m in everything):
                 print(f"warning: stale equivalent entry (no such mutant): {e}", file=sys.stderr)
 
     if args.list:
@@ -735,6 +758,8 @@ def _main(
             for m in plan[module]:
                 eq = " (equivalent)" if is_equivalent(m, entries) else ""
                 print(f"  #{m.index} {m.where()} [{m.function}] {m.kind}: {m.mutation}{eq}")
+                if m.statement != m.mutation.split(" -> ")[0]:
+                    print(f"      in: {m.statement}")
         return 0
 
     runner = Runner(tree, sys.executable, args.jobs)
