@@ -157,13 +157,11 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
         bph = rec.phases[base_i]
         bm = prep.phase_mask(bph)
         base_td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, bm)
-        bpct = prep.corrected_pct(bph)
+        bq = phase_quality(prep, bph, cfg.low_quality_pct)
         if base_td.reason:
             base_why = f"baseline HRV not computable ({base_td.reason})"
-        elif not cfg.include_low_quality and not bpct <= cfg.low_quality_pct:
-            base_why = (
-                f"baseline is low quality ({bpct:.1f} % corrected > {cfg.low_quality_pct:g} %)"
-            )
+        elif not cfg.include_low_quality and bq.low:
+            base_why = f"baseline is low quality ({bq.reason})"
     roll = prep.rolling
     tm = cfg.traj_metric
     band = lat_band = None
@@ -184,7 +182,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
             continue
         label = f"#{ph.index} {ph.name or ph.kind}"
         q = phase_quality(prep, ph, cfg.low_quality_pct)
-        pct = q.corrected_pct
+        pct = q.changed_pct
         why = ""
         if ph.mode not in HOLD_MODES:
             why = f"mode {ph.mode!r} is not one of {', '.join(HOLD_MODES)}"

@@ -249,7 +249,7 @@ def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[P
                 duration_s=ph.duration_s,
                 planned_s=ph.planned_s,
                 n_beats=int(np.count_nonzero(prep.phase_mask(ph))),
-                corrected_pct=q.corrected_pct,
+                corrected_pct=q.changed_pct,
                 low_quality=q.low,
                 quality_reason=q.reason,
                 hr_bpm=float(h["hr"]),
