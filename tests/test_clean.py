@@ -79,12 +79,7 @@ def test_injected_artifacts_are_flagged_live(rate, kind):
     events = [idx[j : j + step] for j in range(0, len(idx), step)]
     assert len(events) >= 0.5 * rate * 4000
     caught = [bool((fl[e] != "").any()) for e in events]
-    # The jump limit widens with the heart's own beat-to-beat spread (real hearts with
-    # strong sinus arrhythmia: <= 1 % flagged, tests/test_real_hearts.py); at 5 %
-    # artifacts on simulated RR that costs at most one event in a hundred.
-    missed = caught.count(False)
-    allowed = 0 if rate < 0.05 else len(events) // 100
-    assert missed <= allowed, f"{missed} of {len(events)} {kind} events not flagged"
+    assert all(caught), f"{caught.count(False)} of {len(events)} {kind} events not flagged"
     false_pos = np.sum((fl != "") & ~art)
     assert false_pos <= 0.002 * (~art).sum()
 

