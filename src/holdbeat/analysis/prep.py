@@ -42,6 +42,13 @@ class Prepared:
     corrected: Corrected | None = None  # holdbeat.correct's result, reusable by hrv
     changed_in: np.ndarray | None = None  # per recorded beat: changed or dropped
     premature: np.ndarray | None = None  # per recorded beat: premature with a pause
+    # What the live window computed, beat for beat (recorded beats, live flags excluded):
+    # the band and catch-up run on this so that the report and the window agree.
+    live_rolling: Rolling | None = None
+
+    @property
+    def catchup_rolling(self) -> Rolling:
+        return self.live_rolling if self.live_rolling is not None else self.rolling
 
     def phase_mask(self, ph: PhaseSpan) -> np.ndarray:
         return (self.t_s >= ph.start_s) & (self.t_s < ph.end_s)
@@ -94,9 +101,14 @@ def prepare(rec: Recording, window_s: float = 60.0, correction: bool = True) -> 
         changed = np.asarray(rec.artifact, bool)
         method = FLAGGED
     rolling = rolling_metrics(t, rr, gap, ~usable, window_s)
+    live = (
+        rolling_metrics(rec.beat_t_s, rec.rr_ms, rec.gap_before, rec.artifact, window_s)
+        if correction
+        else rolling
+    )
     prem = premature_beats(rec.rr_ms, rec.gap_before)
     return Prepared(
-        rec, t, rr, np.asarray(gap, bool), usable, ev_t, method, rolling, c, changed, prem
+        rec, t, rr, np.asarray(gap, bool), usable, ev_t, method, rolling, c, changed, prem, live
     )
 
 
