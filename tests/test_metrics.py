@@ -204,14 +204,19 @@ def _assert_display_safe(m: LiveMetrics) -> None:
 
 def test_empty_window():
     m = LiveWindow(60.0).snapshot(0.0)
-    assert not m.valid and "no clean beats" in m.reason
+    assert not m.valid and m.reason == "no clean beats in the window"
     assert m.n_beats == 0 and math.isnan(m.hr_bpm) and math.isnan(m.rmssd_ms)
     _assert_display_safe(m)
 
 
 def test_one_beat():
     m = LiveWindow(60.0).update(Beat(1.0, 800.0, True))
-    assert not m.valid and m.n_beats == 1 and "1 clean beat" in m.reason
+    assert not m.valid and m.n_beats == 1
+    assert m.reason == (
+        "only 1 clean beat; clean beats cover 1 s of the window (need 30 s); "
+        "only 1 clean beats (SDNN needs 10); "
+        "only 0 clean successive differences (RMSSD needs 10)"
+    )
     assert math.isnan(m.hr_bpm) and math.isnan(m.sdnn_ms) and math.isnan(m.rmssd_ms)
     _assert_display_safe(m)
 
@@ -222,7 +227,7 @@ def test_all_beats_flagged():
     for ti in t:
         m = w.update(Beat(float(ti), 800.0, False, "jump"))
     assert m.n_beats == 0 and m.n_flagged == 75 and m.flagged_share == 1.0
-    assert not m.valid and "no clean beats" in m.reason
+    assert not m.valid and m.reason == "no clean beats in the window"
     _assert_display_safe(m)
 
 
@@ -406,7 +411,7 @@ def test_coverage_share_and_minimums_are_parameters() -> None:
         "only 4 clean beats (SDNN needs 5); only 3 clean successive differences (RMSSD needs 4)"
     )
     uncovered = _last(beats, 10.0, min_beats=4, min_diffs=3, min_coverage=0.41)
-    assert uncovered.reason.startswith("clean beats cover 4 s of the window (need 4 s)")
+    assert uncovered.reason == "clean beats cover 4 s of the window (need 4 s)"  # n = min_beats
     assert uncovered.hr_bpm == 60.0 and math.isnan(uncovered.sdnn_ms)
 
 
@@ -527,3 +532,36 @@ def test_sums_are_shifted_so_a_large_common_offset_costs_no_precision() -> None:
     assert m.n_beats == 60 and m.sdnn_valid
     assert m.sdnn_ms == pytest.approx(np.std(small, ddof=1), abs=1e-9)
     assert m.rmssd_ms == pytest.approx(math.sqrt(np.mean(np.diff(small) ** 2)), abs=1e-9)
+
+
+def test_spread_below_one_ms_is_not_rounded_away() -> None:
+    beats = [Beat(1.0, 1000.0, True), Beat(2.0, 1000.5)]
+    m = _last(beats, 10.0, min_beats=2, min_diffs=1, min_coverage=0.0)
+    assert m.sdnn_ms == pytest.approx(math.sqrt(0.125), abs=1e-12) and m.rmssd_ms == 0.5
+    assert m.ln_rmssd == pytest.approx(math.log(0.5)) and m.valid
+
+
+@pytest.mark.parametrize(
+    ("window_s", "huge_at", "n_updates", "n_window"),
+    [
+        (60.0, 10, 128, 60),  # at most 60 beats: rebuilt every 64 updates (64, 128)
+        (100.0, 30, 164, 100),  # 100 beats: rebuilt at 64 (64 beats), then 100 later
+    ],
+)
+def test_running_sums_are_rebuilt_on_the_documented_cadence(
+    window_s, huge_at, n_updates, n_window
+) -> None:
+    """Every max(len(window), 64) updates the sums are rebuilt. A huge RR leaves rounding
+    residue in them until the first rebuild after it has left the window (one beat a
+    second: at update huge_at + window_s); that rebuild is due exactly at n_updates."""
+    rr = synthetic_rr(n_updates, seed=12)
+    rr[huge_at - 1] = 3e9
+    t = np.arange(1.0, n_updates + 1.0)
+    w = LiveWindow(window_s)
+    for i in range(n_updates):
+        m = w.update(Beat(float(t[i]), float(rr[i]), i == 0))
+    assert len(w) == n_window
+    ones = np.ones(n_updates, bool)
+    d = _direct(t, rr, ~ones, ones, n_updates - 1, window_s)
+    assert m.sdnn_ms == pytest.approx(d["sdnn"], abs=1e-9)
+    assert m.rmssd_ms == pytest.approx(d["rmssd"], abs=1e-9)
