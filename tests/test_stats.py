@@ -477,3 +477,37 @@ def test_contrast_of_two_constant_groups(method) -> None:
     assert (c.diff, c.ci_lo, c.ci_hi, c.reason, c.excludes_zero) == (-1.0, -1.0, -1.0, "", True)
     assert math.isnan(c.g)  # no spread to scale by
     assert c.p == pytest.approx(2 / math.comb(8, 4))  # only the two extreme splits
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: stats.estimate(X, np.random.default_rng(0), B, method=m),
+        lambda m: stats.contrast(X, Y, np.random.default_rng(0), n_resamples=B, method=m),
+        lambda m: stats.paired_contrast([], np.random.default_rng(0), n_resamples=B, method=m),
+    ],
+)
+def test_unknown_interval_method_is_refused(call) -> None:
+    with pytest.raises(
+        ValueError, match=r"^unknown interval method 'bca' \(one of bootstrap-t, BCa\)$"
+    ):
+        call("bca")
+
+
+def test_defaults_named_a_and_b_and_bootstrap_t() -> None:
+    c = stats.contrast(X[:5], Y[:4], np.random.default_rng(5), n_resamples=B)
+    explicit = stats.contrast(
+        X[:5], Y[:4], np.random.default_rng(5), ("a", "b"), B, method="bootstrap-t"
+    )
+    assert c == explicit and (c.a, c.b) == ("a", "b")
+    p = stats.paired_contrast(X[:5], np.random.default_rng(5), n_resamples=B)
+    assert (p.a, p.b) == ("a", "b") and p == stats.paired_contrast(
+        X[:5], np.random.default_rng(5), ("a", "b"), B, method="bootstrap-t"
+    )
+
+
+def test_mean_band_defaults_are_1000_resamples_at_95_percent() -> None:
+    rows = np.random.default_rng(15).normal(0.0, 1.0, (5, 2))
+    got = stats.mean_band(rows, np.random.default_rng(4))
+    for g, w in zip(got, ref_mean_band(rows, 4, 1000, 0.95, 4), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True)

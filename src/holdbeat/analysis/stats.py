@@ -80,6 +80,14 @@ class Contrast:
         return self.ok and (self.ci_lo > 0 or self.ci_hi < 0)
 
 
+METHODS = ("bootstrap-t", "BCa")
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown interval method {method!r} (one of {', '.join(METHODS)})")
+
+
 def _clean(x: np.ndarray | list[float]) -> np.ndarray:
     a = np.asarray(x, dtype=float)
     return a[np.isfinite(a)]
@@ -183,6 +191,7 @@ def estimate(
     method: str = "bootstrap-t",
 ) -> Estimate:
     """n, mean, median, SD and a bootstrap-t CI of the mean (NaN values dropped)."""
+    _check_method(method)
     x = _clean(values)
     n = int(x.size)
     nan = math.nan
@@ -252,6 +261,7 @@ def contrast(
 ) -> Contrast:
     """Independent groups: mean a − mean b, bootstrap-t CI (each group resampled, Welch SE),
     Hedges' g, two-sided permutation p (labels shuffled)."""
+    _check_method(method)
     x, y = _clean(a), _clean(b)
     nan = math.nan
     diff = float(x.mean() - y.mean()) if x.size and y.size else nan
@@ -291,6 +301,7 @@ def paired_contrast(
 ) -> Contrast:
     """Paired differences d = a − b (one per session): bootstrap-t CI of mean d, g_z, and a
     sign-flip permutation p."""
+    _check_method(method)
     x = _clean(d)
     n = int(x.size)
     nan = math.nan
