@@ -168,13 +168,18 @@ class Runner:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def pytest(
-        self, tree: Path, tests: list[str], timeout: float, extra: tuple[str, ...] = ()
+        self,
+        tree: Path,
+        tests: list[str],
+        timeout: float,
+        extra: tuple[str, ...] = (),
+        stop_first: bool = True,
     ) -> tuple[int | None, str]:
         """Run pytest in `tree`, importing holdbeat from tree/src; rc None on timeout."""
         pythonpath = [str(tree / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
         env = {"PYTHONPATH": os.pathsep.join(pythonpath)}  # for the CLI subprocesses tests run
         args = [
-            "-x",
+            *(["-x"] if stop_first else []),
             "-q",
             "--no-header",
             "-p",
@@ -222,16 +227,19 @@ class Runner:
         deselect: list[str] = []
         with tempfile.TemporaryDirectory(prefix="holdbeat-mutation-") as tmp:
             xml = Path(tmp) / "times.xml"
-            for _ in range(4):
+            for attempt in range(3):  # all failures at once (no -x), then until none is left
                 t0 = time.monotonic()
                 extra = ("--junitxml", str(xml), *deselect)
-                rc, out = self.pytest(self.tree, tests, 1800, extra)
+                rc, out = self.pytest(self.tree, tests, 1800, extra, stop_first=attempt > 0)
                 took = time.monotonic() - t0
-                node = _failed_node(out)
-                if rc == 0 or not node:
+                nodes = _failed_nodes(out)
+                if rc == 0 or not nodes:
                     break
-                print(f"warning: {node} fails unmutated; deselected for {module}", file=sys.stderr)
-                deselect.append(f"--deselect={node}")
+                for node in nodes:
+                    print(
+                        f"warning: {node} fails unmutated; deselected for {module}", file=sys.stderr
+                    )
+                    deselect.append(f"--deselect={node}")
             if rc != 0:
                 sys.exit(f"mutation: the tests of {module} fail unmutated:\n{out[-3000:]}")
             per_file: dict[str, float] = defaultdict(float)
@@ -279,10 +287,15 @@ class Runner:
         return Outcome(mutant, "flaky" if flaky else "killed", took, node)
 
 
+def _failed_nodes(out: str) -> list[str]:
+    """The failing tests' node ids in pytest's short summary."""
+    return [
+        words[1]
+        for words in map(str.split, out.splitlines())
+        if len(words) > 1 and words[0] in ("FAILED", "ERROR")
+    ]
+
+
 def _failed_node(out: str) -> str:
-    """The first failing test's node id in pytest's short summary ("" when none)."""
-    for line in out.splitlines():
-        words = line.split()
-        if len(words) > 1 and words[0] in ("FAILED", "ERROR"):
-            return words[1]
-    return ""
+    """The first failing test's node id ("" when none)."""
+    return next(iter(_failed_nodes(out)), "")
