@@ -99,8 +99,7 @@ class LiveWindow:
         self.min_coverage = float(min_coverage)
         # (t_s, rr_ms, usable, d2 or None): d2 is the squared diff to the previous beat
         self._beats: deque[tuple[float, float, bool, float | None]] = deque()
-        self._prev_usable = False
-        self._has_prev = False
+        self._prev_usable = False  # the previous beat was placed, clean and finite
         self._prev_rr = 0.0
         self._k = 0.0  # shift for the variance sums (reduces cancellation)
         self._n = 0
@@ -165,15 +164,14 @@ class LiveWindow:
     def update(self, beat: Beat) -> LiveMetrics:
         if not math.isfinite(beat.t_s):
             # A beat without a time cannot be placed in a window; it breaks contiguity.
-            self._has_prev = False
+            self._prev_usable = False
             last = self._beats[-1][0] if self._beats else 0.0
             return self.snapshot(last)
         ok = _usable(beat)
         d2 = None
-        if ok and self._has_prev and self._prev_usable and not beat.gap_before:
+        if ok and self._prev_usable and not beat.gap_before:
             d = beat.rr_ms - self._prev_rr
             d2 = d * d
-        self._has_prev = True
         self._prev_usable = ok
         self._prev_rr = beat.rr_ms
         self._add(beat.t_s, beat.rr_ms, ok, d2)
