@@ -477,10 +477,11 @@ def test_a_beat_without_a_time_breaks_contiguity_and_reports_the_last_time() -> 
     w = LiveWindow(10.0, min_beats=2, min_diffs=1, min_coverage=0.0)
     w.update(Beat(1.0, 1000.0, True))
     w.update(Beat(2.0, 1100.0))
+    w.update(Beat(2.5, 1000.0))
     m = w.update(Beat(math.nan, 900.0))
-    assert (m.t_s, m.n_beats, m.n_diffs, len(w)) == (2.0, 2, 1, 2)
-    m = w.update(Beat(3.0, 1300.0))  # follows a beat that could not be placed
-    assert (m.n_beats, m.n_diffs, m.rmssd_ms) == (3, 1, 100.0)
+    assert (m.t_s, m.n_beats, m.n_diffs, len(w)) == (2.5, 3, 2, 3)
+    m = w.update(Beat(3.5, 1300.0))  # follows a beat that could not be placed
+    assert (m.t_s, m.n_beats, m.n_diffs, m.rmssd_ms) == (3.5, 4, 2, 100.0)
 
 
 def test_running_sums_are_rebuilt_after_a_huge_value_leaves() -> None:
