@@ -545,16 +545,17 @@ def test_spread_below_one_ms_is_not_rounded_away() -> None:
 @pytest.mark.parametrize(
     ("window_s", "huge_at", "n_updates", "n_window"),
     [
-        (60.0, 10, 128, 60),  # at most 60 beats: rebuilt every 64 updates (64, 128)
-        (100.0, 30, 164, 100),  # 100 beats: rebuilt at 64 (64 beats), then 100 later
+        (60.0, 68, 128, 60),  # at most 60 beats: rebuilt every 64 updates (64, 128)
+        (100.0, 64, 164, 100),  # 100 beats: rebuilt at 64 (64 beats), then 100 later
     ],
 )
 def test_running_sums_are_rebuilt_on_the_documented_cadence(
     window_s, huge_at, n_updates, n_window
 ) -> None:
     """Every max(len(window), 64) updates the sums are rebuilt. A huge RR leaves rounding
-    residue in them until the first rebuild after it has left the window (one beat a
-    second: at update huge_at + window_s); that rebuild is due exactly at n_updates."""
+    residue in them until the first rebuild after it has left the window. One beat a
+    second: it leaves at update huge_at + window_s = n_updates, exactly when a rebuild is
+    due, so a rebuild one update early or late leaves the residue in the last result."""
     rr = synthetic_rr(n_updates, seed=12)
     rr[huge_at - 1] = 3e9
     t = np.arange(1.0, n_updates + 1.0)
