@@ -42,6 +42,12 @@ _CONTRACTIONS = (
     (r"'d\b", " would"),
     (r"'s\b", " is"),
 )
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
 _IRREGULAR = {
     "felt": "feel",
     "sent": "send",
@@ -90,27 +96,14 @@ _IRREGULAR = {
     "dumped": "dump",
 }
 #: past forms that are not "-ed": an action in one of these is done, not planned
-_PAST = {
-    "sent",
-    "did",
-    "done",
-    "made",
-    "told",
-    "went",
-    "spoke",
-    "spoken",
-    "wrote",
-    "written",
-    "paid",
-    "stood",
-    "took",
-    "gave",
-    "got",
-    "finished",
-    "said",
-    "ran",
-    "faced",
-}
+_PAST = frozenset(
+    _split(
+        """
+        sent did done made told went spoke spoken wrote written paid stood took gave got
+        finished said ran faced
+        """
+    )
+)
 _SUFFIXES = ("fulness", "ingly", "ness", "ment", "ing", "ies", "ied", "ed", "ly", "es", "s")
 _CONSONANT_DOUBLES = re.compile(r"([bcdfgkmnprt])\1$")
 
@@ -130,21 +123,9 @@ def stem(word: str) -> str:
     return w
 
 
-_NEGATORS = {
-    "not",
-    "no",
-    "never",
-    "nobody",
-    "nothing",
-    "none",
-    "neither",
-    "nor",
-    "without",
-    "hardly",
-    "barely",
-    "noone",
-    "nowhere",
-}
+_NEGATORS = frozenset(
+    _split("not no never nobody nothing none neither nor without hardly barely noone nowhere")
+)
 _CONTRAST = {"but", "yet", "though", "although", "however", "still"}
 _BOUNDARY = {".", ",", ";", "!", "?", ":", "because", "so", "and", "then", "after", "since"}
 _AUXILIARIES = {"do", "be", "have", "will", "would", "can", "could", "should", "must", "may"}
@@ -193,203 +174,69 @@ def _stems(*words: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words)
 
 
-THREAT = _stems(
-    "scared",
-    "afraid",
-    "fear",
-    "frightened",
-    "terrified",
-    "anxious",
-    "anxiety",
-    "panic",
-    "panicking",
-    "threatened",
-    "threat",
-    "danger",
-    "dangerous",
-    "unsafe",
-    "insecure",
-    "exposed",
-    "vulnerable",
-    "overwhelmed",
-    "shaking",
-    "nervous",
-    "dread",
-    "alone",
-    "lonely",
-    "isolated",
-    "helpless",
-    "trapped",
-    "unprotected",
-    "tense",
-    "uneasy",
-    "worried",
-    "worry",
+def _words(text: str) -> frozenset[str]:
+    return _stems(*text.split())
+
+
+THREAT = _words(
+    """
+    scared afraid fear frightened terrified anxious anxiety panic panicking threatened
+    threat danger dangerous unsafe insecure exposed vulnerable overwhelmed shaking
+    nervous dread alone lonely isolated helpless trapped unprotected tense uneasy
+    worried worry
+    """
 )
 SAFETY = _stems("safe", "safety", "secure", "protected", "calm", "grounded", "supported")
-LOVE = _stems(
-    "love",
-    "loved",
-    "lovable",
-    "loveable",
-    "care",
-    "wanted",
-    "accepted",
-    "belong",
-    "liked",
-    "welcome",
-    "deserve",
-    "forgive",
-    "worthy",
+LOVE = _words(
+    """
+    love loved lovable loveable care wanted accepted belong liked welcome deserve
+    forgive worthy
+    """
 )
-LOVE_LOSS = _stems(
-    "unlovable",
-    "unloveable",
-    "unloved",
-    "unwanted",
-    "rejected",
-    "reject",
-    "abandoned",
-    "abandon",
-    "hate",
-    "disgusted",
-    "disappointed",
-    "fight",
-    "argument",
-    "breakup",
-    "dumped",
-    "ignored",
-    "burden",
-    "withdrawn",
-    "cold",
-    "leave",
+LOVE_LOSS = _words(
+    """
+    unlovable unloveable unloved unwanted rejected reject abandoned abandon hate
+    disgusted disappointed fight argument breakup dumped ignored burden withdrawn cold
+    leave
+    """
 )
-SHAME = _stems(
-    "shame",
-    "ashamed",
-    "shameful",
-    "embarrassed",
-    "humiliated",
-    "humiliation",
-    "guilty",
-    "guilt",
-    "disgusting",
-    "disgrace",
-    "pathetic",
-    "mistake",
-    "messed",
-    "screwed",
-    "failed",
+SHAME = _words(
+    """
+    shame ashamed shameful embarrassed humiliated humiliation guilty guilt disgusting
+    disgrace pathetic mistake messed screwed failed
+    """
 )
-IDENTITY = _stems(
-    "define",
-    "defining",
-    "redefine",
-    "identity",
-    "failure",
-    "loser",
-    "fraud",
-    "idiot",
-    "stupid",
-    "worthless",
-    "useless",
-    "broken",
-    "weak",
-    "incompetent",
-    "inadequate",
-    "defective",
-    "bad",
-    "enough",
-    "label",
-    "impostor",
-    "imposter",
+IDENTITY = _words(
+    """
+    define defining redefine identity failure loser fraud idiot stupid worthless
+    useless broken weak incompetent inadequate defective bad enough label impostor
+    imposter
+    """
 )
 #: "who I am", "what I am", "the kind of person", "I am a …": identity phrases
 _IDENTITY_PHRASES = (("who", "i", "be"), ("what", "i", "be"), ("kind", "of", "person"))
-MEANING = _stems(
-    "meaning",
-    "meaningful",
-    "matter",
-    "point",
-    "purpose",
-    "value",
-    "values",
-    "work",
-    "mission",
-    "believe",
-    "care",
-    "calling",
-    "art",
-    "project",
-    "idea",
+MEANING = _words(
+    """
+    meaning meaningful matter point purpose value values work mission believe care
+    calling art project idea
+    """
 )
+MEANING_CORE = _stems("matter", "point", "meaning", "purpose")  # "it doesn't matter"
 MEANING_LOST = _stems("meaningless", "pointless", "futile", "trivial", "worthless")
-ATTACK = _stems(
-    "attacked",
-    "attack",
-    "mocked",
-    "mock",
-    "ridiculed",
-    "belittled",
-    "dismissed",
-    "dismissive",
-    "laughed",
-    "insulted",
-    "criticized",
-    "criticised",
-    "undermined",
-    "trashed",
-    "sneered",
-    "scoffed",
-    "invalidated",
-    "questioned",
-    "contempt",
-    "waste",
-    "silly",
-    "naive",
+ATTACK = _words(
+    """
+    attacked attack mocked mock ridiculed belittled dismissed dismissive laughed
+    insulted criticized criticised undermined trashed sneered scoffed invalidated
+    questioned contempt waste silly naive
+    """
 )
-ACTION = _stems(
-    "did",
-    "done",
-    "finished",
-    "sent",
-    "made",
-    "called",
-    "told",
-    "spoke",
-    "asked",
-    "submitted",
-    "applied",
-    "cleaned",
-    "wrote",
-    "completed",
-    "handled",
-    "managed",
-    "went",
-    "showed",
-    "faced",
-    "confronted",
-    "paid",
-    "booked",
-    "fixed",
-    "delivered",
-    "posted",
-    "replied",
-    "answered",
-    "succeeded",
-    "worked",
-    "nailed",
-    "accomplished",
-    "achieved",
-    "pulled",
-    "set",
-    "said",
-    "ran",
-    "started",
-    "cancelled",
-    "canceled",
-    "returned",
-    "opened",
+ACTION = _words(
+    """
+    did done finished sent made called told spoke asked submitted applied cleaned wrote
+    completed handled managed went showed faced confronted paid booked fixed delivered
+    posted replied answered succeeded worked nailed accomplished achieved pulled set
+    said ran started cancelled canceled returned opened
+    """
 )
 SUCCESS = _stems("finally", "proud", "relieved", "success", "succeeded", "accomplished", "win")
 _PAST_MARKERS = {"just", "finally", "already", "have", "actually"}
@@ -499,14 +346,9 @@ def _score(tokens: list[Token]) -> tuple[dict[str, float], dict[str, list[str]]]
     for i, t in enumerate(tokens):
         s = t.stem
         near_before = {x.word for x in tokens[max(0, i - 2) : i]}
-        if s in THREAT and not t.negated:
+        if (s in THREAT and not t.negated) or (s in SAFETY and t.negated):
             hit("safety-missing", t)
-        elif s in SAFETY and t.negated:
-            hit("safety-missing", t)
-        if s in LOVE_LOSS and not t.negated:
-            love_loss += t.weight
-            love_cues.append(t.word)
-        elif s in LOVE and t.negated:
+        if (s in LOVE_LOSS and not t.negated) or (s in LOVE and t.negated):
             love_loss += t.weight
             love_cues.append(t.word)
         if s in SHAME:
@@ -518,9 +360,7 @@ def _score(tokens: list[Token]) -> tuple[dict[str, float], dict[str, list[str]]]
         if tuple(stems[i : i + 3]) in _IDENTITY_PHRASES:
             identity += t.weight
             id_cues.append(" ".join(x.word for x in tokens[i : i + 3]))
-        if s in MEANING_LOST and not t.negated:
-            hit("meaning-attacked", t)
-        elif s in MEANING and t.negated and s in _stems("matter", "point", "meaning", "purpose"):
+        if (s in MEANING_LOST and not t.negated) or (s in MEANING_CORE and t.negated):
             hit("meaning-attacked", t)
         if s in ATTACK and not t.negated:
             hit("meaning-attacked", t, 1.0)
