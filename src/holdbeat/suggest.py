@@ -401,12 +401,11 @@ def suggest(text: str) -> Suggestion:
     rule = RULES[best]
     words = tuple(dict.fromkeys(cues[best]))
     quoted = ", ".join(f"'{w}'" for w in words[:4])
-    label = f"{rule.mode} with {rule.stance}" if rule.stance else rule.mode
     return Suggestion(
         rule.mode,
         rule.stance,
         rule.name,
-        f"{rule.why} ({quoted}): {label} — {rule.how}",
+        f"{rule.why} ({quoted}): {rule.how}",
         words,
         rule.belief,
     )
