@@ -169,6 +169,8 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     ax.axis("off")
     cols = ["phase", "mode", "dur", "corr %", "HR", "ln RMSSD", "ΔHR", "Δln RMSSD"]
     cols += [f"{METRIC_LABELS[m]} catch-up" for m in rep.config.metrics] + ["τ ln RMSSD", "lapses"]
+    cols += ["belief (Δ)", "safety (Δ)"]  # ratings before → after the hold
+    rated = {r.index: r for r in (rep.practice.ratings if rep.practice else ())}
     holds = {h.index: h for h in rep.holds}
     cells = []
     colours = []
@@ -189,7 +191,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
             f(r.d_ln_rmssd, "+.2f"),
         ]
         if h is None:
-            row += [""] * (len(rep.config.metrics) + 2)
+            row += [""] * (len(rep.config.metrics) + 4)
         else:
             for c in h.catchups:
                 row.append(c.catchup.label if c.catchup.reached else "not reached")
@@ -198,6 +200,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
                 f"{lnc.fit.tau_s:.0f} s (R² {lnc.fit.r2:.2f})" if lnc and lnc.fit.ok else "—"
             )
             row.append(str(h.lapses))
+            row += _rating_cells(rated.get(r.index))
         cells.append(row)
         base = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         colours.append([_tint(base, 0.22 if r.kind == "hold" else 0.1)] * len(cols))
@@ -208,6 +211,20 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     table.set_fontsize(9)
     table.auto_set_column_width(list(range(len(cols))))
     table.scale(1.0, 1.3)
+
+
+def _rating_cells(r) -> list[str]:
+    """'4 → 8 (+4)' for belief and safety; '—' where a rating is missing."""
+    if r is None:
+        return ["—", "—"]
+
+    def cell(pre: float, post: float) -> str:
+        if not (math.isfinite(pre) and math.isfinite(post)):
+            v = [("—" if not math.isfinite(x) else f"{x:.0f}") for x in (pre, post)]
+            return f"{v[0]} → {v[1]}"
+        return f"{pre:.0f} → {post:.0f} ({post - pre:+.0f})"
+
+    return [cell(r.belief_pre, r.belief_post), cell(r.safety_pre, r.safety_post)]
 
 
 def _caveat_text(ax: Axes, rep: SessionReport) -> None:

@@ -27,6 +27,12 @@ from holdbeat.analysis.catchup import (
     expected_direction,
     fit_exponential,
 )
+from holdbeat.analysis.practice import (
+    PracticeSummary,
+    format_practice,
+    practice_summary,
+    practice_to_dict,
+)
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
 from holdbeat.recording import PhaseSpan
 from holdbeat.session import format_duration
@@ -142,6 +148,7 @@ class SessionReport:
     phases: tuple[PhaseRow, ...]
     holds: tuple[HoldRow, ...]
     caveats: tuple[str, ...]
+    practice: PracticeSummary | None = None  # ratings, lapses, notes (analysis/practice.py)
 
 
 # ---------------------------------------------------------------- pieces
@@ -454,6 +461,7 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
         phases=tuple(rows),
         holds=tuple(holds),
         caveats=tuple(_caveats(prep, cfg, base_i, bands, rows, holds)),
+        practice=practice_summary(prep),
     )
 
 
@@ -587,6 +595,8 @@ def format_text(rep: SessionReport) -> str:
                 out.append(f"  {h.name}: felt at +{at}: — ({f.reason})")
     else:
         out.append("  no 'felt' markers during holds")
+    if rep.practice is not None:
+        out += format_practice(rep.practice, text_table)
     out += ["", "CAVEATS"] + [f"  - {c}" for c in rep.caveats]
     return "\n".join(out)
 
@@ -677,6 +687,7 @@ def report_to_dict(rep: SessionReport) -> dict:
         "phases": [phase(r) for r in rep.phases],
         "holds": [hold(h) for h in rep.holds],
         "caveats": list(rep.caveats),
+        "practice": practice_to_dict(rep.practice) if rep.practice is not None else None,
     }
 
 
