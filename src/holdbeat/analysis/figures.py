@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from holdbeat.analysis.compare import METRIC_TEXT, Comparison, session_values, verdict
+from holdbeat.analysis.compare import METRIC_TEXT, Comparison, verdict
+from holdbeat.analysis.groups import group_colour_key, session_values
 from holdbeat.analysis.report import METRIC_LABELS, SessionReport
 from holdbeat.gui import palette as pal
-from holdbeat.session import HOLD_MODES, format_duration
+from holdbeat.session import format_duration
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -275,13 +276,14 @@ def compare_figure(cmp: Comparison) -> Figure:
     # -- per mode: every session's value, mean and 95 % CI
     ax = fig.add_subplot(mid[0])
     _style(ax)
-    per = session_values(cmp.units, cfg.metric)
+    per = session_values(cmp.units, cfg.metric, cfg.by)
     rng = np.random.default_rng(0)
     ticks = []
-    for i, m in enumerate(HOLD_MODES):
+    groups = [g.mode for g in cmp.modes]  # modes, targets or 'mode · target'
+    for i, m in enumerate(groups):
         vals = np.array(list(per.get(m, {}).values()))
-        est = next(x for x in cmp.modes if x.mode == m).estimate
-        ticks.append(f"{m}\nn = {est.n}")
+        est = cmp.modes[i].estimate
+        ticks.append(f"{m.replace(' · ', chr(10))}\nn = {est.n}")
         if vals.size:
             ax.plot(
                 i + rng.uniform(-0.18, 0.18, vals.size),
@@ -289,7 +291,7 @@ def compare_figure(cmp: Comparison) -> Figure:
                 "o",
                 ms=4,
                 alpha=0.55,
-                color=pal.mode_colour(m),
+                color=_group_colour(m, i),
                 mec="none",
             )
         if est.ok:
@@ -304,8 +306,8 @@ def compare_figure(cmp: Comparison) -> Figure:
                 lw=1.6,
             )
     ax.axhline(0, color=pal.MUTED, lw=0.8)
-    ax.set_xticks(range(len(HOLD_MODES)), ticks)
-    ax.set_xlim(-0.5, len(HOLD_MODES) - 0.3)
+    ax.set_xticks(range(len(groups)), ticks, fontsize=8 if len(groups) > 4 else 9)
+    ax.set_xlim(-0.5, len(groups) - 0.3)
     ax.set_ylabel(f"{label} ({unit}), hold − baseline")
     ax.set_title("each dot: one session; ◆ mean with 95 % CI", fontsize=9.5)
     # -- differences between modes
@@ -355,7 +357,8 @@ def compare_figure(cmp: Comparison) -> Figure:
     ax.set_xlabel(
         f"difference in {label} ({unit}); bar = 95 % CI; a bar crossing 0 = maybe no difference"
     )
-    ax.set_title("differences between modes (first minus second)", fontsize=9.5)
+    what = {"mode": "modes", "target": "targets"}.get(cfg.by, "groups")
+    ax.set_title(f"differences between {what} (first minus second)", fontsize=9.5)
     # -- event-locked trajectories
     tm = METRIC_LABELS.get(cfg.traj_metric, cfg.traj_metric)
     for col, ev in enumerate(("onset", "lapse", "rehold")):
@@ -390,9 +393,21 @@ def compare_figure(cmp: Comparison) -> Figure:
     return fig
 
 
+def _group_colour(label: str, i: int) -> str:
+    """A mode's colour; targets (which have none) take the palette in order."""
+    key = group_colour_key(label)
+    if key in pal.MODE_COLOURS:
+        return pal.mode_colour(key)
+    return (pal.BLUE, pal.VERMILLION, pal.SKY_BLUE, pal.GREY)[i % 4]
+
+
 def _answer(cmp: Comparison) -> str:
     """The one question most people ask, answered in words: do fierce and soft differ?"""
     label, unit = METRIC_TEXT[cmp.config.metric]
+    if not cmp.pairwise:
+        return "Only one group has usable holds: nothing to compare."
+    if cmp.config.by != "mode":
+        return _answer_groups(cmp)
     unp, par = cmp.pairwise[0], cmp.paired[0]
     c = par if par.ok else unp
     if not c.ok:
@@ -408,6 +423,26 @@ def _answer(cmp: Comparison) -> str:
         f"Fierce vs soft: NO clear difference in {label} — the 95 % interval "
         f"({c.ci_lo:+.2g} to {c.ci_hi:+.2g} {unit}) includes zero; more sessions could still "
         "show a small one."
+    )
+
+
+def _answer_groups(cmp: Comparison) -> str:
+    """By target (or mode and target): the clearest contrast, in words."""
+    label, unit = METRIC_TEXT[cmp.config.metric]
+    cs = [par if par.ok else unp for unp, par in zip(cmp.pairwise, cmp.paired, strict=True)]
+    ok = [c for c in cs if c.ok]
+    if not ok:
+        return f"Not enough usable sessions in two {cmp.config.by}s to compare {label}."
+    best = min(ok, key=lambda c: c.p)
+    if best.excludes_zero:
+        hi, lo = (best.a, best.b) if best.diff > 0 else (best.b, best.a)
+        return (
+            f"{label} was higher for {hi} than for {lo} by {abs(best.diff):.2g} {unit} "
+            f"(p = {best.p:.2g}); the other contrasts are below."
+        )
+    return (
+        f"No clear difference in {label} between the {cmp.config.by.replace(',', ' and ')} "
+        "groups: every 95 % interval includes zero."
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from holdbeat.analysis.lapses import LapseResponse, Noise, baseline_noise, lapse_responses
 from holdbeat.analysis.prep import Prepared
 from holdbeat.events import ActionDone, ActionPlan
@@ -118,6 +120,30 @@ def practice_summary(prep: Prepared) -> PracticeSummary:
         noise=noise,
         cues=len(rec.cues),
     )
+
+
+def hold_practice_fields(prep: Prepared, ph, rated, base, noise) -> dict:
+    """A hold's ratings, lapses and lapse response (compare's HoldUnit fields)."""
+    from holdbeat.analysis.report import lapse_spans  # report imports this module
+
+    n_lapse, spans = lapse_spans(prep.rec.markers, ph.start_s, ph.end_s)
+    resp = [
+        r.change_ln for r in lapse_responses(prep, [ph], base, noise) if math.isfinite(r.change_ln)
+    ]
+    nan = math.nan
+    return {
+        "started_utc": prep.rec.header.started_utc,
+        "target": ph.target,
+        "belief_pre": rated.belief_pre if rated else nan,
+        "belief_post": rated.belief_post if rated else nan,
+        "safety_pre": rated.safety_pre if rated else nan,
+        "safety_post": rated.safety_post if rated else nan,
+        "satisfaction": rated.satisfaction if rated else nan,
+        "lapses": n_lapse,
+        "lapsed_s": sum(b - a for a, b in spans),
+        "lapse_dln": float(np.mean(resp)) if resp else nan,
+        "lapses_measured": len(resp),
+    }
 
 
 # ---------------------------------------------------------------- rendering
