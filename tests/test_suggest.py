@@ -28,6 +28,7 @@ TABLE = [
     ("I feel so ashamed", IDENT),
     ("Embarrassed about what I said, I'm an idiot", IDENT),
     ("failing the exam says what I am", IDENT),
+    ("I feel like a bad person", IDENT),
     # shame tries to revoke love -> loving-kindness with remembrance
     ("I feel unlovable after the fight", LOVE),
     ("nobody loves me", LOVE),
@@ -49,6 +50,7 @@ TABLE = [
     ("everything feels threatening and overwhelming", SAFE),
     ("I'm terrified of the appointment", SAFE),
     ("I can't calm down", SAFE),
+    ("I'm scared the review will go badly", SAFE),
     # meaning is being attacked -> fierce
     ("they mocked the work I care about", MEANING),
     ("My boss dismissed the project I believe in", MEANING),

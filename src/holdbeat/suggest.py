@@ -209,12 +209,17 @@ SHAME = _words(
 IDENTITY = _words(
     """
     define defining redefine identity failure loser fraud idiot stupid worthless
-    useless broken weak incompetent inadequate defective bad enough label impostor
+    useless broken weak incompetent inadequate defective enough label impostor
     imposter
     """
 )
 #: "who I am", "what I am", "the kind of person", "I am a …": identity phrases
-_IDENTITY_PHRASES = (("who", "i", "be"), ("what", "i", "be"), ("kind", "of", "person"))
+_IDENTITY_PHRASES = (
+    ("who", "i", "be"),
+    ("what", "i", "be"),
+    ("kind", "of", "person"),
+    ("bad", "person"),
+)
 MEANING = _words(
     """
     meaning meaningful matter point purpose value values work mission believe care
@@ -357,9 +362,10 @@ def _score(tokens: list[Token]) -> tuple[dict[str, float], dict[str, list[str]]]
         if s in IDENTITY:
             identity += t.weight * (0.5 if t.negated and s != stem("enough") else 1.0)
             id_cues.append(t.word)
-        if tuple(stems[i : i + 3]) in _IDENTITY_PHRASES:
-            identity += t.weight
-            id_cues.append(" ".join(x.word for x in tokens[i : i + 3]))
+        for phrase in _IDENTITY_PHRASES:
+            if tuple(stems[i : i + len(phrase)]) == phrase:
+                identity += t.weight
+                id_cues.append(" ".join(x.word for x in tokens[i : i + len(phrase)]))
         if (s in MEANING_LOST and not t.negated) or (s in MEANING_CORE and t.negated):
             hit("meaning-attacked", t)
         if s in ATTACK and not t.negated:
