@@ -146,7 +146,7 @@ def load_digests(
             continue
         try:
             res.digests.append(digest_from_dict(d))  # type: ignore[arg-type]
-        except (KeyError, TypeError, ValueError):  # a damaged cache entry: recompute it
+        except (KeyError, TypeError, ValueError, AttributeError):  # damaged entry: recompute
             fresh = _digest_file((files[i], cfg))
             if isinstance(fresh, str):
                 res.errors.append(fresh)
