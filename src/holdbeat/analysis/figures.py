@@ -393,12 +393,16 @@ def compare_figure(cmp: Comparison) -> Figure:
     return fig
 
 
+#: targets have no colour in the live window; these stay clear of the mode colours
+TARGET_COLOURS = {"self": pal.BLUE, "future": pal.VERMILLION, "relational": "#7A3E9D"}
+
+
 def _group_colour(label: str, i: int) -> str:
-    """A mode's colour; targets (which have none) take the palette in order."""
+    """A mode's colour, a target's, else the palette in order."""
     key = group_colour_key(label)
     if key in pal.MODE_COLOURS:
         return pal.mode_colour(key)
-    return (pal.BLUE, pal.VERMILLION, pal.SKY_BLUE, pal.GREY)[i % 4]
+    return TARGET_COLOURS.get(key, (pal.BLUE, pal.VERMILLION, pal.SKY_BLUE, pal.GREY)[i % 4])
 
 
 def _answer(cmp: Comparison) -> str:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from holdbeat.analysis.figures import TARGET_COLOURS
 from holdbeat.analysis.history import SessionDigest
 from holdbeat.analysis.history_trends import BY, TRENDS, groups_in, weekly
 from holdbeat.gui import palette as pal
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 TARGET_STYLE = {
-    "self": (pal.BLUE, "o"),
-    "future": (pal.VERMILLION, "s"),
-    "relational": ("#7A3E9D", "^"),
+    "self": (TARGET_COLOURS["self"], "o"),
+    "future": (TARGET_COLOURS["future"], "s"),
+    "relational": (TARGET_COLOURS["relational"], "^"),
     "(none)": (pal.GREY, "D"),
 }
 MODE_MARKERS = {"fierce": "o", "soft": "s", "loving-kindness": "^"}

@@ -135,7 +135,7 @@ def format_comparison(cmp: Comparison) -> str:
         f"{len(cmp.excluded)} excluded",
         f"metric: {label} ({unit})"
         + ("" if cfg.metric == "latency" else ", hold phase minus the session's baseline phase")
-        + "; one value per session and mode",
+        + f"; one value per session and {cfg.by.replace(',', ' and ')}",
         "",
         f"BY {cfg.by.upper().replace(',', ' AND ')} (95 % CI: bootstrap of the mean over sessions)",
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shiboken6
 from PySide6 import QtCore, QtWidgets
 
 from holdbeat.events import ActionDone, ActionPlan, SessionEvent
@@ -52,8 +53,7 @@ class _Question(QtWidgets.QDialog):
 
     def __init__(self, parent: QtWidgets.QWidget, title: str, question: str) -> None:
         super().__init__(parent, QtCore.Qt.WindowType.Tool)
-        self.setModal(False)
-        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setModal(False)  # kept (not deleted on close): the window owns and ends it
         self.setWindowTitle(title)
         self.setStyleSheet("QLabel, QPushButton, QLineEdit { font-size: 16px; }")
         self.lay = QtWidgets.QVBoxLayout(self)
@@ -179,8 +179,7 @@ class PracticeHelper:
         if (what, index) in self.asked:
             return
         self.asked.add((what, index))
-        if self.dialog is not None and self.dialog.isVisible():
-            self.dialog.close()
+        self.close()
         self.dialog = make()
         self.dialog.show_beside(self.win)
 
@@ -199,5 +198,5 @@ class PracticeHelper:
         return send
 
     def close(self) -> None:
-        if self.dialog is not None and self.dialog.isVisible():
+        if self.dialog is not None and shiboken6.isValid(self.dialog) and self.dialog.isVisible():
             self.dialog.close()
