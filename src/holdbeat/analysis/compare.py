@@ -27,7 +27,6 @@ import numpy as np
 
 from holdbeat.analysis import stats
 from holdbeat.analysis.catchup import (
-    BAND_MIN_WINDOWS,
     DEFAULT_DWELL_S,
     DEFAULT_K,
     DEFAULT_MAX_GAP_S,
@@ -133,6 +132,7 @@ class HoldUnit:
     latency: float  # catch-up latency of cfg.latency_metric; NaN when not reached
     reached: bool
     band_ok: bool  # the baseline band for catch-up was usable (else latency is unknown)
+    carried_over: bool = False  # out of band at onset, no catch-up of its own
     # the practice around it (NaN / "" where not given)
     started_utc: str = ""
     target: str = ""
@@ -203,14 +203,12 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
         bph = rec.phases[base_i]
         bm = prep.phase_mask(bph)
         base_td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, bm)
-        bpct = prep.corrected_pct(bph)
+        bq = phase_quality(prep, bph, cfg.low_quality_pct)
         if base_td.reason:
             base_why = f"baseline HRV not computable ({base_td.reason})"
-        elif not cfg.include_low_quality and not bpct <= cfg.low_quality_pct:
-            base_why = (
-                f"baseline is low quality ({bpct:.1f} % corrected > {cfg.low_quality_pct:g} %)"
-            )
-    roll = prep.rolling
+        elif not cfg.include_low_quality and bq.low:
+            base_why = f"baseline is low quality ({bq.reason})"
+    roll = prep.catchup_rolling
     tm = cfg.traj_metric
     rated = {r.index: r for r in ratings_of(rec)}
     base_span = rec.phases[base_i] if base_i is not None else None
@@ -219,21 +217,21 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
     if not base_why:
         bph = rec.phases[base_i]  # type: ignore[index]
         inb = roll.between(bph.start_s, bph.end_s)
-        span = BAND_MIN_WINDOWS * cfg.window_s
-        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm, t_s=roll.t_s[inb], min_span_s=span)
+        w = cfg.window_s
+        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm, t_s=roll.t_s[inb], window_s=w)
         lat_band = baseline_band(
             roll.metric(cfg.latency_metric)[inb],
             cfg.k,
             cfg.latency_metric,
             t_s=roll.t_s[inb],
-            min_span_s=span,
+            window_s=w,
         )
     for prev, ph in zip([None, *rec.phases[:-1]], rec.phases, strict=True):
         if ph.kind != "hold":
             continue
         label = f"#{ph.index} {ph.name or ph.kind}"
         q = phase_quality(prep, ph, cfg.low_quality_pct)
-        pct = q.corrected_pct
+        pct = q.changed_pct
         why = ""
         if ph.mode not in HOLD_MODES:
             why = f"mode {ph.mode!r} is not one of {', '.join(HOLD_MODES)}"
@@ -279,6 +277,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
                 latency=cu.latency_s,
                 reached=cu.reached,
                 band_ok=bool(lat_band is not None and lat_band.valid),
+                carried_over=cu.carried_over,
                 **hold_practice_fields(prep, ph, rated.get(ph.index), base_span, noise),
             )
         )

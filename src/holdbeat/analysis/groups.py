@@ -63,6 +63,7 @@ class GroupSummary:
     reached: int  # holds whose catch-up was reached
     band_ok: int  # holds whose baseline band allowed a catch-up at all
     latency_median_s: float  # over reached holds
+    carried_over: int = 0  # holds out of band at onset (carried over), counted apart
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def group_stats(
                 reached=sum(u.reached for u in gu),  # type: ignore[attr-defined]
                 band_ok=sum(u.band_ok for u in gu),  # type: ignore[attr-defined]
                 latency_median_s=float(np.median(lat)) if lat else math.nan,
+                carried_over=sum(getattr(u, "carried_over", False) for u in gu),
             )
         )
     pairwise, paired = [], []
