@@ -344,7 +344,9 @@ def _audio_or_skip():
     return out
 
 
-def test_sound_reaches_the_device() -> None:
+def test_sound_reaches_the_device(qapp) -> None:
+    # qapp: a QApplication first (open_audio would otherwise make a QCoreApplication, as the
+    # console view does, and no window could be made in this process afterwards)
     """Where a sound device exists, the tones go out through Qt Multimedia; if the device is
     a PulseAudio null sink whose monitor we can record, the recording holds the tones."""
     out = _audio_or_skip()

@@ -72,10 +72,11 @@ def test_digest_agrees_with_report(month: Path) -> None:
             assert h.d_hr == pytest.approx(row.d_hr_bpm, abs=1e-9)
             cu = hold.catchup_of("ln_rmssd").catchup
             if cu.reached:
-                assert h.catchup == ("out at onset" if cu.out_at_onset else "caught up")
+                assert h.catchup == "caught up"
                 assert h.latency_s == pytest.approx(cu.latency_s)
             else:
-                assert h.catchup in ("not reached", "no band") and math.isnan(h.latency_s)
+                want = ("out at onset",) if cu.carried_over else ("not reached", "no band")
+                assert h.catchup in want and math.isnan(h.latency_s)
             assert (h.lapses, h.lapsed_s) == (hold.lapses, pytest.approx(hold.lapsed_s))
             assert h.holding_s == pytest.approx(hold.holding_s)
             assert h.low_quality == row.low_quality
@@ -226,8 +227,10 @@ def test_weekly_means_by_hand() -> None:
 
 
 def test_hold_values_boundaries() -> None:
-    h = _hold("soft", "self", 0.1, catchup="out at onset", latency_s=0.0)
+    h = _hold("soft", "self", 0.1, catchup="out at onset", latency_s=math.nan)
     assert math.isnan(hold_value(h, "latency_s"))  # only holds that caught up
+    h2 = _hold("soft", "self", 0.1, catchup="not reached", latency_s=12.0)
+    assert math.isnan(hold_value(h2, "latency_s"))
     assert hold_value(_hold("soft", "", 0.1, catchup="caught up", latency_s=42.0),
                       "latency_s") == 42.0  # fmt: skip
     assert hold_value(_hold("soft", "", 0.1, belief_pre=3.0, belief_post=8.0), "d_belief") == 5.0

@@ -3,8 +3,8 @@
 `digest(prep, cfg)` keeps what the practice over weeks needs and nothing heavy: when, which
 protocol, the situation and notes, the action, and per hold the mode, target, belief, the
 change from the session's baseline (Δ ln RMSSD, Δ HR: the same numpy time-domain HRV on the
-same corrected beats as `compare`), the catch-up state and latency (ln RMSSD, `compare`'s
-band and dwell), how long the hold was held or lapsed, the lapses and what ln RMSSD did
+same corrected beats as `compare`), the catch-up state and latency of ln RMSSD (computed by
+`report`'s own functions, so history and report always agree), how long the hold was held or lapsed, the lapses and what ln RMSSD did
 after them, and the ratings. Digests are cached per file content (history_cache.py), so
 `history` over years of sessions loads each recording once.
 
@@ -19,20 +19,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from holdbeat import __version__
-from holdbeat.analysis.catchup import (
-    BAND_MIN_WINDOWS,
-    DEFAULT_DWELL_S,
-    DEFAULT_K,
-    DEFAULT_MAX_GAP_S,
-    baseline_band,
-    catch_up,
-    expected_direction,
-)
+from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K
 from holdbeat.analysis.lapses import baseline_noise
 from holdbeat.analysis.practice import actions_of, hold_practice_fields, ratings_of
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
 
-DIGEST_VERSION = 2
+DIGEST_VERSION = 3
 NAN = math.nan
 
 
@@ -62,7 +54,7 @@ class HoldDigest:
     d_ln_rmssd: float
     d_hr: float
     catchup: str  # caught up | out at onset | not reached | no band | no data
-    latency_s: float  # NaN unless caught up (or out at onset: 0)
+    latency_s: float  # NaN unless caught up
     holding_s: float
     lapsed_s: float
     lapses: int
@@ -127,22 +119,18 @@ def parse_utc(text: str) -> datetime | None:
     return t.astimezone() if t.tzinfo else t
 
 
-def _catchup(prep: Prepared, ph, band, cfg: HistoryConfig) -> tuple[str, float]:
-    if band is None or not band.valid:
+def _catchup(prep: Prepared, ph, bands, rcfg) -> tuple[str, float]:
+    """The report's catch-up of ln RMSSD for this hold (same band, beats and rule)."""
+    from holdbeat.analysis.report import hold_catchups
+
+    band = bands["ln_rmssd"]
+    if not band.valid:
         return "no band", NAN
-    roll = prep.rolling
-    cu = catch_up(
-        roll.t_s,
-        roll.ln_rmssd,
-        band,
-        ph.start_s,
-        expected_direction("ln_rmssd", ph.mode),
-        cfg.dwell_s,
-        ph.end_s,
-        DEFAULT_MAX_GAP_S,
-    )
+    cu = hold_catchups(prep, ph, bands, rcfg, fit=False)[0].catchup
     if cu.reached:
-        return ("out at onset" if cu.out_at_onset else "caught up"), cu.latency_s
+        return "caught up", cu.latency_s
+    if cu.carried_over:
+        return "out at onset", NAN
     no_data = "never valid" in cu.reason or "no samples" in cu.reason
     return ("no data" if no_data else "not reached"), NAN
 
@@ -150,18 +138,22 @@ def _catchup(prep: Prepared, ph, band, cfg: HistoryConfig) -> tuple[str, float]:
 def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
     cfg = cfg or HistoryConfig()
     rec = prep.rec
-    base = next((p for p in rec.phases if p.kind == "baseline"), None)
-    base_td = band = None
+    from holdbeat.analysis.report import ReportConfig, bands_of, baseline_position
+
+    base_i = baseline_position(rec.phases)
+    base = rec.phases[base_i] if base_i is not None else None
+    base_td = None
     if base is not None:
         base_td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(base))
-        sel = prep.rolling.between(base.start_s, base.end_s)
-        band = baseline_band(
-            prep.rolling.ln_rmssd[sel],
-            cfg.k,
-            "ln_rmssd",
-            t_s=prep.rolling.t_s[sel],
-            min_span_s=BAND_MIN_WINDOWS * cfg.window_s,
-        )
+    rcfg = ReportConfig(
+        metrics=("ln_rmssd",),
+        k=cfg.k,
+        dwell_s=cfg.dwell_s,
+        window_s=cfg.window_s,
+        low_quality_pct=cfg.low_quality_pct,
+        frequency=False,
+    )
+    bands = bands_of(prep, rcfg, base_i)
     rated = {r.index: r for r in ratings_of(rec)}
     noise = baseline_noise(prep, base)
     holds = []
@@ -176,7 +168,7 @@ def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
             why = "no baseline phase"
         elif not ok:
             why = td.reason or (base_td.reason if base_td else "") or why
-        state, latency = _catchup(prep, ph, band, cfg)
+        state, latency = _catchup(prep, ph, bands, rcfg)
         fields = hold_practice_fields(prep, ph, rated.get(ph.index), base, noise)
         holds.append(
             HoldDigest(
