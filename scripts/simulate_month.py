@@ -37,15 +37,47 @@ from holdbeat.suggest import suggest
 # (day offset in the week, hour, protocol, mode, target, belief, situation, note after)
 WEEK = [
     (0, 7.5, "single", "fierce", "self", None, "this mistake is defining who I am", ""),
-    (1, 21.0, "loving-kindness", None, "relational", None,
-     "I feel unlovable after the fight", "softer by the end"),
-    (2, 7.0, "quick", "soft", "self", "I acted, and it counts.",
-     "I just sent the email I was avoiding", ""),
+    (
+        1,
+        21.0,
+        "loving-kindness",
+        None,
+        "relational",
+        None,
+        "I feel unlovable after the fight",
+        "softer by the end",
+    ),
+    (
+        2,
+        7.0,
+        "quick",
+        "soft",
+        "self",
+        "I acted, and it counts.",
+        "I just sent the email I was avoiding",
+        "",
+    ),
     (3, 19.5, "act-and-savor", None, "self", None, "I keep putting off the call", ""),
-    (4, 8.0, "single", "fierce", "future", "I can handle what comes next.",
-     "I'm scared the review will go badly", "the fear came back twice"),
-    (5, 17.0, "boundary-then-held", None, "relational", None,
-     "I said no to my brother and now I don't feel safe", ""),
+    (
+        4,
+        8.0,
+        "single",
+        "fierce",
+        "future",
+        "I can handle what comes next.",
+        "I'm scared the review will go badly",
+        "the fear came back twice",
+    ),
+    (
+        5,
+        17.0,
+        "boundary-then-held",
+        None,
+        "relational",
+        None,
+        "I said no to my brother and now I don't feel safe",
+        "",
+    ),
 ]
 
 
@@ -55,7 +87,9 @@ def person(week: int, target: str, seed: int) -> SimConfig:
     if target == "future":
         grow *= 0.5
     responses = {
-        m: ModeResponse(r.dhr_bpm * grow, 1.0 + (r.vagal_gain - 1.0) * grow, r.tau_s / (0.7 + 0.15 * week))
+        m: ModeResponse(
+            r.dhr_bpm * grow, 1.0 + (r.vagal_gain - 1.0) * grow, r.tau_s / (0.7 + 0.15 * week)
+        )
         for m, r in DEFAULT_RESPONSES.items()
     }
     return SimConfig(

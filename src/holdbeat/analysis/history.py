@@ -4,9 +4,10 @@
 protocol, the situation and notes, the action, and per hold the mode, target, belief, the
 change from the session's baseline (Δ ln RMSSD, Δ HR: the same numpy time-domain HRV on the
 same corrected beats as `compare`), the catch-up state and latency of ln RMSSD (computed by
-`report`'s own functions, so history and report always agree), how long the hold was held or lapsed, the lapses and what ln RMSSD did
-after them, and the ratings. Digests are cached per file content (history_cache.py), so
-`history` over years of sessions loads each recording once.
+`report`'s own functions, so history and report always agree), how long the hold was held
+or lapsed, the lapses and what ln RMSSD did after them, and the ratings. Digests are cached
+per file content (history_cache.py), so `history` over years of sessions loads each
+recording once.
 
 `DIGEST_VERSION` and the holdbeat version go into the cache key: bump DIGEST_VERSION
 whenever what a digest holds or means changes.
@@ -17,12 +18,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from holdbeat import __version__
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K
-from holdbeat.analysis.lapses import baseline_noise
-from holdbeat.analysis.practice import actions_of, hold_practice_fields, ratings_of
-from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
+from holdbeat.quality import MAX_CHANGED_PCT as LOW_QUALITY_PCT  # prep's low-quality limit
+
+if TYPE_CHECKING:
+    from holdbeat.analysis.prep import Prepared
 
 DIGEST_VERSION = 3
 NAN = math.nan
@@ -136,9 +139,14 @@ def _catchup(prep: Prepared, ph, bands, rcfg) -> tuple[str, float]:
 
 
 def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
+    # imported here: reading digests from the cache needs none of the analysis stack
+    from holdbeat.analysis.lapses import baseline_noise
+    from holdbeat.analysis.practice import actions_of, hold_practice_fields, ratings_of
+    from holdbeat.analysis.prep import phase_quality, time_domain
+    from holdbeat.analysis.report import ReportConfig, bands_of, baseline_position
+
     cfg = cfg or HistoryConfig()
     rec = prep.rec
-    from holdbeat.analysis.report import ReportConfig, bands_of, baseline_position
 
     base_i = baseline_position(rec.phases)
     base = rec.phases[base_i] if base_i is not None else None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from holdbeat.analysis.history import HoldDigest, SessionDigest, digest_to_dict
 from holdbeat.analysis.history_trends import BY, TRENDS, groups_in, weekly
-from holdbeat.analysis.report import text_table
+from holdbeat.analysis.textfmt import text_table
 from holdbeat.session import format_duration
 from holdbeat.textout import clean
 

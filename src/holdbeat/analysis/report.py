@@ -33,6 +33,7 @@ from holdbeat.analysis.practice import (
     practice_to_dict,
 )
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
+from holdbeat.analysis.textfmt import fmt_num, text_table
 from holdbeat.recording import PhaseSpan
 from holdbeat.session import format_duration
 
@@ -461,27 +462,6 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
 
 
 # ---------------------------------------------------------------- rendering
-
-
-def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "—"
-    return format(x, ("+" if signed else "") + spec)
-
-
-def text_table(
-    header: list[str], rows: list[list[str]], right: set[int] | None = None
-) -> list[str]:
-    right = right if right is not None else set(range(1, len(header)))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
 def format_text(rep: SessionReport) -> str:
