@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import shutil
 import stat
 from datetime import date
@@ -133,6 +134,20 @@ def test_cache_hits_and_follows_content(month: Path, tmp_path: Path) -> None:
     third = load_digests(files, cfg, DigestCache(cdir, cfg.key()), jobs=1)
     assert (third.hits, third.misses) == (3, 1)
     assert third.digests[2].notes_after == ("slept badly",)
+    # the same size and modification time, one byte different: still digested again
+    f = files[1]
+    st = f.stat()
+    data = f.read_bytes()
+    line = next(x for x in data.split(b"\n") if b'"scale":"belief"' in x and b'"pre"' in x)
+    old_v = int(line.rsplit(b'"value":', 1)[1].rstrip(b"}"))
+    new_line = line.replace(b'"value":%d}' % old_v, b'"value":%d}' % ((old_v + 1) % 10))
+    f.write_bytes(data.replace(line, new_line, 1))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert f.stat().st_size == st.st_size and f.stat().st_mtime_ns == st.st_mtime_ns
+    fifth = load_digests(files, cfg, DigestCache(cdir, cfg.key()), jobs=1)
+    assert fifth.misses == 2  # this one and the noted one (that run did not save)
+    held = [h for h in fifth.digests[1].holds if math.isfinite(h.belief_pre)]
+    assert held[0].belief_pre == (old_v + 1) % 10
     # a moved file is found by its content, under its new name
     moved = recs / "sub" / "moved.jsonl"
     moved.parent.mkdir()

@@ -422,3 +422,80 @@ def test_exports_carry_notes_and_actions(tmp_path: Path) -> None:
     assert "note before: before ✓" in texts and "note after: after, relieved" in texts
     assert any(t.startswith("action (phase 2): ") for t in texts)
     assert np.isfinite(rec.beat_t_s).all()
+
+
+# ---------------------------------------------------------------- the console flows
+
+
+def test_ask_practice_then_the_suggestion_applies() -> None:
+    import argparse
+
+    from holdbeat.commands._common import add_session_flags, resolve_protocol
+
+    p = argparse.ArgumentParser()
+    add_session_flags(p)
+    args = p.parse_args(["--protocol", "single", "--ask"])
+    answers = iter(["it is defining me", "tense", "", "self"])
+    out = io.StringIO()
+    proto = resolve_protocol(args, ask=lambda prompt: next(answers), out=out)
+    assert args.suggest == "it is defining me" and args.note == "tense"
+    assert args.action is None  # single has no action phase: not asked
+    assert "suggested mode: fierce with refusal" in out.getvalue()
+    hold = proto.holds[0]
+    assert (hold.mode, hold.belief) == ("fierce", "This does not get to define me.")
+    assert hold.prompt.startswith("Refuse it: this does not get to define me.")
+
+
+def test_console_action_keys_go_to_the_right_phase() -> None:
+    import asyncio
+
+    from holdbeat.commands._common import ConsoleControls
+
+    class Clock:
+        def now_s(self) -> float:
+            return 100.0
+
+    err = io.StringIO()
+    c = ConsoleControls(Clock(), None, asyncio.Queue(), io.StringIO(), err)  # type: ignore[arg-type]
+    c.action_phases = [2]
+    c.on_phase(1, True, "hold")
+    assert c.handle_line("w send it\n") == (100.0, ActionPlan(100.0, 2, "send it"))
+    c.on_phase(2, False, "action")
+    c.on_phase(3, True, "hold")
+    assert c.handle_line("dn\n") == (100.0, ActionDone(100.0, 2, False))
+    assert c.handle_line("g8\n") == (100.0, __import__("holdbeat").events.Rating(
+        100.0, 3, "pre", "satisfaction", 8))  # fmt: skip
+    c.action_phases = []
+    assert c.handle_line("dy\n") is None and "no action phase" in err.getvalue()
+
+
+def test_after_note_from_the_console(tmp_path: Path) -> None:
+    from holdbeat.commands._practice import ask_after_note
+
+    path = record_simulated(tmp_path, "quick", SimConfig(seed=3))
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    class Keys:
+        """Types a line as soon as the prompt listens (no threads, no waiting)."""
+
+        def __init__(self, line: str) -> None:
+            self.line = line
+
+        @property
+        def after_end(self):
+            return None
+
+        @after_end.setter
+        def after_end(self, take) -> None:
+            take(self.line)
+
+    out = io.StringIO()
+    ev = ask_after_note(Keys("slept badly, still held\n"), path, out, Tty())
+    assert ev is not None and "how did it go?" in out.getvalue() and "note saved" in out.getvalue()
+    assert [n.text for n in load(path).notes] == ["slept badly, still held"]
+    assert ask_after_note(Keys("\n"), path, io.StringIO(), Tty()) is None  # Enter skips
+    assert ask_after_note(Keys("x\n"), path, io.StringIO(), io.StringIO()) is None  # no tty
+    assert len(load(path).notes) == 1
