@@ -69,8 +69,13 @@ class Noise:
 
 
 def _window(prep: Prepared, a: float, b: float):
-    mask = (prep.t_s >= a) & (prep.t_s < b)
-    return time_domain(prep.rr_ms, prep.gap_before, prep.usable, mask)
+    """time_domain over the beats in [a, b): the slice alone (beats are time-ordered), so a
+    window costs its own beats, not the whole recording's."""
+    i0, i1 = np.searchsorted(prep.t_s, [a, b], side="left")
+    n = int(i1 - i0)
+    return time_domain(
+        prep.rr_ms[i0:i1], prep.gap_before[i0:i1], prep.usable[i0:i1], np.ones(n, bool)
+    )
 
 
 def baseline_noise(prep: Prepared, base: PhaseSpan | None) -> Noise:
