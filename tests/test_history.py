@@ -307,3 +307,9 @@ def test_default_folder_is_the_recordings_home(month: Path, tmp_path: Path) -> N
     assert r.returncode == 0, r.stderr
     assert "4 sessions" in r.stdout
     assert recordings_home().name == "recordings"
+
+
+def test_no_recordings_yet_says_what_to_do(tmp_path: Path) -> None:
+    r = run_cli("history", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "no recordings yet in recordings/" in r.stderr and "holdbeat demo" in r.stderr

@@ -159,3 +159,26 @@ def test_ratings_typed_without_looking(qtbot, tmp_path: Path) -> None:
     rec = load(r.recorder.path)
     assert [(x.scale, x.value) for x in rec.ratings] == [("belief", 7), ("safety", 10)]
     assert [m.kind for m in rec.markers] == ["lapse"]
+
+
+def test_the_after_note_box_appends_to_the_recording(qtbot, tmp_path: Path) -> None:
+    from holdbeat.sinks.view import ask_after_note
+
+    r = Rig(qtbot, tmp_path, "quick")
+    r.feed(events(r.protocol))
+    assert r.session.end is not None
+    ask_after_note(r.win, r.recorder.path)
+    box = r.win.practice.dialog
+    assert box.isVisible()
+    box.edit.setPlainText("  calmer than I expected  ")
+    box.save()
+    assert not box.isVisible()
+    assert [(n.when, n.text) for n in load(r.recorder.path).notes] == [
+        ("after", "calmer than I expected")
+    ]
+    # a failure is said in the box, and the box stays
+    ask_after_note(r.win, tmp_path / "gone.jsonl")
+    box = r.win.practice.dialog
+    box.edit.setPlainText("x")
+    box.save()
+    assert box.isVisible() and box.status.text().startswith("not saved:")

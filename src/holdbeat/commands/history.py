@@ -175,6 +175,13 @@ def run(args: argparse.Namespace) -> int:
     from holdbeat.textout import clean
 
     paths = args.paths or [recordings_home()]
+    if not args.paths and not paths[0].is_dir():
+        print(
+            f"holdbeat: no recordings yet in {clean(str(paths[0]))}/ — record a session with "
+            "`holdbeat demo` or `holdbeat hold`, or give the folder: holdbeat history PATH",
+            file=sys.stderr,
+        )
+        return 2
     files, errors = find_recordings(paths)
     try:
         check_outputs([args.png, args.json, args.csv], files)
