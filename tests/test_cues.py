@@ -377,6 +377,7 @@ def test_sound_reaches_the_device(qapp) -> None:
         assert not out.errors
     finally:
         out.close()
+        out.wait()
         if capture is not None:
             capture.terminate()
             capture.wait(5)

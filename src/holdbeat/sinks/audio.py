@@ -18,6 +18,7 @@ recorded as events).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
@@ -103,8 +104,13 @@ class QtAudioOut:
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.setup)
         self._ready = threading.Event()
+        self.closing = False
         self._thread.start()
         self._ready.wait(5.0)
+        # Sounds still playing when the session ends (the end cue) play out; at exit the
+        # thread is stopped after at most a few seconds (Qt aborts the process when a
+        # running QThread is destroyed, e.g. after a session that died early).
+        atexit.register(self.wait)
 
     def play(self, t_s: float, pcm: np.ndarray) -> None:
         with self._lock:
@@ -128,10 +134,17 @@ class QtAudioOut:
             return len(self._queue)
 
     def close(self) -> None:
+        """Stop once what is queued has played (returns at once; `wait` blocks)."""
+        self.closing = True
+
+    def wait(self, timeout_s: float = 4.0) -> None:
+        """Block until the sound has played out and the thread stopped (or timeout_s)."""
+        self.closing = True
         with contextlib.suppress(RuntimeError):
-            self._worker.stop_requested.emit()
-            self._thread.quit()
-            self._thread.wait(3000)
+            if not self._thread.wait(round(timeout_s * 1000)):
+                self._worker.stop_requested.emit()
+                self._thread.quit()
+                self._thread.wait(1000)
 
 
 def _make_worker_class():
@@ -171,6 +184,12 @@ def _make_worker_class():
             room = self.sink.bytesFree()
             if room > 0 and self.owner.pending:
                 self.io.write(self.owner.take(room - room % 2))
+            elif self.owner.closing and not self.owner.pending and (
+                room >= self.sink.bufferSize()
+                or self.sink.state() != QtMultimedia.QtAudio.State.ActiveState
+            ):
+                self.stop()  # everything played: end the thread
+                QtCore.QThread.currentThread().quit()
 
         @QtCore.Slot()
         def stop(self) -> None:
