@@ -137,31 +137,15 @@ def test_record_208_is_reported_as_ectopy_not_corrected_into_normal():
     assert row["premature_share"] > 0.02
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            "nsr_5min",
-            marks=pytest.mark.xfail(strict=True, reason="default live flagger: 5.9 % flagged"),
-        ),
-        pytest.param(
-            "nsr_60min",
-            marks=pytest.mark.xfail(strict=True, reason="default live flagger: 4.2 % flagged"),
-        ),
-        "ecg_healthy_26min",
-    ],
-)
+@pytest.mark.parametrize("name", CLEAN)
 def test_live_flagger_leaves_clean_real_rr_alone(name):
     f = LiveFlagger()
     flags = [f.judge(x) for x in load_real(name).rr_ms]
     assert np.mean([x != "" for x in flags]) <= 0.01
-
-
-@pytest.mark.parametrize("name", CLEAN)
-def test_live_flagger_with_the_spread_rule_leaves_clean_real_rr_alone(name):
-    f = LiveFlagger(FlagConfig(spread_k=5.0, step=0.15))
-    flags = [f.judge(x) for x in load_real(name).rr_ms]
-    assert np.mean([x != "" for x in flags]) <= 0.01
+    # the plain 25 % rule (no abruptness test) flags 4-6 % of a young healthy heart
+    if name != "ecg_healthy_26min":
+        plain = LiveFlagger(FlagConfig(spread_k=0.0, step=0.0))
+        assert np.mean([plain.judge(x) != "" for x in load_real(name).rr_ms]) > 0.03
 
 
 @pytest.mark.parametrize("name", ["nsr_60min", "ecg_healthy_26min"])
