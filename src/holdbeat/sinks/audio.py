@@ -184,9 +184,13 @@ def _make_worker_class():
             room = self.sink.bytesFree()
             if room > 0 and self.owner.pending:
                 self.io.write(self.owner.take(room - room % 2))
-            elif self.owner.closing and not self.owner.pending and (
-                room >= self.sink.bufferSize()
-                or self.sink.state() != QtMultimedia.QtAudio.State.ActiveState
+            elif (
+                self.owner.closing
+                and not self.owner.pending
+                and (
+                    room >= self.sink.bufferSize()
+                    or self.sink.state() != QtMultimedia.QtAudio.State.ActiveState
+                )
             ):
                 self.stop()  # everything played: end the thread
                 QtCore.QThread.currentThread().quit()
