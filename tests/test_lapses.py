@@ -1,7 +1,8 @@
 """What the body did after a lapse: hand-made beats whose RMSSD is known exactly.
 
 RR alternating 1000 + a, 1000 − a ms has every successive difference 2a, so the RMSSD of
-any window inside one such block is exactly 2a and its ln RMSSD is ln(2a).
+any window inside one such block is exactly 2a and its ln RMSSD is ln(2a). Beats are 1 s
+apart at x.5 s, so 30 beats are exactly 30 s of RR: one window.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def amplitude(t: float) -> float:
     return 18.0  # after it
 
 
-def make(markers: list[Marker], base_s: float = 180.0, hold_end_s: float = 480.0) -> Recording:
+def make(
+    markers: list[Marker], base_s: float = 180.0, hold_end_s: float = 480.0, flagged=()
+) -> Recording:
     t = np.arange(0.5, hold_end_s + 60, 1.0)
     sign = np.where(np.arange(t.size) % 2 == 0, 1.0, -1.0)
     rr = 1000.0 + sign * np.array([amplitude(x) for x in t])
@@ -50,7 +53,7 @@ def make(markers: list[Marker], base_s: float = 180.0, hold_end_s: float = 480.0
         beat_t_s=t,
         rr_ms=rr,
         gap_before=np.r_[True, np.zeros(t.size - 1, bool)],
-        flag=np.full(t.size, "", dtype="<U5"),
+        flag=np.where(np.isin(t, flagged), "jump", "").astype("<U5"),
         hr_t_s=e,
         hr_bpm=e,
         phases=phases,
@@ -99,10 +102,12 @@ def test_a_lapse_by_hand() -> None:
 @pytest.mark.parametrize(
     "t,ok,reason",
     [
-        (200.0, True, ""),  # exactly 20 s of hold before it: enough
-        (199.9, False, "only 20 s of the hold before the lapse"),
-        (430.0, True, ""),  # the post window [460, 480) is exactly 20 s
-        (430.1, False, "the hold ended 50 s after the lapse"),
+        # beats at x.5 s, 1 s apart: 30 s of beats before t must start inside the hold (180)
+        (209.6, True, ""),  # beats 180.5 … 209.5
+        (209.5, False, "less than 30 s of the hold before the lapse"),  # would need 179.5
+        # 30 s of beats from t + 30 must end before the hold does (480)
+        (420.5, True, ""),  # beats 450.5 … 479.5
+        (420.6, False, "the hold ended 59 s after the lapse"),  # 451.5 … 480.5
     ],
 )
 def test_window_boundaries(t: float, ok: bool, reason: str) -> None:
@@ -138,3 +143,13 @@ def test_no_baseline_means_no_direction_but_a_change() -> None:
     assert lr.change_ln == pytest.approx(math.log(0.6), rel=1e-12)
     assert lr.toward_baseline is None and math.isnan(lr.baseline_ln)
     assert math.isnan(lr.ci_half_ln)
+
+
+@pytest.mark.parametrize("t,ok", [(210.5, False), (210.6, True)])  # was 209.5 / 209.6
+def test_an_unusable_beat_widens_its_window(t: float, ok: bool) -> None:
+    """With the beat at 195.5 left out, 30 s of usable RR before t needs one beat more."""
+    rec = make([Marker(t, "lapse")], flagged=(195.5,))
+    (lr,) = lapse_responses(prepare(rec, correction=False), [rec.phases[1]], rec.phases[0])
+    assert math.isfinite(lr.change_ln) == ok
+    if ok:
+        assert lr.pre_ln == pytest.approx(math.log(60.0), rel=1e-12)
