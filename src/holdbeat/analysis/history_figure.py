@@ -101,6 +101,20 @@ def history_figure(digests: Sequence[SessionDigest]) -> Figure:
                     )
             ax.set_title(f"{label}", fontsize=18, loc="left", pad=8)
             ax.set_ylabel(unit, fontsize=15)
+            if metric == "latency_s":
+                holds = [h for d in digests for h in d.holds]
+                caught = sum(h.catchup == "caught up" for h in holds)
+                banded = sum(h.catchup not in ("no band", "no data") for h in holds)
+                ax.text(
+                    0.99,
+                    0.95,
+                    f"caught up in {caught} of {banded} holds",
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=15,
+                    color=pal.FOREGROUND,
+                )
             if not points:
                 ax.text(
                     0.5,
