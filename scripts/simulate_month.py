@@ -31,7 +31,7 @@ from holdbeat.protocols import load_protocol
 from holdbeat.recording import new_header
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of, with_beliefs
 from holdbeat.sinks.recorder import RecorderSink
-from holdbeat.sources.simulator import DEFAULT_RESPONSES, ModeResponse, SimConfig, simulate
+from holdbeat.sources.simulator import CLEAR_RESPONSES, ModeResponse, SimConfig, simulate
 from holdbeat.suggest import suggest
 
 # (day offset in the week, hour, protocol, mode, target, belief, situation, note after)
@@ -83,14 +83,14 @@ WEEK = [
 
 def person(week: int, target: str, seed: int) -> SimConfig:
     """The simulated person in a given week (0-3): learning, and weaker on the future."""
-    grow = 0.55 + 0.22 * week  # response strength relative to the simulator's default
+    grow = 0.45 + 0.18 * week  # response strength relative to the demo's clear responses
     if target == "future":
         grow *= 0.5
     responses = {
         m: ModeResponse(
             r.dhr_bpm * grow, 1.0 + (r.vagal_gain - 1.0) * grow, r.tau_s / (0.7 + 0.15 * week)
         )
-        for m, r in DEFAULT_RESPONSES.items()
+        for m, r in CLEAR_RESPONSES.items()
     }
     return SimConfig(
         seed=seed, responses=responses, lapse_per_min=0.9 - 0.2 * week, artifact_rate=0.01
