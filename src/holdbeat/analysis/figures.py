@@ -9,6 +9,7 @@ how sure that is.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -414,19 +415,17 @@ def _headline(cmp: Comparison) -> list[str]:
     return out
 
 
-def save(fig: Figure, path: Path) -> None:
-    """Write a PNG atomically, created 0600 (it shows health data)."""
-    import os
+def save(fig: Figure, path: Path, inputs: Sequence[Path] = ()) -> None:
+    """Write the figure as PNG through the one output writer (0600, atomic, never over a
+    recording or a non-regular file); report/compare replace an existing regular file."""
+    from holdbeat.output import write_file
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", facecolor=fig.get_facecolor())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        write_file(
+            Path(path),
+            lambda f: fig.savefig(f, format="png", facecolor=fig.get_facecolor()),
+            force=True,
+            inputs=inputs,
+        )
     finally:
         _plt().close(fig)
