@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from holdbeat.commands._common import (
     SessionPlan,
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(protocol, int):
         return protocol
     if not 0 <= args.artifacts <= 0.5:
-        print("holdbeat: --artifacts must be between 0 and 0.5", flush=True)
+        print("holdbeat: --artifacts must be between 0 and 0.5", file=sys.stderr)
         return 2
     cfg = SimConfig(seed=args.seed, artifact_rate=args.artifacts, markers=not args.no_markers)
     header = new_header(
