@@ -370,7 +370,11 @@ def execute(
 
     # --headless --screenshot: the window's model is fed during the session (no Qt), and
     # the window is drawn offscreen once at the end: the same picture as a windowed run.
-    shot = ModelSink(plan.window_s) if plan.screenshot is not None else None
+    shot = (
+        ModelSink(plan.window_s, lambda: recorder.path if recorder else None)
+        if plan.screenshot is not None
+        else None
+    )
     try:
         end = asyncio.run(main())
     except KeyboardInterrupt:
@@ -388,12 +392,15 @@ class ModelSink:
 
     label = "the screenshot's view"
 
-    def __init__(self, window_s: float) -> None:
+    def __init__(self, window_s: float, recording: Callable[[], Path | None]) -> None:
         from holdbeat.gui.model import ViewModel
 
         self.model = ViewModel(window_s=window_s)
+        self.recording = recording
 
     def start(self, header, protocol) -> None:
+        path = self.recording()
+        self.model.status.recording = str(path) if path else ""
         self.model.start(header, protocol)
 
     def handle(self, ev, processed) -> None:
