@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from tests.interop_samples import ARTIFACT_RR_MS, BELIEF, GAP, write_sample_recording
 
-from holdbeat.commands import export as export_cmd
 from holdbeat import output
-from holdbeat.output import OutputExists, write_files
+from holdbeat.commands import export as export_cmd
 from holdbeat.interop.edf import export_edf, read_edf_series, tachogram
 from holdbeat.interop.export_csv import BEAT_COLUMNS, EVENT_COLUMNS, export_csv, phase_index_at
 from holdbeat.interop.kubios import SAMPLE_COLUMNS, export_kubios, session_to_kubios
+from holdbeat.output import OutputExists, write_files
 from holdbeat.recording import PhaseSpan, load
 
 
