@@ -72,7 +72,7 @@ def read_small(path: Path, what: str, error: type[Exception], limit: int) -> byt
 
 
 def iter_lines(
-    f: BinaryIO, limit: int = MAX_LINE_BYTES
+    f: BinaryIO, limit: int = MAX_LINE_BYTES, chunk_bytes: int = CHUNK_BYTES
 ) -> Iterator[tuple[int, bytes | None, bool]]:
     """(line number from 1, the line without its newline or None if longer than `limit`,
     whether it ended with a newline) for every line. Memory stays under ~limit + a chunk:
@@ -82,7 +82,7 @@ def iter_lines(
     carried = 0
     skipping = False
     while True:
-        chunk = f.read(CHUNK_BYTES)
+        chunk = f.read(chunk_bytes)
         if not chunk:
             break
         start = 0

@@ -156,7 +156,7 @@ def event_from_dict(d: dict) -> SessionEvent:
     kind = d["type"]
     t = float(d["t"])
     if not seconds_ok(t):
-        raise ValueError(f"time {d['t']!r} is outside a session (0 to {MAX_SESSION_TEXT})")
+        raise ValueError(f"time {t!r} is outside a session (0 to {MAX_SESSION_TEXT})")
     if kind == "hrm":
         raw = d["raw"]
         if not isinstance(raw, str):

@@ -44,6 +44,7 @@ MAX_BEATS = int(MAX_SESSION_S * 1000 / RR_MIN_MS)
 #: timestamps outside these years are not a recording's (year 1, 2100: a broken clock)
 YEARS = (1970, 2099)
 QUOTE_CHARS = 24
+SHORT_TOKEN = 16
 
 Source = str | Iterable[tuple[int, str]]
 
@@ -92,9 +93,17 @@ class ImportedRR:
             object.__setattr__(self, "first_stamp", first)
 
 
+_DATA_LIKE = re.compile(r"^[0-9\s.,;:+\-eETZ/]*$")
+
+
 def _show(text: str, limit: int = QUOTE_CHARS) -> str:
-    """A short, escaped quote of file text for an error message (never a whole line)."""
-    return repr(for_terminal(text.strip(), limit))
+    """File text for an error message: a short token, or a short prefix of something that
+    looks like RR data, quoted and escaped; anything else (a password file given by
+    mistake) is described, not quoted."""
+    text = text.strip()
+    if len(text) <= SHORT_TOKEN or _DATA_LIKE.match(text):
+        return repr(for_terminal(text, limit))
+    return f"({len(text)} characters of text, not shown)"
 
 
 def _lines(source: Source) -> Iterator[tuple[int, str]]:
