@@ -7,7 +7,8 @@ phases files built from bytes and structures chosen to hurt. Invariants, for eve
   untouched, and nothing but the command's own outputs appears.
 
 The commands run in-process (`holdbeat.cli.main`) so hundreds of inputs take seconds.
-`HOLDBEAT_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz_hostile.py` runs a longer pass.
+`HOLDBEAT_FUZZ_EXAMPLES=2000 pytest -o timeout=0 tests/test_fuzz_hostile.py` runs a longer
+pass (the whole-test timeout then off; a hang still shows as a run that never ends).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -221,9 +223,10 @@ def test_fuzz_imports(
     guard = Guard(tmp_path / "g", base)
     src = tmp_path / "rr.txt"
     src.write_bytes("\n".join(lines).encode(encoding, errors="surrogatepass"))
-    code = run(["import", str(src), "-o", str(guard.folder / "new") + "/", *fmt, *extra], capsys)
+    new = guard.folder / f"new-{uuid.uuid4().hex}"  # tmp_path is shared by all examples
+    code = run(["import", str(src), "-o", str(new) + "/", *fmt, *extra], capsys)
     if code == 0:
-        (made,) = (guard.folder / "new").iterdir()
+        (made,) = new.iterdir()
         assert stat.S_IMODE(made.stat().st_mode) == 0o600
         assert run(["report", str(made), "--quiet", "--no-frequency"], capsys) == 0
     assert run(["import", str(src), "-o", str(guard.rec)], capsys) in (1, 2)
