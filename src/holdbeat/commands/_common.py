@@ -105,7 +105,8 @@ def add_view_flags(p: argparse.ArgumentParser) -> None:
         "--screenshot",
         type=Path,
         metavar="PNG",
-        help="save a PNG of the window when the session ends",
+        help="save a PNG of the window when the session ends (with --headless: drawn "
+        "offscreen at the end); never replaces a recording or a non-regular file",
     )
     p.add_argument(
         "--view-minutes",
