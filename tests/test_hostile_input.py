@@ -351,3 +351,23 @@ def test_opening_a_fifo_does_not_block(tmp_path: Path) -> None:
     t.start()
     t.join(10)
     assert not t.is_alive() and "is a FIFO (named pipe)" in str(result[0])
+
+
+@pytest.mark.parametrize("cell", ["\r", "\x00", '"open quote'])
+def test_phases_csv_with_stray_control_characters_is_a_clear_error(
+    tmp_path: Path, cell: str
+) -> None:
+    """Found by the fuzz pass: a lone CR in a phases CSV cell raised csv.Error (a traceback)."""
+    from holdbeat.interop.phases_file import PhasesFileError, parse_phases
+
+    text = f"kind,start_s,end_s,name,mode,belief\nbaseline,0,10,{cell},,\n"
+    try:
+        specs = parse_phases(text, "p.csv")
+    except PhasesFileError as e:
+        assert str(e).startswith("p.csv: line ")
+    else:
+        assert specs[0].kind == "baseline" and specs[0].end_s == 10.0
+    phases = tmp_path / "p.csv"
+    phases.write_text(text)
+    proc, _ = _import(tmp_path, "800\n" * 20, "--phases", str(phases), "--mode", "soft")
+    assert proc.returncode in (0, 2) and "Traceback" not in proc.stderr

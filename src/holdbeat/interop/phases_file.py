@@ -20,6 +20,7 @@ import difflib
 import io
 import itertools
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 
@@ -151,7 +152,8 @@ def parse_phases_csv(text: str, origin: str = "<phases.csv>") -> list[PhaseSpec]
         raise PhasesFileError(
             origin, None, "empty file: expected a header 'name,kind,mode,start_s,end_s'"
         )
-    lines = text.replace("\r\n", "\n").split("\n")  # not splitlines: U+2028 is text
+    # universal newlines, but not str.splitlines(): U+2028 in a belief is text
+    lines = re.split(r"\r\n|\r|\n", text)
     first = next(i for i, s in enumerate(lines) if s.strip())
     header = lines[first]
     if "," not in header and (";" in header or "\t" in header):
@@ -172,7 +174,7 @@ def parse_phases_csv(text: str, origin: str = "<phases.csv>") -> list[PhaseSpec]
             raise PhasesFileError(origin, first + 1, _allowed("column", c, COLUMNS))
     reader = csv.reader(io.StringIO("\n".join(lines[first + 1 :])))
     specs: list[PhaseSpec] = []
-    for offset, row in enumerate(reader):
+    for offset, row in enumerate(_rows(reader, origin, first + 2)):
         line = first + 2 + offset
         if not any(cell.strip() for cell in row):
             continue
@@ -182,6 +184,14 @@ def parse_phases_csv(text: str, origin: str = "<phases.csv>") -> list[PhaseSpec]
             )
         specs.append(_spec(dict(zip(cols, (c.strip() for c in row), strict=True)), origin, line))
     return _check_sequence(specs, origin)
+
+
+def _rows(reader, origin: str, first_line: int):
+    """The reader's rows; a CSV syntax error is a PhasesFileError naming the line."""
+    try:
+        yield from reader
+    except csv.Error as e:
+        raise PhasesFileError(origin, first_line + reader.line_num - 1, f"not CSV: {e}") from None
 
 
 def parse_phases_toml(text: str, origin: str = "<phases.toml>") -> list[PhaseSpec]:
