@@ -189,3 +189,22 @@ def test_replay_of_a_recording_ended_by_a_signal_exits_0(
     assert again.returncode == 0, again.stderr
     (copy,) = (tmp_path / "copy").glob("*.jsonl")
     assert load(copy).end.reason == reason  # type: ignore[union-attr]
+
+
+def test_report_into_a_closed_pipe_still_writes_its_files(tmp_path: Path, protocol: Path) -> None:
+    """`holdbeat report R --json x --png y | true`: the table has no reader, the files
+    are still written (they come after the table)."""
+    assert run_cli(*demo_argv(protocol, tmp_path, speed="max")[3:]).returncode == 0
+    (rec,) = tmp_path.glob("*.jsonl")
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first byte
+    proc = subprocess.run(
+        [sys.executable, "-m", "holdbeat", "report", str(rec), "--json", str(tmp_path / "r.json"),
+         "--png", str(tmp_path / "r.png")],
+        stdout=write, stderr=subprocess.PIPE, text=True, timeout=120,
+    )  # fmt: skip
+    os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["phases"]
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"

@@ -371,3 +371,18 @@ def test_phases_csv_with_stray_control_characters_is_a_clear_error(
     phases.write_text(text)
     proc, _ = _import(tmp_path, "800\n" * 20, "--phases", str(phases), "--mode", "soft")
     assert proc.returncode in (0, 2) and "Traceback" not in proc.stderr
+
+
+def test_edf_export_refuses_an_allocation_beyond_its_bound(tmp_path: Path, recorded: Path) -> None:
+    lines = lines_of(recorded)
+    end = json.loads(lines[-1])
+    end["t"] = 20_000.0  # 5.6 h: at 1000 Hz, 20 M samples per signal
+    path = write_lines(tmp_path / "long.jsonl", [*lines[:-1], json.dumps(end).encode()])
+    proc = run_cli(
+        "export", str(path), "--to", "edf", "--fs", "1000", "-o", str(tmp_path / "x.edf")
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "20,000,000 samples per signal (at most 10,000,000): use --fs 500 or less" in proc.stderr
+    assert not (tmp_path / "x.edf").exists()
+    ok = run_cli("export", str(path), "--to", "edf", "--fs", "500", "-o", str(tmp_path / "x.edf"))
+    assert ok.returncode == 0, ok.stderr

@@ -21,6 +21,7 @@ from typing import Protocol as TypingProtocol
 
 from holdbeat.events import Connection, End, Header, Hrm, PhaseStart, SessionEvent, Tick
 from holdbeat.process import Processed, Processor
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import Protocol
 
 
@@ -57,8 +58,10 @@ class Isolated:
             self.failed = e
             what = getattr(self.sink, "label", type(self.sink).__name__)
             self.say(
-                f"holdbeat: {what} stopped ({type(e).__name__}: {e}); "
-                "the session goes on and is still recorded"
+                for_terminal(
+                    f"holdbeat: {what} stopped ({type(e).__name__}: {e}); "
+                    "the session goes on and is still recorded"
+                )
             )
 
     def start(self, header: Header, protocol: Protocol | None) -> None:

@@ -41,6 +41,16 @@ from holdbeat.sinks.recorder import RecorderSink, RecordingFailed
 DEFAULT_OUT = Path("recordings")
 
 
+def emit(text: str, file: TextIO | None = None) -> bool:
+    """Print text already made safe (a report's table); a dead stream is not an error, so
+    the outputs written after the text (--json, --png) are still written."""
+    try:
+        print(text, file=file or sys.stdout, flush=True)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def say(text: object, file: TextIO | None = None) -> bool:
     """Print one message line with any control characters in it made visible; a dead
     stream (closed pipe, vanished terminal) is not an error: returns False."""
@@ -174,7 +184,7 @@ def ask_beliefs(protocol: Protocol, ask: Callable[[str], str], out: TextIO) -> P
         if not p.is_hold:
             continue
         say(f"hold {i}: {p.name} [{p.mode}] — {p.prompt}", out)
-        belief = ask(f"  belief [{p.belief}]: ").strip() or p.belief
+        belief = ask(f"  belief [{for_terminal(p.belief)}]: ").strip() or p.belief
         while True:
             target = ask(f"  about ({'/'.join(TARGETS)}) [{p.target}]: ").strip() or p.target
             if target in TARGETS:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from holdbeat.commands._common import non_negative_float
+from holdbeat.commands._common import emit, non_negative_float
 from holdbeat.commands.report import add_catchup_flags
 
 if TYPE_CHECKING:
@@ -352,9 +352,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cmp = compare(sums, cfg)
     if not args.quiet:
-        print(format_comparison(cmp))
+        emit(format_comparison(cmp))
         if errors:
-            print(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {shown(e)}" for e in errors))
+            emit(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {shown(e)}" for e in errors))
     try:
         if args.json:
             d = comparison_to_dict(cmp)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
-from holdbeat.commands._common import non_negative_float, positive_float
+from holdbeat.commands._common import emit, non_negative_float, positive_float
 
 DIRECTION_HELP = "METRIC:MODE=up|down|both"
 
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     prep = prepare(rec, window_s=args.window)
     rep = build_report(prep, cfg)
     if not args.quiet:
-        print(format_text(rep))
+        emit(format_text(rep))
     inputs = [args.file]
     try:
         if args.json:
