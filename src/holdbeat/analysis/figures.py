@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from holdbeat.analysis.compare import METRIC_TEXT, Comparison, session_values, verdict
+from holdbeat.analysis.compare import METRIC_TEXT, Comparison, verdict
+from holdbeat.analysis.groups import group_colour_key, session_values
 from holdbeat.analysis.report import METRIC_LABELS, SessionReport
 from holdbeat.gui import palette as pal
-from holdbeat.session import HOLD_MODES, format_duration
+from holdbeat.session import format_duration
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -217,6 +218,8 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     ax.axis("off")
     cols = ["phase", "mode", "dur", "corr %", "HR", "ln RMSSD", "ΔHR", "Δln RMSSD"]
     cols += [f"{METRIC_LABELS[m]} catch-up" for m in rep.config.metrics] + ["τ ln RMSSD", "lapses"]
+    cols += ["belief (Δ)", "safety (Δ)"]  # ratings before → after the hold
+    rated = {r.index: r for r in (rep.practice.ratings if rep.practice else ())}
     holds = {h.index: h for h in rep.holds}
     cells = []
     colours = []
@@ -240,7 +243,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
             f(r.d_ln_rmssd, "+.2f"),
         ]
         if h is None:
-            row += [""] * (len(rep.config.metrics) + 2)
+            row += [""] * (len(rep.config.metrics) + 4)
         else:
             for c in h.catchups:
                 row.append(c.catchup.label)
@@ -249,6 +252,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
                 f"{lnc.fit.tau_s:.0f} s (R² {lnc.fit.r2:.2f})" if lnc and lnc.fit.ok else "—"
             )
             row.append(str(h.lapses))
+            row += _rating_cells(rated.get(r.index))
         cells.append(row)
         base = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         colours.append([_tint(base, 0.22 if r.kind == "hold" else 0.1)] * len(cols))
@@ -263,6 +267,20 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     table.set_fontsize(9)
     table.auto_set_column_width(list(range(len(cols))))
     table.scale(1.0, 1.3)
+
+
+def _rating_cells(r) -> list[str]:
+    """'4 → 8 (+4)' for belief and safety; '—' where a rating is missing."""
+    if r is None:
+        return ["—", "—"]
+
+    def cell(pre: float, post: float) -> str:
+        if not (math.isfinite(pre) and math.isfinite(post)):
+            v = [("—" if not math.isfinite(x) else f"{x:.0f}") for x in (pre, post)]
+            return f"{v[0]} → {v[1]}"
+        return f"{pre:.0f} → {post:.0f} ({post - pre:+.0f})"
+
+    return [cell(r.belief_pre, r.belief_post), cell(r.safety_pre, r.safety_post)]
 
 
 def _caveat_text(ax: Axes, rep: SessionReport) -> None:
@@ -319,13 +337,14 @@ def compare_figure(cmp: Comparison) -> Figure:
     # -- per mode: every session's value, mean and 95 % CI
     ax = fig.add_subplot(mid[0])
     _style(ax)
-    per = session_values(cmp.units, cfg.metric)
+    per = session_values(cmp.units, cfg.metric, cfg.by)
     rng = np.random.default_rng(0)
     ticks = []
-    for i, m in enumerate(HOLD_MODES):
+    groups = [g.mode for g in cmp.modes]  # modes, targets or 'mode · target'
+    for i, m in enumerate(groups):
         vals = np.array(list(per.get(m, {}).values()))
-        est = next(x for x in cmp.modes if x.mode == m).estimate
-        ticks.append(f"{m}\nn = {est.n}")
+        est = cmp.modes[i].estimate
+        ticks.append(f"{m.replace(' · ', chr(10))}\nn = {est.n}")
         if vals.size:
             ax.plot(
                 i + rng.uniform(-0.18, 0.18, vals.size),
@@ -333,7 +352,7 @@ def compare_figure(cmp: Comparison) -> Figure:
                 "o",
                 ms=4,
                 alpha=0.55,
-                color=pal.mode_colour(m),
+                color=_group_colour(m, i),
                 mec="none",
             )
         if est.ok:
@@ -348,8 +367,8 @@ def compare_figure(cmp: Comparison) -> Figure:
                 lw=1.6,
             )
     ax.axhline(0, color=pal.MUTED, lw=0.8)
-    ax.set_xticks(range(len(HOLD_MODES)), ticks)
-    ax.set_xlim(-0.5, len(HOLD_MODES) - 0.3)
+    ax.set_xticks(range(len(groups)), ticks, fontsize=8 if len(groups) > 4 else 9)
+    ax.set_xlim(-0.5, len(groups) - 0.3)
     ax.set_ylabel(f"{label} ({unit}), hold − baseline")
     ax.set_title("each dot: one session; ◆ mean with 95 % CI", fontsize=9.5)
     # -- differences between modes
@@ -399,7 +418,8 @@ def compare_figure(cmp: Comparison) -> Figure:
     ax.set_xlabel(
         f"difference in {label} ({unit}); bar = 95 % CI; a bar crossing 0 = maybe no difference"
     )
-    ax.set_title("differences between modes (first minus second)", fontsize=9.5)
+    what = {"mode": "modes", "target": "targets"}.get(cfg.by, "groups")
+    ax.set_title(f"differences between {what} (first minus second)", fontsize=9.5)
     # -- event-locked trajectories
     tm = METRIC_LABELS.get(cfg.traj_metric, cfg.traj_metric)
     for col, ev in enumerate(("onset", "lapse", "rehold")):
@@ -434,9 +454,25 @@ def compare_figure(cmp: Comparison) -> Figure:
     return fig
 
 
+#: targets have no colour in the live window; these stay clear of the mode colours
+TARGET_COLOURS = {"self": pal.BLUE, "future": pal.VERMILLION, "relational": "#7A3E9D"}
+
+
+def _group_colour(label: str, i: int) -> str:
+    """A mode's colour, a target's, else the palette in order."""
+    key = group_colour_key(label)
+    if key in pal.MODE_COLOURS:
+        return pal.mode_colour(key)
+    return TARGET_COLOURS.get(key, (pal.BLUE, pal.VERMILLION, pal.SKY_BLUE, pal.GREY)[i % 4])
+
+
 def _answer(cmp: Comparison) -> str:
     """The one question most people ask, answered in words: do fierce and soft differ?"""
     label, unit = METRIC_TEXT[cmp.config.metric]
+    if not cmp.pairwise:
+        return "Only one group has usable holds: nothing to compare."
+    if cmp.config.by != "mode":
+        return _answer_groups(cmp)
     unp, par = cmp.pairwise[0], cmp.paired[0]
     c = par if par.ok else unp
     if not c.ok:
@@ -452,6 +488,26 @@ def _answer(cmp: Comparison) -> str:
         f"Fierce vs soft: NO clear difference in {label} — the 95 % interval "
         f"({c.ci_lo:+.2g} to {c.ci_hi:+.2g} {unit}) includes zero; more sessions could still "
         "show a small one."
+    )
+
+
+def _answer_groups(cmp: Comparison) -> str:
+    """By target (or mode and target): the clearest contrast, in words."""
+    label, unit = METRIC_TEXT[cmp.config.metric]
+    cs = [par if par.ok else unp for unp, par in zip(cmp.pairwise, cmp.paired, strict=True)]
+    ok = [c for c in cs if c.ok]
+    if not ok:
+        return f"Not enough usable sessions in two {cmp.config.by}s to compare {label}."
+    best = min(ok, key=lambda c: c.p)
+    if best.excludes_zero:
+        hi, lo = (best.a, best.b) if best.diff > 0 else (best.b, best.a)
+        return (
+            f"{label} was higher for {hi} than for {lo} by {abs(best.diff):.2g} {unit} "
+            f"(p = {best.p:.2g}); the other contrasts are below."
+        )
+    return (
+        f"No clear difference in {label} between the {cmp.config.by.replace(',', ' and ')} "
+        "groups: every 95 % interval includes zero."
     )
 
 

@@ -26,7 +26,14 @@ from holdbeat.analysis.catchup import (
     expected_direction,
     fit_exponential,
 )
+from holdbeat.analysis.practice import (
+    PracticeSummary,
+    format_practice,
+    practice_summary,
+    practice_to_dict,
+)
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
+from holdbeat.analysis.textfmt import fmt_num, text_table
 from holdbeat.recording import PhaseSpan
 from holdbeat.safe_text import for_terminal as shown
 from holdbeat.session import format_duration
@@ -142,6 +149,7 @@ class SessionReport:
     phases: tuple[PhaseRow, ...]
     holds: tuple[HoldRow, ...]
     caveats: tuple[str, ...]
+    practice: PracticeSummary | None = None  # ratings, lapses, notes (analysis/practice.py)
 
 
 # ---------------------------------------------------------------- pieces
@@ -455,33 +463,11 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
         phases=tuple(rows),
         holds=tuple(holds),
         caveats=tuple(_caveats(prep, cfg, base_i, bands, rows, holds)),
+        practice=practice_summary(prep),
     )
 
 
 # ---------------------------------------------------------------- rendering
-
-
-def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "—"
-    return format(x, ("+" if signed else "") + spec)
-
-
-def text_table(
-    header: list[str], rows: list[list[str]], right: set[int] | None = None
-) -> list[str]:
-    right = right if right is not None else set(range(1, len(header)))
-    header = [shown(c) for c in header]
-    rows = [[shown(c) for c in r] for r in rows]  # names and modes come from files
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
 def format_text(rep: SessionReport) -> str:
@@ -597,6 +583,8 @@ def format_text(rep: SessionReport) -> str:
                 out.append(f"  {shown(h.name)}: felt at +{at}: — ({f.reason})")
     else:
         out.append("  no 'felt' markers during holds")
+    if rep.practice is not None:
+        out += format_practice(rep.practice, text_table)
     out += ["", "CAVEATS"] + [f"  - {shown(c)}" for c in rep.caveats]
     return "\n".join(out)
 
@@ -693,6 +681,7 @@ def report_to_dict(rep: SessionReport) -> dict:
         "phases": [phase(r) for r in rep.phases],
         "holds": [hold(h) for h in rep.holds],
         "caveats": list(rep.caveats),
+        "practice": practice_to_dict(rep.practice) if rep.practice is not None else None,
     }
 
 
