@@ -681,6 +681,30 @@ def test_short_baseline_gets_a_band_from_one_window_like_the_report():
             assert model.catchup_of(1).state == "no baseline"
 
 
+def test_file_text_is_shown_as_text_never_as_markup(qtbot, tmp_path):
+    """A belief or phase name from a protocol file is plain text in the window: Qt's
+    automatic rich text would run '<img src=…>' or restyle the window."""
+    from holdbeat.gui.rating import RatingDialog
+
+    evil = "<b>bold</b><img src='/etc/x'>"
+    proto = tmp_path / "evil.toml"
+    proto.write_text(
+        '[[phase]]\nkind = "baseline"\nduration = 60\n'
+        f'[[phase]]\nkind = "hold"\nmode = "soft"\nduration = 60\nname = "{evil}"\n'
+        f'prompt = "{evil}"\nbelief = "{evil}"\n'
+    )
+    r = Rig(qtbot, tmp_path, protocol=str(proto))
+    r.feed(sim_events(r.protocol), until_s=70.0)
+    r.session.feed(Tick(70.0))
+    r.win.redraw()
+    for label in (r.win.belief, r.win.prompt, r.win.phase_label):
+        assert label.textFormat() == QtCore.Qt.TextFormat.PlainText
+    assert evil in r.win.belief.text() and evil in r.win.phase_label.text()
+    dialog = RatingDialog(r.win, (1, "pre"), evil, lambda *_: None, lambda _k: False)
+    shown = [w.text() for w in dialog.findChildren(QtWidgets.QLabel)]
+    assert any("&lt;b&gt;bold&lt;/b&gt;&lt;img" in t for t in shown)
+
+
 def _label_rects(win) -> list:
     rects = []
     for lines in win._catchup_lines.values():

@@ -9,6 +9,7 @@ how sure that is.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,33 +45,82 @@ def _style(ax: Axes) -> None:
     ax.tick_params(labelsize=9)
 
 
+#: a figure is read by a person: past these counts, one phase or hold is a sliver and a
+#: label a smudge, and drawing each as its own artist took minutes for 10,000 phases
+MAX_LABELLED_PHASES = 40
+MAX_TABLE_ROWS = 10
+MAX_ANNOTATED_HOLDS = 40
+
+
+def _plain(text: object) -> str:
+    """File text for matplotlib: '$' would start mathtext (and a bad formula raises)."""
+    return str(text).replace("$", r"\$")
+
+
+def _spans(ax: Axes, spans: list[tuple[float, float]], **style: object) -> None:
+    """Vertical bands [lo, hi] (minutes) over the whole height, as one artist."""
+    from matplotlib.collections import PolyCollection
+
+    if spans:
+        polys = [[(lo, 0.0), (hi, 0.0), (hi, 1.0), (lo, 1.0)] for lo, hi in spans]
+        ax.add_collection(PolyCollection(polys, transform=ax.get_xaxis_transform(), **style))
+
+
 def _shade_phases(ax: Axes, rep: SessionReport, labels: bool) -> None:
+    by_style: dict[tuple[str, float], list[tuple[float, float]]] = {}
     for r in rep.phases:
         colour = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         alpha = pal.phase_alpha(r.kind) / 255
-        ax.axvspan(r.start_s / 60, r.end_s / 60, color=colour, alpha=alpha, lw=0)
-        if labels:
-            text = r.name if r.kind != "hold" else f"{r.name}\n[{r.mode}]"
-            if r.low_quality:
-                text += "\nLOW QUALITY"
-            ax.text(
-                (r.start_s + r.end_s) / 120,
-                1.01,
-                text,
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize=7.5,
-                color=pal.FOREGROUND,
-            )
+        by_style.setdefault((colour, alpha), []).append((r.start_s / 60, r.end_s / 60))
+    for (colour, alpha), spans in by_style.items():
+        _spans(ax, spans, facecolors=colour, alpha=alpha, linewidths=0)
+    if not labels:
+        return
+    if len(rep.phases) > MAX_LABELLED_PHASES:
+        ax.text(
+            0.0,
+            1.01,
+            f"{len(rep.phases)} phases: too many to label (the table and --csv list them)",
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color=pal.FOREGROUND,
+        )
+        return
+    for r in rep.phases:
+        text = _plain(r.name if r.kind != "hold" else f"{r.name}\n[{r.mode}]")
+        if r.low_quality:
+            text += "\nLOW QUALITY"
+        ax.text(
+            (r.start_s + r.end_s) / 120,
+            1.01,
+            text,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color=pal.FOREGROUND,
+        )
 
 
 def _markers(ax: Axes, prep: Prepared, legend: dict) -> None:
     styles = {"lapse": "--", "rehold": "-", "felt": ":", "note": "-."}
+    times: dict[str, list[float]] = {}
     for m in prep.rec.markers:
-        colour = pal.MARKER_COLOURS.get(m.kind, pal.MUTED)
-        line = ax.axvline(m.t_s / 60, color=colour, ls=styles.get(m.kind, "-"), lw=1.1)
-        legend.setdefault(f"marker: {m.kind}", line)
+        times.setdefault(m.kind, []).append(m.t_s / 60)
+    for kind, xs in times.items():  # one artist per kind, however many markers
+        colour = pal.MARKER_COLOURS.get(kind, pal.MUTED)
+        lines = ax.vlines(
+            xs,
+            0,
+            1,
+            transform=ax.get_xaxis_transform(),
+            colors=colour,
+            linestyles=styles.get(kind, "-"),
+            linewidths=1.1,
+        )
+        legend.setdefault(f"marker: {_plain(kind)}", lines)
 
 
 def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
@@ -109,11 +159,9 @@ def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
             span = ax.axhspan(band.lo, band.hi, color=pal.BAND, alpha=0.25, lw=0)
             ax.axhline(band.mean, color=pal.BAND, lw=0.8, ls="--")
             legend.setdefault(f"baseline band (mean ± {band.k:g} SD)", span)
-        for h in rep.holds:
-            for lo, hi in h.lapse_spans:
-                ax.axvspan(
-                    lo / 60, hi / 60, facecolor="none", hatch="///", edgecolor=pal.MUTED, lw=0
-                )
+        lapsed = [(lo / 60, hi / 60) for h in rep.holds for lo, hi in h.lapse_spans]
+        _spans(ax, lapsed, facecolors="none", hatch="///", edgecolors=pal.MUTED, linewidths=0)
+        for h in rep.holds[:MAX_ANNOTATED_HOLDS]:
             c = h.catchup_of(metric)
             if c is not None and c.catchup.reached:
                 cu = c.catchup
@@ -155,9 +203,9 @@ def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
         fontsize=8.5,
         frameon=False,
     )
+    title = f"holdbeat report — {Path(rep.file).name} · {rep.protocol} · {rep.started_utc}"
     fig.suptitle(
-        f"holdbeat report — {Path(rep.file).name} · {rep.protocol} · {rep.started_utc} · "
-        f"{format_duration(rep.duration_s)}",
+        _plain(f"{title} · {format_duration(rep.duration_s)}"),
         fontsize=12,
         y=0.995,
     )
@@ -175,15 +223,18 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     holds = {h.index: h for h in rep.holds}
     cells = []
     colours = []
-    for r in rep.phases:
+    phases = rep.phases
+    if len(phases) > MAX_TABLE_ROWS:  # the first rows; --csv / --json / the text have all
+        phases = phases[: MAX_TABLE_ROWS - 1]
+    for r in phases:
         h = holds.get(r.index)
 
         def f(x: float, spec: str) -> str:
             return "—" if not math.isfinite(x) else format(x, spec)
 
         row = [
-            r.name,
-            r.mode,
+            _plain(r.name),
+            _plain(r.mode),
             format_duration(r.duration_s),
             f(r.corrected_pct, ".1f") + (" LOW" if r.low_quality else ""),
             f(r.hr_bpm, ".1f"),
@@ -205,6 +256,10 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
         cells.append(row)
         base = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         colours.append([_tint(base, 0.22 if r.kind == "hold" else 0.1)] * len(cols))
+    if len(phases) < len(rep.phases):
+        more = len(rep.phases) - len(phases)
+        cells.append([f"… {more} more phases", *[""] * (len(cols) - 1)])
+        colours.append([(1.0, 1.0, 1.0)] * len(cols))
     table = ax.table(
         cellText=cells, colLabels=cols, cellColours=colours, loc="upper center", cellLoc="center"
     )
@@ -240,7 +295,13 @@ def _caveat_text(ax: Axes, rep: SessionReport) -> None:
     )
     text = "\n".join(textwrap.fill("• " + c, 170) for c in shown)
     ax.text(
-        0.0, 1.0, "Caveats\n" + text, transform=ax.transAxes, fontsize=8.5, color=pal.WARN, va="top"
+        0.0,
+        1.0,
+        "Caveats\n" + _plain(text),
+        transform=ax.transAxes,
+        fontsize=8.5,
+        color=pal.WARN,
+        va="top",
     )
 
 
@@ -470,19 +531,17 @@ def _headline(cmp: Comparison) -> list[str]:
     return out
 
 
-def save(fig: Figure, path: Path) -> None:
-    """Write a PNG atomically, created 0600 (it shows health data)."""
-    import os
+def save(fig: Figure, path: Path, inputs: Sequence[Path] = ()) -> None:
+    """Write the figure as PNG through the one output writer (0600, atomic, never over a
+    recording or a non-regular file); report/compare replace an existing regular file."""
+    from holdbeat.output import write_file
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", facecolor=fig.get_facecolor())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        write_file(
+            Path(path),
+            lambda f: fig.savefig(f, format="png", facecolor=fig.get_facecolor()),
+            force=True,
+            inputs=inputs,
+        )
     finally:
         _plt().close(fig)
