@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import orjson
@@ -27,18 +28,31 @@ from holdbeat import FORMAT, __version__
 from holdbeat.beats import BeatTimer
 from holdbeat.clean import LiveFlagger
 from holdbeat.events import (
+    ActionDone,
+    ActionPlan,
     Battery,
     Connection,
+    Cue,
     Device,
     End,
     Header,
     Hrm,
     Marker,
     PhaseStart,
+    PracticeEvent,
     Rating,
     SessionEvent,
+    SessionNote,
 )
+from holdbeat.header_check import header_problem, seconds_problem
 from holdbeat.hrs import parse_hrm_batch
+from holdbeat.inputs import iter_lines, open_regular
+from holdbeat.limits import (
+    MAX_HEADER_BYTES,
+    MAX_LINE_BYTES,
+    MAX_SESSION_TEXT,
+    seconds_ok,
+)
 from holdbeat.process import Processed
 
 FORMAT_FAMILY = "holdbeat/"
@@ -69,6 +83,8 @@ def header_to_dict(h: Header) -> dict:
     d = asdict(h)
     d = {"format": d.pop("format"), **d}
     d["beliefs"] = list(h.beliefs)
+    if not d["practice"]:
+        del d["practice"]  # headers without practice details stay as they always were
     return d
 
 
@@ -87,6 +103,7 @@ def header_from_dict(d: dict) -> Header:
         software=d.get("software") if isinstance(d.get("software"), dict) else {},
         settings=d.get("settings") if isinstance(d.get("settings"), dict) else {},
         format=str(d.get("format", FORMAT)),
+        practice=d.get("practice") if isinstance(d.get("practice"), dict) else {},
     )
 
 
@@ -139,15 +156,54 @@ def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
         return {"t": _t(ev.t_s), "type": "battery", "percent": ev.percent}
     if isinstance(ev, End):
         return {"t": _t(ev.t_s), "type": "end", "reason": ev.reason}
+    if isinstance(ev, Cue | SessionNote | ActionPlan | ActionDone):
+        return _practice_to_dict(ev)
     raise TypeError(f"not a recordable event: {ev!r}")
+
+
+def _practice_to_dict(ev: PracticeEvent) -> dict:
+    """The event types added for the practice (cues, notes, act-and-savor); docs/format.md."""
+    if isinstance(ev, Cue):
+        return {
+            "t": _t(ev.t_s),
+            "type": "cue",
+            "kind": ev.kind,
+            "phase": ev.phase_index,
+            "detail": ev.detail,
+        }
+    if isinstance(ev, SessionNote):
+        return {"t": _t(ev.t_s), "type": "session_note", "when": ev.when, "text": ev.text}
+    if isinstance(ev, ActionPlan):
+        return {"t": _t(ev.t_s), "type": "action", "phase": ev.phase_index, "text": ev.text}
+    return {"t": _t(ev.t_s), "type": "action_done", "phase": ev.phase_index, "done": ev.done}
+
+
+NOTE_WHEN = ("before", "after")
+
+
+def _practice_from_dict(kind: str, t: float, d: dict) -> SessionEvent:
+    if kind == "cue":
+        return Cue(t, str(d["kind"]), int(d["phase"]), str(d.get("detail", "")))
+    if kind == "session_note":
+        when = str(d["when"])
+        if when not in NOTE_WHEN:
+            raise ValueError(f"note 'when' must be one of {', '.join(NOTE_WHEN)}, not {when!r}")
+        return SessionNote(t, when, str(d["text"]))
+    if kind == "action":
+        return ActionPlan(t, int(d["phase"]), str(d["text"]))
+    if kind == "action_done":
+        if not isinstance(d["done"], bool):
+            raise TypeError("action_done 'done' must be true or false")
+        return ActionDone(t, int(d["phase"]), d["done"])
+    raise ValueError(f"unknown event type {kind!r}")
 
 
 def event_from_dict(d: dict) -> SessionEvent:
     """Raise KeyError/TypeError/ValueError on a line that is not a valid event."""
     kind = d["type"]
     t = float(d["t"])
-    if not math.isfinite(t):
-        raise ValueError(f"time {d['t']!r} is not finite")
+    if not seconds_ok(t):
+        raise ValueError(f"time {t!r} is outside a session (0 to {MAX_SESSION_TEXT})")
     if kind == "hrm":
         raw = d["raw"]
         if not isinstance(raw, str):
@@ -155,6 +211,8 @@ def event_from_dict(d: dict) -> SessionEvent:
         return Hrm(t, bytes.fromhex(raw))
     if kind == "phase":
         dur = d.get("duration_s")
+        if dur is not None and (why := seconds_problem(dur, "duration_s")):
+            raise ValueError(why)
         return PhaseStart(
             t_s=t,
             index=int(d["index"]),
@@ -176,7 +234,7 @@ def event_from_dict(d: dict) -> SessionEvent:
         return Battery(t, int(d["percent"]))
     if kind == "end":
         return End(t, str(d.get("reason", "")))
-    raise ValueError(f"unknown event type {kind!r}")
+    return _practice_from_dict(kind, t, d)
 
 
 # ---------------------------------------------------------------- writing
@@ -188,6 +246,7 @@ def new_header(
     beliefs: Iterable[dict] = (),
     settings: dict | None = None,
     started: datetime | None = None,
+    practice: dict | None = None,
 ) -> Header:
     started = started or datetime.now(UTC)
     return Header(
@@ -198,6 +257,7 @@ def new_header(
         beliefs=tuple(beliefs),
         software={"name": "holdbeat", "version": __version__},
         settings=settings or {},
+        practice=practice or {},
     )
 
 
@@ -318,6 +378,10 @@ class Recording:
     end: End | None
     malformed: list[tuple[float, str]]  # (t_s, error) for notifications that did not parse
     warnings: list[str] = field(default_factory=list)
+    # the practice: sound cues given, notes before/after, act-and-savor action and outcome
+    cues: list[Cue] = field(default_factory=list)
+    notes: list[SessionNote] = field(default_factory=list)
+    actions: list[ActionPlan | ActionDone] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -330,36 +394,56 @@ class Recording:
         return self.flag != ""
 
 
-def _read_lines(path: Path) -> tuple[list[str], bool]:
-    """(the lines, whether the last one ended with a newline)."""
+def _parse_header(path: Path, raw: bytes) -> dict:
+    """Line 1 as a dict, or NotARecording saying why (never a RecursionError)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotARecording(f"{path}: not a holdbeat recording (not UTF-8 text)") from None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-        return lines, True
-    return lines, False
+        head = orjson.loads(raw)  # depth-limited: a deeply nested line is an error, not a crash
+    except orjson.JSONDecodeError:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotARecording(
+                f"{path}: not a holdbeat recording (line 1 is not UTF-8 text)"
+            ) from None
+        try:
+            head = json.loads(text)  # NaN / Infinity, which old files may hold; checked below
+        except (json.JSONDecodeError, RecursionError):
+            raise NotARecording(
+                f"{path}: not a holdbeat recording (line 1 is not a JSON header)"
+            ) from None
+    return head
 
 
 def load(path: str | os.PathLike) -> Recording:
-    """Read a recording, re-parse every raw notification, rebuild the beats."""
+    """Read a recording, re-parse every raw notification, rebuild the beats.
+
+    Only a regular file is read (a FIFO would block forever), line by line in bounded
+    memory. Each line is decoded on its own: a line with bad bytes (a crash inside a
+    multi-byte character), bad JSON, a bad event, an absurd time or more than
+    MAX_LINE_BYTES is skipped with a warning naming its line; the rest still loads.
+    """
     path = Path(path)
-    lines, last_complete = _read_lines(path)
-    if not lines:
-        raise NotARecording(f"{path}: empty file, not a holdbeat recording")
+    with open_regular(path, "holdbeat recording", RecordingError) as f:
+        return load_stream(path, f)
+
+
+def load_stream(path: Path, f: BinaryIO) -> Recording:
+    """`load` of an open binary file (`path` only names it in messages)."""
     try:
-        head = json.loads(lines[0])
-    except json.JSONDecodeError:
+        return _load(path, f)
+    except OSError as e:
+        raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _load(path: Path, f: BinaryIO) -> Recording:
+    first = f.readline(MAX_HEADER_BYTES + 1)
+    if not first.strip():
+        raise NotARecording(f"{path}: empty file, not a holdbeat recording")
+    if len(first) > MAX_HEADER_BYTES:
         raise NotARecording(
-            f"{path}: not a holdbeat recording (line 1 is not a JSON header)"
-        ) from None
+            f"{path}: not a holdbeat recording (line 1 is longer than {MAX_HEADER_BYTES >> 20} MiB)"
+        )
+    head = _parse_header(path, first)
     fmt = head.get("format") if isinstance(head, dict) else None
     if not isinstance(fmt, str) or not fmt.startswith(FORMAT_FAMILY):
         raise NotARecording(
@@ -370,28 +454,49 @@ def load(path: str | os.PathLike) -> Recording:
             f"{path}: format {fmt!r} is newer than this holdbeat ({__version__}) understands "
             f"({FORMAT}); upgrade holdbeat to read it"
         )
+    problem = header_problem(head)
+    if problem:
+        raise RecordingError(f"{path}: line 1 (the header): {problem}")
     header = header_from_dict(head)
     warnings: list[str] = []
     events: list[SessionEvent] = []
     t_last = -math.inf
-    for lineno, text in enumerate(lines[1:], start=2):
+    t_phase = -math.inf
+    for n, raw, complete in iter_lines(f, MAX_LINE_BYTES):
+        lineno = n + 1
+        if raw is None:
+            warnings.append(
+                f"line {lineno}: skipped, longer than {MAX_LINE_BYTES >> 20} MiB (not an event)"
+            )
+            continue
         try:
-            d = orjson.loads(text)
+            d = orjson.loads(raw)
             if not isinstance(d, dict):
                 raise TypeError("not a JSON object")
             ev = event_from_dict(d)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-            if not text or text.isspace():
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as e:
+            if not raw.strip():
                 continue
-            if lineno == len(lines) and not last_complete:
+            if not complete:
                 warnings.append(
                     f"line {lineno}: truncated last line ignored (the session was cut off)"
                 )
-            else:
-                warnings.append(
-                    f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})"
-                )
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                warnings.append(f"line {lineno}: skipped, not UTF-8 text (damaged bytes)")
+                continue
+            warnings.append(f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})")
             continue
+        if isinstance(ev, PhaseStart):
+            if ev.t_s < t_phase:
+                warnings.append(
+                    f"line {lineno}: skipped, phase {ev.name!r} starts at {ev.t_s} s, before "
+                    f"the previous phase ({t_phase} s)"
+                )
+                continue
+            t_phase = ev.t_s
         if ev.t_s < t_last:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
         t_last = ev.t_s
@@ -412,6 +517,7 @@ def from_events(
     markers: list[Marker] = []
     ratings: list[Rating] = []
     conns: list[Connection] = []
+    practice: dict[type, list] = {Cue: [], SessionNote: [], ActionPlan: []}
     end: End | None = None
     for ev in events:
         if isinstance(ev, Hrm):
@@ -429,6 +535,10 @@ def from_events(
             ratings.append(ev)
         elif isinstance(ev, End):
             end = ev
+        elif isinstance(ev, ActionDone):
+            practice[ActionPlan].append(ev)
+        elif type(ev) in practice:
+            practice[type(ev)].append(ev)
     batch = parse_hrm_batch(raws)
     malformed = [(t_hrm[i], msg) for i, msg in sorted(batch.errors.items())]
     t_packet = np.asarray(t_hrm, dtype=float)
@@ -487,4 +597,7 @@ def from_events(
         end=end,
         malformed=malformed,
         warnings=warnings,
+        cues=practice[Cue],
+        notes=practice[SessionNote],
+        actions=practice[ActionPlan],
     )

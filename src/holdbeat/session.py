@@ -11,11 +11,14 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 
+from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
+from holdbeat.safe_text import for_terminal
+
 KINDS = ("baseline", "hold", "rest", "recovery", "action")
 MODES = ("fierce", "soft", "loving-kindness", "neutral")
 HOLD_MODES = ("fierce", "soft", "loving-kindness")
 TARGETS = ("self", "future", "relational")
-PHASE_KEYS = ("name", "kind", "mode", "duration", "prompt", "belief", "target")
+PHASE_KEYS = ("name", "kind", "mode", "duration", "prompt", "belief", "target", "rehold")
 TOP_KEYS = ("name", "description", "phase")
 #: an `action` phase with no duration is open-ended (ended by a key); the simulator
 #: and max-speed runs need a length, so they use this one.
@@ -29,6 +32,14 @@ DEFAULT_PROMPTS = {
     "hold:fierce": "Hold it with authority. Who gets to define me right now?",
     "hold:soft": "Let it count. Agency feels good; let the satisfaction land.",
     "hold:loving-kindness": "Push nothing away. Am I still held, even now?",
+}
+
+#: What the window and console show when a lapse is marked: the way back into the mode
+#: (DESIGN.md §1). A hold's `rehold` key in the protocol replaces it.
+DEFAULT_REHOLD = {
+    "fierce": "Refuse it. Who gets to define me right now? Not this. Take your stance again.",
+    "soft": "Let it count. Come back to what you did and let the satisfaction land.",
+    "loving-kindness": "Am I still held, even now? Push nothing away; come back.",
 }
 
 DEFAULT_BELIEFS = {
@@ -51,10 +62,15 @@ class Phase:
     prompt: str = ""
     belief: str = ""
     target: str = ""
+    rehold: str = ""  # the re-hold cue shown on a lapse; "" = the mode's default
 
     @property
     def is_hold(self) -> bool:
         return self.kind == "hold"
+
+    @property
+    def rehold_cue(self) -> str:
+        return rehold_cue(self.mode, self.rehold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +99,13 @@ class Protocol:
         }
 
 
+def rehold_cue(mode: str, custom: str = "") -> str:
+    """The phase's own re-hold cue, else the mode's default ("" for neutral phases)."""
+    return custom or DEFAULT_REHOLD.get(mode, "")
+
+
 def phase_to_dict(p: Phase) -> dict:
-    return {
+    d = {
         "name": p.name,
         "kind": p.kind,
         "mode": p.mode,
@@ -93,6 +114,9 @@ def phase_to_dict(p: Phase) -> dict:
         "belief": p.belief,
         "target": p.target,
     }
+    if p.rehold:
+        d["rehold"] = p.rehold  # only when set: headers of older protocols stay unchanged
+    return d
 
 
 def protocol_from_dict(d: dict) -> Protocol:
@@ -106,6 +130,7 @@ def protocol_from_dict(d: dict) -> Protocol:
             prompt=str(p.get("prompt", "")),
             belief=str(p.get("belief", "")),
             target=str(p.get("target", "")),
+            rehold=str(p.get("rehold", "")),
         )
         for p in d.get("phases", [])
     )
@@ -125,19 +150,26 @@ _DURATION_RE = re.compile(
 def parse_duration(value: object) -> float:
     """Seconds from 90, 90.5, "90s", "5m", "1m30s", "1h". Raises ValueError."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
+        raise ValueError(f"{_quote(value)} is not a duration")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            seconds = float("inf")
     elif isinstance(value, str):
         m = _DURATION_RE.match(value)
         if not value.strip() or not m or not any(m.groups()):
-            raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '5m', '1m30s')")
+            raise ValueError(
+                f"{_quote(value)} is not a duration (use seconds or e.g. '5m', '1m30s')"
+            )
         h, mi, s = (float(g) if g else 0.0 for g in m.groups())
         seconds = h * 3600 + mi * 60 + s
     else:
-        raise ValueError(f"{value!r} is not a duration")
+        raise ValueError(f"{_quote(value)} is not a duration")
     if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise ValueError(f"duration must be positive and finite, got {value!r}")
+        raise ValueError(f"duration must be positive and finite, got {_quote(value)}")
+    if seconds > MAX_SESSION_S:
+        raise ValueError(f"{_quote(value)} is longer than a session can be ({MAX_SESSION_TEXT})")
     return seconds
 
 
@@ -150,10 +182,16 @@ def format_duration(seconds: float) -> str:
     return f"{m}m{s:02d}s" if s else f"{m}m"
 
 
+def _quote(value: object) -> str:
+    """A short, escaped rendering of a value from a file, for error messages."""
+    text = for_terminal(value, 40)
+    return repr(text) if isinstance(value, str) else text
+
+
 def _allowed(what: str, value: object, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(value), allowed, n=1)
+    close = difflib.get_close_matches(str(value)[:100], allowed, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{what} {value!r} is not allowed{hint}; allowed: {', '.join(allowed)}"
+    return f"{what} {_quote(value)} is not allowed{hint}; allowed: {', '.join(allowed)}"
 
 
 def _phase_lines(text: str) -> list[int]:
@@ -213,14 +251,14 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
                 duration = parse_duration(raw["duration"])
             except ValueError as e:
                 raise ProtocolError(f"{where}: key 'duration': {e}") from None
-        for key in ("name", "prompt", "belief", "target"):
+        for key in ("name", "prompt", "belief", "target", "rehold"):
             if key in raw and not isinstance(raw[key], str):
                 raise ProtocolError(f"{where}: key {key!r} must be a string")
         target = raw.get("target", "")
         if target and target not in TARGETS:
             raise ProtocolError(f"{where}: {_allowed('target', target, TARGETS)}")
-        if kind != "hold" and (raw.get("belief") or target):
-            raise ProtocolError(f"{where}: only hold phases carry 'belief' / 'target'")
+        if kind != "hold" and (raw.get("belief") or target or raw.get("rehold")):
+            raise ProtocolError(f"{where}: only hold phases carry 'belief' / 'target' / 'rehold'")
         prompt = raw.get("prompt") or DEFAULT_PROMPTS.get(
             f"hold:{mode}" if kind == "hold" else kind, ""
         )
@@ -234,7 +272,14 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
                 prompt=prompt,
                 belief=raw.get("belief", ""),
                 target=target,
+                rehold=raw.get("rehold", "").strip(),
             )
+        )
+    total_s = sum(p.duration_s or DEFAULT_ACTION_S for p in phases)
+    if total_s > MAX_SESSION_S:
+        raise ProtocolError(
+            f"{origin}: the phases add up to {format_duration(total_s)}, longer than a session "
+            f"can be ({MAX_SESSION_TEXT})"
         )
     if not any(p.kind == "baseline" for p in phases):
         raise ProtocolError(f"{origin}: no baseline phase: catch-up is measured against a baseline")
@@ -304,36 +349,11 @@ def beliefs_of(protocol: Protocol) -> tuple[dict, ...]:
 def suggest_mode(answer: str) -> tuple[str, str]:
     """Suggest a mode from what the user says is happening (a default, never a gate).
 
-    Meaning/identity under attack -> fierce (refusal); safety or connection missing ->
-    loving-kindness (remembrance); just acted -> soft.
+    The rules are the seeds' (holdbeat.suggest): meaning attacked -> fierce; safety missing
+    -> loving-kindness; shame revoking love -> loving-kindness with remembrance; shame
+    defining identity -> fierce with refusal; just acted and it worked -> soft.
     """
-    a = answer.lower()
-    fierce = (
-        "define",
-        "identity",
-        "attack",
-        "meaning",
-        "worthless",
-        "who i am",
-        "redefine",
-        "boundary",
-    )
-    lk = ("alone", "love", "unloved", "safe", "connection", "held", "abandon", "reject", "revoke")
-    soft = ("did it", "acted", "done", "finished", "action", "count", "achieved", "managed")
-    score = {
-        "fierce": sum(w in a for w in fierce),
-        "loving-kindness": sum(w in a for w in lk),
-        "soft": sum(w in a for w in soft),
-    }
-    best = max(score, key=lambda k: score[k])
-    if score[best] == 0:
-        return (
-            "fierce",
-            "no clear cue; fierce (boundary, refusal) is the default, change with --mode",
-        )
-    reasons = {
-        "fierce": "meaning or identity is under attack: refuse it with authority",
-        "loving-kindness": "safety or connection feels missing: remember you are still held",
-        "soft": "you just acted: let it count and let the satisfaction land",
-    }
-    return best, reasons[best]
+    from holdbeat.suggest import suggest
+
+    s = suggest(answer)
+    return s.mode, s.reason

@@ -9,15 +9,17 @@ how sure that is.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from holdbeat.analysis.compare import METRIC_TEXT, Comparison, session_values, verdict
+from holdbeat.analysis.compare import METRIC_TEXT, Comparison, verdict
+from holdbeat.analysis.groups import group_colour_key, session_values
 from holdbeat.analysis.report import METRIC_LABELS, SessionReport
 from holdbeat.gui import palette as pal
-from holdbeat.session import HOLD_MODES, format_duration
+from holdbeat.session import format_duration
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -43,33 +45,82 @@ def _style(ax: Axes) -> None:
     ax.tick_params(labelsize=9)
 
 
+#: a figure is read by a person: past these counts, one phase or hold is a sliver and a
+#: label a smudge, and drawing each as its own artist took minutes for 10,000 phases
+MAX_LABELLED_PHASES = 40
+MAX_TABLE_ROWS = 10
+MAX_ANNOTATED_HOLDS = 40
+
+
+def _plain(text: object) -> str:
+    """File text for matplotlib: '$' would start mathtext (and a bad formula raises)."""
+    return str(text).replace("$", r"\$")
+
+
+def _spans(ax: Axes, spans: list[tuple[float, float]], **style: object) -> None:
+    """Vertical bands [lo, hi] (minutes) over the whole height, as one artist."""
+    from matplotlib.collections import PolyCollection
+
+    if spans:
+        polys = [[(lo, 0.0), (hi, 0.0), (hi, 1.0), (lo, 1.0)] for lo, hi in spans]
+        ax.add_collection(PolyCollection(polys, transform=ax.get_xaxis_transform(), **style))
+
+
 def _shade_phases(ax: Axes, rep: SessionReport, labels: bool) -> None:
+    by_style: dict[tuple[str, float], list[tuple[float, float]]] = {}
     for r in rep.phases:
         colour = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         alpha = pal.phase_alpha(r.kind) / 255
-        ax.axvspan(r.start_s / 60, r.end_s / 60, color=colour, alpha=alpha, lw=0)
-        if labels:
-            text = r.name if r.kind != "hold" else f"{r.name}\n[{r.mode}]"
-            if r.low_quality:
-                text += "\nLOW QUALITY"
-            ax.text(
-                (r.start_s + r.end_s) / 120,
-                1.01,
-                text,
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize=7.5,
-                color=pal.FOREGROUND,
-            )
+        by_style.setdefault((colour, alpha), []).append((r.start_s / 60, r.end_s / 60))
+    for (colour, alpha), spans in by_style.items():
+        _spans(ax, spans, facecolors=colour, alpha=alpha, linewidths=0)
+    if not labels:
+        return
+    if len(rep.phases) > MAX_LABELLED_PHASES:
+        ax.text(
+            0.0,
+            1.01,
+            f"{len(rep.phases)} phases: too many to label (the table and --csv list them)",
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color=pal.FOREGROUND,
+        )
+        return
+    for r in rep.phases:
+        text = _plain(r.name if r.kind != "hold" else f"{r.name}\n[{r.mode}]")
+        if r.low_quality:
+            text += "\nLOW QUALITY"
+        ax.text(
+            (r.start_s + r.end_s) / 120,
+            1.01,
+            text,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color=pal.FOREGROUND,
+        )
 
 
 def _markers(ax: Axes, prep: Prepared, legend: dict) -> None:
     styles = {"lapse": "--", "rehold": "-", "felt": ":", "note": "-."}
+    times: dict[str, list[float]] = {}
     for m in prep.rec.markers:
-        colour = pal.MARKER_COLOURS.get(m.kind, pal.MUTED)
-        line = ax.axvline(m.t_s / 60, color=colour, ls=styles.get(m.kind, "-"), lw=1.1)
-        legend.setdefault(f"marker: {m.kind}", line)
+        times.setdefault(m.kind, []).append(m.t_s / 60)
+    for kind, xs in times.items():  # one artist per kind, however many markers
+        colour = pal.MARKER_COLOURS.get(kind, pal.MUTED)
+        lines = ax.vlines(
+            xs,
+            0,
+            1,
+            transform=ax.get_xaxis_transform(),
+            colors=colour,
+            linestyles=styles.get(kind, "-"),
+            linewidths=1.1,
+        )
+        legend.setdefault(f"marker: {_plain(kind)}", lines)
 
 
 def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
@@ -108,11 +159,9 @@ def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
             span = ax.axhspan(band.lo, band.hi, color=pal.BAND, alpha=0.25, lw=0)
             ax.axhline(band.mean, color=pal.BAND, lw=0.8, ls="--")
             legend.setdefault(f"baseline band (mean ± {band.k:g} SD)", span)
-        for h in rep.holds:
-            for lo, hi in h.lapse_spans:
-                ax.axvspan(
-                    lo / 60, hi / 60, facecolor="none", hatch="///", edgecolor=pal.MUTED, lw=0
-                )
+        lapsed = [(lo / 60, hi / 60) for h in rep.holds for lo, hi in h.lapse_spans]
+        _spans(ax, lapsed, facecolors="none", hatch="///", edgecolors=pal.MUTED, linewidths=0)
+        for h in rep.holds[:MAX_ANNOTATED_HOLDS]:
             c = h.catchup_of(metric)
             if c is not None and c.catchup.reached:
                 cu = c.catchup
@@ -154,9 +203,9 @@ def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
         fontsize=8.5,
         frameon=False,
     )
+    title = f"holdbeat report — {Path(rep.file).name} · {rep.protocol} · {rep.started_utc}"
     fig.suptitle(
-        f"holdbeat report — {Path(rep.file).name} · {rep.protocol} · {rep.started_utc} · "
-        f"{format_duration(rep.duration_s)}",
+        _plain(f"{title} · {format_duration(rep.duration_s)}"),
         fontsize=12,
         y=0.995,
     )
@@ -169,18 +218,23 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     ax.axis("off")
     cols = ["phase", "mode", "dur", "corr %", "HR", "ln RMSSD", "ΔHR", "Δln RMSSD"]
     cols += [f"{METRIC_LABELS[m]} catch-up" for m in rep.config.metrics] + ["τ ln RMSSD", "lapses"]
+    cols += ["belief (Δ)", "safety (Δ)"]  # ratings before → after the hold
+    rated = {r.index: r for r in (rep.practice.ratings if rep.practice else ())}
     holds = {h.index: h for h in rep.holds}
     cells = []
     colours = []
-    for r in rep.phases:
+    phases = rep.phases
+    if len(phases) > MAX_TABLE_ROWS:  # the first rows; --csv / --json / the text have all
+        phases = phases[: MAX_TABLE_ROWS - 1]
+    for r in phases:
         h = holds.get(r.index)
 
         def f(x: float, spec: str) -> str:
             return "—" if not math.isfinite(x) else format(x, spec)
 
         row = [
-            r.name,
-            r.mode,
+            _plain(r.name),
+            _plain(r.mode),
             format_duration(r.duration_s),
             f(r.corrected_pct, ".1f") + (" LOW" if r.low_quality else ""),
             f(r.hr_bpm, ".1f"),
@@ -189,7 +243,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
             f(r.d_ln_rmssd, "+.2f"),
         ]
         if h is None:
-            row += [""] * (len(rep.config.metrics) + 2)
+            row += [""] * (len(rep.config.metrics) + 4)
         else:
             for c in h.catchups:
                 row.append(c.catchup.label)
@@ -198,9 +252,14 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
                 f"{lnc.fit.tau_s:.0f} s (R² {lnc.fit.r2:.2f})" if lnc and lnc.fit.ok else "—"
             )
             row.append(str(h.lapses))
+            row += _rating_cells(rated.get(r.index))
         cells.append(row)
         base = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         colours.append([_tint(base, 0.22 if r.kind == "hold" else 0.1)] * len(cols))
+    if len(phases) < len(rep.phases):
+        more = len(rep.phases) - len(phases)
+        cells.append([f"… {more} more phases", *[""] * (len(cols) - 1)])
+        colours.append([(1.0, 1.0, 1.0)] * len(cols))
     table = ax.table(
         cellText=cells, colLabels=cols, cellColours=colours, loc="upper center", cellLoc="center"
     )
@@ -208,6 +267,20 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     table.set_fontsize(9)
     table.auto_set_column_width(list(range(len(cols))))
     table.scale(1.0, 1.3)
+
+
+def _rating_cells(r) -> list[str]:
+    """'4 → 8 (+4)' for belief and safety; '—' where a rating is missing."""
+    if r is None:
+        return ["—", "—"]
+
+    def cell(pre: float, post: float) -> str:
+        if not (math.isfinite(pre) and math.isfinite(post)):
+            v = [("—" if not math.isfinite(x) else f"{x:.0f}") for x in (pre, post)]
+            return f"{v[0]} → {v[1]}"
+        return f"{pre:.0f} → {post:.0f} ({post - pre:+.0f})"
+
+    return [cell(r.belief_pre, r.belief_post), cell(r.safety_pre, r.safety_post)]
 
 
 def _caveat_text(ax: Axes, rep: SessionReport) -> None:
@@ -222,7 +295,13 @@ def _caveat_text(ax: Axes, rep: SessionReport) -> None:
     )
     text = "\n".join(textwrap.fill("• " + c, 170) for c in shown)
     ax.text(
-        0.0, 1.0, "Caveats\n" + text, transform=ax.transAxes, fontsize=8.5, color=pal.WARN, va="top"
+        0.0,
+        1.0,
+        "Caveats\n" + _plain(text),
+        transform=ax.transAxes,
+        fontsize=8.5,
+        color=pal.WARN,
+        va="top",
     )
 
 
@@ -258,13 +337,14 @@ def compare_figure(cmp: Comparison) -> Figure:
     # -- per mode: every session's value, mean and 95 % CI
     ax = fig.add_subplot(mid[0])
     _style(ax)
-    per = session_values(cmp.units, cfg.metric)
+    per = session_values(cmp.units, cfg.metric, cfg.by)
     rng = np.random.default_rng(0)
     ticks = []
-    for i, m in enumerate(HOLD_MODES):
+    groups = [g.mode for g in cmp.modes]  # modes, targets or 'mode · target'
+    for i, m in enumerate(groups):
         vals = np.array(list(per.get(m, {}).values()))
-        est = next(x for x in cmp.modes if x.mode == m).estimate
-        ticks.append(f"{m}\nn = {est.n}")
+        est = cmp.modes[i].estimate
+        ticks.append(f"{m.replace(' · ', chr(10))}\nn = {est.n}")
         if vals.size:
             ax.plot(
                 i + rng.uniform(-0.18, 0.18, vals.size),
@@ -272,7 +352,7 @@ def compare_figure(cmp: Comparison) -> Figure:
                 "o",
                 ms=4,
                 alpha=0.55,
-                color=pal.mode_colour(m),
+                color=_group_colour(m, i),
                 mec="none",
             )
         if est.ok:
@@ -287,8 +367,8 @@ def compare_figure(cmp: Comparison) -> Figure:
                 lw=1.6,
             )
     ax.axhline(0, color=pal.MUTED, lw=0.8)
-    ax.set_xticks(range(len(HOLD_MODES)), ticks)
-    ax.set_xlim(-0.5, len(HOLD_MODES) - 0.3)
+    ax.set_xticks(range(len(groups)), ticks, fontsize=8 if len(groups) > 4 else 9)
+    ax.set_xlim(-0.5, len(groups) - 0.3)
     ax.set_ylabel(f"{label} ({unit}), hold − baseline")
     ax.set_title("each dot: one session; ◆ mean with 95 % CI", fontsize=9.5)
     # -- differences between modes
@@ -338,7 +418,8 @@ def compare_figure(cmp: Comparison) -> Figure:
     ax.set_xlabel(
         f"difference in {label} ({unit}); bar = 95 % CI; a bar crossing 0 = maybe no difference"
     )
-    ax.set_title("differences between modes (first minus second)", fontsize=9.5)
+    what = {"mode": "modes", "target": "targets"}.get(cfg.by, "groups")
+    ax.set_title(f"differences between {what} (first minus second)", fontsize=9.5)
     # -- event-locked trajectories
     tm = METRIC_LABELS.get(cfg.traj_metric, cfg.traj_metric)
     for col, ev in enumerate(("onset", "lapse", "rehold")):
@@ -373,9 +454,25 @@ def compare_figure(cmp: Comparison) -> Figure:
     return fig
 
 
+#: targets have no colour in the live window; these stay clear of the mode colours
+TARGET_COLOURS = {"self": pal.BLUE, "future": pal.VERMILLION, "relational": "#7A3E9D"}
+
+
+def _group_colour(label: str, i: int) -> str:
+    """A mode's colour, a target's, else the palette in order."""
+    key = group_colour_key(label)
+    if key in pal.MODE_COLOURS:
+        return pal.mode_colour(key)
+    return TARGET_COLOURS.get(key, (pal.BLUE, pal.VERMILLION, pal.SKY_BLUE, pal.GREY)[i % 4])
+
+
 def _answer(cmp: Comparison) -> str:
     """The one question most people ask, answered in words: do fierce and soft differ?"""
     label, unit = METRIC_TEXT[cmp.config.metric]
+    if not cmp.pairwise:
+        return "Only one group has usable holds: nothing to compare."
+    if cmp.config.by != "mode":
+        return _answer_groups(cmp)
     unp, par = cmp.pairwise[0], cmp.paired[0]
     c = par if par.ok else unp
     if not c.ok:
@@ -391,6 +488,26 @@ def _answer(cmp: Comparison) -> str:
         f"Fierce vs soft: NO clear difference in {label} — the 95 % interval "
         f"({c.ci_lo:+.2g} to {c.ci_hi:+.2g} {unit}) includes zero; more sessions could still "
         "show a small one."
+    )
+
+
+def _answer_groups(cmp: Comparison) -> str:
+    """By target (or mode and target): the clearest contrast, in words."""
+    label, unit = METRIC_TEXT[cmp.config.metric]
+    cs = [par if par.ok else unp for unp, par in zip(cmp.pairwise, cmp.paired, strict=True)]
+    ok = [c for c in cs if c.ok]
+    if not ok:
+        return f"Not enough usable sessions in two {cmp.config.by}s to compare {label}."
+    best = min(ok, key=lambda c: c.p)
+    if best.excludes_zero:
+        hi, lo = (best.a, best.b) if best.diff > 0 else (best.b, best.a)
+        return (
+            f"{label} was higher for {hi} than for {lo} by {abs(best.diff):.2g} {unit} "
+            f"(p = {best.p:.2g}); the other contrasts are below."
+        )
+    return (
+        f"No clear difference in {label} between the {cmp.config.by.replace(',', ' and ')} "
+        "groups: every 95 % interval includes zero."
     )
 
 
@@ -414,19 +531,17 @@ def _headline(cmp: Comparison) -> list[str]:
     return out
 
 
-def save(fig: Figure, path: Path) -> None:
-    """Write a PNG atomically, created 0600 (it shows health data)."""
-    import os
+def save(fig: Figure, path: Path, inputs: Sequence[Path] = ()) -> None:
+    """Write the figure as PNG through the one output writer (0600, atomic, never over a
+    recording or a non-regular file); report/compare replace an existing regular file."""
+    from holdbeat.output import write_file
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", facecolor=fig.get_facecolor())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        write_file(
+            Path(path),
+            lambda f: fig.savefig(f, format="png", facecolor=fig.get_facecolor()),
+            force=True,
+            inputs=inputs,
+        )
     finally:
         _plt().close(fig)

@@ -26,8 +26,16 @@ from holdbeat.analysis.catchup import (
     expected_direction,
     fit_exponential,
 )
+from holdbeat.analysis.practice import (
+    PracticeSummary,
+    format_practice,
+    practice_summary,
+    practice_to_dict,
+)
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
+from holdbeat.analysis.textfmt import fmt_num, text_table
 from holdbeat.recording import PhaseSpan
+from holdbeat.safe_text import for_terminal as shown
 from holdbeat.session import format_duration
 
 SHORT_HOLD_S = 120.0
@@ -141,6 +149,7 @@ class SessionReport:
     phases: tuple[PhaseRow, ...]
     holds: tuple[HoldRow, ...]
     caveats: tuple[str, ...]
+    practice: PracticeSummary | None = None  # ratings, lapses, notes (analysis/practice.py)
 
 
 # ---------------------------------------------------------------- pieces
@@ -235,8 +244,13 @@ def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[P
         if not math.isfinite(float(h["hr"])) and rec.hr_t_s.size:
             sel = (rec.hr_t_s >= ph.start_s) & (rec.hr_t_s < ph.end_s) & (rec.hr_bpm > 0)
             if sel.any():
+                has_rr = bool(np.any((rec.beat_t_s >= ph.start_s) & (rec.beat_t_s < ph.end_s)))
                 h = {**h, "hr": float(rec.hr_bpm[sel].mean())}
-                h["why_time"] = "no RR: HR is the mean of the strap's HR field; no HRV"
+                h["why_time"] = (
+                    f"{h['why_time']}; HR is the mean of the strap's HR field"
+                    if has_rr
+                    else "no RR: HR is the mean of the strap's HR field; no HRV"
+                )
         rows.append(
             PhaseRow(
                 index=ph.index,
@@ -449,38 +463,19 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
         phases=tuple(rows),
         holds=tuple(holds),
         caveats=tuple(_caveats(prep, cfg, base_i, bands, rows, holds)),
+        practice=practice_summary(prep),
     )
 
 
 # ---------------------------------------------------------------- rendering
 
 
-def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "—"
-    return format(x, ("+" if signed else "") + spec)
-
-
-def text_table(
-    header: list[str], rows: list[list[str]], right: set[int] | None = None
-) -> list[str]:
-    right = right if right is not None else set(range(1, len(header)))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
 def format_text(rep: SessionReport) -> str:
     cfg = rep.config
     out = [
-        f"holdbeat report · {rep.file}",
-        f"session {rep.session_id} · started {rep.started_utc} · protocol {rep.protocol} · "
+        f"holdbeat report · {shown(rep.file)}",
+        f"session {shown(rep.session_id)} · started {shown(rep.started_utc)} · "
+        f"protocol {shown(rep.protocol)} · "
         f"{format_duration(rep.duration_s)}",
         f"beats: {rep.method}",
         "",
@@ -516,7 +511,8 @@ def format_text(rep: SessionReport) -> str:
             if why:
                 by_reason.setdefault(why, []).append(r.name)
     notes = [
-        f"  {'every phase' if len(names) == len(rep.phases) > 1 else ', '.join(names)}: {why}"
+        f"  {'every phase' if len(names) == len(rep.phases) > 1 else shown(', '.join(names))}: "
+        f"{why}"
         for why, names in by_reason.items()
     ]
     if notes:
@@ -560,13 +556,14 @@ def format_text(rep: SessionReport) -> str:
         out += text_table(head, rows, right=set(range(2, len(head))))
         out.append("  expected direction: ↑ up, ↓ down, ± either (reported)")
         fit_notes = [
-            f"  {h.name} {METRIC_LABELS[c.metric]}: τ {c.fit.reason}"
+            f"  {shown(h.name)} {METRIC_LABELS[c.metric]}: τ {c.fit.reason}"
             for h in rep.holds
             for c in h.catchups
             if not c.fit.ok
         ]
         poor = [
-            f"  {h.name} {METRIC_LABELS[c.metric]}: τ fit is {c.fit.quality} (R² {c.fit.r2:.2f})"
+            f"  {shown(h.name)} {METRIC_LABELS[c.metric]}: τ fit is {c.fit.quality} "
+            f"(R² {c.fit.r2:.2f})"
             for h in rep.holds
             for c in h.catchups
             if c.fit.ok and c.fit.quality == "poor"
@@ -581,12 +578,14 @@ def format_text(rep: SessionReport) -> str:
             at = format_duration(f.t_s - h.start_s)
             if math.isfinite(f.lead_s):
                 who = "body first" if f.lead_s > 0 else "feeling first"
-                out.append(f"  {h.name}: felt at +{at}: lead {f.lead_s:+.0f} s ({who})")
+                out.append(f"  {shown(h.name)}: felt at +{at}: lead {f.lead_s:+.0f} s ({who})")
             else:
-                out.append(f"  {h.name}: felt at +{at}: — ({f.reason})")
+                out.append(f"  {shown(h.name)}: felt at +{at}: — ({f.reason})")
     else:
         out.append("  no 'felt' markers during holds")
-    out += ["", "CAVEATS"] + [f"  - {c}" for c in rep.caveats]
+    if rep.practice is not None:
+        out += format_practice(rep.practice, text_table)
+    out += ["", "CAVEATS"] + [f"  - {shown(c)}" for c in rep.caveats]
     return "\n".join(out)
 
 
@@ -682,6 +681,7 @@ def report_to_dict(rep: SessionReport) -> dict:
         "phases": [phase(r) for r in rep.phases],
         "holds": [hold(h) for h in rep.holds],
         "caveats": list(rep.caveats),
+        "practice": practice_to_dict(rep.practice) if rep.practice is not None else None,
     }
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from holdbeat.commands._common import non_negative_float
+from holdbeat.commands._common import emit, non_negative_float
 from holdbeat.commands.report import add_catchup_flags
 
 if TYPE_CHECKING:
@@ -31,12 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "unreadable recording (named; --skip-bad continues without it)",
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="recordings or folders")
-    p.add_argument("--by", choices=("mode",), default="mode", help="grouping (default mode)")
+    p.add_argument(
+        "--by",
+        choices=("mode", "target", "mode,target"),
+        default="mode",
+        help="group holds by mode (default), by target (self, future, relational), or both",
+    )
     p.add_argument(
         "--metric",
-        choices=("dlnrmssd", "dhr", "drmssd", "latency"),
+        choices=("dlnrmssd", "dhr", "drmssd", "latency", "dbelief", "dsafety", "lapse_dln"),
         default="dlnrmssd",
-        help="what to compare: Δ ln RMSSD (default), Δ HR, Δ RMSSD, or catch-up latency",
+        help="what to compare: Δ ln RMSSD (default), Δ HR, Δ RMSSD, catch-up latency, the "
+        "belief / felt-safety rating change, or the ln RMSSD change after lapses (rating "
+        "change and lapse response are also shown next to any metric)",
     )
     p.add_argument("--csv", type=Path, metavar="PATH", help="write one row per hold as CSV")
     p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
@@ -117,8 +124,10 @@ def load_summaries(
 
 def format_comparison(cmp: Comparison) -> str:
     from holdbeat.analysis.compare import METRIC_TEXT, verdict
+    from holdbeat.analysis.compare_practice import format_practice_sections
     from holdbeat.analysis.report import fmt_num as _f
     from holdbeat.analysis.report import text_table as _table
+    from holdbeat.safe_text import for_terminal as shown
 
     cfg = cmp.config
     label, unit = METRIC_TEXT[cfg.metric]
@@ -127,11 +136,12 @@ def format_comparison(cmp: Comparison) -> str:
         f"{len(cmp.excluded)} excluded",
         f"metric: {label} ({unit})"
         + ("" if cfg.metric == "latency" else ", hold phase minus the session's baseline phase")
-        + "; one value per session and mode",
+        + f"; one value per session and {cfg.by.replace(',', ' and ')}",
         "",
-        "BY MODE (95 % CI: bootstrap of the mean over sessions)",
+        f"BY {cfg.by.upper().replace(',', ' AND ')} (95 % CI: bootstrap of the mean over sessions)",
     ]
-    head = ["mode", "sessions", "holds", "mean", "median", "95 % CI", "caught up", "median lat."]
+    head = [cfg.by.replace(",", " · "), "sessions", "holds", "mean", "median", "95 % CI"]
+    head += ["caught up", "median lat."]
     rows = []
     for m in cmp.modes:
         e = m.estimate
@@ -150,9 +160,10 @@ def format_comparison(cmp: Comparison) -> str:
             ]
         )
     out += _table(head, rows, right={1, 2, 3, 4, 6, 7})
+    what = {"mode": "modes", "target": "targets"}.get(cfg.by, "groups")
     for title, cs in (
-        ("BETWEEN MODES (all sessions; unpaired)", cmp.pairwise),
-        ("WITHIN SESSIONS (paired: sessions that held both modes)", cmp.paired),
+        (f"BETWEEN {what.upper()} (all sessions; unpaired)", cmp.pairwise),
+        (f"WITHIN SESSIONS (paired: sessions that held both {what})", cmp.paired),
     ):
         out += ["", title]
         head = ["contrast", "n", "difference", "95 % CI", "Hedges' g", "perm. p"]
@@ -177,11 +188,12 @@ def format_comparison(cmp: Comparison) -> str:
     for unp, par in zip(cmp.pairwise, cmp.paired, strict=True):
         if unp.n_a == 0 and unp.n_b == 0:
             continue
-        out.append("  • " + verdict(unp, cfg.metric))
+        out.append("  • " + shown(verdict(unp, cfg.metric)))
         if par.n_a:
-            out.append("  • " + verdict(par, cfg.metric))
+            out.append("  • " + shown(verdict(par, cfg.metric)))
     if not any(u.n_a or u.n_b for u in cmp.pairwise):
         out.append("  • no usable holds: nothing to compare.")
+    out += format_practice_sections(cmp, _table)
     out += ["", f"EXCLUDED HOLDS ({len(cmp.excluded)})"]
     if cmp.excluded:
         out += _table(
@@ -191,7 +203,7 @@ def format_comparison(cmp: Comparison) -> str:
         )
     else:
         out.append("  none")
-    out += ["", "NOTES"] + [f"  - {n}" for n in cmp.notes]
+    out += ["", "NOTES"] + [f"  - {shown(n)}" for n in cmp.notes]
     return "\n".join(out)
 
 
@@ -213,9 +225,12 @@ def comparison_to_dict(cmp: Comparison) -> dict:
             "reason": c.reason,
         }
 
+    from holdbeat.analysis.compare_practice import extra_to_dict
+
     cfg = cmp.config
     return {
         "config": {
+            "by": cfg.by,
             "metric": cfg.metric,
             "include_low_quality": cfg.include_low_quality,
             "low_quality_pct": cfg.low_quality_pct,
@@ -229,7 +244,7 @@ def comparison_to_dict(cmp: Comparison) -> dict:
         "n_recordings": cmp.n_sessions,
         "modes": [
             {
-                "mode": m.mode,
+                "mode": m.mode,  # the group: a mode, a target, or "mode · target" (see by)
                 "sessions": m.n_sessions,
                 "holds": m.n_holds,
                 "mean": num(m.estimate.mean),
@@ -260,9 +275,14 @@ def comparison_to_dict(cmp: Comparison) -> dict:
             for t in cmp.trajectories
         ],
         "holds": [
-            {k: (num(v) if isinstance(v, float) else v) for k, v in u.__dict__.items()}
+            {
+                **{k: (num(v) if isinstance(v, float) else v) for k, v in u.__dict__.items()},
+                "dbelief": num(u.dbelief),
+                "dsafety": num(u.dsafety),
+            }
             for u in cmp.units
         ],
+        "practice": {m: extra_to_dict(gs) for m, gs in cmp.extra.items()},
         "excluded": [e.__dict__ for e in cmp.excluded],
         "notes": list(cmp.notes),
     }
@@ -282,25 +302,44 @@ CSV_COLS = (
     "latency",
     "reached",
     "carried_over",
+    # the practice (issue 17): when, what about, ratings, lapses
+    "started_utc",
+    "target",
+    "belief_pre",
+    "belief_post",
+    "dbelief",
+    "safety_pre",
+    "safety_post",
+    "dsafety",
+    "satisfaction",
+    "lapses",
+    "lapsed_s",
+    "lapse_dln",
     "included",
     "reason",
 )
 
 
 def comparison_csv_rows(cmp: Comparison) -> list[list[object]]:
+    """One row per hold, included or excluded (with the reason); blank where unknown."""
     rows: list[list[object]] = []
     for u in cmp.units:
-        d = u.__dict__
-        rows.append(
-            [
-                "" if isinstance(d[c], float) and not math.isfinite(d[c]) else d[c]
-                for c in CSV_COLS[:-2]
-            ]
-            + [True, ""]
-        )
+        row = []
+        for c in CSV_COLS[:-2]:
+            v = getattr(u, c)
+            row.append("" if isinstance(v, float) and not math.isfinite(v) else v)
+        rows.append([*row, True, ""])
     for e in cmp.excluded:
         idx, _, name = e.phase.lstrip("#").partition(" ")
-        rows.append([e.file, "", idx, name, e.mode, "", "", "", "", "", "", "", False, e.reason])
+        known = {
+            "file": e.file,
+            "started_utc": e.started_utc,
+            "index": idx,
+            "name": name,
+            "mode": e.mode,
+            "target": e.target,
+        }
+        rows.append([known.get(c, "") for c in CSV_COLS[:-2]] + [False, e.reason])
     return rows
 
 
@@ -313,6 +352,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv,
         write_json,
     )
+    from holdbeat.safe_text import for_terminal as shown
 
     if args.resamples < 99:
         print("holdbeat: --resamples must be at least 99", file=sys.stderr)
@@ -321,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_outputs([args.png, args.json, args.csv], files)
     except OutputError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
     cfg = CompareConfig(
         metric=args.metric,
@@ -332,12 +372,13 @@ def run(args: argparse.Namespace) -> int:
         dwell_s=args.dwell,
         n_resamples=args.resamples,
         seed=args.seed,
+        by=args.by,
     )
     sums, bad = load_summaries(files, cfg, args.jobs)
     errors += bad
     if errors:
         for e in errors:
-            print(f"holdbeat: {e}", file=sys.stderr)
+            print(f"holdbeat: {shown(e)}", file=sys.stderr)
         if not args.skip_bad:
             print(
                 f"holdbeat: {len(errors)} input(s) unreadable; fix or remove them, or use "
@@ -350,24 +391,27 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cmp = compare(sums, cfg)
     if not args.quiet:
-        print(format_comparison(cmp))
+        emit(format_comparison(cmp))
         if errors:
-            print(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {e}" for e in errors))
+            emit(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {shown(e)}" for e in errors))
     try:
         if args.json:
             d = comparison_to_dict(cmp)
             d["skipped_files"] = errors
-            write_json(args.json, d)
-            print(f"wrote {args.json}", file=sys.stderr)
+            write_json(args.json, d, files)
+            print(f"wrote {shown(args.json)}", file=sys.stderr)
         if args.csv:
-            write_csv(args.csv, CSV_COLS, comparison_csv_rows(cmp))
-            print(f"wrote {args.csv}", file=sys.stderr)
+            write_csv(args.csv, CSV_COLS, comparison_csv_rows(cmp), files)
+            print(f"wrote {shown(args.csv)}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.figures import compare_figure, save
 
-            save(compare_figure(cmp), args.png)
-            print(f"wrote {args.png}", file=sys.stderr)
+            save(compare_figure(cmp), args.png, files)
+            print(f"wrote {shown(args.png)}", file=sys.stderr)
+    except OutputError as e:
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
+        return 2
     except OSError as e:
-        print(f"holdbeat: could not write output: {e}", file=sys.stderr)
+        print(f"holdbeat: could not write output: {shown(e)}", file=sys.stderr)
         return 1
     return 0

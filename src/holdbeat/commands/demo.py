@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from holdbeat.commands._common import (
     SessionPlan,
@@ -12,11 +13,12 @@ from holdbeat.commands._common import (
     protocol_or_exit,
     run_plan_cli,
 )
+from holdbeat.commands._practice import audio_sinks, iso_datetime, planner_for, practice_header
 from holdbeat.events import Device
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import new_header
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig, simulate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-markers", action="store_true", help="the simulated person presses no marker keys"
     )
+    p.add_argument(
+        "--start",
+        type=iso_datetime,
+        metavar="ISO",
+        help="when the simulated session started, e.g. 2026-03-02T19:30 (local) or …Z (UTC); "
+        "default now. Spreads simulated sessions over days and weeks for `history`",
+    )
     p.set_defaults(func=run)
 
 
@@ -55,9 +64,22 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(protocol, int):
         return protocol
     if not 0 <= args.artifacts <= 0.5:
-        print("holdbeat: --artifacts must be between 0 and 0.5", flush=True)
+        print("holdbeat: --artifacts must be between 0 and 0.5", file=sys.stderr)
         return 2
-    cfg = SimConfig(seed=args.seed, artifact_rate=args.artifacts, markers=not args.no_markers)
+    try:
+        planner = planner_for(args)
+    except ValueError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
+    # The demo's body responds clearly (CLEAR_RESPONSES): the band is calibrated on real
+    # resting hearts, and the modest default effects would rarely show a catch-up.
+    cfg = SimConfig(
+        seed=args.seed,
+        artifact_rate=args.artifacts,
+        markers=not args.no_markers,
+        action_plan=not args.action,  # the action given on the command line is the plan
+        responses=dict(CLEAR_RESPONSES),
+    )
     header = new_header(
         Device(
             name="holdbeat simulated strap",
@@ -76,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             "artifact_rate": args.artifacts,
             "speed": "max" if args.speed is None else args.speed,
         },
+        started=args.start,
+        practice=practice_header(args, protocol),
     )
     clock = None if args.speed is None else SessionClock(args.speed)
     plan = SessionPlan(
@@ -89,5 +113,7 @@ def run(args: argparse.Namespace) -> int:
         open_phase_s=DEFAULT_ACTION_S,
         screenshot=args.screenshot,
         view_minutes=args.view_minutes,
+        planner=planner,
+        extra_sinks=audio_sinks(args),
     )
     return run_plan_cli(plan)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
-from holdbeat.commands._common import non_negative_float, positive_float
+from holdbeat.commands._common import emit, non_negative_float, positive_float
 
 DIRECTION_HELP = "METRIC:MODE=up|down|both"
 
@@ -107,17 +107,19 @@ def run(args: argparse.Namespace) -> int:
         report_to_dict,
     )
     from holdbeat.recording import RecordingError, load
+    from holdbeat.safe_text import for_terminal as shown
 
     try:
         check_outputs([args.png, args.json, args.csv], [args.file])
     except OutputError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
     try:
         rec = load(args.file)
     except RecordingError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
+
     overrides: dict[str, dict[str, str]] = {}
     for metric, mode, d in args.direction:
         overrides.setdefault(metric, {})[mode] = d
@@ -133,20 +135,24 @@ def run(args: argparse.Namespace) -> int:
     prep = prepare(rec, window_s=args.window)
     rep = build_report(prep, cfg)
     if not args.quiet:
-        print(format_text(rep))
+        emit(format_text(rep))
+    inputs = [args.file]
     try:
         if args.json:
-            write_json(args.json, report_to_dict(rep))
-            print(f"wrote {args.json}", file=sys.stderr)
+            write_json(args.json, report_to_dict(rep), inputs)
+            print(f"wrote {shown(args.json)}", file=sys.stderr)
         if args.csv:
-            write_csv(args.csv, *report_csv_rows(rep))
-            print(f"wrote {args.csv}", file=sys.stderr)
+            write_csv(args.csv, *report_csv_rows(rep), inputs=inputs)
+            print(f"wrote {shown(args.csv)}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.figures import report_figure, save
 
-            save(report_figure(rep, prep), args.png)
-            print(f"wrote {args.png}", file=sys.stderr)
+            save(report_figure(rep, prep), args.png, inputs)
+            print(f"wrote {shown(args.png)}", file=sys.stderr)
+    except OutputError as e:
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
+        return 2
     except OSError as e:
-        print(f"holdbeat: could not write output: {e}", file=sys.stderr)
+        print(f"holdbeat: could not write output: {shown(e)}", file=sys.stderr)
         return 1
     return 0

@@ -23,6 +23,7 @@ from holdbeat.events import Marker, Rating
 from holdbeat.gui import palette as pal
 from holdbeat.gui import text as txt
 from holdbeat.gui.model import HR_BEAT, HR_ROLL, LN, CatchUpView, PhaseView, T, ViewModel
+from holdbeat.gui.practice import PracticeHelper
 from holdbeat.gui.rating import RatingDialog
 from holdbeat.keys import (
     CONTROL_KEYS,
@@ -35,6 +36,7 @@ from holdbeat.keys import (
     to_event,
 )
 from holdbeat.pipeline import Control, NextPhase, Stop
+from holdbeat.practice import rating_scales
 
 FRAME_MS = 33  # ~30 fps at most
 #: label heights (fraction of the metric plot, from the bottom) for marker labels, so
@@ -72,6 +74,8 @@ def _label(
     px: int, bold: bool = False, colour: str = pal.FOREGROUND, italic: bool = False
 ) -> QtWidgets.QLabel:
     lab = QtWidgets.QLabel()
+    # beliefs, prompts and names come from files: shown as text, never run as markup
+    lab.setTextFormat(QtCore.Qt.TextFormat.PlainText)
     lab.setFont(_font(px, bold, italic))
     lab.setStyleSheet(f"color: {colour};")
     lab.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -213,6 +217,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         outer.addLayout(body, 1)
         outer.addWidget(self._build_legend())
         self._build_status()
+        self.practice = PracticeHelper(self)  # re-hold cue, act-and-savor questions
 
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
@@ -319,7 +324,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.hr_note = _label(15, colour=pal.MUTED)
         self.hr_note.setWordWrap(True)
         self.ln_caption = _label(20, colour=pal.MUTED)
-        self.ln_caption.setText(f"ln RMSSD · {self.model.window_s:.0f} s")
+        self.ln_caption.setText(f"ln RMSSD · ln(ms) · {self.model.window_s:.0f} s")
         self.ln_value = _label(110, bold=True, colour=pal.LN_RMSSD)
         self.ln_value.setFixedHeight(126)
         self.ln_note = _label(15, colour=pal.MUTED)
@@ -372,7 +377,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             (
                 f"background: rgba(86,180,233,70); border: 1px dashed {pal.BLUE};",
                 (22, 12),
-                "baseline ±2 SD",
+                "baseline band",
             ),
             (f"background: {pal.CATCHUP};", (4, 16), "caught up"),
         ):
@@ -461,11 +466,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         if layout_changed or range_changed:
             self._draw_current_phase_span()
             self._layout_marker_labels()
+            self._place_catchup_labels()
         if data_changed or layout_changed or range_changed:
             self._update_ranges()
         self._update_texts()
         if layout_changed:
             self._maybe_ask_rating()
+        self.practice.sync()
 
     @property
     def strap_hr_only(self) -> bool:
@@ -562,7 +569,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             pos=mean,
             angle=0,
             pen=pg.mkPen(pal.rgba(pal.BLUE, 130), width=1, style=QtCore.Qt.PenStyle.DotLine),
-            label="baseline ± 2 SD",
+            label="baseline band",
             labelOpts={
                 "position": 0.02,
                 "color": pal.BLUE,
@@ -579,6 +586,7 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _add_catchup_line(self, cu: CatchUpView) -> list[pg.InfiniteLine]:
         lines = []
         plots = self.plots if cu.metric == "ln_rmssd" else [self.hr_plot]
+        pos = LABEL_LEVELS[cu.metric][0]  # _place_catchup_labels moves it when crowded
         arrow = txt.ARROWS.get(cu.direction, "")
         name = txt.METRIC_NAMES.get(cu.metric, cu.metric)
         for plot in plots:
@@ -591,7 +599,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                 if labelled
                 else None,
                 labelOpts={
-                    "position": 0.88 if cu.metric == "ln_rmssd" else 0.12,
+                    "position": pos,
                     "color": pal.CATCHUP,
                     "anchors": [(0, 0), (0, 0)] if cu.metric == "ln_rmssd" else [(0, 1), (0, 1)],
                     "fill": (255, 255, 255, 210),
@@ -603,6 +611,45 @@ class LiveWindow(QtWidgets.QMainWindow):
             plot.addItem(line, ignoreBounds=True)
             lines.append(line)
         return lines
+
+    def _place_catchup_labels(self) -> None:
+        """Catch-up labels never overlap and are never cut off: each goes right of its line,
+        or left of it near the view's right edge, at the first height (of three) where it
+        clears the labels before it. Zoomed out to a whole session, two holds' catch-ups a
+        few minutes apart would otherwise sit on top of each other."""
+        x0, x1 = self._x_drawn
+        span = max(x1 - x0, 1e-9)
+        for plot, metric in ((self.ln_plot, "ln_rmssd"), (self.hr_plot, "hr")):
+            width_px = plot.getViewBox().sceneBoundingRect().width() or 1.0
+            px_per_s = width_px / span
+            labelled = [
+                line
+                for (_, m), lines in self._catchup_lines.items()
+                if m == metric
+                for line in lines
+                if getattr(line, "label", None) is not None
+            ]
+            taken: dict[float, list[tuple[float, float]]] = {lv: [] for lv in LABEL_LEVELS[metric]}
+            for line in sorted(labelled, key=lambda ln: ln.value()):
+                lab = line.label
+                w_s = (lab.boundingRect().width() + 6.0) / px_per_s
+                x = float(line.value())
+                right = x + w_s <= x1
+                extent = (x, x + w_s) if right else (x - w_s, x)
+                level = next(
+                    (
+                        lv
+                        for lv, spans in taken.items()
+                        if all(extent[1] <= a or extent[0] >= b for a, b in spans)
+                    ),
+                    LABEL_LEVELS[metric][-1],
+                )
+                taken[level].append(extent)
+                ay = lab.anchors[0][1]
+                ax = 0.0 if right else 1.0
+                if lab.anchors != [(ax, ay), (ax, ay)] or lab.orthoPos != level:
+                    lab.anchors = [(ax, ay), (ax, ay)]
+                    lab.setPosition(level)
 
     def _draw_current_phase_span(self) -> None:
         """The running phase is shaded to its planned end (open-ended: to the view's edge)."""
@@ -703,7 +750,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.catchup_head.setText(head)
         self._style(
             self.catchup_head,
-            f"color: {pal.CATCHUP if head.startswith('caught up') else pal.FOREGROUND};",
+            f"color: {_catchup_colour(head)};",
         )
         self.catchup_detail.setText(detail)
         st = m.status
@@ -756,6 +803,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         if key in pal.VIEW_KEYS:
             self.toggle_zoom()
             return True
+        dialog = self.rating_dialog
+        if dialog is not None and dialog.isVisible() and dialog.take_key(key):
+            return True  # a rating typed without looking
         if not key or (key not in MARKER_KEYS and key not in CONTROL_KEYS):
             return False
         if self.model.end is not None:
@@ -795,7 +845,12 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.rating_dialog.close()
         hold = next((p for p in m.phases if p.index == slot[0]), None)
         self.rating_dialog = RatingDialog(
-            self, slot, hold.name if hold else "", self.send_rating, self.handle_key
+            self,
+            slot,
+            hold.name if hold else "",
+            self.send_rating,
+            self.handle_key,
+            scales=rating_scales(m.protocol, slot),
         )
         self.rating_dialog.show_beside(self)
 
@@ -846,6 +901,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._send_stop("window closed")  # no-op once the session has ended
         if self.rating_dialog is not None:
             self.rating_dialog.close()
+        self.practice.close()
         if self._confirm is not None:
             self._confirm.close()
         self._timer.stop()
@@ -870,3 +926,17 @@ class _PaintTimedLayout(pg.GraphicsLayoutWidget):
         times.append(time.perf_counter())
         if len(times) > 1000:
             del times[:500]
+
+
+#: heights (fraction of the line from the bottom) that catch-up labels may take, per plot
+LABEL_LEVELS = {"ln_rmssd": (0.88, 0.66, 0.44), "hr": (0.12, 0.34, 0.56)}
+
+
+def _catchup_colour(head: str) -> str:
+    """caught up: green; carried over from before the hold: muted (not a success);
+    catching up / not yet / not reached / no baseline: the text colour."""
+    if head.startswith("caught up"):
+        return pal.CATCHUP
+    if head.startswith("out of band at onset") or head.startswith("no baseline"):
+        return pal.MUTED
+    return pal.FOREGROUND

@@ -33,11 +33,23 @@ from datetime import UTC, date, datetime, time
 import edfio
 import numpy as np
 
-from holdbeat.events import Connection, End, Marker, Rating
+from holdbeat.events import (
+    ActionDone,
+    ActionPlan,
+    Connection,
+    Cue,
+    End,
+    Marker,
+    Rating,
+    SessionNote,
+)
+from holdbeat.interop import InteropError
 from holdbeat.interop.export_csv import exact
 from holdbeat.recording import Recording
 
 FS_HZ = 4
+#: samples per signal an export may build (7 days at 16 Hz; a day at 115 Hz): bounded memory
+MAX_SAMPLES = 10_000_000
 STRAP_HR_HOLD_S = 2.5
 RR_LABEL, HR_LABEL, STRAP_LABEL = "RR", "HR", "HR strap"
 _BEAT = re.compile(r"^beat RR=([0-9.]+) ms(?: flag=(\S+))?( gap)?$")
@@ -91,6 +103,16 @@ def strap_hr(hr_t_s: np.ndarray, hr_bpm: np.ndarray, n: int, fs_hz: float) -> np
     return out
 
 
+def _practice_text(ev: SessionNote | ActionPlan | ActionDone | Cue) -> str:
+    if isinstance(ev, SessionNote):
+        return f"note {ev.when}: {ev.text}"
+    if isinstance(ev, ActionPlan):
+        return f"action (phase {ev.phase_index}): {ev.text}"
+    if isinstance(ev, ActionDone):
+        return f"action done (phase {ev.phase_index}): {'yes' if ev.done else 'no'}"
+    return f"cue {ev.kind} (phase {ev.phase_index})" + (f": {ev.detail}" if ev.detail else "")
+
+
 def annotations(rec: Recording) -> list[edfio.EdfAnnotation]:
     A = edfio.EdfAnnotation
     anns = [A(0.0, None, _clean(f"holdbeat/1 session {rec.header.session_id}"))]
@@ -117,6 +139,8 @@ def annotations(rec: Recording) -> list[edfio.EdfAnnotation]:
             )
         elif isinstance(ev, End):
             anns.append(A(ev.t_s, None, _clean(f"end: {ev.reason}")))
+        elif isinstance(ev, SessionNote | ActionPlan | ActionDone | Cue):
+            anns.append(A(ev.t_s, None, _clean(_practice_text(ev))))
     for t, rr, flag, gap in zip(rec.beat_t_s, rec.rr_ms, rec.flag, rec.gap_before, strict=True):
         text = (
             f"beat RR={exact(rr)} ms" + (f" flag={flag}" if flag else "") + (" gap" if gap else "")
@@ -143,6 +167,12 @@ def build_edf(rec: Recording, fs_hz: int = FS_HZ) -> edfio.Edf:
     duration = max(rec.duration_s, float(rec.beat_t_s.max()) if len(rec.beat_t_s) else 0.0)
     n_records = max(1, math.ceil(duration))
     n = n_records * fs_hz
+    if n > MAX_SAMPLES:  # each signal is several float arrays of n while it is built
+        raise InteropError(
+            f"an EDF of this {duration / 3600:.1f} h recording at {fs_hz} Hz would hold "
+            f"{n:,} samples per signal (at most {MAX_SAMPLES:,}): use --fs "
+            f"{max(1, MAX_SAMPLES // n_records)} or less"
+        )
     rr = tachogram(rec.beat_t_s, rec.rr_ms, rec.gap_before, n, fs_hz)
     hr = np.where(rr > 0, 60_000.0 / np.where(rr > 0, rr, 1.0), 0.0)
     shr = strap_hr(rec.hr_t_s, rec.hr_bpm, n, fs_hz)

@@ -18,16 +18,21 @@ its timestamp, never interpolated.
 
 from __future__ import annotations
 
+import heapq
+import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 import numpy as np
 
 from holdbeat.events import Connection, Device, End, Header, Hrm, PhaseStart, SessionEvent
 from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
-from holdbeat.interop.importers import ImportedRR
+from holdbeat.interop.importers import ImportedRR, ImportFormatError
 from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
+from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
 from holdbeat.process import Processor
 from holdbeat.recording import event_to_dict, header_to_dict, new_header
 from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
@@ -66,19 +71,14 @@ def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], li
     """Split at gaps the file's timestamps reveal; without timestamps there is one segment."""
     n = len(units)
     first = units[0] / RR_UNITS_PER_S
-    stamps = imported.timestamps
-    if not stamps:
+    if imported.stamp_s is None or not len(imported.stamp_s):
         return [Segment(0, n, first)], []
     warnings: list[str] = []
-    rel = np.array([(s - stamps[0]).total_seconds() for s in stamps]) + first
-    starts = [0]
-    backwards = 0
-    for i in range(1, n):
-        step = rel[i] - rel[i - 1] - units[i] / RR_UNITS_PER_S
-        if rel[i] < rel[i - 1] - 1.0:
-            backwards += 1
-        elif step > GAP_S:
-            starts.append(i)
+    rel = np.asarray(imported.stamp_s, dtype=float) + first
+    step = np.diff(rel) - units[1:] / RR_UNITS_PER_S
+    back = rel[1:] < rel[:-1] - 1.0
+    starts = [0, *(np.flatnonzero(~back & (step > GAP_S)) + 1).tolist()]
+    backwards = int(np.count_nonzero(back))
     if backwards:
         warnings.append(
             f"{backwards} timestamp(s) go back in time by more than 1 s (phone clock changed?); "
@@ -91,6 +91,13 @@ def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], li
         anchor = first if s == 0 else max(float(rel[s]), last_beat + units[s] / RR_UNITS_PER_S)
         segs.append(Segment(s, stop, anchor))
         last_beat = anchor + int(units[s + 1 : stop].sum()) / RR_UNITS_PER_S
+    if last_beat > MAX_SESSION_S:
+        raise ImportFormatError(
+            "the imported file",
+            None,
+            f"with its timestamps' gaps the beats span {last_beat / 86400:.1f} days, longer "
+            f"than one session can be ({MAX_SESSION_TEXT}): split the file",
+        )
     return segs, warnings
 
 
@@ -116,30 +123,32 @@ def _hr(units: tuple[int, ...]) -> int:
     return max(1, min(0xFFFF, round(60_000.0 / mean_ms)))
 
 
-def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> list[Packet]:
-    """Group beats into ~1 s notifications, stamped with their last beat's time."""
-    packets: list[Packet] = []
+def iter_packets(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> Iterator[Packet]:
+    """Beats grouped into ~1 s notifications, stamped with their last beat's time, in time
+    order, generated one by one (an import of days never holds them all)."""
     hr = 0
     for k_seg, seg in enumerate(segs):
         u = units[seg.start : seg.stop]
         cum = np.cumsum(u) - u[0]  # integer units since the segment's first beat
         slot = -(-cum // PACKET_UNITS)  # ceil: beats in (T_k-1, T_k] go out at T_k
         bounds = np.flatnonzero(np.diff(slot)) + 1
-        groups = np.split(np.arange(len(u)), bounds)
         prev_slot = -1
-        for g in groups:
+        for g in np.split(np.arange(len(u)), bounds):
             s = int(slot[g[0]])
             for empty in range(prev_slot + 1, s):  # seconds without a beat: HR-only packets
                 t_empty = seg.first_beat_s + empty * PACKET_UNITS / RR_UNITS_PER_S
-                packets.append(Packet(round(t_empty, 6), (), hr, k_seg))
+                yield Packet(round(t_empty, 6), (), hr, k_seg)
             prev_slot = s
             for c in range(0, len(g), MAX_RR_PER_PACKET):
                 chunk = g[c : c + MAX_RR_PER_PACKET]
                 rr = tuple(int(x) for x in u[chunk])
                 hr = _hr(rr)
                 t_last = float(t_beats[seg.start + chunk[-1]])
-                packets.append(Packet(round(t_last, 6), rr, hr, k_seg))
-    return packets
+                yield Packet(round(t_last, 6), rr, hr, k_seg)
+
+
+def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> list[Packet]:
+    return list(iter_packets(units, t_beats, segs))
 
 
 def packet_bytes(p: Packet) -> bytes:
@@ -199,23 +208,49 @@ def phases_protocol(
 @dataclass
 class Built:
     header: Header
-    events: list[SessionEvent]
     rr_units: np.ndarray
     beat_t_s: np.ndarray
     max_rounding_ms: float
     gaps: int
     warnings: list[str] = field(default_factory=list)
+    segs: list[Segment] = field(default_factory=list)
+    phase_starts: list[PhaseStart] = field(default_factory=list)
+    end: End | None = None
 
     @property
     def rr_ms(self) -> np.ndarray:
         return units_to_ms(self.rr_units)
+
+    def iter_events(self) -> Iterator[SessionEvent]:
+        """Every event in time order, generated as it goes: (time, order) with a phase
+        starting before data at the same time and a gap closing before it."""
+
+        def data() -> Iterator[tuple[float, int, SessionEvent]]:
+            prev: Packet | None = None
+            for p in iter_packets(self.rr_units, self.beat_t_s, self.segs):
+                if prev is not None and p.segment != prev.segment:
+                    gap_s = p.t_s - prev.t_s
+                    detail = f"gap of {gap_s:.1f} s in the imported file"
+                    yield prev.t_s, 3, Connection(prev.t_s, "lost", detail)
+                    yield p.t_s, 1, Connection(p.t_s, "restored", "")
+                yield p.t_s, 2, Hrm(p.t_s, packet_bytes(p))
+                prev = p
+
+        phases = ((ev.t_s, 0, ev) for ev in self.phase_starts)
+        ends = [] if self.end is None else [(self.end.t_s, 9, self.end)]
+        for _, _, ev in heapq.merge(data(), phases, ends, key=lambda x: (x[0], x[1])):
+            yield ev
+
+    @property
+    def events(self) -> list[SessionEvent]:
+        return list(self.iter_events())
 
 
 def resolve_start(
     imported: ImportedRR, start: datetime | None, file_mtime: datetime | None
 ) -> tuple[datetime, str]:
     """Session start (aware, UTC) and where it came from; naive times are taken as local time."""
-    rr_total = timedelta(milliseconds=float(sum(imported.rr_ms)))
+    rr_total = timedelta(milliseconds=float(np.sum(imported.rr_ms)))
     if start is not None:
         chosen, why = start, "--start"
     elif imported.start is not None:
@@ -227,7 +262,12 @@ def resolve_start(
         )
     else:
         chosen, why = datetime(1970, 1, 1, tzinfo=UTC), "unknown"
-    return chosen.astimezone(UTC), why
+    try:
+        return chosen.astimezone(UTC), why
+    except (OverflowError, ValueError):
+        raise ImportFormatError(
+            "the import", None, f"the start time {chosen} ({why}) is out of range"
+        ) from None
 
 
 def build_recording(
@@ -248,8 +288,7 @@ def build_recording(
     deltas = np.abs(units_to_ms(units) - np.asarray(imported.rr_ms, dtype=float))
     segs, warnings = segments(imported, units)
     t_beats = beat_times(units, segs)
-    packets = packetize(units, t_beats, segs)
-    data_end = packets[-1].t_s
+    data_end = round(float(t_beats[-1]), 6)  # the last notification carries the last beat
     protocol, spans = phases_protocol(
         specs,
         mode=mode,
@@ -258,28 +297,23 @@ def build_recording(
         end_s=data_end,
         origin=phases_name or "--mode",
     )
-    # (time, order, event): at equal times a phase starts before data, a gap closes before it.
-    timeline: list[tuple[float, int, SessionEvent]] = []
-    for i, p in enumerate(packets):
-        if i and p.segment != packets[i - 1].segment:
-            prev = packets[i - 1]
-            gap_s = p.t_s - prev.t_s
-            timeline.append(
-                (
-                    prev.t_s,
-                    3,
-                    Connection(prev.t_s, "lost", f"gap of {gap_s:.1f} s in the imported file"),
-                )
-            )
-            timeline.append((p.t_s, 1, Connection(p.t_s, "restored", "")))
-        timeline.append((p.t_s, 2, Hrm(p.t_s, packet_bytes(p))))
+    phase_starts: list[PhaseStart] = []
     end_s = data_end
     if protocol is not None:
         for i, ((s, e), ph) in enumerate(zip(spans, protocol.phases, strict=True)):
-            ev = PhaseStart(
-                round(s, 6), i, ph.name, ph.kind, ph.mode, e - s, ph.prompt, ph.belief, ph.target
+            phase_starts.append(
+                PhaseStart(
+                    round(s, 6),
+                    i,
+                    ph.name,
+                    ph.kind,
+                    ph.mode,
+                    e - s,
+                    ph.prompt,
+                    ph.belief,
+                    ph.target,
+                )
             )
-            timeline.append((ev.t_s, 0, ev))
         last_end = spans[-1][1]
         first_beat = float(t_beats[0])
         if spans[0][0] > first_beat:
@@ -306,8 +340,6 @@ def build_recording(
             warnings.append(
                 "no baseline phase: reports show the session, comparisons need a baseline"
             )
-    timeline.append((round(end_s, 6), 9, End(round(end_s, 6), "imported")))
-    timeline.sort(key=lambda x: (x[0], x[1]))
     title = FORMAT_TITLES.get(imported.format, imported.format)
     settings = {
         "import": {
@@ -334,29 +366,44 @@ def build_recording(
     )
     return Built(
         header=header,
-        events=[ev for _, _, ev in timeline],
         rr_units=units,
         beat_t_s=t_beats,
         max_rounding_ms=float(deltas.max()),
         gaps=len(segs) - 1,
         warnings=warnings,
+        segs=segs,
+        phase_starts=phase_starts,
+        end=End(round(end_s, 6), "imported"),
     )
 
 
-def recording_bytes(header: Header, events: list[SessionEvent], window_s: float = 60.0) -> bytes:
-    """Exactly the lines RecordingWriter writes (decoded values from the same Processor)."""
+def write_lines(
+    f: BinaryIO, header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
+) -> None:
+    """Write exactly the lines RecordingWriter writes (decoded values from the same
+    Processor), one by one: memory does not grow with the session."""
     proc = Processor(window_s=window_s)
-    out = [json.dumps(header_to_dict(header), separators=(",", ":"), ensure_ascii=False)]
+
+    def line(d: dict) -> bytes:
+        return (json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+    f.write(line(header_to_dict(header)))
     for ev in events:
         processed = None
         if isinstance(ev, Hrm):
             processed = proc.on_hrm(ev)
         elif isinstance(ev, Connection):
             proc.on_connection(ev)
-        out.append(
-            json.dumps(event_to_dict(ev, processed), separators=(",", ":"), ensure_ascii=False)
-        )
-    return ("\n".join(out) + "\n").encode("utf-8")
+        f.write(line(event_to_dict(ev, processed)))
+
+
+def recording_bytes(
+    header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
+) -> bytes:
+    """The whole recording in memory (small imports and tests); see write_lines."""
+    buf = io.BytesIO()
+    write_lines(buf, header, events, window_s)
+    return buf.getvalue()
 
 
 def label_for(built: Built) -> str:

@@ -21,6 +21,7 @@ from holdbeat.events import (
 from holdbeat.keys import key_legend
 from holdbeat.metrics import LiveMetrics
 from holdbeat.process import Processed
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import Protocol, format_duration
 
 
@@ -34,7 +35,12 @@ def fmt(x: float, spec: str) -> str:
 
 
 class ConsoleSink:
-    """Prints a status line at most every `every_s` session seconds, events at once."""
+    """Prints a status line at most every `every_s` session seconds, events at once.
+
+    Text from the protocol, the recording or the strap (names, prompts, beliefs, marker
+    notes, device names) is printed with control characters made visible."""
+
+    label = "the console view"
 
     def __init__(
         self, out: TextIO | None = None, every_s: float = 1.0, recording: str = ""
@@ -49,12 +55,20 @@ class ConsoleSink:
         self._rr: tuple[float, ...] = ()
         self._conn = "connected"
         self.lines = 0
+        # the window's pure model, fed the same events: the console shows the same band and
+        # catch-up state as the window (no Qt involved)
+        from holdbeat.gui.model import ViewModel
+
+        self._model = ViewModel()
 
     def _print(self, s: str) -> None:
-        print(s, file=self.out, flush=True)
+        # each call is one line of holdbeat's own text with file/strap text inside it:
+        # any control character in it (ESC, newline, bidi override) is shown, not obeyed
+        print(for_terminal(s), file=self.out, flush=True)
         self.lines += 1
 
     def start(self, header: Header, protocol: Protocol | None) -> None:
+        self._model.start(header, protocol)
         dev = header.device
         name = protocol.name if protocol else header.protocol.get("name", "")
         total = f" ({format_duration(protocol.total_s)})" if protocol else ""
@@ -77,9 +91,32 @@ class ConsoleSink:
             if self._conn in ("connected", "restored", "contact_restored")
             else f"  [{self._conn}]"
         )
-        self._print(f"{clock(t_s)}  {phase:<34} HR {hr:>4}  RR {rr:<14} lnRMSSD {ln:>5}{q}{conn}")
+        self._print(
+            f"{clock(t_s)}  {phase:<34} HR {hr:>4} bpm  RR {rr:<14} ms  ln RMSSD {ln:>5}"
+            f"{q}{conn}{self._catchup()}"
+        )
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
+        self._model.handle(ev, processed)
+        self._handle(ev, processed)
+
+    def _catchup(self) -> str:
+        """'band 63.1–72.4 bpm · caught up at 0:52 (HR ↓)' during holds, the band after the
+        baseline, nothing before."""
+        from holdbeat.gui.text import catchup_text
+
+        m = self._model
+        ph = m.current_phase
+        band = m.bands.get("ln_rmssd")
+        if band is None or ph is None or ph.kind == "baseline":
+            return ""
+        b = f"band {band.lo:.2f}–{band.hi:.2f}"
+        if ph.kind != "hold":
+            return f"  [{b}]"
+        head, _ = catchup_text(m)
+        return f"  [{b} · {head}]"
+
+    def _handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, PhaseStart):
             self._phase = ev
             dur = (
@@ -126,6 +163,7 @@ class ConsoleSink:
             self._next_status = ev.t_s + self.every_s
 
     def finish(self, end: End) -> None:
+        self._model.finish(end)
         self._print(f"{clock(end.t_s)}  ── session ended: {end.reason}")
         if self.recording:
             self._print(f"recording: {self.recording}")
