@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from holdbeat.events import End, Header, SessionEvent
+from holdbeat.home import out_arg
 from holdbeat.keys import (
     CommandError,
     ControlCmd,
@@ -35,8 +36,6 @@ from holdbeat.session import (
 )
 from holdbeat.sinks.console import ConsoleSink
 from holdbeat.sinks.recorder import RecorderSink, RecordingFailed
-
-DEFAULT_OUT = Path("recordings")
 
 
 def parse_speed(value: str) -> float | None:
@@ -121,10 +120,11 @@ def add_session_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
-        default=DEFAULT_OUT,
+        type=out_arg,
+        default="",
         metavar="DIR",
-        help="recordings folder (default recordings/)",
+        help="recordings folder (default: HOLDBEAT_RECORDINGS, the config file's 'recordings' "
+        "or your user data folder; `holdbeat --help` shows which)",
     )
 
 

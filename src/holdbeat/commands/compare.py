@@ -30,7 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 ok, 1 could not write an output, 2 bad arguments or an "
         "unreadable recording (named; --skip-bad continues without it)",
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="recordings or folders")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="recordings or folders, or names/dates in the recordings folder (2026-03 = every "
+        "recording of March 2026); default: every recording in the recordings folder",
+    )
     p.add_argument("--by", choices=("mode",), default="mode", help="grouping (default mode)")
     p.add_argument(
         "--metric",
@@ -314,7 +320,18 @@ def run(args: argparse.Namespace) -> int:
     if args.resamples < 99:
         print("holdbeat: --resamples must be at least 99", file=sys.stderr)
         return 2
-    files, errors = find_recordings(args.paths)
+    from holdbeat.home import HomeError, resolve_many, search_dirs
+
+    try:
+        if args.paths:
+            named, errors = resolve_many(args.paths)
+        else:
+            named, errors = list(search_dirs()), []
+    except HomeError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
+    files, missing = find_recordings(named)
+    errors += missing
     try:
         check_outputs([args.png, args.json, args.csv], files)
     except OutputError as e:

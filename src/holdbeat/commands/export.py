@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.interop import InteropError
 from holdbeat.interop.atomic import write_files
 from holdbeat.recording import Recording, RecordingError, load
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", type=Path, metavar="FILE", help="a holdbeat/1 recording (.jsonl)")
+    p.add_argument("file", type=recording_arg, metavar="FILE", help=RECORDING_HELP)
     p.add_argument("--to", required=True, choices=TARGETS, help="output format")
     p.add_argument(
         "-o",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from holdbeat.home import HomeError, recordings_dir
 from holdbeat.interop import InteropError
 from holdbeat.interop.atomic import write_files, write_new
 from holdbeat.interop.importers import FORMATS, UNITS, detect_format, parse
@@ -39,7 +40,6 @@ from holdbeat.recording import (
 from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_OUT = Path("recordings")
 
 EPILOG = """\
 formats (--from; detected from the content when left out):
@@ -98,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--output",
         metavar="PATH",
         help="a new FILE.jsonl, or a folder (created if needed) for a generated name; "
-        "default recordings/",
+        "default: the recordings folder (see `holdbeat --help`)",
     )
     p.set_defaults(func=run)
 
@@ -175,12 +175,12 @@ def run(args: argparse.Namespace) -> int:
         data = recording_bytes(built.header, built.events)
         verify(built, data)
         raw_out = args.output
-        out = Path(raw_out) if raw_out is not None else DEFAULT_OUT
+        out = Path(raw_out) if raw_out is not None else recordings_dir()
         if out.is_dir() or out.suffix != SUFFIX or raw_out.endswith(("/", os.sep)):
             path = write_new(out, session_filename(started, label_for(built)), SUFFIX, data)
         else:
             path = write_files({out: data})[0]
-    except (InteropError, ProtocolError) as e:
+    except (InteropError, ProtocolError, HomeError) as e:
         print(f"holdbeat import: {e}", file=sys.stderr)
         return EXIT_USAGE
     except RecordingError as e:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from holdbeat.commands._common import SessionPlan, add_view_flags, parse_speed, run_plan_cli
+from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import RecordingError, load, new_header
 from holdbeat.session import protocol_from_dict
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Replay a recording: its raw notifications go through the same parser, beat "
         "timing, artifact flags and metrics as a live strap. Nothing is recorded unless --record.",
     )
-    p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
+    p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
     p.add_argument(
         "--speed",
         type=parse_speed,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
 from holdbeat.commands._common import non_negative_float, positive_float
+from holdbeat.home import RECORDING_HELP, recording_arg
 
 DIRECTION_HELP = "METRIC:MODE=up|down|both"
 
@@ -68,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 ok, 1 could not write an output, 2 bad arguments or unreadable "
         "recording",
     )
-    p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
+    p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
     p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
     p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
     p.add_argument("--csv", type=Path, metavar="PATH", help="write the phase table as CSV")
