@@ -281,6 +281,7 @@ class SessionPlan:
     # Runs first, in the session's own event loop (a strap must connect there); it may
     # set header and clock. `hold` connects the strap here. None for demo/replay.
     prepare: Callable[[SessionPlan], Awaitable[None]] | None = None
+    quiet: bool = False  # --quiet: no console status lines (the recording path still shows)
 
     def status_every_s(self) -> float:
         """Console status lines: one per wall second when paced, every 30 s at max speed."""
@@ -326,8 +327,8 @@ def execute(
             await plan.prepare(plan)
         queue: asyncio.Queue = asyncio.Queue()
         sinks: list = [recorder] if recorder else []
-        console = ConsoleSink(out, every_s=plan.status_every_s())
-        sinks.append(console)
+        if not plan.quiet:
+            sinks.append(ConsoleSink(out, every_s=plan.status_every_s()))
         if plan.interactive and plan.clock is not None:
             controls = ConsoleControls(
                 plan.clock, asyncio.get_running_loop(), queue, stdin or sys.stdin, sys.stderr

@@ -101,14 +101,20 @@ def _summarize_file(job: tuple[Path, CompareConfig]) -> SessionSummary | str:
 
 
 def load_summaries(
-    files: list[Path], cfg: CompareConfig, jobs: int
+    files: list[Path], cfg: CompareConfig, jobs: int, quiet: bool = False
 ) -> tuple[list[SessionSummary], list[str]]:
     """Summaries in file order and error messages; a tqdm bar on stderr while it works."""
     from tqdm import tqdm
 
     jobs_n = jobs or min(4, os.cpu_count() or 1)
     work = [(f, cfg) for f in files]
-    bar = dict(total=len(files), desc="loading", unit="file", file=sys.stderr, disable=None)
+    bar = dict(
+        total=len(files),
+        desc="loading",
+        unit="file",
+        file=sys.stderr,
+        disable=True if quiet else None,
+    )
     if jobs_n > 1 and len(files) >= 8:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -347,7 +353,7 @@ def run(args: argparse.Namespace) -> int:
         n_resamples=args.resamples,
         seed=args.seed,
     )
-    sums, bad = load_summaries(files, cfg, args.jobs)
+    sums, bad = load_summaries(files, cfg, args.jobs, args.quiet)
     errors += bad
     if errors:
         for e in errors:

@@ -89,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         open_phase_s=DEFAULT_ACTION_S,
         screenshot=args.screenshot,
         view_minutes=args.view_minutes,
+        quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

@@ -170,5 +170,6 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     for p in written:
-        print(f"wrote {p}")
+        if not args.quiet:
+            print(f"wrote {p}")
     return EXIT_OK

@@ -145,6 +145,7 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
         view_minutes=args.view_minutes,
         prepare=prepare,
         extra_sinks=[EndWatch()],
+        quiet=getattr(args, "quiet", False),
     )
 
 

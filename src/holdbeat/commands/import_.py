@@ -194,6 +194,9 @@ def run(args: argparse.Namespace) -> int:
     for w in built.warnings:
         print(f"warning: {w}", file=sys.stderr)
     n = len(built.rr_units)
+    if args.quiet:
+        print(f"recorded: {path}")
+        return EXIT_OK
     print(
         f"imported {n} RR from {src.name} ({fmt}; start {built.header.started_utc}, {start_from}); "
         f"largest change from the 1/1024 s unit: {built.max_rounding_ms:.3f} ms"

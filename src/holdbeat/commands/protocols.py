@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not args.check:
+        if args.quiet:
+            return 0
         for name in builtin_names():
             proto = load_protocol(name)
             holds = ", ".join(h.mode for h in proto.holds)
@@ -36,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"holdbeat: {e}", file=sys.stderr)
             code = 2
             continue
+        if args.quiet:
+            continue  # checked: errors still show, and the exit code tells
         print(f"{proto.name} ({format_duration(proto.total_s)}): {proto.description}")
         for i, ph in enumerate(proto.phases):
             dur = format_duration(ph.duration_s) if ph.duration_s else "open"

@@ -75,5 +75,6 @@ def run(args: argparse.Namespace) -> int:
         view_minutes=args.view_minutes,
         interactive=False,
         label="replay",
+        quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

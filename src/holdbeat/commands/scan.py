@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         print(f"holdbeat: {no_strap_found(args.timeout)}", file=sys.stderr)
         return EXIT_BLUETOOTH
+    if args.quiet:
+        print("\n".join(s.address for s in found))  # for scripts: addresses only
+        return 0
     print(format_table(found))
     print(
         f"use one with: holdbeat hold --device {found[0].address}"
