@@ -82,7 +82,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip unreadable files (listed) instead of stopping with exit code 2",
     )
-    p.add_argument("--quiet", action="store_true", help="no tables on the terminal")
     p.set_defaults(func=run)
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from holdbeat import log
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
 from holdbeat.commands._common import non_negative_float, positive_float
 from holdbeat.home import RECORDING_HELP, recording_arg
@@ -93,7 +94,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip HF/LF power (RR resampling and a Welch spectrum per phase)",
     )
-    p.add_argument("--quiet", action="store_true", help="no table on the terminal")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="add neurokit2's complete HRV index set per phase (hrv_time, hrv_frequency, "
+        "hrv_nonlinear on the same corrected beats, with neurokit2's version) to --json and "
+        "--csv; slow: seconds per phase",
+    )
     p.set_defaults(func=run)
 
 
@@ -135,12 +142,40 @@ def run(args: argparse.Namespace) -> int:
     rep = build_report(prep, cfg)
     if not args.quiet:
         print(format_text(rep))
+    full = None
+    if args.full:
+        from holdbeat.analysis.nkfull import full_indices
+
+        log.info("neurokit2: hrv_time, hrv_frequency, hrv_nonlinear for %d phases", len(rec.phases))
+        full = full_indices(prep)
+        if not args.quiet:
+            n = len(full.columns())
+            where = " and ".join(str(x) for x in (args.json, args.csv) if x) or "nowhere"
+            print(f"\nneurokit2 {full.version}: {n} indices per phase, written to {where}")
+            if not (args.json or args.csv):
+                print("  (give --json and/or --csv to keep them)")
     try:
         if args.json:
-            write_json(args.json, report_to_dict(rep))
+            d = report_to_dict(rep)
+            if full is not None:
+                from holdbeat.analysis.nkfull import to_dict
+
+                d["neurokit2"] = to_dict(full)
+            write_json(args.json, d)
             print(f"wrote {args.json}", file=sys.stderr)
         if args.csv:
-            write_csv(args.csv, *report_csv_rows(rep))
+            cols, rows = report_csv_rows(rep)
+            if full is not None:
+                from holdbeat.analysis.nkfull import csv_columns
+
+                extra, by_index = csv_columns(full)
+                cols = cols + extra
+                blank = [""] * len(extra)
+                rows = [
+                    r + by_index.get(ph.index, blank)
+                    for r, ph in zip(rows, rep.phases, strict=True)
+                ]
+            write_csv(args.csv, cols, rows)
             print(f"wrote {args.csv}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.figures import report_figure, save
