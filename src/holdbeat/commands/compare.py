@@ -352,7 +352,7 @@ def run(args: argparse.Namespace) -> int:
         n_resamples=args.resamples,
         seed=args.seed,
     )
-    sums, bad = load_summaries(files, cfg, args.jobs, args.quiet)
+    sums, bad = load_summaries(files, cfg, args.jobs, getattr(args, "quiet", False))
     errors += bad
     if errors:
         for e in errors:
@@ -368,7 +368,7 @@ def run(args: argparse.Namespace) -> int:
         print("holdbeat: no readable recordings to compare", file=sys.stderr)
         return 2
     cmp = compare(sums, cfg)
-    if not args.quiet:
+    if not getattr(args, "quiet", False):
         print(format_comparison(cmp))
         if errors:
             print(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {e}" for e in errors))

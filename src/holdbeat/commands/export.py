@@ -170,6 +170,6 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     for p in written:
-        if not args.quiet:
+        if not getattr(args, "quiet", False):
             print(f"wrote {p}")
     return EXIT_OK

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -41,11 +40,28 @@ from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+BINARY_FORMATS = ("fit", "edf")
+
+
+def detect_binary(data: bytes) -> str | None:
+    """'fit' or 'edf' from the file's first bytes, else None (a text format)."""
+    if len(data) >= 12 and data[8:12] == b".FIT":
+        return "fit"
+    if len(data) >= 256 and data[:8] == b"0       ":
+        return "edf"
+    return None
+
+
 EPILOG = """\
 formats (--from; detected from the content when left out):
   polar-sensor-logger  Polar Sensor Logger's RR file: 'Phone timestamp;RR-interval [ms]'
   elite-hrv            Elite HRV's RR export: ms, one per line or ','-separated
+  hrv-logger           HRV Logger's RR CSV: 'date,rr,since start'
   rr-txt               one RR per line in ms or s (auto-detected, or --units), '#' comments
+  fit                  Garmin FIT activity with beat-to-beat intervals ('log HRV' on)
+  edf                  EDF/EDF+: holdbeat's own export read back (beats, phases, markers,
+                       ratings), or any EDF with an ECG channel (R peaks by neurokit2;
+                       the peak detector's quality is stated in the recording)
 
 phases file (--phases, CSV or .toml), seconds from the start of the first RR interval:
   name,kind,mode,start_s,end_s,belief,target
@@ -67,7 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
         help="turn an RR file from another app into a holdbeat recording",
-        description="Import RR intervals from Polar Sensor Logger, Elite HRV or plain RR text as "
+        description="Import RR intervals from Polar Sensor Logger, Elite HRV, HRV Logger, plain "
+        "RR text, Garmin FIT or EDF/EDF+ (RR, or R peaks found in an ECG) as "
         "a holdbeat/1 recording (strap-like notifications built from the RR), so it can be "
         "reported, replayed and compared.",
         epilog=EPILOG,
@@ -75,7 +92,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", type=Path, metavar="FILE", help="the RR file to import")
     p.add_argument(
-        "--from", dest="fmt", choices=FORMATS, help="the file's format (default: detect)"
+        "--from",
+        dest="fmt",
+        choices=(*FORMATS, *BINARY_FORMATS),
+        help="the file's format (default: detect)",
+    )
+    p.add_argument(
+        "--channel",
+        metavar="LABEL",
+        help="EDF only: the ECG signal to find R peaks in (default: the one labelled ECG/EKG)",
     )
     p.add_argument("--units", choices=UNITS, help="rr-txt only: RR in ms or s (default: detect)")
     p.add_argument(
@@ -130,9 +155,11 @@ def _read_text(path: Path, what: str) -> str:
 
 def verify(built: Built, data: bytes) -> None:
     """Load what we are about to write, as `load` would, and compare with the encoded RR."""
-    lines = data.decode("utf-8").splitlines()
-    header = header_from_dict(json.loads(lines[0]))
-    events = [event_from_dict(json.loads(x)) for x in lines[1:]]
+    import orjson
+
+    lines = data.splitlines()
+    header = header_from_dict(orjson.loads(lines[0]))
+    events = [event_from_dict(orjson.loads(x)) for x in lines[1:]]
     rec = from_events(Path("<import>"), header, events, [])
     if rec.malformed:
         raise RecordingError(f"internal error: unparseable notification at {rec.malformed[0][0]} s")
@@ -142,20 +169,47 @@ def verify(built: Built, data: bytes) -> None:
         )
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise InteropError(f"{path}: cannot read the file: {e.strerror or e}") from None
+
+
+def read_any(args: argparse.Namespace, src: Path, data: bytes):
+    """(format, ImportedRR, phases from the file or None, extra events, extra settings)."""
+    fmt = args.fmt or detect_binary(data)
+    if fmt in BINARY_FORMATS:
+        if args.fmt is None:
+            print(f"format: {fmt} — detected from the file header", file=sys.stderr)
+        if args.units:
+            raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
+        if fmt == "fit":
+            from holdbeat.interop.fit import parse_fit
+
+            return fmt, parse_fit(data, str(src)), None, (), {}
+        from holdbeat.interop.edf_import import parse_edf
+
+        got = parse_edf(data, str(src), args.channel)
+        return got.imported.format, got.imported, got.specs, tuple(got.events), got.settings
+    if args.channel:
+        raise InteropError("--channel applies to EDF files only")
+    text = _read_text(src, "RR file")
+    if fmt is None:
+        fmt, why = detect_format(text, src.name)
+        print(f"format: {fmt} — detected from {why} (override with --from)", file=sys.stderr)
+    if args.units and fmt != "rr-txt":
+        raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
+    return fmt, parse(text, fmt, str(src), src.name, args.units), None, (), {}
+
+
 def run(args: argparse.Namespace) -> int:
     src: Path = args.file
     try:
-        text = _read_text(src, "RR file")
-        fmt = args.fmt
-        if fmt is None:
-            fmt, why = detect_format(text, src.name)
-            print(f"format: {fmt} — detected from {why} (override with --from)", file=sys.stderr)
-        if args.units and fmt != "rr-txt":
-            raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
-        imported = parse(text, fmt, str(src), src.name, args.units)
+        raw = _read_bytes(src)
+        fmt, imported, specs, extra_events, extra_settings = read_any(args, src, raw)
         for note in imported.notes:
             print(f"note: {note}", file=sys.stderr)
-        specs = None
         if args.phases is not None:
             specs = parse_phases(_read_text(args.phases, "phases file"), str(args.phases))
         mtime = datetime.fromtimestamp(src.stat().st_mtime, tz=UTC)
@@ -169,8 +223,10 @@ def run(args: argparse.Namespace) -> int:
             belief=args.belief,
             target=args.target,
             source_name=src.name,
-            source_sha256=hashlib.sha256(src.read_bytes()).hexdigest(),
-            phases_name=args.phases.name if args.phases else "",
+            source_sha256=hashlib.sha256(raw).hexdigest(),
+            phases_name=args.phases.name if args.phases else ("(from the file)" if specs else ""),
+            extra_events=extra_events,
+            extra_settings=extra_settings,
         )
         data = recording_bytes(built.header, built.events)
         verify(built, data)
@@ -194,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
     for w in built.warnings:
         print(f"warning: {w}", file=sys.stderr)
     n = len(built.rr_units)
-    if args.quiet:
+    if getattr(args, "quiet", False):
         print(f"recorded: {path}")
         return EXIT_OK
     print(

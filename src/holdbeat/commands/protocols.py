@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not args.check:
-        if args.quiet:
+        if getattr(args, "quiet", False):
             return 0
         for name in builtin_names():
             proto = load_protocol(name)
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"holdbeat: {e}", file=sys.stderr)
             code = 2
             continue
-        if args.quiet:
+        if getattr(args, "quiet", False):
             continue  # checked: errors still show, and the exit code tells
         print(f"{proto.name} ({format_duration(proto.total_s)}): {proto.description}")
         for i, ph in enumerate(proto.phases):

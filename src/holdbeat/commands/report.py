@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     )
     prep = prepare(rec, window_s=args.window)
     rep = build_report(prep, cfg)
-    if not args.quiet:
+    if not getattr(args, "quiet", False):
         print(format_text(rep))
     full = None
     if args.full:
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
         log.info("neurokit2: hrv_time, hrv_frequency, hrv_nonlinear for %d phases", len(rec.phases))
         full = full_indices(prep)
-        if not args.quiet:
+        if not getattr(args, "quiet", False):
             n = len(full.columns())
             where = " and ".join(str(x) for x in (args.json, args.csv) if x) or "nowhere"
             print(f"\nneurokit2 {full.version}: {n} indices per phase, written to {where}")

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         print(f"holdbeat: {no_strap_found(args.timeout)}", file=sys.stderr)
         return EXIT_BLUETOOTH
-    if args.quiet:
+    if getattr(args, "quiet", False):
         print("\n".join(s.address for s in found))  # for scripts: addresses only
         return 0
     print(format_table(found))

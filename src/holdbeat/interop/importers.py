@@ -11,6 +11,8 @@ Formats
 - elite-hrv: Elite HRV's RR export, ms, one value per line (or `,`-separated); the file name
   (`YYYY-MM-DD HH-MM-SS.txt`) carries the start time.
 - rr-txt: one RR per line, ms or s (auto-detected from the median, or given), `#` comments.
+- hrv-logger: HRV Logger's RR CSV (`date,rr,since start`), parsed in `hrvlogger`.
+Binary formats (EDF/EDF+, Garmin FIT) are in `edf_import` and `fit`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import datetime, timedelta
 
 from holdbeat.interop import InteropError
 
-FORMATS = ("polar-sensor-logger", "elite-hrv", "rr-txt")
+FORMATS = ("polar-sensor-logger", "elite-hrv", "hrv-logger", "rr-txt")
 UNITS = ("ms", "s")
 RR_MIN_MS = 100.0
 RR_MAX_MS = 10_000.0
@@ -337,6 +339,10 @@ def detect_format(text: str, filename: str = "") -> tuple[str, str]:
         return "polar-sensor-logger", f"header {_show(first)} (Polar Sensor Logger)"
     if _ISO_START.match(first) and ";" in first:
         return "polar-sensor-logger", "rows of 'timestamp;RR' (Polar Sensor Logger)"
+    from holdbeat.interop.hrvlogger import looks_like
+
+    if looks_like(first):
+        return "hrv-logger", f"header {_show(first)} (HRV Logger)"
     head = [s for _, s in lines[:50]]
 
     def numbers(s: str) -> bool:
@@ -366,4 +372,8 @@ def parse(
         return parse_elite_hrv(text, origin, filename)
     if fmt == "rr-txt":
         return parse_rr_txt(text, origin, units)
+    if fmt == "hrv-logger":
+        from holdbeat.interop.hrvlogger import parse_hrv_logger
+
+        return parse_hrv_logger(text, origin)
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
