@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -32,6 +32,7 @@ _MARKER = re.compile(r"^marker (\S+)(?:: (.*))?$")
 _RATING = re.compile(r"^rating (\S+) (\S+) (\d+)/10 \(phase (\d+)\)$")
 ECG_LABEL = re.compile(r"\b(ecg|ekg)", re.IGNORECASE)
 MIN_ECG_S = 10.0
+ANONYMOUS_DATE = date(1985, 1, 1)  # EDF's clipping date: "no date" (give --start)
 LOW_QUALITY = 0.5
 
 
@@ -57,9 +58,13 @@ def _read(data: bytes, origin: str):
         raise ImportFormatError(origin, None, f"not a readable EDF file: {e}") from None
 
 
-def _start(edf) -> datetime:
+def _start(edf, origin: str) -> datetime:
     """EDF has no time zone; holdbeat writes UTC, others usually local time (taken as such)."""
-    return datetime.combine(edf.startdate, edf.starttime)
+    try:
+        day = edf.startdate
+    except Exception:  # EDF+ 'X' (anonymised): no date; EDF's own clipping date stands in
+        day = ANONYMOUS_DATE
+    return datetime.combine(day, edf.starttime)
 
 
 def parse_edf(data: bytes, origin: str = "<edf>", channel: str | None = None) -> EdfImport:
@@ -79,24 +84,23 @@ def _own_export(edf, beats: list, origin: str) -> EdfImport:
     rr = []
     for i, a in beats:
         m = _BEAT.match(a.text)
-        rr.append(check_rr_ms(float(m.group(1)), origin, i + 1))  # type: ignore[union-attr]
+        try:
+            rr.append(check_rr_ms(float(m.group(1)), origin, i + 1))  # type: ignore[union-attr]
+        except ImportFormatError as e:
+            raise ImportFormatError(
+                origin, None, f"annotation {i + 1} (beat): {e.reason}"
+            ) from None
     rr_ms = np.asarray(rr)
     gap = np.array([bool(_BEAT.match(a.text).group(3)) for _, a in beats])  # type: ignore[union-attr]
     if np.any(np.diff(t) <= 0):
         k = int(np.flatnonzero(np.diff(t) <= 0)[0]) + 1
         raise ImportFormatError(
-            origin, beats[k][0] + 1, "annotation 'beat': beat times do not increase"
+            origin, None, f"annotation {beats[k][0] + 1} (beat): beat times do not increase"
         )
-    # Session time 0 of the import = start of the first interval (see synth): shift by t0.
-    t0 = float(t[0] - rr_ms[0] / 1000.0)
-    start = (_start(edf) + timedelta(seconds=t0)).replace(tzinfo=UTC)
-    # Timestamps: each beat at its recorded time; a gap is widened so the import sees it.
-    shift = np.cumsum(np.where(gap, 5.0, 0.0))
-    shift -= shift[0]
-    stamps = tuple(
-        start + timedelta(seconds=float(x - t0 + s)) for x, s in zip(t, shift, strict=True)
-    )
-    specs, events = _phases_and_events(anns, t0, origin)
+    # The session keeps its own time axis: the EDF start is session time 0.
+    start = _start(edf, origin).replace(tzinfo=UTC)
+    stamps = tuple(start + timedelta(seconds=float(x)) for x in t)
+    specs, events = _phases_and_events(anns, 0.0, origin)
     imported = ImportedRR(
         format="edf",
         rr_ms=tuple(float(x) for x in rr_ms),
@@ -104,7 +108,9 @@ def _own_export(edf, beats: list, origin: str) -> EdfImport:
         units="ms",
         timestamps=stamps,
         start=start,
-        start_from="EDF start date/time (UTC, as holdbeat writes it) + the first beat",
+        start_from="EDF start date/time (UTC, as holdbeat writes it)",
+        first_beat_s=float(t[0]),
+        gap_before=tuple(bool(g) for g in gap),
         notes=(
             f"holdbeat EDF+ export read back: {len(rr_ms)} beats from their annotations "
             "(exact RR, not the resampled signal)",
@@ -208,7 +214,7 @@ def _from_ecg(edf, origin: str, channel: str | None) -> EdfImport:
     rr_ms = np.diff(peaks) * 1000.0 / fs
     for k, x in enumerate(rr_ms):
         check_rr_ms(float(x), origin, k + 2)
-    start_edf = _start(edf)
+    start_edf = _start(edf, origin)
     start = start_edf + timedelta(seconds=peaks[0] / fs)
     stamps = tuple(start_edf + timedelta(seconds=p / fs) for p in peaks[1:])
     low = float(np.mean(beat_q < LOW_QUALITY))
@@ -224,7 +230,13 @@ def _from_ecg(edf, origin: str, channel: str | None) -> EdfImport:
         "share_below_0.5": round(low, 4),
         "beat_quality": [round(float(q), 3) for q in beat_q],
     }
+    anon = (
+        ("the EDF start date is anonymised: dated 1985-01-01 (give --start to set it)",)
+        if start_edf.date() == ANONYMOUS_DATE
+        else ()
+    )
     notes = (
+        *anon,
         f"R peaks found by neurokit2 {nk.__version__} on {sig.label!r} at {fs:g} Hz "
         f"(RR resolution {1000.0 / fs:.2f} ms): {len(peaks)} peaks; beat quality (averageQRS) "
         f"mean {np.mean(beat_q):.2f}, {low:.0%} of beats below {LOW_QUALITY}",

@@ -38,6 +38,7 @@ def parse_fit(data: bytes, origin: str = "<fit>") -> ImportedRR:
     rr_ms: list[float] = []
     src: list[int] = []
     stamps: list[datetime] = []  # per beat: where it would end on a gap-marked clock
+    gaps: list[bool] = []
     start: datetime | None = None
     created: datetime | None = None
     n_msg = 0
@@ -70,7 +71,13 @@ def parse_fit(data: bytes, origin: str = "<fit>") -> ImportedRR:
                         if not _valid(x):
                             pending_gap = bool(rr_ms)  # padding at the end is no gap
                             continue
-                        ms = check_rr_ms(float(x) * 1000.0, origin, n_msg)
+                        try:
+                            ms = check_rr_ms(float(x) * 1000.0, origin, n_msg)
+                        except ImportFormatError as e:
+                            raise ImportFormatError(
+                                origin, None, f"message {n_msg} (hrv), field 'time': {e.reason}"
+                            ) from None
+                        gaps.append(pending_gap)
                         if pending_gap:
                             clock_s += GAP_MARK_S
                             pending_gap = False
@@ -109,6 +116,7 @@ def parse_fit(data: bytes, origin: str = "<fit>") -> ImportedRR:
         source_lines=tuple(src),
         units="ms",
         timestamps=real,
+        gap_before=tuple(gaps),
         start=anchor.astimezone(UTC) if anchor else None,
         start_from="the FIT file's first record timestamp"
         if start

@@ -60,6 +60,10 @@ class ImportedRR:
     start: datetime | None = None  # start of the first RR interval when the file tells
     start_from: str = ""  # where `start` came from, for the header
     notes: tuple[str, ...] = field(default=())
+    # per RR: the file says beats are missing before it (a gap the timestamps may not show)
+    gap_before: tuple[bool, ...] | None = None
+    # session time of the first beat when the file knows it (default: its RR after 0)
+    first_beat_s: float | None = None
 
 
 def _show(text: str, limit: int = 60) -> str:

@@ -69,6 +69,8 @@ def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], li
     """Split at gaps the file's timestamps reveal; without timestamps there is one segment."""
     n = len(units)
     first = units[0] / RR_UNITS_PER_S
+    if imported.first_beat_s is not None:
+        first = imported.first_beat_s
     stamps = imported.timestamps
     if not stamps:
         return [Segment(0, n, first)], []
@@ -76,11 +78,12 @@ def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], li
     rel = np.array([(s - stamps[0]).total_seconds() for s in stamps]) + first
     starts = [0]
     backwards = 0
+    marked = imported.gap_before or (False,) * n
     for i in range(1, n):
         step = rel[i] - rel[i - 1] - units[i] / RR_UNITS_PER_S
         if rel[i] < rel[i - 1] - 1.0:
             backwards += 1
-        elif step > GAP_S:
+        elif step > GAP_S or marked[i]:
             starts.append(i)
     if backwards:
         warnings.append(
