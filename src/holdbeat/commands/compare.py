@@ -78,6 +78,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="processes for loading (default: up to 4, by CPU count; 1 = no extra processes)",
     )
     p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the summary cache (user cache folder, owner-only; "
+        "unchanged recordings are not re-analysed: docs/analysis.md)",
+    )
+    p.add_argument(
         "--skip-bad",
         action="store_true",
         help="skip unreadable files (listed) instead of stopping with exit code 2",
@@ -85,28 +91,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _summarize_file(job: tuple[Path, CompareConfig]) -> SessionSummary | str:
-    """Worker: load + prepare + summarize one file; an error becomes its message."""
+def _summarize_file(job: tuple[Path, CompareConfig, bool]) -> SessionSummary | str:
+    """Worker: load + prepare + summarize one file (or take it from the summary cache); an
+    error becomes its message."""
+    from holdbeat.analysis import cache
     from holdbeat.analysis.compare import summarize
     from holdbeat.analysis.prep import prepare
     from holdbeat.recording import RecordingError, load
 
-    path, cfg = job
+    path, cfg, use_cache = job
+    k = None
+    if use_cache:
+        try:
+            k = cache.key(path, Path(path).read_bytes(), cfg)
+        except OSError:
+            k = None  # unreadable: load() says why
+        else:
+            hit = cache.get(k)
+            if hit is not None:
+                return hit  # type: ignore[return-value]
     try:
         rec = load(path)
     except RecordingError as e:
         return str(e)
-    return summarize(prepare(rec, window_s=cfg.window_s), cfg)
+    summary = summarize(prepare(rec, window_s=cfg.window_s), cfg)
+    if k is not None:
+        cache.put(k, summary)
+    return summary
 
 
 def load_summaries(
-    files: list[Path], cfg: CompareConfig, jobs: int, quiet: bool = False
+    files: list[Path], cfg: CompareConfig, jobs: int, quiet: bool = False, use_cache: bool = False
 ) -> tuple[list[SessionSummary], list[str]]:
     """Summaries in file order and error messages; a tqdm bar on stderr while it works."""
     from tqdm import tqdm
 
     jobs_n = jobs or min(4, os.cpu_count() or 1)
-    work = [(f, cfg) for f in files]
+    work = [(f, cfg, use_cache) for f in files]
     bar = dict(
         total=len(files),
         desc="loading",
@@ -352,7 +373,9 @@ def run(args: argparse.Namespace) -> int:
         n_resamples=args.resamples,
         seed=args.seed,
     )
-    sums, bad = load_summaries(files, cfg, args.jobs, getattr(args, "quiet", False))
+    sums, bad = load_summaries(
+        files, cfg, args.jobs, getattr(args, "quiet", False), not getattr(args, "no_cache", True)
+    )
     errors += bad
     if errors:
         for e in errors:
