@@ -14,6 +14,21 @@ from pathlib import Path
 
 from holdbeat.recording import SUFFIX
 
+FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def figure_arg(value: str) -> Path:
+    """argparse type for --png/--figure: the file type comes from the extension."""
+    import argparse
+
+    path = Path(value)
+    if path.suffix.lower() not in FIGURE_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"{value}: the figure's type comes from its extension: use .png, .svg or .pdf "
+            f"(not {path.suffix or 'no extension'!r})"
+        )
+    return path
+
 
 class OutputError(ValueError):
     """An output path that must not be written (it would overwrite a recording)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from holdbeat.commands._types import positive_float
 from holdbeat.events import End, Header, SessionEvent
 from holdbeat.home import out_arg
 from holdbeat.keys import (
@@ -50,27 +51,6 @@ def parse_speed(value: str) -> float | None:
         ) from None
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"speed must be positive, got {value!r}")
-    return x
-
-
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-
-
-def positive_float(value: str) -> float:
-    x = _number(value)
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be positive and finite: {value!r}")
-    return x
-
-
-def non_negative_float(value: str) -> float:
-    x = _number(value)
-    if not x >= 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be >= 0 and finite: {value!r}")
     return x
 
 

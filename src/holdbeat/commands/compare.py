@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from holdbeat.commands._common import non_negative_float
+from holdbeat.analysis.io import figure_arg
+from holdbeat.commands._types import non_negative_float
 from holdbeat.commands.report import add_catchup_flags
 
 if TYPE_CHECKING:
@@ -45,7 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="what to compare: Δ ln RMSSD (default), Δ HR, Δ RMSSD, or catch-up latency",
     )
     p.add_argument("--csv", type=Path, metavar="PATH", help="write one row per hold as CSV")
-    p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
+    p.add_argument(
+        "--png",
+        "--figure",
+        dest="png",
+        type=figure_arg,
+        metavar="PATH",
+        help="write the figure: PNG, SVG or PDF by the extension (.png, .svg, .pdf)",
+    )
     p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
     p.add_argument(
         "--include-low-quality",

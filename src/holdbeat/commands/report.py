@@ -8,7 +8,8 @@ from pathlib import Path
 
 from holdbeat import log
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
-from holdbeat.commands._common import non_negative_float, positive_float
+from holdbeat.analysis.io import figure_arg
+from holdbeat.commands._types import non_negative_float, positive_float
 from holdbeat.home import RECORDING_HELP, recording_arg
 
 DIRECTION_HELP = "METRIC:MODE=up|down|both"
@@ -71,7 +72,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "recording",
     )
     p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
-    p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
+    p.add_argument(
+        "--png",
+        "--figure",
+        dest="png",
+        type=figure_arg,
+        metavar="PATH",
+        help="write the figure: PNG, SVG or PDF by the extension (.png, .svg, .pdf)",
+    )
     p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
     p.add_argument("--csv", type=Path, metavar="PATH", help="write the phase table as CSV")
     p.add_argument(

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from holdbeat.commands._common import positive_float
+from holdbeat.commands._types import positive_float
 
 DEFAULT_TIMEOUT_S = 10.0
 
