@@ -400,7 +400,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cmp = compare(sums, cfg)
     if not getattr(args, "quiet", False):
-        print(format_comparison(cmp))
+        from holdbeat.termtable import fit_text
+
+        print(fit_text(format_comparison(cmp)))
         if errors:
             print(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {e}" for e in errors))
     try:

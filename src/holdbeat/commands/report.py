@@ -149,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
     prep = prepare(rec, window_s=args.window)
     rep = build_report(prep, cfg)
     if not getattr(args, "quiet", False):
-        print(format_text(rep))
+        from holdbeat.termtable import fit_text
+
+        print(fit_text(format_text(rep)))
     full = None
     if args.full:
         from holdbeat.analysis.nkfull import full_indices

@@ -77,7 +77,9 @@ class ConsoleSink:
             if self._conn in ("connected", "restored", "contact_restored")
             else f"  [{self._conn}]"
         )
-        self._print(f"{clock(t_s)}  {phase:<34} HR {hr:>4}  RR {rr:<14} lnRMSSD {ln:>5}{q}{conn}")
+        rr = f"{rr} ms" if rr != "—" else rr
+        ln = f"{ln} ln(ms)" if ln != "—" else ln
+        self._print(f"{clock(t_s)}  {phase:<34} HR {hr:>3} bpm  RR {rr:<17} ln RMSSD {ln}{q}{conn}")
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, PhaseStart):
