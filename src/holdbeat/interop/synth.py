@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +28,6 @@ from holdbeat.events import Connection, Device, End, Header, Hrm, PhaseStart, Se
 from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
 from holdbeat.interop.importers import ImportedRR
 from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
-from holdbeat.process import Processor
 from holdbeat.recording import event_to_dict, header_to_dict, new_header
 from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
 
@@ -123,28 +123,41 @@ def _hr(units: tuple[int, ...]) -> int:
 
 
 def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> list[Packet]:
-    """Group beats into ~1 s notifications, stamped with their last beat's time."""
+    """Group beats into ~1 s notifications, stamped with their last beat's time.
+
+    Beats whose time since the segment's first beat falls in (k-1, k] s go out in packet k,
+    at most MAX_RR_PER_PACKET to a packet; a second without a beat gets an HR-only packet
+    (the last HR). Grouping and each packet's HR are computed in numpy per segment."""
     packets: list[Packet] = []
     hr = 0
     for k_seg, seg in enumerate(segs):
         u = units[seg.start : seg.stop]
+        n = len(u)
         cum = np.cumsum(u) - u[0]  # integer units since the segment's first beat
         slot = -(-cum // PACKET_UNITS)  # ceil: beats in (T_k-1, T_k] go out at T_k
-        bounds = np.flatnonzero(np.diff(slot)) + 1
-        groups = np.split(np.arange(len(u)), bounds)
+        new_group = np.ones(n, dtype=bool)
+        new_group[1:] = slot[1:] != slot[:-1]
+        group_start = np.flatnonzero(new_group)
+        pos = np.arange(n) - group_start[np.cumsum(new_group) - 1]
+        cs = np.flatnonzero(pos % MAX_RR_PER_PACKET == 0)  # chunk starts
+        ce = np.append(cs[1:], n)
+        # _hr for every chunk at once: the same operations in the same order
+        mean_ms = np.add.reduceat(u, cs) * 1000.0 / RR_UNITS_PER_S / (ce - cs)
+        hrs = np.clip(np.rint(60_000.0 / mean_ms), 1, 0xFFFF).astype(np.int64).tolist()
+        t_last = [round(x, 6) for x in t_beats[seg.start + ce - 1].tolist()]
+        slots = slot[cs].tolist()
+        opens = new_group[cs].tolist()
+        ul, csl, cel = u.tolist(), cs.tolist(), ce.tolist()
         prev_slot = -1
-        for g in groups:
-            s = int(slot[g[0]])
-            for empty in range(prev_slot + 1, s):  # seconds without a beat: HR-only packets
-                t_empty = seg.first_beat_s + empty * PACKET_UNITS / RR_UNITS_PER_S
-                packets.append(Packet(round(t_empty, 6), (), hr, k_seg))
-            prev_slot = s
-            for c in range(0, len(g), MAX_RR_PER_PACKET):
-                chunk = g[c : c + MAX_RR_PER_PACKET]
-                rr = tuple(int(x) for x in u[chunk])
-                hr = _hr(rr)
-                t_last = float(t_beats[seg.start + chunk[-1]])
-                packets.append(Packet(round(t_last, 6), rr, hr, k_seg))
+        for j in range(len(csl)):
+            if opens[j]:
+                s = slots[j]
+                for empty in range(prev_slot + 1, s):  # seconds without a beat: HR only
+                    t_empty = seg.first_beat_s + empty * PACKET_UNITS / RR_UNITS_PER_S
+                    packets.append(Packet(round(t_empty, 6), (), hr, k_seg))
+                prev_slot = s
+            hr = hrs[j]
+            packets.append(Packet(t_last[j], tuple(ul[csl[j] : cel[j]]), hr, k_seg))
     return packets
 
 
@@ -354,30 +367,49 @@ def build_recording(
     )
 
 
-class _NoLiveMetrics:
-    """Stands in for the live HRV window: a recording line keeps HR, RR and flags, never the
-    rolling RMSSD, so an import need not compute it for every beat (a day: ~1 s saved)."""
-
-    def update(self, beat: object) -> None:
-        return None
-
-
 def recording_bytes(header: Header, events: list[SessionEvent], window_s: float = 60.0) -> bytes:
-    """The lines RecordingWriter would write: the decoded HR, RR and flags come from the same
-    Processor stages (parse, beat timing, live flags); serialised with orjson."""
+    """The lines RecordingWriter would write for these events, built in one batch: HR, RR,
+    contact and energy from `parse_hrm_batch`, live flags from `from_events` (both tested
+    equal to the live Processor), no rolling HRV (a recording line never holds it). orjson
+    serialises. `window_s` is unused (kept for callers)."""
     import orjson
 
-    proc = Processor(window_s=window_s)
-    proc.window = _NoLiveMetrics()  # type: ignore[assignment]
+    from holdbeat.hrs import parse_hrm_batch
+    from holdbeat.recording import from_events
+
+    hrms = [ev for ev in events if isinstance(ev, Hrm)]
+    batch = parse_hrm_batch([ev.raw for ev in hrms])
+    rec = from_events(Path("<import>"), header, events, [])
+    flags = rec.flag.tolist()
+    rr_all = batch.rr_ms.tolist()
+    starts = batch.rr_start.tolist()
+    hr = batch.hr_bpm.tolist()
+    contact = batch.contact.tolist()
+    energy = batch.energy_kj.tolist()
+    ok = batch.ok.tolist()
     dumps = orjson.dumps
     out = [dumps(header_to_dict(header))]
+    k = 0
     for ev in events:
-        processed = None
-        if isinstance(ev, Hrm):
-            processed = proc.on_hrm(ev)
-        elif isinstance(ev, Connection):
-            proc.on_connection(ev)
-        out.append(dumps(event_to_dict(ev, processed)))
+        if not isinstance(ev, Hrm):
+            out.append(dumps(event_to_dict(ev)))
+            continue
+        d = event_to_dict(ev)  # t, type, raw
+        if not ok[k]:
+            d["error"] = batch.errors[k]
+        else:
+            a, b = starts[k], starts[k + 1]
+            d["hr"] = hr[k]
+            d["rr"] = [round(r, 3) for r in rr_all[a:b]]
+            if contact[k] >= 0:
+                d["contact"] = bool(contact[k])
+            if energy[k] >= 0:
+                d["energy"] = energy[k]
+            f = flags[a:b]
+            if any(f):
+                d["flags"] = f
+        out.append(dumps(d))
+        k += 1
     return b"\n".join(out) + b"\n"
 
 
