@@ -359,8 +359,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.paths:
             named, errors = resolve_many(args.paths)
-        else:
-            named, errors = list(search_dirs()), []
+        else:  # every recording in the recordings folder (and an old ./recordings/)
+            dirs = search_dirs()
+            named = [d for d in dirs if d.is_dir() and any(d.rglob("*.jsonl"))]
+            errors = []
+            if not named:
+                where = " or ".join(str(d) for d in dirs)
+                print(f"holdbeat: no recordings in {where}; give files or folders", file=sys.stderr)
+                return 2
     except HomeError as e:
         print(f"holdbeat: {e}", file=sys.stderr)
         return 2
