@@ -190,6 +190,7 @@ def main() -> int:
         from holdbeat.analysis.report import ReportConfig, build_report
         from holdbeat.recording import load
 
+        build_report(prepare(load(rec20)), ReportConfig())  # lazy imports paid here, once
         hours = (1, 2, 4) if args.quick else (1, 2, 4, 5, 6, 8, 12)
         last = 0.0
         for h in hours:

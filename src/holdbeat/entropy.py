@@ -7,11 +7,11 @@ the first point only pairs within r there are checked (~10 % of all pairs for RR
 at 20,000 beats, ~5 s at 100,000.
 
 Above a limit (`holdbeat.hrv.HrvConfig.max_beats_sampen`, 20,000 beats: ~5 h at rest), the
-phase is cut into equal consecutive segments no longer than the limit, A and B are counted
-within each segment with the tolerance r of the *whole* phase, and summed:
+phase is cut into consecutive segments of the limit's length (the last one shorter), A and
+B are counted within each segment with the tolerance r of the *whole* phase, and summed:
 SampEn ≈ -ln(ΣB / ΣA). Pairs across segments are left out, so the cost is linear in N
-(N / limit segments of the limit's cost) and the report's time grows smoothly with the phase
-instead of jumping. Pooling counts (rather than averaging per-segment SampEn) keeps it the
+(full segments of the limit's cost, plus the rest) and never falls as the phase grows: no
+cliff, no dip. Pooling counts (rather than averaging per-segment SampEn) keeps it the
 same ratio estimator; for a stationary stretch the within-segment pairs are a fair sample of
 all pairs. Tests compare it with the exact value on long RR series (docs/hrv.md).
 """
@@ -74,14 +74,15 @@ def from_counts(a_pairs: int, b_pairs: int) -> float:
 def sample_entropy_segments(
     rr_ms: np.ndarray, segment: int, m: int = 2, r: float | None = None
 ) -> tuple[float, int]:
-    """(SampEn estimate, number of segments): counts pooled over equal consecutive segments
-    of at most `segment` values, with r from the whole series."""
+    """(SampEn estimate, number of segments): counts pooled over consecutive segments of
+    `segment` values (the last one shorter), with r from the whole series."""
     x = np.asarray(rr_ms, dtype=float)
     if segment < m + 3:
         raise ValueError(f"segment must be at least {m + 3} values, got {segment}")
     r = tolerance(x) if r is None else r
     k = max(1, math.ceil(len(x) / segment))
-    bounds = np.linspace(0, len(x), k + 1).round().astype(int)
+    # full segments and a shorter last one: the cost never falls as the phase grows
+    bounds = [*range(0, len(x), segment), len(x)] if len(x) else [0, 0]
     a = b = 0
     for lo, hi in itertools.pairwise(bounds):
         da, db = template_counts(x[lo:hi], m, r)
