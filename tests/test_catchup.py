@@ -149,11 +149,29 @@ def test_gaps_and_invalid_samples_break_a_run() -> None:
     assert c.t_left_s == 125.0
 
 
-def test_already_out_at_onset_is_said() -> None:
+def test_carry_over_at_onset_is_not_a_catch_up() -> None:
     t = np.arange(200, dtype=float)
-    v = np.full_like(t, 3.0)
+    v = np.full_like(t, 3.0)  # out of BAND from before the onset, all hold long
     c = catch_up(t, v, BAND, 100.0, "up", 20.0)
-    assert c.reached and c.latency_s == 0.0 and c.out_at_onset
+    assert not c.reached and c.out_at_onset and c.carried_over
+    assert math.isnan(c.latency_s) and math.isnan(c.t_left_s) and c.direction == ""
+    assert c.label == "out of band at onset" and "carried over" in c.reason
+    live = LiveCatchUp(BAND, 100.0, "up", 20.0)
+    states = {live.update(float(x), float(y)).state for x, y in zip(t, v, strict=True)}
+    assert states == {"not yet", "out of band at onset"}  # "not yet" only before onset
+    assert live.result() == c
+
+
+def test_back_in_band_then_out_again_is_a_real_catch_up() -> None:
+    t = np.arange(300, dtype=float)
+    v = np.where(t < 130, 3.0, np.where(t < 160, 0.0, 3.0))  # carry-over, back, out again
+    c = catch_up(t, v, BAND, 100.0, "up", 20.0)
+    assert c.reached and c.out_at_onset and not c.carried_over
+    assert c.latency_s == 60.0 and c.t_left_s == 160.0 and c.t_confirmed_s == 180.0
+    live = LiveCatchUp(BAND, 100.0, "up", 20.0)
+    for x, y in zip(t, v, strict=True):
+        live.update(float(x), float(y))
+    assert live.result() == c
 
 
 def test_unusable_inputs_give_reasons_not_numbers() -> None:

@@ -97,7 +97,7 @@ def test_report_and_compare_see_the_same_numbers_and_quality() -> None:
         assert row.sdnn_ms == pytest.approx(td.sdnn_ms, rel=1e-9)
         q = phase_quality(prep, ph)
         assert q.low == bool(ref["low_quality"]) and row.low_quality == q.low
-        assert q.corrected_pct == pytest.approx(100 * float(ref["corrected_share"]))
+        assert q.changed_pct == pytest.approx(100 * float(ref["corrected_share"]))
     assert any(r.low_quality for r in rep.phases) or all(r.corrected_pct <= 5 for r in rep.phases)
 
 

@@ -58,6 +58,17 @@ class KubiosConfig:
     lo_ms: float = 300.0
     hi_ms: float = 2000.0
     pad: int = 3  # virtual median beats on each side of a run, so edges are judged too
+    # A beat flagged only by the dRR pattern (no missed/extra/ectopic-pair arithmetic) is
+    # replaced only when it is also this far from the local median (|mRR| / Th2, the
+    # paper's long/short criterion): otherwise it is respiratory sinus arrhythmia.
+    mrrs_limit: float = 3.0
+    # Beats further than this share from the local median are candidates even when the
+    # thresholds do not flag them (changed only when missed/extra/pair arithmetic fits).
+    off_median: float = 0.15
+    # "short", "long" and "near" use Th2, but at most this share of the local median.
+    max_tolerance: float = 0.3
+    min_sum_tolerance: float = 0.2
+    min_departure: float = 0.06
 
     def __post_init__(self) -> None:
         if self.window < 3 or self.medfilt < 3 or not (self.window % 2 and self.medfilt % 2):
@@ -78,6 +89,7 @@ class Detection:
     longshort: np.ndarray
     med_ms: np.ndarray  # local median RR
     th2_ms: np.ndarray  # the mRR threshold, ms
+    th1_ms: np.ndarray  # the dRR threshold, ms
     subspaces: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -160,26 +172,38 @@ def _qd_threshold(x: np.ndarray, cfg: KubiosConfig) -> np.ndarray:
     return np.maximum(cfg.alpha * qd, cfg.min_threshold_ms)
 
 
-def detect(rr_ms: np.ndarray, cfg: KubiosConfig | None = None) -> Detection:
-    """Classify the beats of one contiguous run (see the module docstring)."""
+def detect(
+    rr_ms: np.ndarray,
+    cfg: KubiosConfig | None = None,
+    thresholds_ms: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Detection:
+    """Classify the beats of one contiguous run (see the module docstring).
+
+    `thresholds_ms` = (Th1, Th2) per beat fixes the thresholds instead of estimating them
+    from this series: later passes judge the corrected series by the *recording's*
+    variability, not by that of an already-smoothed series.
+    """
     cfg = cfg or KubiosConfig()
     rr = np.asarray(rr_ms, dtype=float)
     n = len(rr)
     p = cfg.pad
     if n == 0:
         z = np.zeros(0, bool)
-        return Detection(z, z, z, z, np.zeros(0), np.zeros(0))
+        return Detection(z, z, z, z, np.zeros(0), np.zeros(0), np.zeros(0))
     # Pad both ends with the local median so dRR, S12 and S22 exist at the edges.
     head = np.median(rr[: cfg.medfilt])
     tail = np.median(rr[-cfg.medfilt :])
     x = np.concatenate([np.full(p, head), rr, np.full(p, tail)])
     drr = np.diff(x, prepend=x[0])
-    th1 = _qd_threshold(drr, cfg)
-    drrs = drr / th1
     med = _rolling(x, cfg.medfilt, 0.5)
     mrr = x - med
     mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
-    th2 = _qd_threshold(mrr, cfg)
+    if thresholds_ms is None:
+        th1 = _qd_threshold(drr, cfg)
+        th2 = _qd_threshold(mrr, cfg)
+    else:
+        th1, th2 = (np.pad(np.asarray(a, float), p, mode="edge") for a in thresholds_ms)
+    drrs = drr / th1
     mrrs = mrr / th2
     prev = np.concatenate([[drrs[0]], drrs[:-1]])
     nxt = np.concatenate([drrs[1:], [drrs[-1]]])
@@ -204,6 +228,7 @@ def detect(rr_ms: np.ndarray, cfg: KubiosConfig | None = None) -> Detection:
         longshort=longshort[real],
         med_ms=med[real],
         th2_ms=th2[real],
+        th1_ms=th1[real],
         subspaces={"drrs": drrs[real], "mrrs": mrrs[real], "s12": s12[real], "s22": s22[real]},
     )
 
@@ -245,11 +270,17 @@ def _correct_pass(
     moved peak, the first pieces of a split beat) end one RR before the next beat.
     """
     n = len(rr)
-    flagged = det.any
     med, th2 = det.med_ms, det.th2_ms
+    # Beats the paper's thresholds flag, plus beats clearly off the local median: the
+    # latter are only touched when an artifact's arithmetic explains them (below), which
+    # normal sinus rhythm does not produce; they matter when artifacts are many and have
+    # inflated the quartile thresholds (at 5 % the paper's rule misses ~1/3 of ectopics).
+    ratio = rr / np.where(med > 0, med, np.nan)
+    candidate = det.any | (ratio < 1.0 - cfg.off_median) | (ratio > 1.0 + cfg.off_median)
     edits: list[_Edit] = []
     events: list[tuple[int, str]] = []
-    interp = _Interp(rr, flagged)
+    interp = _Interp(rr, candidate)
+    mrrs = det.subspaces["mrrs"]
 
     def near(v: float, ref: float, tol: float) -> bool:
         return abs(v - ref) < tol
@@ -264,47 +295,58 @@ def _correct_pass(
         return _Edit(j, j + 2, [a * s, total - a * s], [j, j + 1], kind, [False, True])
 
     done = 0  # input beats before this index are settled (emitted or edited)
-    for j in np.flatnonzero(flagged):
+    for j in np.flatnonzero(candidate):
         j = int(j)
         if j < done:
             continue
         v = float(rr[j])
-        m, tol = float(med[j]), float(th2[j])
+        m = float(med[j])
+        # Th2 scales with the recording's variability; capped by a share of the median so
+        # that many artifacts (which inflate Th2) do not make "short"/"near" meaningless.
+        tol = min(float(th2[j]), cfg.max_tolerance * m)
+        # How close a sum must come to one or two median beats: the same scale, but at
+        # least min_sum_tolerance of the median - an ectopic pair's sum carries the sinus
+        # rhythm's own variation, which Th2 underrates on low-variability hearts.
+        tol_sum = max(tol, cfg.min_sum_tolerance * m)
         has_next = j + 1 < n
         # the previous beat is untouched and may be revised (merged or re-paired)
         prev_free = j >= 1 and done <= j - 1
-        lo, hi = m - tol / 2, m + tol / 2  # clearly shorter / longer than the local median
+        # clearly shorter / longer than the local median: half Th2, and at least
+        # min_departure of the median (on a low-variability heart Th2 / 2 is ~25 ms, and
+        # the sum rules below then "repair" ordinary breathing-driven pairs)
+        dev = max(tol / 2, cfg.min_departure * m)
+        lo, hi = m - dev, m + dev
         short = v < lo
         long_ = v > hi
         edit: _Edit | None = None
-        if short and has_next and near(v + rr[j + 1], m, tol):
+        if short and has_next and near(v + rr[j + 1], m, tol_sum):
             edit = _Edit(j, j + 2, [v + rr[j + 1]], [j + 1], "extra", [True])
             events.append((j, "extra"))
-        elif short and prev_free and near(rr[j - 1] + v, m, tol):
+        elif short and prev_free and near(rr[j - 1] + v, m, tol_sum):
             edit = _Edit(j - 1, j + 1, [rr[j - 1] + v], [j], "extra", [True])
             events.append((j, "extra"))
         else:
             k = round(v / m) if m > 0 else 0
-            if long_ and 2 <= k <= cfg.max_missed + 1 and near(v / k, m, tol):
+            if long_ and 2 <= k <= cfg.max_missed + 1 and near(v / k, m, tol_sum):
                 # equal parts (as Kubios and neurokit2): on RR with respiratory swings this
                 # beat interpolating from the neighbours (RMSSD bias -0.6 % vs -1.3 % at 5 %)
                 parts = np.full(k, v / k)
                 anch = [i == k - 1 for i in range(k)]
                 edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
                 events.extend([(j, "missed")] * (k - 1))
-            elif short and has_next and rr[j + 1] > hi and near(v + rr[j + 1], 2 * m, tol):
+            elif short and has_next and rr[j + 1] > hi and near(v + rr[j + 1], 2 * m, tol_sum):
                 edit = pair(j, "ectopic")  # premature beat, then the compensatory pause
-            elif long_ and prev_free and rr[j - 1] < lo and near(rr[j - 1] + v, 2 * m, tol):
+            elif long_ and prev_free and rr[j - 1] < lo and near(rr[j - 1] + v, 2 * m, tol_sum):
                 edit = pair(j - 1, "ectopic")
-            elif long_ and has_next and rr[j + 1] < lo and near(v + rr[j + 1], 2 * m, tol):
+            elif long_ and has_next and rr[j + 1] < lo and near(v + rr[j + 1], 2 * m, tol_sum):
                 edit = pair(j, "longshort")  # a late peak: long, then short
-            elif short or long_:
+            elif det.any[j] and (short or long_) and abs(mrrs[j]) > cfg.mrrs_limit:
                 (val,) = interp([j])
                 kind = "ectopic" if det.ectopic[j] else "longshort"
                 edit = _Edit(j, j + 1, [float(val)], [j], kind, [True])
                 events.append((j, kind))
-            # else: flagged by the dRR pattern though its value is normal - the neighbour
-            # of an artifact. Leave it; correcting the neighbour settles the pattern.
+            # else: flagged by the dRR pattern though no artifact explains it - respiratory
+            # sinus arrhythmia, or the neighbour of an artifact. Leave it.
         if edit is not None:
             edits.append(edit)
             done = edit.stop
@@ -355,8 +397,9 @@ def correct_run(
     passes = 0
     if n < 4:
         return cur, kind, src, anchored, events, passes
+    first = detect(cur, cfg)
     for _ in range(cfg.max_passes):
-        det = detect(cur, cfg)
+        det = first if not passes else detect(cur, cfg, (first.th1_ms[src], first.th2_ms[src]))
         if not det.any.any():
             break
         o_rr, o_src, o_kind, o_anchored, ev = _correct_pass(cur, det, cfg)

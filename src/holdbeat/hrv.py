@@ -12,8 +12,10 @@ API (pure; numpy/pandas in, DataFrame out)::
 Wide table: one row per phase with
   phase, index, kind, mode, start_s, end_s, duration_s            (what the phase was)
   n_beats, n_flagged_live, n_<kind>, share_<kind> for kind in
-  missed/extra/ectopic/longshort/dropped, corrected_share, residual_share, low_quality
-  (> 5 % corrected, or > 2 % still implausible after correction) and quality_reason
+  missed/extra/ectopic/longshort/dropped (correction events), corrected_share (recorded
+  beats changed or dropped), gap_share, premature_share, low_quality and quality_reason
+  (`holdbeat.quality`: > 5 % of beats changed, > 20 % of the phase without beats, or
+  > 2 % premature beats with a pause)
   HR_bpm, HRV_* time domain (neurokit2 `hrv_time` names), HRV_LnRMSSD
   HRV_ULF/VLF/LF/HF/VHF (ms^2), HRV_TP, HRV_LFHF, HRV_LFn, HRV_HFn, HRV_LnHF, freq_span_s
   HRV_SD1, HRV_SD2, HRV_SD1SD2, HRV_DFA_alpha1, HRV_SampEn
@@ -51,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from holdbeat import quality
 from holdbeat.correct import KINDS, Corrected, KubiosConfig, correct
 
 BANDS_HZ: dict[str, tuple[float, float]] = {  # neurokit2's (and the Task Force's) bands
@@ -142,6 +145,7 @@ class HrvConfig:
         }
     )
     interpolation_rate: float = 4.0  # Hz, as Kubios; neurokit2's default is 100
+    spectrum: str = "holdbeat"  # "holdbeat" | "neurokit" | "kubios" (frequency_domain)
     psd_method: str = "welch"  # only with engine="neurokit"; the fast path is Welch
     band_tolerance: float = 0.03  # a 2-min phase whose beats cover 119 s still gets LF
     max_hole_s: float = 5.0  # a longer hole in the beats ends the stretch used for spectra
@@ -150,12 +154,6 @@ class HrvConfig:
     # exact O(N^2) pair counting up to here (~0.3 s at 20 000 beats); above, a linear-time
     # estimate over segments of this many beats (holdbeat.entropy)
     max_beats_sampen: int = 20_000
-    low_quality_share: float = 0.05
-    # After correction, beats still this far from their 11-beat median are residual artifacts:
-    # the quartile thresholds fail when artifacts are not a small minority, so this catches
-    # what the detector missed.
-    residual_jump: float = 0.2
-    max_residual_share: float = 0.02
     kubios: KubiosConfig = field(default_factory=KubiosConfig)
 
 
@@ -297,16 +295,34 @@ def hann_periodic(n: int) -> np.ndarray:
     return 0.5 + 0.5 * np.cos(np.linspace(-np.pi, np.pi, n + 1)[:-1])
 
 
-def _welch(y: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
-    """scipy.signal.welch(y, fs, window="hann", nperseg, noverlap=nperseg//2,
-    nfft=2*nperseg, detrend=False, scaling="density"), without its per-call overhead."""
-    nfft = 2 * nperseg
+def segment_starts(n: int, nperseg: int, cover: bool = True) -> np.ndarray:
+    """Start indices of Welch segments of `nperseg` samples with ~50 % overlap.
+
+    scipy/neurokit2 step by nperseg - nperseg // 2 and drop whatever does not fill a whole
+    step: with nperseg = n / 2 that can be the last quarter of the phase (two segments
+    instead of three), so one beat more moved HF by 23-35 %. `cover=True` spreads the same
+    number of segments scipy would use, plus one if needed, evenly from the first to the
+    last sample: every sample is used, and when the steps divide evenly the layout is
+    exactly scipy's.
+    """
     step = nperseg - nperseg // 2
+    if not cover:
+        return np.arange((n - nperseg) // step + 1) * step
+    k = round((n - nperseg) / step) + 1
+    if k <= 1:
+        return np.zeros(1, dtype=int)
+    return np.round(np.linspace(0, n - nperseg, k)).astype(int)
+
+
+def _welch(
+    y: np.ndarray, fs: float, nperseg: int, cover: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welch PSD with a Hann window, nfft = 2 * nperseg, no detrending, density scaling;
+    `cover=False` is scipy.signal.welch(noverlap=nperseg // 2) exactly."""
+    nfft = 2 * nperseg
     win = hann_periodic(nperseg)
-    n_seg = (len(y) - nperseg) // step + 1
-    seg = np.lib.stride_tricks.as_strided(
-        y, shape=(n_seg, nperseg), strides=(step * y.strides[0], y.strides[0]), writeable=False
-    )
+    starts = segment_starts(len(y), nperseg, cover)
+    seg = y[starts[:, None] + np.arange(nperseg)[None, :]]
     spec = np.fft.rfft(seg * win, n=nfft, axis=1)
     p = (spec.real**2 + spec.imag**2) / (fs * np.sum(win * win))
     p = p.mean(axis=0)
@@ -314,42 +330,100 @@ def _welch(y: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarr
     return np.fft.rfftfreq(nfft, 1.0 / fs), p
 
 
+def band_power(freq: np.ndarray, power: np.ndarray, lo: float, hi: float) -> float:
+    """Integral of the PSD over exactly [lo, hi] (trapezoid, edges linearly interpolated).
+
+    neurokit2 integrates only the bins inside the band, so when a phase grows by one beat
+    and the frequency grid shifts, a whole bin (~0.009 Hz for 2 min) drops out at an edge:
+    HF moved by up to 17 % when respiration sat near 0.15 Hz. Clipping at the edges makes
+    the band power continuous in the grid. 0.0 when the band is outside the spectrum.
+    """
+    if len(freq) < 2:
+        return 0.0
+    lo_c, hi_c = max(lo, float(freq[0])), min(hi, float(freq[-1]))
+    if hi_c <= lo_c:
+        return 0.0
+    inside = (freq > lo_c) & (freq < hi_c)
+    f = np.concatenate([[lo_c], freq[inside], [hi_c]])
+    edge = np.interp([lo_c, hi_c], freq, power)
+    p = np.concatenate([edge[:1], power[inside], edge[1:]])
+    return float(np.trapezoid(p, f))
+
+
+SPECTRUM_METHODS = ("holdbeat", "neurokit", "kubios")
+KUBIOS_LAMBDA = 500.0
+KUBIOS_WINDOW_S = 256.0
+
+
+def smoothness_priors_detrend(y: np.ndarray, lam: float = KUBIOS_LAMBDA) -> np.ndarray:
+    """Tarvainen et al. (2002) smoothness-priors detrending, as Kubios applies it:
+    y - (I + lam^2 D2' D2)^-1 y, D2 the second-difference matrix (sparse solve)."""
+    from scipy import sparse
+    from scipy.sparse.linalg import spsolve
+
+    n = len(y)
+    if n < 3:
+        return y - np.mean(y)
+    d2 = sparse.diags([1.0, -2.0, 1.0], [0, 1, 2], shape=(n - 2, n), format="csc")
+    a = sparse.identity(n, format="csc") + lam**2 * (d2.T @ d2)
+    return y - spsolve(a.tocsc(), y)
+
+
 def frequency_domain(
     rri_ms: np.ndarray,
     rri_time_s: np.ndarray,
     interpolation_rate: float = 4.0,
     bands: dict[str, tuple[float, float]] | None = None,
+    method: str = "holdbeat",
 ) -> dict[str, float]:
-    """neurokit2 `hrv_frequency(psd_method="welch", normalize=False)` in one pass of numpy.
+    """Band powers (ms^2) of an RR series; three methods (docs/hrv.md):
 
-    Same steps as neurokit2 0.2.13 (tests compare the numbers): quadratic interpolation of RR
-    at `interpolation_rate` Hz from the first to the last beat, mean removed; Welch with a
-    Hann window of half the signal, nfft twice that, no detrending, density scaling; the
-    spectrum kept from 4/duration to 0.5 Hz; band power = trapezoid over [lo, hi); an empty
-    band is NaN. Without neurokit2's per-call overhead (~10 ms), 24 h in 5-min phases fits.
+    * "neurokit": neurokit2 0.2.13 `hrv_frequency(psd_method="welch", normalize=False)`
+      exactly (tests compare the numbers): quadratic interpolation at `interpolation_rate`
+      Hz from the first to the last beat, mean removed; Welch with a Hann window of half
+      the signal, nfft twice that, no detrending, density scaling; the spectrum kept from
+      4/duration to 0.5 Hz; band power = trapezoid over [lo, hi); an empty band is NaN.
+    * "holdbeat" (default): the same, but the Welch segments cover the whole phase
+      (`segment_starts`), so one beat more cannot drop the last quarter of a phase.
+    * "kubios": Kubios HRV's defaults: cubic-spline interpolation at 4 Hz, smoothness-priors
+      detrending (lambda 500), Welch with 256 s segments (or half the phase when shorter),
+      50 % overlap, covering the phase.
     """
-    from scipy.interpolate import interp1d
-
+    if method not in SPECTRUM_METHODS:
+        raise ValueError(f"method must be one of {SPECTRUM_METHODS}, got {method!r}")
     bands = bands or BANDS_HZ
     rri = np.asarray(rri_ms, dtype=float)
     t = np.asarray(rri_time_s, dtype=float)
     fs = float(interpolation_rate)
     x_new = np.arange(t[0], t[-1] + 1 / fs, 1 / fs)
-    f = interp1d(t, rri, kind="quadratic", bounds_error=False, fill_value=([rri[0]], [rri[-1]]))
-    y = f(x_new)
+    if method == "kubios":
+        from scipy.interpolate import CubicSpline
+
+        y = CubicSpline(t, rri)(np.clip(x_new, t[0], t[-1]))
+        y = smoothness_priors_detrend(y)
+    else:
+        from scipy.interpolate import interp1d
+
+        f = interp1d(t, rri, kind="quadratic", bounds_error=False, fill_value=([rri[0]], [rri[-1]]))
+        y = f(x_new)
     y = y - np.mean(y)
     n = len(y)
     min_f = (2 * fs) / (n / 2)
     nperseg = int((2 / min_f) * fs)
     if nperseg > n / 2:
         nperseg = int(n / 2)
-    freq, power = _welch(y, fs, nperseg)
+    if method == "kubios":
+        nperseg = min(int(KUBIOS_WINDOW_S * fs), max(int(n / 2), 1))
+    freq, power = _welch(y, fs, nperseg, cover=method != "neurokit")
     keep = (freq >= min_f) & (freq <= max(hi for _, hi in bands.values()))
     freq, power = freq[keep], power[keep]
     out: dict[str, float] = {}
     for name, (lo, hi) in bands.items():
-        w = (freq >= lo) & (freq < hi)
-        pw = float(np.trapezoid(power[w], freq[w])) if w.any() else 0.0
+        if method == "neurokit":
+            w = (freq >= lo) & (freq < hi)
+            pw = float(np.trapezoid(power[w], freq[w])) if w.any() else 0.0
+        else:
+            pw = band_power(freq, power, lo, hi)
         out[name] = math.nan if pw == 0.0 else pw
     tp = float(np.nansum([out[b] for b in bands]))
     out["TP"] = tp
@@ -361,17 +435,6 @@ def frequency_domain(
 
 
 # ---------------------------------------------------------------- per phase
-
-
-def residual_share(rr_ms: np.ndarray, jump: float = 0.2, window: int = 11) -> float:
-    """Share of beats departing more than `jump` from their centred `window`-beat median."""
-    rr = np.asarray(rr_ms, dtype=float)
-    if len(rr) == 0:
-        return 0.0
-    from scipy.ndimage import median_filter
-
-    med = median_filter(rr, size=window, mode="nearest")
-    return float(np.mean(np.abs(rr - med) > jump * med))
 
 
 @dataclass(frozen=True)
@@ -458,7 +521,7 @@ def _frequency(
             )
         got = {c[4:]: float(res[c].iloc[0]) for c in res.columns}
     else:
-        got = frequency_domain(rri, t, cfg.interpolation_rate)
+        got = frequency_domain(rri, t, cfg.interpolation_rate, method=cfg.spectrum)
     reasons = []
     for band in FREQ_BANDS:
         need = cfg.band_min_s[band]
@@ -612,6 +675,8 @@ def hrv_table(
     select_in = _Selector(t)
     select_out = _Selector(c.t_s)
     live_cum = np.concatenate([[0], np.cumsum(live)])
+    changed = quality.changed_inputs(n_all, c.source, c.kind)
+    premature = quality.premature_beats(rr, gap)
     ev_t = t[c.event_index] if len(c.event_index) else np.zeros(0)
     ev_by_kind = {k: np.sort(ev_t[c.event_kind == k]) for k in KINDS}
     rows = []
@@ -646,27 +711,19 @@ def hrv_table(
             row[f"n_{k}"] = counts[k]
         for k in KINDS:
             row[f"share_{k}"] = counts[k] / n_in if n_in else math.nan
-        share = sum(counts.values()) / n_in if n_in else math.nan
-        row["corrected_share"] = share
         g = c.gap_before[out_sel].copy()
         if len(g):
             g[0] = True  # nothing is differenced across the phase boundary
         data = nk_input(c.t_s[out_sel], c.rr_ms[out_sel], g, c.keep[out_sel])
-        resid = residual_share(data["RRI"], cfg.residual_jump)
-        row["residual_share"] = resid
-        why = []
-        if n_in == 0:
-            why.append("no beats")
-        elif share > cfg.low_quality_share:
-            why.append(f"{share:.1%} of beats corrected (> {cfg.low_quality_share:.0%})")
-        if resid > cfg.max_residual_share:
-            why.append(
-                f"{resid:.1%} of corrected beats still depart > {cfg.residual_jump:.0%} from "
-                f"the local median (> {cfg.max_residual_share:.0%}): too many artifacts to "
-                "detect reliably"
-            )
-        row["low_quality"] = bool(why)
-        row["quality_reason"] = "; ".join(why)
+        n_changed = int(changed[in_sel].sum())
+        n_prem = int(premature[in_sel].sum())
+        covered = min(float(np.sum(rr[in_sel])) / 1000.0, ph.end_s - ph.start_s)
+        q = quality.judge(n_in, n_changed, n_prem, ph.end_s - ph.start_s, covered)
+        row["corrected_share"] = q.changed_pct / 100.0  # beats changed, not events
+        row["gap_share"] = q.gap_pct / 100.0
+        row["premature_share"] = q.premature_pct / 100.0
+        row["low_quality"] = q.low
+        row["quality_reason"] = q.reason
         vals, reasons = _phase_metrics(data, cfg, full_nonlinear, engine)
         for k, v in vals.items():
             row[k if k in ("HR_bpm", "freq_span_s") else f"HRV_{k}"] = v

@@ -7,8 +7,14 @@ same rule and the same float operations, and tests/test_catchup.py checks it.
 
 The rule, in words:
 
-* **Baseline band** = mean ± k·SD (k = 2, SD with ddof = 1) of the metric's valid samples
-  over the baseline phase.
+* **Baseline band** = mean ± k·SD of *independent* window estimates over the baseline:
+  the rolling metric sampled once per window length, stepping back from the baseline's
+  end (3 values for a 3-min baseline and a 60-s window). Their SD is the sampling
+  variability of one window's estimate; the SD of the per-beat rolling series is several
+  times smaller (a smoothed, autocorrelated series: 68.0 ± 0.3 bpm fired on any drift).
+  The SD is never below a floor measured on real resting hearts (`BAND_FLOOR`), which
+  also gives a 1-minute baseline (one window) its width. k = 2.5 and the 60-s dwell keep
+  false catch-ups on real resting RR at <= 5 % (docs/analysis.md).
 * A sample is *out* on the **up** side when value > band.hi, on the **down** side when
   value < band.lo. Only sides allowed by the expected direction count (`up`, `down` or
   `both`); a NaN sample is never out.
@@ -19,6 +25,9 @@ The rule, in words:
   (time of that sample − time of the run's first sample). The **latency** is the time
   from hold onset to the *start* of that run: when the metric left the band for good,
   not when we became sure of it.
+* A run that is already under way at the hold's first sample is **carry-over** (e.g. from
+  the previous hold), never a catch-up: the hold reads "out of band at onset" with no
+  latency. Only a run that starts inside the hold counts.
 """
 
 from __future__ import annotations
@@ -36,8 +45,16 @@ DIRECTIONS: tuple[str, ...] = ("up", "down", "both")
 NOT_YET = "not yet"
 CATCHING_UP = "catching up"
 CAUGHT_UP = "caught up"
+OUT_AT_ONSET = "out of band at onset"
+CARRY_OVER_REASON = (
+    "out of band at onset (carried over from before the hold): no latency; it counts only "
+    "if the metric returns to the band and then leaves it again"
+)
 
-DEFAULT_K = 2.0
+#: Calibrated on real resting RR (tests/test_catchup_real.py, docs/analysis.md): with
+#: independent-window bands, k = 2 and a 60 s dwell declared 7-13 % false catch-ups on
+#: 8-minute cuts of real resting recordings; k = 2.5 brings that to <= 4 %.
+DEFAULT_K = 2.5
 #: DESIGN.md §3 proposed 20 s. Measured on simulated sessions with *no* effect
 #: (benchmarks/bench_analysis.py, docs/analysis.md), a 20 s dwell on a 60 s rolling
 #: window "caught up" in 20-38 % of 3-min holds (two-sided up to 38 %): 20 s of a
@@ -47,6 +64,12 @@ DEFAULT_K = 2.0
 DEFAULT_DWELL_S = 60.0
 DEFAULT_MAX_GAP_S = 5.0
 MIN_BAND_SAMPLES = 30
+
+#: The smallest SD a band may have, per metric: the typical SD of independent 60-s window
+#: estimates within 3-minute stretches of real resting RR (HR 1.6-3.2 bpm, ln RMSSD
+#: 0.17-0.21 on the corpus of tests/data). Three windows estimate an SD poorly; the
+#: floor stops a lucky, flat baseline from giving a band any drift leaves.
+BAND_FLOOR: dict[str, float] = {"hr": 2.0, "ln_rmssd": 0.15, "rmssd": 5.0, "sdnn": 5.0}
 
 #: DESIGN.md §3 defaults. Soft and loving-kindness: vagal HRV up, HR down (Kirschner et
 #: al. 2019; Kok et al. 2013). Fierce: arousal may raise HR while vagal HRV may also rise
@@ -86,7 +109,7 @@ class Band:
     mean: float
     sd: float
     k: float
-    n: int  # valid samples it was computed from
+    n: int  # independent window estimates it was computed from
     metric: str = ""
     reason: str = ""
 
@@ -103,59 +126,72 @@ class Band:
         return not self.reason
 
 
-#: A band from less than two windows of valid rolling metric is too narrow to trust:
-#: on simulated no-effect sessions a 120 s baseline (90 s of valid 60 s-window samples)
-#: gave 13-37 % false catch-ups, a 180 s one 2-14 % (docs/analysis.md). Callers that know
-#: the window pass min_span_s = 2 × window.
-BAND_MIN_WINDOWS = 2.0
+#: Kept for callers that pass it: the band now needs one full window of valid metric (a
+#: 1-minute baseline with a 60-s window), its width coming from the floor when there is
+#: only one window.
+BAND_MIN_WINDOWS = 1.0
+
+
+def window_estimates(
+    t_s: np.ndarray | list[float], values: np.ndarray | list[float], window_s: float
+) -> np.ndarray:
+    """Independent estimates of a rolling metric: its valid value at the last valid sample,
+    and one window length before each, back to the first valid sample."""
+    t = np.asarray(t_s, dtype=float)
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v) & np.isfinite(t)
+    t, v = t[ok], v[ok]
+    if t.size == 0:
+        return np.zeros(0)
+    ends = t[-1] - window_s * np.arange(int((t[-1] - t[0]) // window_s) + 1)
+    idx = np.searchsorted(t, ends, side="right") - 1
+    return v[idx]
 
 
 def baseline_band(
     values: np.ndarray | list[float],
     k: float = DEFAULT_K,
     metric: str = "",
-    min_samples: int = MIN_BAND_SAMPLES,
+    min_samples: int = 1,
     t_s: np.ndarray | list[float] | None = None,
     min_span_s: float = 0.0,
+    window_s: float = 60.0,
+    floor_sd: float | None = None,
 ) -> Band:
-    """Band from the metric's samples over the baseline phase (NaN samples ignored).
+    """Band from the rolling metric's samples over the baseline (NaN samples ignored).
 
-    With `t_s` (sample times), the valid samples must span at least `min_span_s` seconds,
-    else the band is refused with the reason (a short baseline underestimates the SD).
+    mean and SD of the independent window estimates (`window_estimates`); SD at least
+    `floor_sd` (default `BAND_FLOOR[metric]`, 0 for an unknown metric). `t_s` are the
+    sample times (without them every sample is taken as independent: only for tests of
+    the arithmetic). `min_span_s` is ignored (the window rule replaces it).
     """
+    del min_span_s
     if not k > 0:
         raise ValueError(f"k must be positive, got {k!r}")
+    if not window_s > 0:
+        raise ValueError(f"window_s must be positive, got {window_s!r}")
     v = np.asarray(values, dtype=float)
-    ok = np.isfinite(v)
-    n = int(ok.sum())
-    if n < max(2, min_samples):
+    n_valid = int(np.isfinite(v).sum())
+    if n_valid < max(1, min_samples):
         return Band(
             math.nan,
             math.nan,
             k,
-            n,
+            n_valid,
             metric,
-            f"only {n} valid baseline samples (need {min_samples})",
+            f"no valid baseline samples (the {window_s:g} s window never filled: the "
+            f"baseline needs at least {window_s:g} s of clean beats)"
+            if n_valid == 0
+            else f"only {n_valid} valid baseline samples (need {min_samples})",
         )
-    v = v[ok]
-    mean = float(v.mean())
-    sd = float(v.std(ddof=1))
-    if t_s is not None and min_span_s > 0:
-        t = np.asarray(t_s, dtype=float)[ok]
-        span = float(t[-1] - t[0])
-        if span < min_span_s:
-            return Band(
-                mean,
-                sd,
-                k,
-                n,
-                metric,
-                f"valid baseline metric spans {span:.0f} s (need {min_span_s:.0f} s: a longer "
-                "baseline, or a shorter window)",
-            )
+    est = window_estimates(t_s, v, window_s) if t_s is not None else v[np.isfinite(v)]
+    floor = BAND_FLOOR.get(metric, 0.0) if floor_sd is None else floor_sd
+    mean = float(est.mean())
+    sd = float(est.std(ddof=1)) if est.size >= 2 else 0.0
+    sd = max(sd, floor)
     if not sd > 0:
-        return Band(mean, sd, k, n, metric, "baseline is constant (SD 0): no band")
-    return Band(mean, sd, k, n, metric)
+        return Band(mean, sd, k, int(est.size), metric, "baseline is constant (SD 0): no band")
+    return Band(mean, sd, k, int(est.size), metric)
 
 
 # ---------------------------------------------------------------- latency (offline)
@@ -172,13 +208,20 @@ class CatchUp:
     t_left_s: float  # session time the metric left the band (start of the run); NaN
     t_confirmed_s: float  # session time the dwell completed; NaN
     dwell_s: float
-    out_at_onset: bool = False  # the confirming run began at the first sample: already out
+    out_at_onset: bool = False  # the hold's first sample was already outside the band
     reason: str = ""  # why not reached / not computable
+
+    @property
+    def carried_over(self) -> bool:
+        """Out of the band at onset and never a catch-up of its own."""
+        return self.out_at_onset and not self.reached
 
     @property
     def label(self) -> str:
         if self.reached:
             return f"{self.latency_s:.0f} s ({self.direction})"
+        if self.carried_over:
+            return OUT_AT_ONSET
         return "not reached"
 
 
@@ -244,8 +287,14 @@ def catch_up(
     idx = np.where(new_run, np.arange(t.size), 0)
     np.maximum.accumulate(idx, out=idx)
     elapsed = t - t[idx]
-    hit = np.flatnonzero((side != 0) & (elapsed >= dwell_s))
+    at_onset = bool(side[0] != 0)
+    # a run under way at the first sample is carry-over, never a catch-up
+    hit = np.flatnonzero((side != 0) & (elapsed >= dwell_s) & ~((idx == 0) & at_onset))
     if hit.size == 0:
+        if at_onset:
+            return CatchUp(
+                False, nan, "", direction, nan, nan, dwell_s, True, CARRY_OVER_REASON
+            )
         exp = {"up": "above", "down": "below", "both": "outside"}[direction]
         return none(f"never stayed {exp} the band for {dwell_s:g} s")
     i = int(hit[0])
@@ -259,7 +308,7 @@ def catch_up(
         t_left_s=t_left,
         t_confirmed_s=float(t[i]),
         dwell_s=dwell_s,
-        out_at_onset=start == 0,
+        out_at_onset=at_onset,
     )
 
 
@@ -268,7 +317,7 @@ def catch_up(
 
 @dataclass(frozen=True, slots=True)
 class LiveState:
-    state: str  # NOT_YET / CATCHING_UP / CAUGHT_UP
+    state: str  # NOT_YET / CATCHING_UP / CAUGHT_UP / OUT_AT_ONSET
     latency_s: float  # when caught up, else NaN
     direction: str  # side currently out ("up"/"down") or of the catch-up; "" when in band
     out_for_s: float  # how long the current run has lasted (0 when in band)
@@ -305,6 +354,7 @@ class LiveCatchUp:
         self._prev_side = 0
         self._run_t0 = math.nan
         self._run_first = False  # current run started at the first sample
+        self._onset_out = False  # the first sample was outside the band
         self._done: CatchUp | None = None
 
     def _side(self, value: float) -> int:
@@ -324,6 +374,8 @@ class LiveCatchUp:
         if value == value:  # not NaN
             self._any_valid = True
         side = self._side(value)
+        if self._n == 0:
+            self._onset_out = side != 0
         if side != 0:
             prev = self._prev_t
             continuing = (
@@ -339,6 +391,9 @@ class LiveCatchUp:
             return LiveState(NOT_YET, math.nan, "", 0.0)
         elapsed = t_s - self._run_t0
         name = "up" if side > 0 else "down"
+        if self._run_first:
+            # carry-over from before the hold: shown as such, never a catch-up
+            return LiveState(OUT_AT_ONSET, math.nan, name, elapsed)
         if elapsed >= self.dwell_s:
             self._done = CatchUp(
                 reached=True,
@@ -348,7 +403,7 @@ class LiveCatchUp:
                 t_left_s=self._run_t0,
                 t_confirmed_s=t_s,
                 dwell_s=self.dwell_s,
-                out_at_onset=self._run_first,
+                out_at_onset=self._onset_out,
             )
             return LiveState(CAUGHT_UP, self._done.latency_s, name, elapsed)
         return LiveState(CATCHING_UP, math.nan, name, elapsed)
@@ -364,6 +419,10 @@ class LiveCatchUp:
             reason = "no samples in the hold"
         elif not self._any_valid:
             reason = "the metric is never valid during the hold"
+        elif self._onset_out:
+            return CatchUp(
+                False, nan, "", self.direction, nan, nan, self.dwell_s, True, CARRY_OVER_REASON
+            )
         else:
             exp = {"up": "above", "down": "below", "both": "outside"}[self.direction]
             reason = f"never stayed {exp} the band for {self.dwell_s:g} s"

@@ -28,7 +28,6 @@ import numpy as np
 
 from holdbeat.analysis import stats
 from holdbeat.analysis.catchup import (
-    BAND_MIN_WINDOWS,
     DEFAULT_DWELL_S,
     DEFAULT_K,
     DEFAULT_MAX_GAP_S,
@@ -109,6 +108,7 @@ class HoldUnit:
     latency: float  # catch-up latency of cfg.latency_metric; NaN when not reached
     reached: bool
     band_ok: bool  # the baseline band for catch-up was usable (else latency is unknown)
+    carried_over: bool = False  # out of band at onset, no catch-up of its own
 
     def value(self, metric: str) -> float:
         return float(getattr(self, metric))
@@ -157,34 +157,32 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
         bph = rec.phases[base_i]
         bm = prep.phase_mask(bph)
         base_td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, bm)
-        bpct = prep.corrected_pct(bph)
+        bq = phase_quality(prep, bph, cfg.low_quality_pct)
         if base_td.reason:
             base_why = f"baseline HRV not computable ({base_td.reason})"
-        elif not cfg.include_low_quality and not bpct <= cfg.low_quality_pct:
-            base_why = (
-                f"baseline is low quality ({bpct:.1f} % corrected > {cfg.low_quality_pct:g} %)"
-            )
-    roll = prep.rolling
+        elif not cfg.include_low_quality and bq.low:
+            base_why = f"baseline is low quality ({bq.reason})"
+    roll = prep.catchup_rolling
     tm = cfg.traj_metric
     band = lat_band = None
     if not base_why:
         bph = rec.phases[base_i]  # type: ignore[index]
         inb = roll.between(bph.start_s, bph.end_s)
-        span = BAND_MIN_WINDOWS * cfg.window_s
-        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm, t_s=roll.t_s[inb], min_span_s=span)
+        w = cfg.window_s
+        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm, t_s=roll.t_s[inb], window_s=w)
         lat_band = baseline_band(
             roll.metric(cfg.latency_metric)[inb],
             cfg.k,
             cfg.latency_metric,
             t_s=roll.t_s[inb],
-            min_span_s=span,
+            window_s=w,
         )
     for prev, ph in zip([None, *rec.phases[:-1]], rec.phases, strict=True):
         if ph.kind != "hold":
             continue
         label = f"#{ph.index} {ph.name or ph.kind}"
         q = phase_quality(prep, ph, cfg.low_quality_pct)
-        pct = q.corrected_pct
+        pct = q.changed_pct
         why = ""
         if ph.mode not in HOLD_MODES:
             why = f"mode {ph.mode!r} is not one of {', '.join(HOLD_MODES)}"
@@ -230,6 +228,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
                 latency=cu.latency_s,
                 reached=cu.reached,
                 band_ok=bool(lat_band is not None and lat_band.valid),
+                carried_over=cu.carried_over,
             )
         )
         if cfg.trajectories and band is not None and math.isfinite(band.mean):
@@ -263,6 +262,7 @@ class ModeSummary:
     reached: int  # holds whose catch-up was reached
     band_ok: int  # holds whose baseline band allowed a catch-up at all
     latency_median_s: float  # over reached holds
+    carried_over: int = 0  # holds out of band at onset (carried over), counted apart
 
 
 @dataclass(frozen=True)
@@ -335,6 +335,7 @@ def compare(summaries: Sequence[SessionSummary], cfg: CompareConfig | None = Non
                 reached=sum(u.reached for u in mu),
                 band_ok=sum(u.band_ok for u in mu),
                 latency_median_s=float(np.median(lat)) if lat else math.nan,
+                carried_over=sum(u.carried_over for u in mu),
             )
         )
     pairwise = []

@@ -296,7 +296,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
             row += [""] * (len(rep.config.metrics) + 4)
         else:
             for c in h.catchups:
-                row.append(c.catchup.label if c.catchup.reached else "not reached")
+                row.append(c.catchup.label)
             lnc = h.catchup_of("ln_rmssd")
             row.append(
                 f"{lnc.fit.tau_s:.0f} s (R² {lnc.fit.r2:.2f})" if lnc and lnc.fit.ok else "—"

@@ -2,8 +2,8 @@
 
 One call (`prepare`) decides which beats are usable: the offline artifact correction
 (`holdbeat.correct`, Lipponen & Tarvainen 2019), or (correction=False, for fast
-calibration) the live flags. `phase_quality` is the quality gate of DESIGN.md §2 with
-holdbeat.hrv's thresholds (> 5 % corrected, or > 2 % still implausible = low quality).
+calibration) the live flags. `phase_quality` is the quality gate (`holdbeat.quality`: beats
+changed, time without beats, frequent ectopy), the same rule holdbeat.hrv's table applies.
 
 `phase_time_domain` is numpy on the same beats with neurokit2's `hrv_time` definitions
 (RMSSD over successive differences of contiguous clean beats, SDNN with ddof = 1), so the
@@ -19,10 +19,10 @@ import numpy as np
 
 from holdbeat.analysis.trajectory import Rolling, rolling_metrics
 from holdbeat.correct import Corrected, correct
-from holdbeat.hrv import HrvConfig, residual_share
+from holdbeat.quality import MAX_CHANGED_PCT, Quality, changed_inputs, judge, premature_beats
 from holdbeat.recording import PhaseSpan, Recording
 
-LOW_QUALITY_PCT = 5.0
+LOW_QUALITY_PCT = MAX_CHANGED_PCT
 MIN_PHASE_BEATS = 10
 MIN_PHASE_DIFFS = 10
 
@@ -40,19 +40,39 @@ class Prepared:
     method: str  # "corrected (Lipponen & Tarvainen 2019)" or "live flags excluded"
     rolling: Rolling
     corrected: Corrected | None = None  # holdbeat.correct's result, reusable by hrv
+    changed_in: np.ndarray | None = None  # per recorded beat: changed or dropped
+    premature: np.ndarray | None = None  # per recorded beat: premature with a pause
+    # What the live window computed, beat for beat (recorded beats, live flags excluded):
+    # the band and catch-up run on this so that the report and the window agree.
+    live_rolling: Rolling | None = None
+
+    @property
+    def catchup_rolling(self) -> Rolling:
+        return self.live_rolling if self.live_rolling is not None else self.rolling
 
     def phase_mask(self, ph: PhaseSpan) -> np.ndarray:
         return (self.t_s >= ph.start_s) & (self.t_s < ph.end_s)
 
-    def corrected_pct(self, ph: PhaseSpan) -> float:
-        """Correction events per recorded beat in the phase, % (Kubios' "beats corrected")."""
+    def _recorded(self, ph: PhaseSpan) -> np.ndarray:
         bt = self.rec.beat_t_s
-        n = int(np.count_nonzero((bt >= ph.start_s) & (bt < ph.end_s)))
-        if not n:
+        return (bt >= ph.start_s) & (bt < ph.end_s)
+
+    def corrected_pct(self, ph: PhaseSpan) -> float:
+        """Recorded beats in the phase whose RR was changed or dropped, % (beats, not
+        correction events: an ectopic pair is two beats, a split beat one)."""
+        m = self._recorded(ph)
+        n = int(np.count_nonzero(m))
+        if not n or self.changed_in is None:
             return math.nan
-        ev = self.event_t_s
-        k = int(np.count_nonzero((ev >= ph.start_s) & (ev < ph.end_s)))
-        return 100.0 * k / n
+        return 100.0 * int(np.count_nonzero(self.changed_in[m])) / n
+
+    def quality(self, ph: PhaseSpan) -> Quality:
+        m = self._recorded(ph)
+        n = int(np.count_nonzero(m))
+        changed = int(np.count_nonzero(self.changed_in[m])) if self.changed_in is not None else 0
+        prem = int(np.count_nonzero(self.premature[m])) if self.premature is not None else 0
+        covered = min(float(np.sum(self.rec.rr_ms[m])) / 1000.0, ph.duration_s)
+        return judge(n, changed, prem, ph.duration_s, covered)
 
 
 CORRECTED = "corrected (Lipponen & Tarvainen 2019)"
@@ -71,46 +91,43 @@ def prepare(rec: Recording, window_s: float = 60.0, correction: bool = True) -> 
         t, rr, gap = np.asarray(c.t_s, float), np.asarray(c.rr_ms, float), c.gap_before
         usable = np.asarray(c.keep, bool) & np.isfinite(rr) & (rr > 0)
         ev_t = rec.beat_t_s[events] if events.size else np.zeros(0)
+        changed = changed_inputs(len(rec.rr_ms), c.source, c.kind)
         method = CORRECTED
     else:
         c = None
         t, rr, gap = rec.beat_t_s, rec.rr_ms, rec.gap_before
         usable = ~rec.artifact
         ev_t = t[rec.artifact]
+        changed = np.asarray(rec.artifact, bool)
         method = FLAGGED
     rolling = rolling_metrics(t, rr, gap, ~usable, window_s)
-    return Prepared(rec, t, rr, np.asarray(gap, bool), usable, ev_t, method, rolling, c)
-
-
-@dataclass(frozen=True, slots=True)
-class Quality:
-    corrected_pct: float  # correction events per recorded beat in the phase, %
-    residual_pct: float  # usable beats still > 20 % off their 11-beat median, %
-    low: bool
-    reason: str  # why low ("" when not)
+    live = (
+        rolling_metrics(rec.beat_t_s, rec.rr_ms, rec.gap_before, rec.artifact, window_s)
+        if correction
+        else rolling
+    )
+    prem = premature_beats(rec.rr_ms, rec.gap_before)
+    return Prepared(
+        rec, t, rr, np.asarray(gap, bool), usable, ev_t, method, rolling, c, changed, prem, live
+    )
 
 
 def phase_quality(
     prep: Prepared, ph: PhaseSpan, low_quality_pct: float = LOW_QUALITY_PCT
 ) -> Quality:
-    """The quality rule of holdbeat.hrv.hrv_table (same thresholds), so the report and the
-    comparison judge a phase alike: > 5 % of beats corrected, or > 2 % of the corrected
-    beats still implausible (the detector can miss artifacts when they are many)."""
-    cfg = HrvConfig()
-    pct = prep.corrected_pct(ph)
-    m = prep.phase_mask(ph) & prep.usable
-    resid = 100.0 * residual_share(prep.rr_ms[m], cfg.residual_jump)
-    why = []
-    if not math.isfinite(pct):
-        why.append("no beats")
-    elif pct > low_quality_pct:
-        why.append(f"{pct:.1f} % of beats corrected (> {low_quality_pct:g} %)")
-    if resid > 100.0 * cfg.max_residual_share:
-        why.append(
-            f"{resid:.1f} % of corrected beats still implausible "
-            f"(> {100 * cfg.max_residual_share:g} %)"
-        )
-    return Quality(pct, resid, bool(why), "; ".join(why))
+    """`holdbeat.quality.judge` for one phase; `low_quality_pct` overrides the 5 % limit on
+    changed beats (the other two limits are fixed)."""
+    q = prep.quality(ph)
+    if low_quality_pct == LOW_QUALITY_PCT or not q.n_beats:
+        return q
+    from holdbeat import quality as _q
+
+    parts = [p for p in q.reason.split("; ") if p and "corrected" not in p]
+    if q.changed_pct > low_quality_pct:
+        parts.insert(0, f"{q.changed_pct:.1f} % of beats corrected (> {low_quality_pct:g} %)")
+    return _q.Quality(
+        q.n_beats, q.changed_pct, q.gap_pct, q.premature_pct, bool(parts), "; ".join(parts)
+    )
 
 
 @dataclass(frozen=True, slots=True)

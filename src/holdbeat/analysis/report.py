@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdbeat.analysis.catchup import (
-    BAND_MIN_WINDOWS,
     DEFAULT_DWELL_S,
     DEFAULT_K,
     DEFAULT_MAX_GAP_S,
@@ -249,7 +248,7 @@ def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[P
                 duration_s=ph.duration_s,
                 planned_s=ph.planned_s,
                 n_beats=int(np.count_nonzero(prep.phase_mask(ph))),
-                corrected_pct=q.corrected_pct,
+                corrected_pct=q.changed_pct,
                 low_quality=q.low,
                 quality_reason=q.reason,
                 hr_bpm=float(h["hr"]),
@@ -301,13 +300,10 @@ def bands_of(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> dict[str,
             out[metric] = Band(math.nan, math.nan, cfg.k, 0, metric, "no baseline phase")
             continue
         ph = prep.rec.phases[base_i]
-        sel = prep.rolling.between(ph.start_s, ph.end_s)
+        roll = prep.catchup_rolling
+        sel = roll.between(ph.start_s, ph.end_s)
         out[metric] = baseline_band(
-            prep.rolling.metric(metric)[sel],
-            cfg.k,
-            metric,
-            t_s=prep.rolling.t_s[sel],
-            min_span_s=BAND_MIN_WINDOWS * cfg.window_s,
+            roll.metric(metric)[sel], cfg.k, metric, t_s=roll.t_s[sel], window_s=cfg.window_s
         )
     return out
 
@@ -316,15 +312,14 @@ def hold_catchups(
     prep: Prepared, ph: PhaseSpan, bands: Mapping[str, Band], cfg: ReportConfig, fit: bool = True
 ) -> tuple[MetricCatchUp, ...]:
     out = []
+    roll = prep.catchup_rolling  # the live window's beats: report and window agree
     for metric in cfg.metrics:
-        values = prep.rolling.metric(metric)
+        values = roll.metric(metric)
         band = bands[metric]
         d = expected_direction(metric, ph.mode, cfg.directions)
-        cu = catch_up(
-            prep.rolling.t_s, values, band, ph.start_s, d, cfg.dwell_s, ph.end_s, cfg.max_gap_s
-        )
+        cu = catch_up(roll.t_s, values, band, ph.start_s, d, cfg.dwell_s, ph.end_s, cfg.max_gap_s)
         ef = (
-            fit_exponential(prep.rolling.t_s, values, ph.start_s, ph.end_s)
+            fit_exponential(roll.t_s, values, ph.start_s, ph.end_s)
             if fit
             else ExpFit(math.nan, math.nan, math.nan, math.nan, math.nan, 0, "not fitted")
         )
@@ -409,10 +404,10 @@ def _caveats(
                 "minutes, so a short hold may show nothing."
             )
         for c in h.catchups:
-            if c.catchup.out_at_onset:
+            if c.catchup.carried_over:
                 out.append(
                     f"hold '{h.name}': {METRIC_LABELS[c.metric]} was already outside the band "
-                    "at onset; its latency of 0 s says little."
+                    "at onset (carried over from before the hold): not a catch-up, no latency."
                 )
     for r in rows:
         if r.low_quality and not no_rr:
@@ -523,13 +518,17 @@ def format_text(rep: SessionReport) -> str:
         out += ["units: HR bpm, RMSSD/SDNN ms, HF/LF ms²; not computed:", *notes]
     else:
         out.append("units: HR bpm, RMSSD/SDNN ms, HF/LF ms²")
-    out += ["", "BASELINE BANDS (mean ± k·SD over the baseline phase)"]
+    out += [
+        "",
+        f"BASELINE BANDS (mean ± k·SD of independent {cfg.window_s:g}-s window estimates over "
+        "the baseline; catch-up uses the live window's beats, as the window showed it)",
+    ]
     for metric, b in rep.bands.items():
         label = METRIC_LABELS[metric]
         if b.valid:
             out.append(
                 f"  {label}: {b.mean:.2f} ± {b.k:g}×{b.sd:.2f} → [{b.lo:.2f}, {b.hi:.2f}] "
-                f"{METRIC_UNITS[metric]} (n = {b.n} beats)"
+                f"{METRIC_UNITS[metric]} (n = {b.n} windows)"
             )
         else:
             out.append(f"  {label}: none ({b.reason})")
@@ -548,7 +547,7 @@ def format_text(rep: SessionReport) -> str:
         for c in h.catchups:
             cu, fit = c.catchup, c.fit
             exp = {"both": "±", "up": "↑", "down": "↓"}[cu.expected]
-            row.append(f"{cu.label} [{exp}]" if cu.reached else f"not reached [{exp}]")
+            row.append(f"{cu.label} [{exp}]")
             row.append(f"{fit.tau_s:.0f} s ({fit.r2:.2f})" if fit.ok else "—")
         row += [str(h.lapses), format_duration(h.holding_s), format_duration(h.lapsed_s)]
         rows.append(row)
@@ -633,6 +632,12 @@ def report_to_dict(rep: SessionReport) -> dict:
                     "t_left_s": _num(c.catchup.t_left_s),
                     "t_confirmed_s": _num(c.catchup.t_confirmed_s),
                     "out_at_onset": c.catchup.out_at_onset,
+                    "carried_over": c.catchup.carried_over,
+                    "state": "caught up"
+                    if c.catchup.reached
+                    else "out of band at onset"
+                    if c.catchup.carried_over
+                    else "not reached",
                     "reason": c.catchup.reason,
                     "tau_s": _num(c.fit.tau_s),
                     "tau_se_s": _num(c.fit.tau_se_s),

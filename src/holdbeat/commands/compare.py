@@ -184,7 +184,8 @@ def format_comparison(cmp: Comparison) -> str:
                 _f(e.mean, "+.3g"),
                 _f(e.median, "+.3g"),
                 ci,
-                f"{m.reached}/{m.band_ok}" if m.band_ok else "—",
+                (f"{m.reached}/{m.band_ok}" if m.band_ok else "—")
+                + (f" ({m.carried_over} out at onset)" if m.carried_over else ""),
                 _f(m.latency_median_s, ".0f") + (" s" if math.isfinite(m.latency_median_s) else ""),
             ]
         )
@@ -278,6 +279,7 @@ def comparison_to_dict(cmp: Comparison) -> dict:
                 "reason": m.estimate.reason,
                 "caught_up": m.reached,
                 "catch_up_computable": m.band_ok,
+                "out_at_onset": m.carried_over,
                 "median_latency_s": num(m.latency_median_s),
             }
             for m in cmp.modes
@@ -319,6 +321,7 @@ CSV_COLS = (
     "dlnrmssd",
     "latency",
     "reached",
+    "carried_over",
     "included",
     "reason",
 )

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdbeat.analysis.catchup import (
-    BAND_MIN_WINDOWS,
     CAUGHT_UP,
     DEFAULT_DWELL_S,
+    OUT_AT_ONSET,
     Band,
     LiveCatchUp,
     baseline_band,
@@ -124,7 +124,8 @@ class CatchUpView:
     metric: str  # "ln_rmssd" | "hr"
     onset_s: float
     expected: str  # "up" | "down" | "both"
-    state: str = "not yet"  # not yet | catching up | caught up | not reached | no baseline
+    # not yet | catching up | caught up | out of band at onset | not reached | no baseline
+    state: str = "not yet"
     t_caught_s: float | None = None  # where the metric left the band for good (the line)
     direction: str = ""  # "up" | "down": the side it is out on / caught up on
     out_for_s: float = 0.0
@@ -349,8 +350,10 @@ class ViewModel:
             self._pending_band = ph
         for cu in self._tracking:
             if cu.state not in (CAUGHT_UP, "no baseline"):
-                cu.state = "not reached"
-                cu.reason = cu.tracker.result().reason if cu.tracker is not None else cu.reason
+                res = cu.tracker.result() if cu.tracker is not None else None
+                cu.state = OUT_AT_ONSET if res is not None and res.carried_over else "not reached"
+                cu.reason = res.reason if res is not None else cu.reason
+                cu.out_at_onset = bool(res is not None and res.out_at_onset)
                 cu.direction = ""
         self._tracking = []
 
@@ -375,10 +378,7 @@ class ViewModel:
         for metric, col in (("ln_rmssd", LN), ("hr", HR_ROLL)):
             # the same refusal as `report`: a baseline shorter than two windows is too short
             band = baseline_band(
-                self.series(col)[i0:i1],
-                metric=metric,
-                t_s=t[i0:i1],
-                min_span_s=BAND_MIN_WINDOWS * self.window_s,
+                self.series(col)[i0:i1], metric=metric, t_s=t[i0:i1], window_s=self.window_s
             )
             if band.valid:
                 self.bands[metric] = band
@@ -412,6 +412,8 @@ class ViewModel:
             st = cu.tracker.update(t_s, values[cu.metric])
             changed = st.state != cu.state or st.direction != cu.direction
             cu.state, cu.direction, cu.out_for_s = st.state, st.direction, st.out_for_s
+            if st.state == OUT_AT_ONSET:
+                cu.out_at_onset = True
             if st.caught_up:
                 res = cu.tracker.result()
                 cu.t_caught_s, cu.out_at_onset = res.t_left_s, res.out_at_onset

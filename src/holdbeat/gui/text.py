@@ -150,7 +150,8 @@ def catchup_text(model: ViewModel) -> tuple[str, str]:
     if ph is not None and ph.kind == "baseline":
         return (
             "measuring baseline",
-            "your resting band (mean ± 2 SD) is drawn when the baseline ends",
+            "your resting band (the range a 1-minute estimate takes at rest) is drawn when "
+            "the baseline ends",
         )
     last = _last_hold_catchup(model)
     if last is not None:
@@ -176,6 +177,8 @@ def _catchup_headline(cu: CatchUpView, with_metric: bool = True, onset_note: boo
         return f"caught up at {clock(cu.latency_s)}{what}"
     if cu.state == "catching up":
         return f"catching up…{what}"
+    if cu.state == "out of band at onset":
+        return f"out of band at onset{what} — carried over, not a catch-up"
     if cu.state == "not reached":
         return "not reached"
     return "not yet"
