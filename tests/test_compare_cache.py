@@ -67,7 +67,7 @@ def test_a_changed_file_or_setting_is_recomputed(folder: Path, tmp_path: Path, m
     run(folder, tmp_path / "b.json")
     assert calls == [changed]
     calls.clear()
-    run(folder, tmp_path / "c.json", "--k", "2.5")
+    run(folder, tmp_path / "c.json", "--k", "3.1")  # not the default
     assert len(calls) == 3 and len(entries()) == 7
 
 

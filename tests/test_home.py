@@ -162,7 +162,7 @@ def test_cli_report_unknown_name_exits_2_naming_it(tmp_path: Path) -> None:
 
 
 def test_cli_help_says_where_recordings_go(tmp_path: Path) -> None:
-    env = {**os.environ, "HOLDBEAT_RECORDINGS": str(tmp_path / "recs")}
+    env = {**os.environ, "HOLDBEAT_RECORDINGS": str(tmp_path / "recs"), "COLUMNS": "500"}
     r = run_cli("--help", env=env)
     assert r.returncode == 0
     flat = " ".join(r.stdout.split())
