@@ -147,6 +147,7 @@ def test_cli_demo_report_compare_use_the_home(tmp_path: Path) -> None:
     r = run_cli("report", stem, "--no-frequency", "-v", env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f"{stem} -> {files[0]}" in r.stderr
+    assert f"holdbeat: loading {files[0]}" in r.stderr and "holdbeat: per-phase HRV" in r.stderr
     assert r.stdout.startswith(f"holdbeat report · {files[0]}")
     r = run_cli("report", "latest", "-q", env=env, cwd=tmp_path)
     assert r.returncode == 0 and r.stdout == ""

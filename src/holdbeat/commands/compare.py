@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from holdbeat import log
 from holdbeat.analysis.io import figure_arg
 from holdbeat.commands._types import non_negative_float
 from holdbeat.commands.report import add_catchup_flags
@@ -117,6 +118,7 @@ def _summarize_file(job: tuple[Path, CompareConfig, bool]) -> SessionSummary | s
         else:
             hit = cache.get(k)
             if hit is not None:
+                log.debug("%s: summary from the cache", path)
                 return hit  # type: ignore[return-value]
     try:
         rec = load(path)
@@ -374,6 +376,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"holdbeat: {e}", file=sys.stderr)
         return 2
     files, missing = find_recordings(named)
+    log.info("%d recordings found in %s", len(files), ", ".join(map(str, named)) or "-")
     errors += missing
     try:
         check_outputs([args.png, args.json, args.csv], files)
@@ -407,6 +410,9 @@ def run(args: argparse.Namespace) -> int:
     if not sums:
         print("holdbeat: no readable recordings to compare", file=sys.stderr)
         return 2
+    log.info(
+        "statistics over %d sessions (%d resamples, seed %d)", len(sums), cfg.n_resamples, cfg.seed
+    )
     cmp = compare(sums, cfg)
     if not getattr(args, "quiet", False):
         from holdbeat.termtable import fit_text

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from holdbeat import log
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.interop import InteropError
 from holdbeat.interop.atomic import write_files
@@ -120,6 +121,7 @@ def render(rec: Recording, to: str, fs_hz: int) -> list[bytes]:
 def run(args: argparse.Namespace) -> int:
     src: Path = args.file
     try:
+        log.info("loading %s", src)
         rec = load(src)
     except RecordingError as e:
         print(f"holdbeat export: {e}", file=sys.stderr)
@@ -160,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
             )
     try:
         blobs = render(rec, args.to, args.fs)
+        log.info("writing %s", ", ".join(map(str, paths)))
         written = write_files(dict(zip(paths, blobs, strict=True)), force=args.force)
     except InteropError as e:
         print(f"holdbeat export: {e}", file=sys.stderr)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from holdbeat import log
 from holdbeat.home import HomeError, recordings_dir
 from holdbeat.interop import InteropError
 from holdbeat.interop.atomic import write_files, write_new
@@ -214,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
             specs = parse_phases(_read_text(args.phases, "phases file"), str(args.phases))
         mtime = datetime.fromtimestamp(src.stat().st_mtime, tz=UTC)
         started, start_from = resolve_start(imported, args.start, mtime)
+        log.info("%d RR read (%s); building strap-like notifications", len(imported.rr_ms), fmt)
         built = build_recording(
             imported,
             started=started,
@@ -233,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         raw_out = args.output
         out = Path(raw_out) if raw_out is not None else recordings_dir()
         if out.is_dir() or out.suffix != SUFFIX or raw_out.endswith(("/", os.sep)):
+            log.info("writing a new recording in %s", out)
             path = write_new(out, session_filename(started, label_for(built)), SUFFIX, data)
         else:
             path = write_files({out: data})[0]

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from holdbeat import log
 from holdbeat.commands._common import SessionPlan, add_view_flags, parse_speed, run_plan_cli
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        log.info("loading %s", args.file)
         rec = load(args.file)
     except RecordingError as e:
         print(f"holdbeat: {e}", file=sys.stderr)

@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"holdbeat: {e}", file=sys.stderr)
         return 2
     try:
+        log.info("loading %s", args.file)
         rec = load(args.file)
     except RecordingError as e:
         print(f"holdbeat: {e}", file=sys.stderr)
@@ -146,7 +147,14 @@ def run(args: argparse.Namespace) -> int:
         directions=overrides or None,
         frequency=not args.no_frequency,
     )
+    log.info(
+        "%d beats, %d phases; correcting artifacts and computing rolling %g s metrics",
+        len(rec.rr_ms),
+        len(rec.phases),
+        args.window,
+    )
     prep = prepare(rec, window_s=args.window)
+    log.info("per-phase HRV, baseline bands, catch-ups (k %g, dwell %g s)", args.k, args.dwell)
     rep = build_report(prep, cfg)
     if not getattr(args, "quiet", False):
         from holdbeat.termtable import fit_text
@@ -171,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
                 from holdbeat.analysis.nkfull import to_dict
 
                 d["neurokit2"] = to_dict(full)
+            log.info("writing %s", args.json)
             write_json(args.json, d)
             print(f"wrote {args.json}", file=sys.stderr)
         if args.csv:
@@ -185,11 +194,13 @@ def run(args: argparse.Namespace) -> int:
                     r + by_index.get(ph.index, blank)
                     for r, ph in zip(rows, rep.phases, strict=True)
                 ]
+            log.info("writing %s", args.csv)
             write_csv(args.csv, cols, rows)
             print(f"wrote {args.csv}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.figures import report_figure, save
 
+            log.info("drawing the figure into %s", args.png)
             save(report_figure(rep, prep), args.png)
             print(f"wrote {args.png}", file=sys.stderr)
     except OSError as e:
