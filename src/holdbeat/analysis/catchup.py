@@ -292,7 +292,9 @@ def catch_up(
     hit = np.flatnonzero((side != 0) & (elapsed >= dwell_s) & ~((idx == 0) & at_onset))
     if hit.size == 0:
         if at_onset:
-            return CatchUp(False, nan, "", direction, nan, nan, dwell_s, True, CARRY_OVER_REASON)
+            return CatchUp(
+                False, nan, "", direction, nan, nan, dwell_s, True, CARRY_OVER_REASON
+            )
         exp = {"up": "above", "down": "below", "both": "outside"}[direction]
         return none(f"never stayed {exp} the band for {dwell_s:g} s")
     i = int(hit[0])
