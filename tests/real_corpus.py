@@ -93,3 +93,55 @@ def score(rr_in: np.ndarray, truth_kind: np.ndarray, reference_rr: np.ndarray) -
         false_share=float(changed_in[clean].mean()) if clean.any() else 0.0,
         changed_share=float(changed_in.mean()),
     )
+
+
+# ---------------------------------------------------------------- catch-up on real rest
+
+BASELINE_S = 180.0
+HOLD_S = 300.0
+
+
+def resting_cuts(names=("nsr_60min", "ecg_healthy_26min"), base_s=BASELINE_S,
+                 hold_s=HOLD_S, step_s=60.0):  # fmt: skip
+    """Sessions cut from real resting recordings: (rr_ms, t_s) with t = 0 at the cut's
+    start, baseline [0, base_s), hold [base_s, base_s + hold_s). Nothing changes at onset."""
+    for n in names:
+        r = load_real(n)
+        for a in np.arange(0.0, r.t_s[-1] - base_s - hold_s, step_s):
+            m = (r.t_s >= a) & (r.t_s < a + base_s + hold_s)
+            rr = r.rr_ms[m]
+            yield n, rr, np.cumsum(rr) / 1000.0
+
+
+def plant(rr_ms: np.ndarray, onset_s: float, metric: str, size: float, ramp_s: float = 20.0):
+    """A change at hold onset, reached linearly over `ramp_s`: ln RMSSD + size (the
+    beat-to-beat deviations from a 31-beat trend scaled by e^size) or HR + size bpm.
+    Beat times follow from the new RR."""
+    rr = np.asarray(rr_ms, float)
+    t = np.cumsum(rr) / 1000.0
+    w = np.clip((t - onset_s) / ramp_s, 0.0, 1.0)
+    if metric == "ln_rmssd":
+        trend = np.convolve(np.pad(rr, 15, mode="edge"), np.ones(31) / 31, mode="valid")
+        return trend + (rr - trend) * np.exp(size * w)
+    if metric == "hr":
+        return 60000.0 / (60000.0 / rr + size * w)
+    raise ValueError(metric)
+
+
+def catchup_on_cut(rr_ms, metric: str, direction: str, k=None, dwell_s=None,
+                   base_s=BASELINE_S, hold_s=HOLD_S, flag_cfg=None):  # fmt: skip
+    """The live rule on one cut: live flags, rolling metric, band, catch-up."""
+    from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, baseline_band, catch_up
+    from holdbeat.analysis.trajectory import rolling_metrics
+    from holdbeat.clean import LiveFlagger
+
+    rr = np.asarray(rr_ms, float)
+    t = np.cumsum(rr) / 1000.0
+    f = LiveFlagger(flag_cfg)
+    art = np.array([f.judge(x) != "" for x in rr])
+    roll = rolling_metrics(t, rr, np.zeros(len(rr), bool), art, 60.0)
+    v = roll.metric(metric)
+    b = t < base_s
+    band = baseline_band(v[b], DEFAULT_K if k is None else k, metric, t_s=t[b])
+    dwell = DEFAULT_DWELL_S if dwell_s is None else dwell_s
+    return catch_up(t, v, band, base_s, direction, dwell, base_s + hold_s)

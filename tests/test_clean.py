@@ -61,6 +61,28 @@ def test_real_heart_rate_step_is_relearned():
     assert all(f == "" for f in fl[24:])
 
 
+def test_a_sudden_lengthening_is_flagged_once_then_followed():
+    # long beats are judged for abruptness: the step is flagged, the beats after it are no
+    # step from the beat before, so they are physiology and the median follows them
+    f = LiveFlagger()
+    fl = [f.judge(x) for x in [700.0] * 20 + [1000.0] * 30]
+    assert [i for i, x in enumerate(fl) if x] == [20]
+    assert f.median() == 1000.0
+    # the plain rule (no abruptness test) needs `relearn` beats
+    plain = LiveFlagger(FlagConfig(spread_k=0.0, step=0.0))
+    fl = [plain.judge(x) for x in [700.0] * 20 + [1000.0] * 30]
+    assert [i for i, x in enumerate(fl) if x] == list(range(20, 24))
+
+
+def test_abruptness_limit_is_the_larger_of_step_and_spread():
+    f = LiveFlagger(FlagConfig(spread_k=4.5, step=0.2, spread_beats=8))
+    assert f.limit(1000.0) == pytest.approx(200.0)  # no differences yet: step x median
+    for x in [1000.0, 1100.0] * 6:  # successive differences of 100 ms
+        f.judge(x)
+    assert f.limit(1000.0) == pytest.approx(4.5 * 1.4826 * 100.0)
+    assert LiveFlagger(FlagConfig(spread_k=0.0, step=0.2)).limit(900.0) == pytest.approx(180.0)
+
+
 def test_gap_restarts_the_median():
     rr = [1000.0] * 20 + [650.0] * 10
     gap = [False] * 20 + [True] + [False] * 9

@@ -17,6 +17,7 @@ from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.synth import synth_recording
 from holdbeat.cli import main
 from holdbeat.session import Phase, Protocol
+from holdbeat.sources.simulator import CLEAR_RESPONSES
 
 QUICK = CompareConfig(n_resamples=999, traj_resamples=200)
 
@@ -193,7 +194,8 @@ def test_same_seed_same_numbers_other_seed_other_resamples() -> None:
 
 def test_latency_metric_uses_reached_holds_only() -> None:
     p = proto(("soft", 240.0))
-    sums = [summary(p, seed, CompareConfig(metric="latency", n_resamples=999)) for seed in range(6)]
+    cfg = CompareConfig(metric="latency", n_resamples=999)
+    sums = [summary(p, seed, cfg, responses=CLEAR_RESPONSES) for seed in range(6)]
     c = compare(sums, CompareConfig(metric="latency", n_resamples=999))
     soft = next(m for m in c.modes if m.mode == "soft")
     assert soft.reached >= 4

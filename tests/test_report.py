@@ -28,6 +28,7 @@ from holdbeat.cli import main
 from holdbeat.events import Marker
 from holdbeat.metrics import LiveWindow
 from holdbeat.session import Phase, Protocol
+from holdbeat.sources.simulator import CLEAR_RESPONSES
 
 FAST = ReportConfig(frequency=False)
 
@@ -121,7 +122,7 @@ def test_lapse_spans_from_markers() -> None:
 
 
 def test_report_phases_deltas_and_holds_on_a_planted_session() -> None:
-    rec = synth_recording("alternating", seed=5, artifact_rate=0.0)
+    rec = synth_recording("alternating", seed=5, artifact_rate=0.0, responses=CLEAR_RESPONSES)
     rep = build_report(prepare(rec), FAST)
     assert [r.name for r in rep.phases] == [p.name or p.kind for p in rec.phases]
     base = rep.phases[0]
@@ -193,7 +194,7 @@ def test_no_effect_session_rarely_catches_up_planted_one_does() -> None:
     """Not a calibration (tests/test_calibration.py), a sanity check of direction."""
     hits_null = hits_planted = 0
     for seed in range(12):
-        for resp, planted in ((no_effect_responses(), False), (None, True)):
+        for resp, planted in ((no_effect_responses(), False), (CLEAR_RESPONSES, True)):
             rec = synth_recording(short_protocol(hold_s=240.0), seed=seed, responses=resp)
             rep = build_report(prepare(rec, correction=False), FAST)
             reached = rep.holds[0].catchups[0].catchup.reached

@@ -35,7 +35,7 @@ from holdbeat.recording import Recording, load, new_header
 from holdbeat.session import DEFAULT_ACTION_S, Protocol, beliefs_of, with_beliefs
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sinks.view import ViewSink
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig, simulate
 
 WINDOW_S = 60.0
 
@@ -87,6 +87,8 @@ class Rig:
 
 
 def sim_events(protocol: Protocol, seed: int = 0, **kw):
+    # a body that responds clearly, so the window's catch-up states all occur
+    kw.setdefault("responses", dict(CLEAR_RESPONSES))
     return list(simulate(protocol, SimConfig(seed=seed, **kw)))
 
 
@@ -643,17 +645,27 @@ def test_prepare_runs_in_the_loop_and_ctrl_c_ends_the_session(qapp, tmp_path):
     assert _signal.getsignal(_signal.SIGINT) is before  # the window's handler is undone
 
 
-def test_short_baseline_gets_no_band_like_the_report():
-    """A 90 s baseline is under two 60 s windows: the window refuses the band, as `report` does."""
+def test_short_baseline_gets_a_band_from_one_window_like_the_report():
+    """A 60-s baseline: one window estimate, its width from the real-heart floor (the
+    quick protocol); shorter than one window: no band, with the reason, as `report`."""
+    from holdbeat.analysis.catchup import BAND_FLOOR
+
     base = load_protocol("single")
-    proto = replace(base, phases=(replace(base.phases[0], duration_s=90.0), *base.phases[1:]))
-    model = ViewModel()
-    s = Session([model], header_for(proto), proto)
-    s.start()
-    for ev in sim_events(proto):
-        s.feed(ev)
-        if ev.t_s > 150:
-            break
-    assert "ln_rmssd" not in model.bands
-    assert "need 120 s" in model.band_notes["ln_rmssd"]
-    assert model.catchup_of(1).state == "no baseline"
+    for base_s, has_band in ((62.0, True), (45.0, False)):
+        proto = replace(base, phases=(replace(base.phases[0], duration_s=base_s), *base.phases[1:]))
+        model = ViewModel()
+        s = Session([model], header_for(proto), proto)
+        s.start()
+        for ev in sim_events(proto):
+            s.feed(ev)
+            if ev.t_s > base_s + 30:
+                break
+        if has_band:
+            band = model.bands["ln_rmssd"]
+            assert band.n == 1
+            assert band.sd == pytest.approx(BAND_FLOOR["ln_rmssd"] * 2**0.5)
+            assert model.catchup_of(1).state != "no baseline"
+        else:
+            assert "ln_rmssd" not in model.bands
+            assert "shorter than one 60 s window" in model.band_notes["ln_rmssd"]
+            assert model.catchup_of(1).state == "no baseline"

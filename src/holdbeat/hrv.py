@@ -132,8 +132,8 @@ def nk_input(
 
 @dataclass(frozen=True)
 class HrvConfig:
-    min_time_s: float = 30.0  # clean RR needed for time-domain and Poincaré metrics
-    min_beats_time: int = 20
+    min_time_s: float = quality.MIN_TIME_S  # clean RR for time-domain and Poincaré metrics
+    min_beats_time: int = quality.MIN_BEATS_TIME
     # Per band: max(Task Force minimum, 4 / f_lo - neurokit2's Welch lowest frequency)
     band_min_s: dict[str, float] = field(
         default_factory=lambda: {
@@ -589,8 +589,10 @@ def _phase_metrics(
     else:
         vals.update(dict.fromkeys(tcols, math.nan))
         reasons["time"] = (
-            f"time domain needs >= {cfg.min_time_s:.0f} s and {cfg.min_beats_time} clean beats "
-            f"(have {clean_s:.0f} s, {n} beats)"
+            quality.time_domain_reason(n, n, clean_s)
+            if (cfg.min_time_s, cfg.min_beats_time) == (quality.MIN_TIME_S, quality.MIN_BEATS_TIME)
+            else f"time domain needs >= {cfg.min_time_s:.0f} s and {cfg.min_beats_time} clean "
+            f"beats (have {clean_s:.0f} s, {n} beats)"
         )
     # frequency domain
     fvals, freasons, span = (

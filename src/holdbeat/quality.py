@@ -23,6 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Time-domain HRV of a phase needs this much clean RR and this many clean beats (ultra-short
+#: RMSSD from 30 s: Munoz et al. 2015); the HRV table, the report and compare share the rule.
+MIN_TIME_S = 30.0
+MIN_BEATS_TIME = 20
+
 MAX_CHANGED_PCT = 5.0
 MAX_GAP_PCT = 20.0
 MAX_PREMATURE_PCT = 2.0
@@ -98,3 +103,15 @@ def changed_inputs(n_input: int, source: np.ndarray, kind: np.ndarray) -> np.nda
     src = np.asarray(source, dtype=int)
     changed[src[np.asarray(kind) == ""]] = False
     return changed
+
+
+def time_domain_reason(n_beats: int, n_clean: int, clean_s: float) -> str:
+    """Why a phase gets no time-domain HRV ("" when it does)."""
+    if n_beats == 0:
+        return "no beats (no RR from the strap in this phase?)"
+    if n_clean < MIN_BEATS_TIME or clean_s < MIN_TIME_S:
+        return (
+            f"time domain needs >= {MIN_TIME_S:.0f} s and {MIN_BEATS_TIME} clean beats "
+            f"(have {clean_s:.0f} s, {n_clean} beats)"
+        )
+    return ""

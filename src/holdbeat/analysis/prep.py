@@ -19,12 +19,17 @@ import numpy as np
 
 from holdbeat.analysis.trajectory import Rolling, rolling_metrics
 from holdbeat.correct import Corrected, correct
-from holdbeat.quality import MAX_CHANGED_PCT, Quality, changed_inputs, judge, premature_beats
+from holdbeat.quality import (
+    MAX_CHANGED_PCT,
+    Quality,
+    changed_inputs,
+    judge,
+    premature_beats,
+    time_domain_reason,
+)
 from holdbeat.recording import PhaseSpan, Recording
 
 LOW_QUALITY_PCT = MAX_CHANGED_PCT
-MIN_PHASE_BEATS = 10
-MIN_PHASE_DIFFS = 10
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,33 @@ CORRECTED = "corrected (Lipponen & Tarvainen 2019)"
 FLAGGED = "live flags excluded (no offline correction)"
 
 
+WHOLE_RECORDING = "whole recording (no phases)"
+
+
+def with_phases(rec: Recording) -> Recording:
+    """The recording, or - when it has no phases (an RR file imported without a phases
+    file) - a copy with one phase spanning it, so it is reported rather than empty."""
+    if rec.phases or not (rec.beat_t_s.size or rec.hr_t_s.size):
+        return rec
+    from dataclasses import replace
+
+    last = max(
+        float(rec.beat_t_s[-1]) if rec.beat_t_s.size else 0.0,
+        float(rec.hr_t_s[-1]) if rec.hr_t_s.size else 0.0,
+        rec.end.t_s if rec.end is not None else 0.0,
+    )
+    whole = PhaseSpan(0, WHOLE_RECORDING, "rest", "neutral", 0.0, last + 1e-6, None)
+    return replace(rec, phases=[whole])
+
+
 def prepare(rec: Recording, window_s: float = 60.0, correction: bool = True) -> Prepared:
     """Usable beats + rolling metrics of a recording (one call; pure).
 
     correction=False uses the live flags instead (flagged beats excluded, each flag an
-    event): faster, used by the many-session calibration.
+    event): faster, used by the many-session calibration. A recording without phases is
+    analysed as one phase (`with_phases`).
     """
+    rec = with_phases(rec)
     if correction:
         c = correct(rec.beat_t_s, rec.rr_ms, rec.gap_before)
         events = np.asarray(c.event_index, dtype=int)
@@ -158,15 +184,13 @@ def time_domain(
         d_ok[1:] = use[1:] & use[:-1] & ~gap_before[1:]
     d = np.diff(rr_ms)[d_ok[1:]] if m.size > 1 else np.zeros(0)
     nd = int(d.size)
-    hr = 60000.0 / float(rr.mean()) if n >= 2 else nan
-    sdnn = float(rr.std(ddof=1)) if n >= MIN_PHASE_BEATS else nan
-    rmssd = float(np.sqrt(np.mean(d * d))) if nd >= MIN_PHASE_DIFFS else nan
+    reason = time_domain_reason(n_all, n, float(rr.sum()) / 1000.0)
+    if reason:
+        return TimeDomain(n_all, n, nd, nan, nan, nan, nan, reason)
+    hr = 60000.0 / float(rr.mean())
+    sdnn = float(rr.std(ddof=1))
+    rmssd = float(np.sqrt(np.mean(d * d))) if nd >= 1 else nan
     ln = math.log(rmssd) if rmssd > 0 else nan
-    reason = ""
-    if n_all == 0:
-        reason = "no beats (no RR from the strap in this phase?)"
-    elif n < MIN_PHASE_BEATS:
-        reason = f"only {n} usable beats"
-    elif nd < MIN_PHASE_DIFFS:
-        reason = f"only {nd} usable successive differences"
+    if nd < 1:
+        reason = "no successive differences (every beat follows a gap or a removed beat)"
     return TimeDomain(n_all, n, nd, hr, rmssd, ln, sdnn, reason)

@@ -235,8 +235,13 @@ def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[P
         if not math.isfinite(float(h["hr"])) and rec.hr_t_s.size:
             sel = (rec.hr_t_s >= ph.start_s) & (rec.hr_t_s < ph.end_s) & (rec.hr_bpm > 0)
             if sel.any():
+                has_rr = bool(np.any((rec.beat_t_s >= ph.start_s) & (rec.beat_t_s < ph.end_s)))
                 h = {**h, "hr": float(rec.hr_bpm[sel].mean())}
-                h["why_time"] = "no RR: HR is the mean of the strap's HR field; no HRV"
+                h["why_time"] = (
+                    f"{h['why_time']}; HR is the mean of the strap's HR field"
+                    if has_rr
+                    else "no RR: HR is the mean of the strap's HR field; no HRV"
+                )
         rows.append(
             PhaseRow(
                 index=ph.index,

@@ -36,6 +36,16 @@ DEFAULT_RESPONSES = {
     "loving-kindness": ModeResponse(dhr_bpm=-5.0, vagal_gain=1.6, tau_s=70.0),
 }
 
+#: A body that responds clearly: effects large enough to clear a baseline band calibrated
+#: on real resting hearts (docs/analysis.md: at the default k and dwell, ln RMSSD +0.7 or
+#: HR -9 bpm is caught in most real holds, +0.3 / -3 bpm in a quarter). For tests and
+#: demonstrations of the catch-up mechanics; DEFAULT_RESPONSES stay modest.
+CLEAR_RESPONSES = {
+    "fierce": ModeResponse(dhr_bpm=+8.0, vagal_gain=1.9, tau_s=40.0),
+    "soft": ModeResponse(dhr_bpm=-9.0, vagal_gain=2.2, tau_s=55.0),
+    "loving-kindness": ModeResponse(dhr_bpm=-10.0, vagal_gain=2.4, tau_s=70.0),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class SimConfig:
