@@ -125,7 +125,7 @@ def _panel(
     if band is not None and band.valid:
         span = ax.axhspan(band.lo, band.hi, color=pal.BAND, alpha=0.25, lw=0)
         ax.axhline(band.mean, color=pal.BAND, lw=0.8, ls="--")
-        legend.setdefault(f"baseline band (mean ± {band.k:g} SD)", span)
+        legend.setdefault(f"baseline band (k = {band.k:g}; docs/analysis.md)", span)
     for h in rep.holds:
         for lo, hi in h.lapse_spans:
             ax.axvspan(
