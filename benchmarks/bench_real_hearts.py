@@ -142,7 +142,13 @@ def simulator_table(n: int = 30) -> None:
     print(f"\n### Catch-up on the simulator ({n} sessions each, soft hold of 5 min)\n")
     print("| responses | ln RMSSD caught up | HR caught up | median latency (ln RMSSD) |")
     print("| --- | --- | --- | --- |")
-    for label, resp in (("none (null)", no_effect_responses()), ("defaults", None)):
+    from holdbeat.sources.simulator import CLEAR_RESPONSES
+
+    for label, resp in (
+        ("none (null)", no_effect_responses()),
+        ("defaults (soft -4 bpm, vagal x1.45)", None),
+        ("clear (soft -9 bpm, vagal x2.2)", CLEAR_RESPONSES),
+    ):
         ln, hr, lat = [], [], []
         for seed in range(n):
             rec = synth_recording(proto, seed=seed, responses=resp)

@@ -669,3 +669,40 @@ def test_short_baseline_gets_a_band_from_one_window_like_the_report():
             assert "ln_rmssd" not in model.bands
             assert "shorter than one 60 s window" in model.band_notes["ln_rmssd"]
             assert model.catchup_of(1).state == "no baseline"
+
+
+def _label_rects(win) -> list:
+    rects = []
+    for lines in win._catchup_lines.values():
+        for line in lines:
+            if getattr(line, "label", None) is not None and line.label.isVisible():
+                rects.append(line.label.sceneBoundingRect())
+    return rects
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_catch_up_labels_never_overlap_on_the_alternating_protocol(qtbot, tmp_path, follow):
+    """24 minutes, four holds: at the default zoom (last 5 min) and zoomed out to all."""
+    r = Rig(qtbot, tmp_path, protocol="alternating")
+    events = sim_events(r.protocol, seed=3)
+    end = r.protocol.total_s
+    r.feed(events, until_s=end - 30)  # still running: the window follows, unless zoomed out
+    if not follow:
+        r.win.toggle_zoom()  # the "z" key: the whole session
+    r.win.redraw()
+    QtWidgets.QApplication.processEvents()  # lay the plots out: labels get their real places
+    assert len(r.win._catchup_lines) >= 3
+    rects = _label_rects(r.win)
+    assert rects
+    for i, a in enumerate(rects):
+        for b in rects[i + 1 :]:
+            assert not a.intersects(b), (a, b)
+    # and no visible label is cut by the plot's right edge
+    for plot in (r.win.hr_plot, r.win.ln_plot):
+        vb = plot.getViewBox().sceneBoundingRect()
+        for line in (ln for lines in r.win._catchup_lines.values() for ln in lines):
+            lab = getattr(line, "label", None)
+            if lab is None or not lab.isVisible() or line.getViewBox() is not plot.getViewBox():
+                continue
+            if vb.intersects(lab.sceneBoundingRect()):
+                assert lab.sceneBoundingRect().right() <= vb.right() + 1

@@ -68,6 +68,10 @@ def hr_text(model: ViewModel) -> tuple[str, str]:
     return DASH, "waiting for beats"
 
 
+#: ln RMSSD in plain words, wherever its number is shown
+LN_RMSSD_HINT = "higher = more vagal activity, calmer"
+
+
 def ln_rmssd_text(model: ViewModel) -> tuple[str, str]:
     """(big value, small note): '—' with the reason whenever LiveMetrics.valid is False."""
     m = model.metrics
@@ -83,7 +87,9 @@ def ln_rmssd_text(model: ViewModel) -> tuple[str, str]:
     if not finite(m.ln_rmssd):
         return DASH, m.reason or "not valid yet"
     note = f"RMSSD {m.rmssd_ms:.0f} ms over {m.window_s:.0f} s"
-    return f"{m.ln_rmssd:.2f}", note if m.valid else f"{note}; {m.reason}"
+    if not m.valid:
+        return f"{m.ln_rmssd:.2f}", f"{note}; {m.reason}"
+    return f"{m.ln_rmssd:.2f}", f"{note}\n{LN_RMSSD_HINT}"
 
 
 def phase_title(ph: PhaseView | None, n_phases: int) -> str:

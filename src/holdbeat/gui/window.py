@@ -319,7 +319,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.hr_note = _label(15, colour=pal.MUTED)
         self.hr_note.setWordWrap(True)
         self.ln_caption = _label(20, colour=pal.MUTED)
-        self.ln_caption.setText(f"ln RMSSD · {self.model.window_s:.0f} s")
+        self.ln_caption.setText(f"ln RMSSD · ln(ms) · {self.model.window_s:.0f} s")
         self.ln_value = _label(110, bold=True, colour=pal.LN_RMSSD)
         self.ln_value.setFixedHeight(126)
         self.ln_note = _label(15, colour=pal.MUTED)
@@ -372,7 +372,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             (
                 f"background: rgba(86,180,233,70); border: 1px dashed {pal.BLUE};",
                 (22, 12),
-                "baseline ±2 SD",
+                "baseline band",
             ),
             (f"background: {pal.CATCHUP};", (4, 16), "caught up"),
         ):
@@ -461,6 +461,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         if layout_changed or range_changed:
             self._draw_current_phase_span()
             self._layout_marker_labels()
+            self._place_catchup_labels()
         if data_changed or layout_changed or range_changed:
             self._update_ranges()
         self._update_texts()
@@ -562,7 +563,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             pos=mean,
             angle=0,
             pen=pg.mkPen(pal.rgba(pal.BLUE, 130), width=1, style=QtCore.Qt.PenStyle.DotLine),
-            label="baseline ± 2 SD",
+            label="baseline band",
             labelOpts={
                 "position": 0.02,
                 "color": pal.BLUE,
@@ -579,6 +580,7 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _add_catchup_line(self, cu: CatchUpView) -> list[pg.InfiniteLine]:
         lines = []
         plots = self.plots if cu.metric == "ln_rmssd" else [self.hr_plot]
+        pos = LABEL_LEVELS[cu.metric][0]  # _place_catchup_labels moves it when crowded
         arrow = txt.ARROWS.get(cu.direction, "")
         name = txt.METRIC_NAMES.get(cu.metric, cu.metric)
         for plot in plots:
@@ -591,7 +593,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                 if labelled
                 else None,
                 labelOpts={
-                    "position": 0.88 if cu.metric == "ln_rmssd" else 0.12,
+                    "position": pos,
                     "color": pal.CATCHUP,
                     "anchors": [(0, 0), (0, 0)] if cu.metric == "ln_rmssd" else [(0, 1), (0, 1)],
                     "fill": (255, 255, 255, 210),
@@ -603,6 +605,45 @@ class LiveWindow(QtWidgets.QMainWindow):
             plot.addItem(line, ignoreBounds=True)
             lines.append(line)
         return lines
+
+    def _place_catchup_labels(self) -> None:
+        """Catch-up labels never overlap and are never cut off: each goes right of its line,
+        or left of it near the view's right edge, at the first height (of three) where it
+        clears the labels before it. Zoomed out to a whole session, two holds' catch-ups a
+        few minutes apart would otherwise sit on top of each other."""
+        x0, x1 = self._x_drawn
+        span = max(x1 - x0, 1e-9)
+        for plot, metric in ((self.ln_plot, "ln_rmssd"), (self.hr_plot, "hr")):
+            width_px = plot.getViewBox().sceneBoundingRect().width() or 1.0
+            px_per_s = width_px / span
+            labelled = [
+                line
+                for (_, m), lines in self._catchup_lines.items()
+                if m == metric
+                for line in lines
+                if getattr(line, "label", None) is not None
+            ]
+            taken: dict[float, list[tuple[float, float]]] = {lv: [] for lv in LABEL_LEVELS[metric]}
+            for line in sorted(labelled, key=lambda ln: ln.value()):
+                lab = line.label
+                w_s = (lab.boundingRect().width() + 6.0) / px_per_s
+                x = float(line.value())
+                right = x + w_s <= x1
+                extent = (x, x + w_s) if right else (x - w_s, x)
+                level = next(
+                    (
+                        lv
+                        for lv, spans in taken.items()
+                        if all(extent[1] <= a or extent[0] >= b for a, b in spans)
+                    ),
+                    LABEL_LEVELS[metric][-1],
+                )
+                taken[level].append(extent)
+                ay = lab.anchors[0][1]
+                ax = 0.0 if right else 1.0
+                if lab.anchors != [(ax, ay), (ax, ay)] or lab.orthoPos != level:
+                    lab.anchors = [(ax, ay), (ax, ay)]
+                    lab.setPosition(level)
 
     def _draw_current_phase_span(self) -> None:
         """The running phase is shaded to its planned end (open-ended: to the view's edge)."""
@@ -703,7 +744,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.catchup_head.setText(head)
         self._style(
             self.catchup_head,
-            f"color: {pal.CATCHUP if head.startswith('caught up') else pal.FOREGROUND};",
+            f"color: {_catchup_colour(head)};",
         )
         self.catchup_detail.setText(detail)
         st = m.status
@@ -870,3 +911,17 @@ class _PaintTimedLayout(pg.GraphicsLayoutWidget):
         times.append(time.perf_counter())
         if len(times) > 1000:
             del times[:500]
+
+
+#: heights (fraction of the line from the bottom) that catch-up labels may take, per plot
+LABEL_LEVELS = {"ln_rmssd": (0.88, 0.66, 0.44), "hr": (0.12, 0.34, 0.56)}
+
+
+def _catchup_colour(head: str) -> str:
+    """caught up: green; carried over from before the hold: muted (not a success);
+    catching up / not yet / not reached / no baseline: the text colour."""
+    if head.startswith("caught up"):
+        return pal.CATCHUP
+    if head.startswith("out of band at onset") or head.startswith("no baseline"):
+        return pal.MUTED
+    return pal.FOREGROUND

@@ -49,12 +49,18 @@ class ConsoleSink:
         self._rr: tuple[float, ...] = ()
         self._conn = "connected"
         self.lines = 0
+        # the window's pure model, fed the same events: the console shows the same band and
+        # catch-up state as the window (no Qt involved)
+        from holdbeat.gui.model import ViewModel
+
+        self._model = ViewModel()
 
     def _print(self, s: str) -> None:
         print(s, file=self.out, flush=True)
         self.lines += 1
 
     def start(self, header: Header, protocol: Protocol | None) -> None:
+        self._model.start(header, protocol)
         dev = header.device
         name = protocol.name if protocol else header.protocol.get("name", "")
         total = f" ({format_duration(protocol.total_s)})" if protocol else ""
@@ -79,9 +85,32 @@ class ConsoleSink:
         )
         rr = f"{rr} ms" if rr != "—" else rr
         ln = f"{ln} ln(ms)" if ln != "—" else ln
-        self._print(f"{clock(t_s)}  {phase:<34} HR {hr:>3} bpm  RR {rr:<17} ln RMSSD {ln}{q}{conn}")
+        self._print(
+            f"{clock(t_s)}  {phase:<34} HR {hr:>3} bpm  RR {rr:<17} ln RMSSD {ln}"
+            f"{q}{conn}{self._catchup()}"
+        )
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
+        self._model.handle(ev, processed)
+        self._handle(ev, processed)
+
+    def _catchup(self) -> str:
+        """'band 63.1–72.4 bpm · caught up at 0:52 (HR ↓)' during holds, the band after the
+        baseline, nothing before."""
+        from holdbeat.gui.text import catchup_text
+
+        m = self._model
+        ph = m.current_phase
+        band = m.bands.get("ln_rmssd")
+        if band is None or ph is None or ph.kind == "baseline":
+            return ""
+        b = f"band {band.lo:.2f}–{band.hi:.2f}"
+        if ph.kind != "hold":
+            return f"  [{b}]"
+        head, _ = catchup_text(m)
+        return f"  [{b} · {head}]"
+
+    def _handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, PhaseStart):
             self._phase = ev
             dur = (
@@ -128,6 +157,7 @@ class ConsoleSink:
             self._next_status = ev.t_s + self.every_s
 
     def finish(self, end: End) -> None:
+        self._model.finish(end)
         self._print(f"{clock(end.t_s)}  ── session ended: {end.reason}")
         if self.recording:
             self._print(f"recording: {self.recording}")
