@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MARKER_KINDS = ("lapse", "rehold", "felt", "note")
-RATING_SCALES = ("belief", "safety")
+RATING_SCALES = ("belief", "safety", "satisfaction")
 CONNECTION_STATES = ("connected", "lost", "restored", "contact_lost", "contact_restored")
 
 MarkerKind = Literal["lapse", "rehold", "felt", "note"]
@@ -74,13 +74,57 @@ class End:
 
 
 @dataclass(frozen=True, slots=True)
+class Cue:
+    """A sound cue the session gave (eyes-closed practice): `kind` from holdbeat.cues.
+
+    Recorded whether or not a sound could be played, so the schedule is part of the data.
+    """
+
+    t_s: float
+    kind: str
+    phase_index: int
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionNote:
+    """Free text about the session: `when` is "before" (the situation) or "after"."""
+
+    t_s: float
+    when: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPlan:
+    """act-and-savor: what the action of the action phase `phase_index` is."""
+
+    t_s: float
+    phase_index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDone:
+    """act-and-savor: whether the action of phase `phase_index` was done."""
+
+    t_s: float
+    phase_index: int
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passes with no data (a silent strap): lets phases advance. Never recorded."""
 
     t_s: float
 
 
-SessionEvent = Hrm | PhaseStart | Marker | Rating | Connection | Battery | End | Tick
+PracticeEvent = Cue | SessionNote | ActionPlan | ActionDone
+
+SessionEvent = (
+    Hrm | PhaseStart | Marker | Rating | Connection | Battery | End | Tick | PracticeEvent
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +151,6 @@ class Header:
     software: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     format: str = "holdbeat/1"
+    # what the practitioner said before starting: situation text and the mode suggested
+    # for it (holdbeat.suggest); written only when not empty (older readers ignore it)
+    practice: dict = field(default_factory=dict)

@@ -29,6 +29,17 @@ class Sink(TypingProtocol):
     def finish(self, end: End) -> None: ...
 
 
+class Planner(TypingProtocol):
+    """Events the session adds itself at their time (sound cues, notes given beforehand):
+    holdbeat.practice.PracticePlanner. Only for scheduled (live) sessions, never replay."""
+
+    def at_start(self) -> list[SessionEvent]: ...
+
+    def at_phase(self, ev: PhaseStart) -> list[SessionEvent]: ...
+
+    def at_end(self, end: End) -> list[SessionEvent]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Stop:
     """Control: end the session now (user pressed q, closed the window, Ctrl-C)."""
@@ -76,6 +87,7 @@ class Session:
         window_s: float = 60.0,
         schedule_phases: bool = True,
         open_phase_s: float | None = None,
+        planner: Planner | None = None,
     ) -> None:
         self.sinks = list(sinks)
         self.header = header
@@ -87,12 +99,26 @@ class Session:
         self.phase_end_s: float | None = None
         self.now_s = 0.0
         self.end: End | None = None
+        self.planner = planner if self.schedule else None
+        self.pending: list[SessionEvent] = []  # the planner's events not yet due
 
     def start(self) -> None:
         for s in self.sinks:
             s.start(self.header, self.protocol)
+        if self.planner is not None:
+            for ev in self.planner.at_start():
+                self._emit(ev)
         if self.schedule:
             self._enter_phase(0, 0.0)
+
+    def _flush_pending(self, t_s: float, before_s: float | None = None) -> None:
+        """Emit the planner's events due at t_s (and, if given, strictly before before_s)."""
+        while (
+            self.pending
+            and self.pending[0].t_s <= t_s
+            and (before_s is None or self.pending[0].t_s < before_s)
+        ):
+            self._emit(self.pending.pop(0))
 
     def _emit(self, ev: SessionEvent, processed: Processed | None = None) -> None:
         for s in self.sinks:
@@ -100,12 +126,19 @@ class Session:
 
     def _enter_phase(self, index: int, t_s: float) -> None:
         assert self.protocol is not None
+        if self.pending:
+            self._flush_pending(t_s, before_s=t_s)
         self.phase_index = index
         dur = self.protocol.phases[index].duration_s
         if dur is None:
             dur = self.open_phase_s
         self.phase_end_s = None if dur is None else t_s + dur
-        self._emit(phase_start(t_s, index, self.protocol))
+        ev = phase_start(t_s, index, self.protocol)
+        self._emit(ev)
+        if self.planner is not None:
+            # what the last phase still had pending ends with it
+            self.pending = sorted(self.planner.at_phase(ev), key=lambda e: e.t_s)
+            self._flush_pending(t_s)
 
     def advance_to(self, t_s: float) -> None:
         """Fire every phase change due at or before t_s; end after the last phase."""
@@ -115,12 +148,15 @@ class Session:
             and self.phase_end_s is not None
             and t_s >= self.phase_end_s
         ):
+            self._flush_pending(t_s, before_s=self.phase_end_s)
             t_change = round(self.phase_end_s, 6)
             assert self.protocol is not None
             if self.phase_index + 1 < len(self.protocol.phases):
                 self._enter_phase(self.phase_index + 1, t_change)
             else:
                 self.finish(End(t_change, "completed"))
+        if self.pending and self.end is None:
+            self._flush_pending(t_s)
         self.now_s = max(self.now_s, t_s)
 
     def feed(self, ev: SessionEvent) -> None:
@@ -165,6 +201,11 @@ class Session:
         if self.end is not None:
             return
         end = quantise(end)  # type: ignore[assignment]
+        if self.planner is not None:
+            self._flush_pending(end.t_s, before_s=end.t_s)
+            self.pending = []
+            for ev in self.planner.at_end(end):
+                self._emit(ev)
         self.end = end  # type: ignore[assignment]
         for s in self.sinks:
             s.finish(end)  # type: ignore[arg-type]
@@ -180,13 +221,14 @@ async def run_session(
     window_s: float = 60.0,
     schedule_phases: bool = True,
     open_phase_s: float | None = None,
+    planner: Planner | None = None,
 ) -> End:
     """Drive `source` to the end of the protocol (or of the source); always finishes the sinks.
 
     `controls` carries (t_s, control) pairs from the keyboard / window; they are applied
     in time order between source events.
     """
-    session = Session(sinks, header, protocol, window_s, schedule_phases, open_phase_s)
+    session = Session(sinks, header, protocol, window_s, schedule_phases, open_phase_s, planner)
 
     def drain() -> None:
         while controls is not None and not controls.empty():

@@ -27,16 +27,21 @@ from holdbeat import FORMAT, __version__
 from holdbeat.beats import BeatTimer
 from holdbeat.clean import LiveFlagger
 from holdbeat.events import (
+    ActionDone,
+    ActionPlan,
     Battery,
     Connection,
+    Cue,
     Device,
     End,
     Header,
     Hrm,
     Marker,
     PhaseStart,
+    PracticeEvent,
     Rating,
     SessionEvent,
+    SessionNote,
 )
 from holdbeat.hrs import parse_hrm_batch
 from holdbeat.process import Processed
@@ -69,6 +74,8 @@ def header_to_dict(h: Header) -> dict:
     d = asdict(h)
     d = {"format": d.pop("format"), **d}
     d["beliefs"] = list(h.beliefs)
+    if not d["practice"]:
+        del d["practice"]  # headers without practice details stay as they always were
     return d
 
 
@@ -87,6 +94,7 @@ def header_from_dict(d: dict) -> Header:
         software=d.get("software") if isinstance(d.get("software"), dict) else {},
         settings=d.get("settings") if isinstance(d.get("settings"), dict) else {},
         format=str(d.get("format", FORMAT)),
+        practice=d.get("practice") if isinstance(d.get("practice"), dict) else {},
     )
 
 
@@ -139,7 +147,46 @@ def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
         return {"t": _t(ev.t_s), "type": "battery", "percent": ev.percent}
     if isinstance(ev, End):
         return {"t": _t(ev.t_s), "type": "end", "reason": ev.reason}
+    if isinstance(ev, Cue | SessionNote | ActionPlan | ActionDone):
+        return _practice_to_dict(ev)
     raise TypeError(f"not a recordable event: {ev!r}")
+
+
+def _practice_to_dict(ev: PracticeEvent) -> dict:
+    """The event types added for the practice (cues, notes, act-and-savor); docs/format.md."""
+    if isinstance(ev, Cue):
+        return {
+            "t": _t(ev.t_s),
+            "type": "cue",
+            "kind": ev.kind,
+            "phase": ev.phase_index,
+            "detail": ev.detail,
+        }
+    if isinstance(ev, SessionNote):
+        return {"t": _t(ev.t_s), "type": "session_note", "when": ev.when, "text": ev.text}
+    if isinstance(ev, ActionPlan):
+        return {"t": _t(ev.t_s), "type": "action", "phase": ev.phase_index, "text": ev.text}
+    return {"t": _t(ev.t_s), "type": "action_done", "phase": ev.phase_index, "done": ev.done}
+
+
+NOTE_WHEN = ("before", "after")
+
+
+def _practice_from_dict(kind: str, t: float, d: dict) -> SessionEvent:
+    if kind == "cue":
+        return Cue(t, str(d["kind"]), int(d["phase"]), str(d.get("detail", "")))
+    if kind == "session_note":
+        when = str(d["when"])
+        if when not in NOTE_WHEN:
+            raise ValueError(f"note 'when' must be one of {', '.join(NOTE_WHEN)}, not {when!r}")
+        return SessionNote(t, when, str(d["text"]))
+    if kind == "action":
+        return ActionPlan(t, int(d["phase"]), str(d["text"]))
+    if kind == "action_done":
+        if not isinstance(d["done"], bool):
+            raise TypeError("action_done 'done' must be true or false")
+        return ActionDone(t, int(d["phase"]), d["done"])
+    raise ValueError(f"unknown event type {kind!r}")
 
 
 def event_from_dict(d: dict) -> SessionEvent:
@@ -176,7 +223,7 @@ def event_from_dict(d: dict) -> SessionEvent:
         return Battery(t, int(d["percent"]))
     if kind == "end":
         return End(t, str(d.get("reason", "")))
-    raise ValueError(f"unknown event type {kind!r}")
+    return _practice_from_dict(kind, t, d)
 
 
 # ---------------------------------------------------------------- writing
@@ -188,6 +235,7 @@ def new_header(
     beliefs: Iterable[dict] = (),
     settings: dict | None = None,
     started: datetime | None = None,
+    practice: dict | None = None,
 ) -> Header:
     started = started or datetime.now(UTC)
     return Header(
@@ -198,6 +246,7 @@ def new_header(
         beliefs=tuple(beliefs),
         software={"name": "holdbeat", "version": __version__},
         settings=settings or {},
+        practice=practice or {},
     )
 
 
@@ -318,6 +367,10 @@ class Recording:
     end: End | None
     malformed: list[tuple[float, str]]  # (t_s, error) for notifications that did not parse
     warnings: list[str] = field(default_factory=list)
+    # the practice: sound cues given, notes before/after, act-and-savor action and outcome
+    cues: list[Cue] = field(default_factory=list)
+    notes: list[SessionNote] = field(default_factory=list)
+    actions: list[ActionPlan | ActionDone] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -412,6 +465,7 @@ def from_events(
     markers: list[Marker] = []
     ratings: list[Rating] = []
     conns: list[Connection] = []
+    practice: dict[type, list] = {Cue: [], SessionNote: [], ActionPlan: []}
     end: End | None = None
     for ev in events:
         if isinstance(ev, Hrm):
@@ -429,6 +483,10 @@ def from_events(
             ratings.append(ev)
         elif isinstance(ev, End):
             end = ev
+        elif isinstance(ev, ActionDone):
+            practice[ActionPlan].append(ev)
+        elif type(ev) in practice:
+            practice[type(ev)].append(ev)
     batch = parse_hrm_batch(raws)
     malformed = [(t_hrm[i], msg) for i, msg in sorted(batch.errors.items())]
     t_packet = np.asarray(t_hrm, dtype=float)
@@ -487,4 +545,7 @@ def from_events(
         end=end,
         malformed=malformed,
         warnings=warnings,
+        cues=practice[Cue],
+        notes=practice[SessionNote],
+        actions=practice[ActionPlan],
     )

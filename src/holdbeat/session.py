@@ -15,7 +15,7 @@ KINDS = ("baseline", "hold", "rest", "recovery", "action")
 MODES = ("fierce", "soft", "loving-kindness", "neutral")
 HOLD_MODES = ("fierce", "soft", "loving-kindness")
 TARGETS = ("self", "future", "relational")
-PHASE_KEYS = ("name", "kind", "mode", "duration", "prompt", "belief", "target")
+PHASE_KEYS = ("name", "kind", "mode", "duration", "prompt", "belief", "target", "rehold")
 TOP_KEYS = ("name", "description", "phase")
 #: an `action` phase with no duration is open-ended (ended by a key); the simulator
 #: and max-speed runs need a length, so they use this one.
@@ -29,6 +29,14 @@ DEFAULT_PROMPTS = {
     "hold:fierce": "Hold it with authority. Who gets to define me right now?",
     "hold:soft": "Let it count. Agency feels good; let the satisfaction land.",
     "hold:loving-kindness": "Push nothing away. Am I still held, even now?",
+}
+
+#: What the window and console show when a lapse is marked: the way back into the mode
+#: (DESIGN.md §1). A hold's `rehold` key in the protocol replaces it.
+DEFAULT_REHOLD = {
+    "fierce": "Refuse it. Who gets to define me right now? Not this. Take your stance again.",
+    "soft": "Let it count. Come back to what you did and let the satisfaction land.",
+    "loving-kindness": "Am I still held, even now? Push nothing away; come back.",
 }
 
 DEFAULT_BELIEFS = {
@@ -51,10 +59,15 @@ class Phase:
     prompt: str = ""
     belief: str = ""
     target: str = ""
+    rehold: str = ""  # the re-hold cue shown on a lapse; "" = the mode's default
 
     @property
     def is_hold(self) -> bool:
         return self.kind == "hold"
+
+    @property
+    def rehold_cue(self) -> str:
+        return rehold_cue(self.mode, self.rehold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +96,13 @@ class Protocol:
         }
 
 
+def rehold_cue(mode: str, custom: str = "") -> str:
+    """The phase's own re-hold cue, else the mode's default ("" for neutral phases)."""
+    return custom or DEFAULT_REHOLD.get(mode, "")
+
+
 def phase_to_dict(p: Phase) -> dict:
-    return {
+    d = {
         "name": p.name,
         "kind": p.kind,
         "mode": p.mode,
@@ -93,6 +111,9 @@ def phase_to_dict(p: Phase) -> dict:
         "belief": p.belief,
         "target": p.target,
     }
+    if p.rehold:
+        d["rehold"] = p.rehold  # only when set: headers of older protocols stay unchanged
+    return d
 
 
 def protocol_from_dict(d: dict) -> Protocol:
@@ -106,6 +127,7 @@ def protocol_from_dict(d: dict) -> Protocol:
             prompt=str(p.get("prompt", "")),
             belief=str(p.get("belief", "")),
             target=str(p.get("target", "")),
+            rehold=str(p.get("rehold", "")),
         )
         for p in d.get("phases", [])
     )
@@ -213,14 +235,14 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
                 duration = parse_duration(raw["duration"])
             except ValueError as e:
                 raise ProtocolError(f"{where}: key 'duration': {e}") from None
-        for key in ("name", "prompt", "belief", "target"):
+        for key in ("name", "prompt", "belief", "target", "rehold"):
             if key in raw and not isinstance(raw[key], str):
                 raise ProtocolError(f"{where}: key {key!r} must be a string")
         target = raw.get("target", "")
         if target and target not in TARGETS:
             raise ProtocolError(f"{where}: {_allowed('target', target, TARGETS)}")
-        if kind != "hold" and (raw.get("belief") or target):
-            raise ProtocolError(f"{where}: only hold phases carry 'belief' / 'target'")
+        if kind != "hold" and (raw.get("belief") or target or raw.get("rehold")):
+            raise ProtocolError(f"{where}: only hold phases carry 'belief' / 'target' / 'rehold'")
         prompt = raw.get("prompt") or DEFAULT_PROMPTS.get(
             f"hold:{mode}" if kind == "hold" else kind, ""
         )
@@ -234,6 +256,7 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
                 prompt=prompt,
                 belief=raw.get("belief", ""),
                 target=target,
+                rehold=raw.get("rehold", "").strip(),
             )
         )
     if not any(p.kind == "baseline" for p in phases):
@@ -304,36 +327,11 @@ def beliefs_of(protocol: Protocol) -> tuple[dict, ...]:
 def suggest_mode(answer: str) -> tuple[str, str]:
     """Suggest a mode from what the user says is happening (a default, never a gate).
 
-    Meaning/identity under attack -> fierce (refusal); safety or connection missing ->
-    loving-kindness (remembrance); just acted -> soft.
+    The rules are the seeds' (holdbeat.suggest): meaning attacked -> fierce; safety missing
+    -> loving-kindness; shame revoking love -> loving-kindness with remembrance; shame
+    defining identity -> fierce with refusal; just acted and it worked -> soft.
     """
-    a = answer.lower()
-    fierce = (
-        "define",
-        "identity",
-        "attack",
-        "meaning",
-        "worthless",
-        "who i am",
-        "redefine",
-        "boundary",
-    )
-    lk = ("alone", "love", "unloved", "safe", "connection", "held", "abandon", "reject", "revoke")
-    soft = ("did it", "acted", "done", "finished", "action", "count", "achieved", "managed")
-    score = {
-        "fierce": sum(w in a for w in fierce),
-        "loving-kindness": sum(w in a for w in lk),
-        "soft": sum(w in a for w in soft),
-    }
-    best = max(score, key=lambda k: score[k])
-    if score[best] == 0:
-        return (
-            "fierce",
-            "no clear cue; fierce (boundary, refusal) is the default, change with --mode",
-        )
-    reasons = {
-        "fierce": "meaning or identity is under attack: refuse it with authority",
-        "loving-kindness": "safety or connection feels missing: remember you are still held",
-        "soft": "you just acted: let it count and let the satisfaction land",
-    }
-    return best, reasons[best]
+    from holdbeat.suggest import suggest
+
+    s = suggest(answer)
+    return s.mode, s.reason

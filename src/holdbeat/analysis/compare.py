@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 
 import numpy as np
 
@@ -35,20 +34,42 @@ from holdbeat.analysis.catchup import (
     catch_up,
     expected_direction,
 )
+from holdbeat.analysis.groups import (
+    GroupStats,
+    GroupSummary,
+    group_key,
+    group_order,
+    group_stats,
+)
+from holdbeat.analysis.lapses import baseline_noise
+from holdbeat.analysis.practice import hold_practice_fields, ratings_of
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
 from holdbeat.analysis.report import baseline_position, lapse_spans
 from holdbeat.analysis.trajectory import event_locked
 from holdbeat.session import HOLD_MODES
 
-METRICS = ("dlnrmssd", "dhr", "drmssd", "latency")
+METRICS = ("dlnrmssd", "dhr", "drmssd", "latency", "dbelief", "dsafety", "lapse_dln")
 METRIC_TEXT = {
     "dlnrmssd": ("Δ ln RMSSD", "ln(ms)"),
     "dhr": ("Δ HR", "bpm"),
     "drmssd": ("Δ RMSSD", "ms"),
     "latency": ("catch-up latency", "s"),
+    "dbelief": ("belief rating change", "points"),
+    "dsafety": ("felt-safety rating change", "points"),
+    "lapse_dln": ("ln RMSSD change after a lapse", "ln(ms)"),
 }
+#: analysed next to the chosen metric, with the same statistics (`Comparison.extra`)
+EXTRA_METRICS = ("dbelief", "dsafety", "lapse_dln")
 #: rolling metric behind each comparison metric's trajectories
-TRAJ_METRIC = {"dlnrmssd": "ln_rmssd", "dhr": "hr", "drmssd": "rmssd", "latency": "ln_rmssd"}
+TRAJ_METRIC = {
+    "dlnrmssd": "ln_rmssd",
+    "dhr": "hr",
+    "drmssd": "rmssd",
+    "latency": "ln_rmssd",
+    "dbelief": "ln_rmssd",
+    "dsafety": "ln_rmssd",
+    "lapse_dln": "ln_rmssd",
+}
 EVENTS = ("onset", "lapse", "rehold")
 MIN_HOLD_S = 60.0
 
@@ -77,10 +98,13 @@ class CompareConfig:
     seed: int = 0
     min_n: int = stats.MIN_N
     trajectories: bool = True
+    by: str = "mode"  # mode | target | mode,target (holdbeat.analysis.groups)
+    extra: bool = True  # also rating change and lapse response, same statistics
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
+        group_key(self.by)  # raises on an unknown grouping
 
     @property
     def traj_metric(self) -> str:
@@ -109,6 +133,26 @@ class HoldUnit:
     reached: bool
     band_ok: bool  # the baseline band for catch-up was usable (else latency is unknown)
     carried_over: bool = False  # out of band at onset, no catch-up of its own
+    # the practice around it (NaN / "" where not given)
+    started_utc: str = ""
+    target: str = ""
+    belief_pre: float = math.nan
+    belief_post: float = math.nan
+    safety_pre: float = math.nan
+    safety_post: float = math.nan
+    satisfaction: float = math.nan
+    lapses: int = 0
+    lapsed_s: float = 0.0
+    lapse_dln: float = math.nan  # mean ln RMSSD change 30–60 s after this hold's lapses
+    lapses_measured: int = 0
+
+    @property
+    def dbelief(self) -> float:
+        return self.belief_post - self.belief_pre
+
+    @property
+    def dsafety(self) -> float:
+        return self.safety_post - self.safety_pre
 
     def value(self, metric: str) -> float:
         return float(getattr(self, metric))
@@ -120,6 +164,8 @@ class Exclusion:
     phase: str  # "#index name"
     mode: str
     reason: str
+    target: str = ""
+    started_utc: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +210,9 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
             base_why = f"baseline is low quality ({bq.reason})"
     roll = prep.catchup_rolling
     tm = cfg.traj_metric
+    rated = {r.index: r for r in ratings_of(rec)}
+    base_span = rec.phases[base_i] if base_i is not None else None
+    noise = baseline_noise(prep, base_span)
     band = lat_band = None
     if not base_why:
         bph = rec.phases[base_i]  # type: ignore[index]
@@ -200,7 +249,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
         if not why and cfg.metric == "latency" and not (lat_band is not None and lat_band.valid):
             why = f"no usable baseline band for catch-up ({lat_band.reason if lat_band else ''})"
         if why or td is None or base_td is None:
-            excl.append(Exclusion(file, label, ph.mode, why))
+            excl.append(Exclusion(file, label, ph.mode, why, ph.target, rec.header.started_utc))
             continue
         cu = catch_up(
             roll.t_s,
@@ -229,6 +278,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
                 reached=cu.reached,
                 band_ok=bool(lat_band is not None and lat_band.valid),
                 carried_over=cu.carried_over,
+                **hold_practice_fields(prep, ph, rated.get(ph.index), base_span, noise),
             )
         )
         if cfg.trajectories and band is not None and math.isfinite(band.mean):
@@ -253,16 +303,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
 # ---------------------------------------------------------------- pooled
 
 
-@dataclass(frozen=True)
-class ModeSummary:
-    mode: str
-    n_holds: int
-    n_sessions: int
-    estimate: stats.Estimate  # over session-level values
-    reached: int  # holds whose catch-up was reached
-    band_ok: int  # holds whose baseline band allowed a catch-up at all
-    latency_median_s: float  # over reached holds
-    carried_over: int = 0  # holds out of band at onset (carried over), counted apart
+ModeSummary = GroupSummary  # one group of a grouping (a mode, by default)
 
 
 @dataclass(frozen=True)
@@ -288,16 +329,8 @@ class Comparison:
     paired: tuple[stats.Contrast, ...]
     trajectories: tuple[Trajectory, ...]
     notes: tuple[str, ...]
-
-
-def session_values(units: Iterable[HoldUnit], metric: str) -> dict[str, dict[str, float]]:
-    """mode -> session -> mean of that session's holds in that mode (NaN values dropped)."""
-    acc: dict[str, dict[str, list[float]]] = {}
-    for u in units:
-        v = u.value(metric)
-        if math.isfinite(v):
-            acc.setdefault(u.mode, {}).setdefault(u.session, []).append(v)
-    return {m: {s: float(np.mean(v)) for s, v in d.items()} for m, d in acc.items()}
+    # rating change and lapse response by the same grouping, same statistics
+    extra: dict[str, GroupStats] = field(default_factory=dict)
 
 
 def _nanmean0(x: np.ndarray) -> np.ndarray:
@@ -317,47 +350,11 @@ def compare(summaries: Sequence[SessionSummary], cfg: CompareConfig | None = Non
     cfg = cfg or CompareConfig()
     units = tuple(u for s in summaries for u in s.holds)
     excluded = tuple(e for s in summaries for e in s.excluded)
-    metric = cfg.metric
-    per = session_values(units, metric)
-    modes_present = [m for m in HOLD_MODES if any(u.mode == m for u in units)]
+    key = group_key(cfg.by)
+    modes_present = [g for g in group_order(units, cfg.by) if any(key(u) == g for u in units)]
     streams = _streams(cfg.seed)
-    modes = []
-    for m in HOLD_MODES:
-        mu = [u for u in units if u.mode == m]
-        vals = list(per.get(m, {}).values())
-        lat = [u.latency for u in mu if u.reached]
-        modes.append(
-            ModeSummary(
-                mode=m,
-                n_holds=len(mu),
-                n_sessions=len({u.session for u in mu}),
-                estimate=stats.estimate(vals, next(streams), cfg.n_resamples, min_n=cfg.min_n),
-                reached=sum(u.reached for u in mu),
-                band_ok=sum(u.band_ok for u in mu),
-                latency_median_s=float(np.median(lat)) if lat else math.nan,
-                carried_over=sum(u.carried_over for u in mu),
-            )
-        )
-    pairwise = []
-    paired = []
-    for a, b in combinations(HOLD_MODES, 2):
-        va = per.get(a, {})
-        vb = per.get(b, {})
-        pairwise.append(
-            stats.contrast(
-                list(va.values()),
-                list(vb.values()),
-                next(streams),
-                (a, b),
-                cfg.n_resamples,
-                min_n=cfg.min_n,
-            )
-        )
-        both = sorted(set(va) & set(vb))
-        d = [va[s] - vb[s] for s in both]
-        paired.append(
-            stats.paired_contrast(d, next(streams), (a, b), cfg.n_resamples, min_n=cfg.min_n)
-        )
+    main = group_stats(units, cfg.metric, cfg.by, streams, cfg.n_resamples, cfg.min_n)
+    modes, pairwise, paired = list(main.groups), main.pairwise, main.paired
     trajectories = []
     if cfg.trajectories:
         for ev in EVENTS:
@@ -378,6 +375,13 @@ def compare(summaries: Sequence[SessionSummary], cfg: CompareConfig | None = Non
                     x, next(streams), cfg.traj_resamples, min_n=cfg.min_n
                 )
                 trajectories.append(Trajectory(ev, m, offs, mean, lo, hi, n, len(rows)))
+    extra = {}
+    if cfg.extra:
+        # own streams: adding these never changes the main metric's numbers
+        x_streams = _streams(cfg.seed + 1)
+        for m in EXTRA_METRICS:
+            if m != cfg.metric:
+                extra[m] = group_stats(units, m, cfg.by, x_streams, cfg.n_resamples, cfg.min_n)
     notes = _notes(cfg, summaries, modes, modes_present, excluded)
     return Comparison(
         config=cfg,
@@ -389,6 +393,7 @@ def compare(summaries: Sequence[SessionSummary], cfg: CompareConfig | None = Non
         paired=tuple(paired),
         trajectories=tuple(trajectories),
         notes=tuple(notes),
+        extra=extra,
     )
 
 
@@ -402,9 +407,10 @@ def _notes(
     out = []
     if not summaries:
         out.append("no recordings: nothing to compare.")
+    what = {"mode": "modes", "target": "targets"}.get(cfg.by, "groups")
     if len(present) < 2:
         out.append(
-            "fewer than two modes have usable holds: there is nothing to compare between modes."
+            f"fewer than two {what} have usable holds: there is nothing to compare between {what}."
         )
     for m in modes:
         if m.n_holds and m.estimate.few and m.estimate.ok:
@@ -423,10 +429,16 @@ def _notes(
                 "beats); --include-low-quality keeps them."
             )
     out.append(
-        "one value per session and mode (mean of its holds); sessions holding several modes "
-        "appear in more than one group, which makes the unpaired intervals conservative — "
-        "the paired within-session contrast is the sharper test for those."
+        f"one value per session and {cfg.by.replace(',', ' and ')} (mean of its holds); "
+        "sessions holding several appear in more than one group, which makes the unpaired "
+        "intervals conservative — the paired within-session contrast is the sharper test "
+        "for those."
     )
+    if cfg.extra:
+        out.append(
+            "ratings and lapse responses are analysed over the same included holds as the "
+            "physiology (a hold excluded for quality leaves out its ratings too)."
+        )
     return out
 
 

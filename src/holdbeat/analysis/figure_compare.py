@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from holdbeat.analysis.compare import METRIC_TEXT, Comparison, session_values, verdict
+from holdbeat.analysis.compare import METRIC_TEXT, Comparison, verdict
+from holdbeat.analysis.groups import group_colour_key, session_values
 from holdbeat.analysis.report import METRIC_LABELS
 from holdbeat.gui import palette as pal
-from holdbeat.session import HOLD_MODES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 
 FEW_SESSIONS = 10  # fewer than this: the headline calls a difference a first hint
 EVENTS = ("onset", "lapse", "rehold")
+#: targets have no colour in the live window; these stay clear of the mode colours
+TARGET_COLOURS = {"self": pal.BLUE, "future": pal.VERMILLION, "relational": "#7A3E9D"}
+
+
+def group_colour(label: str, i: int) -> str:
+    """A mode's colour, a target's, else the palette in order."""
+    key = group_colour_key(label)
+    if key in pal.MODE_COLOURS:
+        return pal.mode_colour(key)
+    return TARGET_COLOURS.get(key, (pal.BLUE, pal.VERMILLION, pal.SKY_BLUE, pal.GREY)[i % 4])
 
 
 def _sessions(c: Contrast) -> str:
@@ -37,13 +47,23 @@ def _sessions(c: Contrast) -> str:
 
 
 def headline(cmp: Comparison) -> str:
-    """The one question most people ask, fierce vs soft, in one plain sentence."""
+    """The one question most people ask, in one plain sentence: fierce vs soft (by mode), or
+    the clearest contrast between targets or mode · target groups."""
     label, unit = METRIC_TEXT[cmp.config.metric]
     unit = unit.replace("ln(ms)", "ln ms")  # one parenthesis in the sentence, not two
-    unp, par = cmp.pairwise[0], cmp.paired[0]
-    c = par if par.ok else unp
-    if not c.ok:
-        return f"Fierce and soft holds cannot be compared yet: {c.reason}."
+    if not cmp.pairwise:
+        return "Only one group has usable holds: nothing to compare."
+    pairs = [par if par.ok else unp for unp, par in zip(cmp.pairwise, cmp.paired, strict=True)]
+    if cmp.config.by == "mode":
+        c = pairs[0]
+        if not c.ok:
+            return f"Fierce and soft holds cannot be compared yet: {c.reason}."
+    else:
+        ok = [x for x in pairs if x.ok]
+        if not ok:
+            what = cmp.config.by.replace(",", " and ")
+            return f"No two {what} groups have enough usable sessions to compare {label}."
+        c = min(ok, key=lambda x: x.p)
     n = c.n_a if c.paired else min(c.n_a, c.n_b)
     if c.excludes_zero:
         hi, lo, d, a, b = (
@@ -58,7 +78,7 @@ def headline(cmp: Comparison) -> str:
         )
     tail = f"; {n} sessions can miss a small difference." if n < FEW_SESSIONS else "."
     return (
-        f"In {_sessions(c)}, fierce and soft holds did not clearly differ in {label} (95 % CI "
+        f"In {_sessions(c)}, {c.a} and {c.b} holds did not clearly differ in {label} (95 % CI "
         f"of the difference {c.ci_lo:+.2g} to {c.ci_hi:+.2g} {unit}){tail}"
     )
 
@@ -86,7 +106,7 @@ def swarm_offsets(values: np.ndarray, width: float = 0.3, close: float | None = 
 def _modes_panel(ax: Axes, cmp: Comparison, modes: list[str]) -> None:
     cfg = cmp.config
     label, unit = METRIC_TEXT[cfg.metric]
-    per = session_values(cmp.units, cfg.metric)
+    per = session_values(cmp.units, cfg.metric, cfg.by)
     every = [v for m in modes for v in per.get(m, {}).values()]
     every += [x for e in cmp.modes if e.estimate.ok for x in (e.estimate.ci_lo, e.estimate.ci_hi)]
     close = (max(every) - min(every)) / 30 if every else None  # about a dot's height
@@ -94,8 +114,9 @@ def _modes_panel(ax: Axes, cmp: Comparison, modes: list[str]) -> None:
     diamond = None
     for i, m in enumerate(modes):
         vals = np.array(list(per.get(m, {}).values()))
-        est = next(x for x in cmp.modes if x.mode == m).estimate
-        ticks.append(f"{m}\nn = {est.n}")
+        k = next(j for j, x in enumerate(cmp.modes) if x.mode == m)
+        est = cmp.modes[k].estimate
+        ticks.append(f"{m.replace(' · ', chr(10))}\nn = {est.n}")
         if vals.size:
             ax.plot(
                 i + swarm_offsets(vals, close=close),
@@ -103,7 +124,7 @@ def _modes_panel(ax: Axes, cmp: Comparison, modes: list[str]) -> None:
                 "o",
                 ms=5,
                 alpha=0.7,
-                color=pal.mode_colour(m),
+                color=group_colour(m, k),
                 mec="white",
                 mew=0.5,
                 label="one session" if i == 0 else None,
@@ -120,7 +141,7 @@ def _modes_panel(ax: Axes, cmp: Comparison, modes: list[str]) -> None:
                 lw=1.6,
             )
     ax.axhline(0, color=pal.MUTED, lw=0.8)
-    ax.set_xticks(range(len(modes)), ticks)
+    ax.set_xticks(range(len(modes)), ticks, fontsize=8 if len(modes) > 4 else 9)
     ax.set_xlim(-0.6, len(modes) - 0.35)
     ax.set_ylabel(f"{label} ({unit}), hold − baseline")
     handles = [
@@ -131,7 +152,7 @@ def _modes_panel(ax: Axes, cmp: Comparison, modes: list[str]) -> None:
         handles.append(diamond)
         names.append("mean, bar = 95 % CI")
     ax.legend(handles, names, fontsize=8, frameon=False, loc="best")
-    ax.set_title("per mode", fontsize=10)
+    ax.set_title(f"per {cfg.by.replace(',', ' · ')}", fontsize=10)
 
 
 def _contrasts_panel(ax: Axes, cmp: Comparison, rows: list[Contrast]) -> None:
@@ -165,13 +186,14 @@ def _contrasts_panel(ax: Axes, cmp: Comparison, rows: list[Contrast]) -> None:
     ax.set_yticks(range(len(rows)), names, fontsize=9)
     ax.set_ylim(len(rows) - 0.4, -0.6)
     ax.set_xlabel(f"difference in {label} ({unit}); bar = 95 % CI; crossing 0 = maybe none")
-    ax.set_title("differences between modes (first minus second)", fontsize=10)
+    what = {"mode": "modes", "target": "targets"}.get(cmp.config.by, "groups")
+    ax.set_title(f"differences between {what} (first minus second)", fontsize=10)
 
 
 def _trajectory_panel(ax: Axes, cmp: Comparison, ev: str, first: bool) -> None:
     tm = METRIC_LABELS.get(cmp.config.traj_metric, cmp.config.traj_metric)
-    for tr in (t for t in cmp.trajectories if t.event == ev):
-        colour = pal.mode_colour(tr.mode)
+    for i, tr in enumerate(t for t in cmp.trajectories if t.event == ev):
+        colour = group_colour(tr.mode, i)
         ax.plot(tr.offsets_s, tr.mean, color=colour, lw=2, label=f"{tr.mode} (n = {tr.n_sessions})")
         ax.fill_between(tr.offsets_s, tr.lo, tr.hi, color=colour, alpha=0.2, lw=0)
     ax.axvline(0, color="black", lw=0.9)
@@ -187,7 +209,7 @@ def compare_figure(cmp: Comparison) -> Figure:
     from holdbeat.analysis.figures import _plt, _style
 
     plt = _plt()
-    modes = [m.mode for m in cmp.modes if m.mode in HOLD_MODES and m.estimate.n > 0]
+    modes = [m.mode for m in cmp.modes if m.estimate.n > 0]  # modes, targets or both
     contrasts = [c for c in (*cmp.pairwise, *cmp.paired) if c.ok]
     not_drawn = [c for c in (*cmp.pairwise, *cmp.paired) if not c.ok and (c.n_a or c.n_b)]
     events = [ev for ev in EVENTS if any(t.event == ev for t in cmp.trajectories)]

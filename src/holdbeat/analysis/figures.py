@@ -160,15 +160,18 @@ def _panel(
     _markers(ax, prep, legend, unit, dense=len(prep.rec.markers) > 40)
 
 
-def ratings_text(ratings: dict[str, int]) -> str:
-    """'belief 4→7 · safety 5→6' from {"pre belief": 4, "post belief": 7, …}; '' if none."""
-    parts = []
-    for scale in ("belief", "safety"):
-        pre, post = ratings.get(f"pre {scale}"), ratings.get(f"post {scale}")
-        if pre is None and post is None:
-            continue
-        parts.append(f"{scale} {'?' if pre is None else pre}→{'?' if post is None else post}")
-    return " · ".join(parts)
+def _rating_cells(r) -> list[str]:
+    """'4 → 8 (+4)' for belief and safety; '—' where a rating is missing."""
+    if r is None:
+        return ["—", "—"]
+
+    def cell(pre: float, post: float) -> str:
+        if not (math.isfinite(pre) and math.isfinite(post)):
+            v = [("—" if not math.isfinite(x) else f"{x:.0f}") for x in (pre, post)]
+            return f"{v[0]} → {v[1]}"
+        return f"{pre:.0f} → {post:.0f} ({post - pre:+.0f})"
+
+    return [cell(r.belief_pre, r.belief_post), cell(r.safety_pre, r.safety_post)]
 
 
 def _clip(text: str, n: int) -> str:
@@ -271,7 +274,8 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     ax.axis("off")
     cols = ["#", "phase", "mode", "dur", "corr %", "HR", "ln RMSSD", "ΔHR", "Δln RMSSD"]
     cols += [f"{METRIC_LABELS[m]} catch-up" for m in rep.config.metrics]
-    cols += ["τ ln RMSSD", "lapses", "belief", "ratings before→after"]
+    cols += ["τ ln RMSSD", "lapses", "belief", "belief (Δ)", "safety (Δ)"]  # ratings pre → post
+    rated = {r.index: r for r in (rep.practice.ratings if rep.practice else ())}
     holds = {h.index: h for h in rep.holds}
     cells = []
     colours = []
@@ -293,7 +297,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
             f(r.d_ln_rmssd, "+.2f"),
         ]
         if h is None:
-            row += [""] * (len(rep.config.metrics) + 4)
+            row += [""] * (len(rep.config.metrics) + 5)
         else:
             for c in h.catchups:
                 row.append(c.catchup.label)
@@ -303,7 +307,7 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
             )
             row.append(str(h.lapses))
             row.append(f"“{_clip(h.belief, BELIEF_CHARS)}”" if h.belief else "")
-            row.append(ratings_text(h.ratings))
+            row += _rating_cells(rated.get(r.index))
         cells.append(row)
         base = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         colours.append([_tint(base, 0.22 if r.kind == "hold" else 0.1)] * len(cols))

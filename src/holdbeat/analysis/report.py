@@ -26,7 +26,14 @@ from holdbeat.analysis.catchup import (
     expected_direction,
     fit_exponential,
 )
+from holdbeat.analysis.practice import (
+    PracticeSummary,
+    format_practice,
+    practice_summary,
+    practice_to_dict,
+)
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
+from holdbeat.analysis.textfmt import fmt_num, text_table
 from holdbeat.recording import PhaseSpan
 from holdbeat.session import format_duration
 
@@ -141,6 +148,7 @@ class SessionReport:
     phases: tuple[PhaseRow, ...]
     holds: tuple[HoldRow, ...]
     caveats: tuple[str, ...]
+    practice: PracticeSummary | None = None  # ratings, lapses, notes (analysis/practice.py)
 
 
 # ---------------------------------------------------------------- pieces
@@ -454,26 +462,11 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
         phases=tuple(rows),
         holds=tuple(holds),
         caveats=tuple(_caveats(prep, cfg, base_i, bands, rows, holds)),
+        practice=practice_summary(prep),
     )
 
 
 # ---------------------------------------------------------------- rendering
-
-
-def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "—"
-    return format(x, ("+" if signed else "") + spec)
-
-
-def text_table(
-    header: list[str], rows: list[list[str]], right: set[int] | None = None
-) -> list[str]:
-    """Aligned columns, fitted to the terminal (holdbeat.termtable)."""
-    from holdbeat.termtable import fit_table
-
-    right = right if right is not None else set(range(1, len(header)))
-    return fit_table(header, rows, right)
 
 
 def format_text(rep: SessionReport) -> str:
@@ -586,6 +579,8 @@ def format_text(rep: SessionReport) -> str:
                 out.append(f"  {h.name}: felt at +{at}: — ({f.reason})")
     else:
         out.append("  no 'felt' markers during holds")
+    if rep.practice is not None:
+        out += format_practice(rep.practice, text_table)
     out += ["", "CAVEATS"] + [f"  - {c}" for c in rep.caveats]
     return "\n".join(out)
 
@@ -682,6 +677,7 @@ def report_to_dict(rep: SessionReport) -> dict:
         "phases": [phase(r) for r in rep.phases],
         "holds": [hold(h) for h in rep.holds],
         "caveats": list(rep.caveats),
+        "practice": practice_to_dict(rep.practice) if rep.practice is not None else None,
     }
 
 

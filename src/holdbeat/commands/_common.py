@@ -17,10 +17,13 @@ from holdbeat.commands._types import positive_float
 from holdbeat.events import End, Header, SessionEvent
 from holdbeat.home import out_arg
 from holdbeat.keys import (
+    ActionCmd,
     CommandError,
     ControlCmd,
     MarkerCmd,
     RateCmd,
+    action_event,
+    action_slot,
     parse_command,
     rating_slot,
     to_event,
@@ -32,7 +35,6 @@ from holdbeat.session import (
     TARGETS,
     Protocol,
     ProtocolError,
-    suggest_mode,
     with_beliefs,
 )
 from holdbeat.sinks.console import ConsoleSink
@@ -106,24 +108,27 @@ def add_session_flags(p: argparse.ArgumentParser) -> None:
         help="recordings folder (default: HOLDBEAT_RECORDINGS, the config file's 'recordings' "
         "or your user data folder; `holdbeat --help` shows which)",
     )
+    from holdbeat.commands._practice import add_practice_flags
+
+    add_practice_flags(p)
 
 
 def resolve_protocol(
     args: argparse.Namespace, ask: Callable[[str], str] | None = None, out: TextIO | None = None
 ) -> Protocol:
     """--protocol plus --mode/--belief/--target/--suggest/--ask -> the protocol to run."""
+    from holdbeat.commands._practice import ask_practice, show_suggestion, with_stance
+
     out = out or sys.stdout
     protocol = load_protocol(args.protocol)
-    mode = args.mode
+    if getattr(args, "ask", False):
+        ask_practice(args, protocol, ask or input, out)  # the situation, note, action
+    suggestion, mode = None, args.mode
     if getattr(args, "suggest", None) and mode is None:
-        mode, why = suggest_mode(args.suggest)
-        print(f"suggested mode: {mode} — {why}", file=out)
-        if len(protocol.holds) != 1:
-            print(
-                f"(protocol {protocol.name!r} has its own modes; suggestion not applied)", file=out
-            )
-            mode = None
+        suggestion, mode = show_suggestion(args.suggest, protocol, out)
     protocol = with_beliefs(protocol, mode=mode, belief=args.belief, target=args.target)
+    if suggestion is not None and mode is not None:
+        protocol = with_stance(protocol, suggestion, belief_given=args.belief is not None)
     if getattr(args, "ask", False):
         protocol = ask_beliefs(protocol, ask or input, out)
     return protocol
@@ -159,9 +164,14 @@ class ConsoleControls:
     err: TextIO
     holds_seen: list[int] = field(default_factory=list)
     current: tuple[int, bool] = (0, False)
+    current_kind: str = ""
+    action_phases: list[int] = field(default_factory=list)  # indices of the protocol's
+    # after the session: where typed lines go instead (the 'after' note)
+    after_end: Callable[[str], None] | None = None
 
-    def on_phase(self, index: int, is_hold: bool) -> None:
+    def on_phase(self, index: int, is_hold: bool, kind: str = "") -> None:
         self.current = (index, is_hold)
+        self.current_kind = kind or ("hold" if is_hold else "")
         if is_hold:
             self.holds_seen.append(index)
 
@@ -182,11 +192,22 @@ class ConsoleControls:
                 print("  no hold yet to rate", file=self.err)
                 return None
             return t, ev
+        if isinstance(cmd, ActionCmd):
+            slot = action_slot(
+                self.action_phases, self.current[0], self.current_kind, cmd.done is None
+            )
+            if slot is None:
+                print("  this protocol has no action phase", file=self.err)
+                return None
+            return t, action_event(cmd, t, slot)
         return None
 
     def start(self) -> None:
         def run() -> None:
             for line in self.stream:
+                if self.after_end is not None:
+                    self.after_end(line)
+                    continue
                 item = self.handle_line(line)
                 if item is not None:
                     self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
@@ -201,13 +222,16 @@ class PhaseWatch:
         self.controls = controls
 
     def start(self, header, protocol) -> None:
-        pass
+        if protocol is not None:
+            self.controls.action_phases = [
+                i for i, p in enumerate(protocol.phases) if p.kind == "action"
+            ]
 
     def handle(self, ev, processed) -> None:
         from holdbeat.events import PhaseStart
 
         if isinstance(ev, PhaseStart):
-            self.controls.on_phase(ev.index, ev.kind == "hold")
+            self.controls.on_phase(ev.index, ev.kind == "hold", ev.kind)
 
     def finish(self, end) -> None:
         pass
@@ -261,6 +285,8 @@ class SessionPlan:
     # Runs first, in the session's own event loop (a strap must connect there); it may
     # set header and clock. `hold` connects the strap here. None for demo/replay.
     prepare: Callable[[SessionPlan], Awaitable[None]] | None = None
+    # events the session adds at their time (notes given beforehand, sound cues)
+    planner: object | None = None
     quiet: bool = False  # --quiet: no console status lines (the recording path still shows)
 
     def status_every_s(self) -> float:
@@ -278,6 +304,7 @@ class SessionPlan:
             window_s=self.window_s,
             schedule_phases=self.schedule_phases,
             open_phase_s=self.open_phase_s,
+            planner=self.planner,  # type: ignore[arg-type]
         )
 
 
@@ -302,6 +329,8 @@ def execute(
             end = run_windowed(plan, recorder)
             return end, recorder.path if recorder else None
 
+    keys: list[ConsoleControls] = []
+
     async def main() -> End:
         if plan.prepare is not None:
             await plan.prepare(plan)
@@ -309,12 +338,16 @@ def execute(
         sinks: list = [recorder] if recorder else []
         if not plan.quiet:
             sinks.append(ConsoleSink(out, every_s=plan.status_every_s()))
+        from holdbeat.sinks.practice_console import PracticeConsole
+
+        sinks.append(PracticeConsole(out, asks=plan.interactive and plan.clock is not None))
         if plan.interactive and plan.clock is not None:
             controls = ConsoleControls(
                 plan.clock, asyncio.get_running_loop(), queue, stdin or sys.stdin, sys.stderr
             )
             sinks.insert(0, PhaseWatch(controls))
             controls.start()
+            keys.append(controls)
         sinks.extend(plan.extra_sinks)
         install_stop_signals(queue)
         return await plan.run(sinks, queue)
@@ -323,6 +356,10 @@ def execute(
         end = asyncio.run(main())
     except KeyboardInterrupt:
         raise SessionInterrupted(recorder.path if recorder else None) from None
+    if keys and recorder is not None and recorder.path is not None:
+        from holdbeat.commands._practice import ask_after_note
+
+        ask_after_note(keys[0], recorder.path, out, stdin or sys.stdin)
     return end, recorder.path if recorder else None
 
 

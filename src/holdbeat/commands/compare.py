@@ -39,12 +39,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="recordings or folders, or names/dates in the recordings folder (2026-03 = every "
         "recording of March 2026); default: every recording in the recordings folder",
     )
-    p.add_argument("--by", choices=("mode",), default="mode", help="grouping (default mode)")
+    p.add_argument(
+        "--by",
+        choices=("mode", "target", "mode,target"),
+        default="mode",
+        help="group holds by mode (default), by target (self, future, relational), or both",
+    )
     p.add_argument(
         "--metric",
-        choices=("dlnrmssd", "dhr", "drmssd", "latency"),
+        choices=("dlnrmssd", "dhr", "drmssd", "latency", "dbelief", "dsafety", "lapse_dln"),
         default="dlnrmssd",
-        help="what to compare: Δ ln RMSSD (default), Δ HR, Δ RMSSD, or catch-up latency",
+        help="what to compare: Δ ln RMSSD (default), Δ HR, Δ RMSSD, catch-up latency, the "
+        "belief / felt-safety rating change, or the ln RMSSD change after lapses (rating "
+        "change and lapse response are also shown next to any metric)",
     )
     p.add_argument("--csv", type=Path, metavar="PATH", help="write one row per hold as CSV")
     p.add_argument(
@@ -159,6 +166,7 @@ def load_summaries(
 
 def format_comparison(cmp: Comparison) -> str:
     from holdbeat.analysis.compare import METRIC_TEXT, verdict
+    from holdbeat.analysis.compare_practice import format_practice_sections
     from holdbeat.analysis.report import fmt_num as _f
     from holdbeat.analysis.report import text_table as _table
 
@@ -169,11 +177,12 @@ def format_comparison(cmp: Comparison) -> str:
         f"{len(cmp.excluded)} excluded",
         f"metric: {label} ({unit})"
         + ("" if cfg.metric == "latency" else ", hold phase minus the session's baseline phase")
-        + "; one value per session and mode",
+        + f"; one value per session and {cfg.by.replace(',', ' and ')}",
         "",
-        "BY MODE (95 % CI: bootstrap of the mean over sessions)",
+        f"BY {cfg.by.upper().replace(',', ' AND ')} (95 % CI: bootstrap of the mean over sessions)",
     ]
-    head = ["mode", "sessions", "holds", "mean", "median", "95 % CI", "caught up", "median lat."]
+    head = [cfg.by.replace(",", " · "), "sessions", "holds", "mean", "median", "95 % CI"]
+    head += ["caught up", "median lat."]
     rows = []
     for m in cmp.modes:
         e = m.estimate
@@ -192,9 +201,10 @@ def format_comparison(cmp: Comparison) -> str:
             ]
         )
     out += _table(head, rows, right={1, 2, 3, 4, 6, 7})
+    what = {"mode": "modes", "target": "targets"}.get(cfg.by, "groups")
     for title, cs in (
-        ("BETWEEN MODES (all sessions; unpaired)", cmp.pairwise),
-        ("WITHIN SESSIONS (paired: sessions that held both modes)", cmp.paired),
+        (f"BETWEEN {what.upper()} (all sessions; unpaired)", cmp.pairwise),
+        (f"WITHIN SESSIONS (paired: sessions that held both {what})", cmp.paired),
     ):
         out += ["", title]
         head = ["contrast", "n", "difference", "95 % CI", "Hedges' g", "perm. p"]
@@ -224,6 +234,7 @@ def format_comparison(cmp: Comparison) -> str:
             out.append("  • " + verdict(par, cfg.metric))
     if not any(u.n_a or u.n_b for u in cmp.pairwise):
         out.append("  • no usable holds: nothing to compare.")
+    out += format_practice_sections(cmp, _table)
     out += ["", f"EXCLUDED HOLDS ({len(cmp.excluded)})"]
     if cmp.excluded:
         out += _table(
@@ -255,9 +266,12 @@ def comparison_to_dict(cmp: Comparison) -> dict:
             "reason": c.reason,
         }
 
+    from holdbeat.analysis.compare_practice import extra_to_dict
+
     cfg = cmp.config
     return {
         "config": {
+            "by": cfg.by,
             "metric": cfg.metric,
             "include_low_quality": cfg.include_low_quality,
             "low_quality_pct": cfg.low_quality_pct,
@@ -271,7 +285,7 @@ def comparison_to_dict(cmp: Comparison) -> dict:
         "n_recordings": cmp.n_sessions,
         "modes": [
             {
-                "mode": m.mode,
+                "mode": m.mode,  # the group: a mode, a target, or "mode · target" (see by)
                 "sessions": m.n_sessions,
                 "holds": m.n_holds,
                 "mean": num(m.estimate.mean),
@@ -302,9 +316,14 @@ def comparison_to_dict(cmp: Comparison) -> dict:
             for t in cmp.trajectories
         ],
         "holds": [
-            {k: (num(v) if isinstance(v, float) else v) for k, v in u.__dict__.items()}
+            {
+                **{k: (num(v) if isinstance(v, float) else v) for k, v in u.__dict__.items()},
+                "dbelief": num(u.dbelief),
+                "dsafety": num(u.dsafety),
+            }
             for u in cmp.units
         ],
+        "practice": {m: extra_to_dict(gs) for m, gs in cmp.extra.items()},
         "excluded": [e.__dict__ for e in cmp.excluded],
         "notes": list(cmp.notes),
     }
@@ -324,25 +343,44 @@ CSV_COLS = (
     "latency",
     "reached",
     "carried_over",
+    # the practice (issue 17): when, what about, ratings, lapses
+    "started_utc",
+    "target",
+    "belief_pre",
+    "belief_post",
+    "dbelief",
+    "safety_pre",
+    "safety_post",
+    "dsafety",
+    "satisfaction",
+    "lapses",
+    "lapsed_s",
+    "lapse_dln",
     "included",
     "reason",
 )
 
 
 def comparison_csv_rows(cmp: Comparison) -> list[list[object]]:
+    """One row per hold, included or excluded (with the reason); blank where unknown."""
     rows: list[list[object]] = []
     for u in cmp.units:
-        d = u.__dict__
-        rows.append(
-            [
-                "" if isinstance(d[c], float) and not math.isfinite(d[c]) else d[c]
-                for c in CSV_COLS[:-2]
-            ]
-            + [True, ""]
-        )
+        row = []
+        for c in CSV_COLS[:-2]:
+            v = getattr(u, c)
+            row.append("" if isinstance(v, float) and not math.isfinite(v) else v)
+        rows.append([*row, True, ""])
     for e in cmp.excluded:
         idx, _, name = e.phase.lstrip("#").partition(" ")
-        rows.append([e.file, "", idx, name, e.mode, "", "", "", "", "", "", "", False, e.reason])
+        known = {
+            "file": e.file,
+            "started_utc": e.started_utc,
+            "index": idx,
+            "name": name,
+            "mode": e.mode,
+            "target": e.target,
+        }
+        rows.append([known.get(c, "") for c in CSV_COLS[:-2]] + [False, e.reason])
     return rows
 
 
@@ -392,6 +430,7 @@ def run(args: argparse.Namespace) -> int:
         dwell_s=args.dwell,
         n_resamples=args.resamples,
         seed=args.seed,
+        by=args.by,
     )
     sums, bad = load_summaries(
         files, cfg, args.jobs, getattr(args, "quiet", False), not getattr(args, "no_cache", True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from holdbeat.commands._common import (
     SessionPlan,
@@ -12,6 +13,7 @@ from holdbeat.commands._common import (
     protocol_or_exit,
     run_plan_cli,
 )
+from holdbeat.commands._practice import audio_sinks, iso_datetime, planner_for, practice_header
 from holdbeat.events import Device
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import new_header
@@ -47,6 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-markers", action="store_true", help="the simulated person presses no marker keys"
     )
+    p.add_argument(
+        "--start",
+        type=iso_datetime,
+        metavar="ISO",
+        help="when the simulated session started, e.g. 2026-03-02T19:30 (local) or …Z (UTC); "
+        "default now. Spreads simulated sessions over days and weeks for `history`",
+    )
     p.set_defaults(func=run)
 
 
@@ -57,12 +66,18 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.artifacts <= 0.5:
         print("holdbeat: --artifacts must be between 0 and 0.5", flush=True)
         return 2
+    try:
+        planner = planner_for(args)
+    except ValueError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
     # The demo's body responds clearly (CLEAR_RESPONSES): the band is calibrated on real
     # resting hearts, and the modest default effects would rarely show a catch-up.
     cfg = SimConfig(
         seed=args.seed,
         artifact_rate=args.artifacts,
         markers=not args.no_markers,
+        action_plan=not args.action,  # the action given on the command line is the plan
         responses=dict(CLEAR_RESPONSES),
     )
     header = new_header(
@@ -83,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             "artifact_rate": args.artifacts,
             "speed": "max" if args.speed is None else args.speed,
         },
+        started=args.start,
+        practice=practice_header(args, protocol),
     )
     clock = None if args.speed is None else SessionClock(args.speed)
     plan = SessionPlan(
@@ -96,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         open_phase_s=DEFAULT_ACTION_S,
         screenshot=args.screenshot,
         view_minutes=args.view_minutes,
+        planner=planner,
+        extra_sinks=audio_sinks(args),
         quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

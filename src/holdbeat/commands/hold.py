@@ -20,6 +20,7 @@ from holdbeat.commands._common import (
     protocol_or_exit,
     run_plan_cli,
 )
+from holdbeat.commands._practice import audio_sinks, cue_config, planner_for, practice_header
 from holdbeat.events import Device, End
 from holdbeat.pipeline import SessionClock
 from holdbeat.recording import new_header
@@ -124,7 +125,11 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
                 file=sys.stderr,
             )
             plan.header = new_header(
-                device, protocol=protocol.to_dict(), beliefs=beliefs_of(protocol), settings=settings
+                device,
+                protocol=protocol.to_dict(),
+                beliefs=beliefs_of(protocol),
+                settings=settings,
+                practice=practice_header(args, protocol),
             )
             clock = SessionClock()  # t = 0: the session starts now, after connecting
             plan.clock = clock
@@ -144,7 +149,8 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
         screenshot=args.screenshot,
         view_minutes=args.view_minutes,
         prepare=prepare,
-        extra_sinks=[EndWatch()],
+        extra_sinks=[EndWatch(), *audio_sinks(args)],
+        planner=planner_for(args),
         quiet=getattr(args, "quiet", False),
     )
 
@@ -157,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(protocol, int):
         return protocol
     try:
+        cue_config(args)
         source = StrapSource(strap_config(args))
     except ValueError as e:
         print(f"holdbeat: {e}", file=sys.stderr)

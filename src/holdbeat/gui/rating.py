@@ -1,7 +1,10 @@
-"""A small non-modal dialog: belief strength and felt safety, 0-10, before/after a hold.
+"""A small non-modal dialog: belief strength and felt safety, 0-10, before/after a hold
+(and satisfaction after the soft hold of act-and-savor).
 
 Each click is sent at once (as a Rating, via the window's controls); the dialog never
-blocks the event loop and never takes the session keys away (they are forwarded).
+blocks the event loop and never takes the session keys away (they are forwarded). With
+eyes closed, type the value instead: digits, then Enter, for the first unanswered row
+(holdbeat.keys.DigitEntry); the sound cues answer with a tone of the value.
 """
 
 from __future__ import annotations
@@ -10,9 +13,13 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from holdbeat.keys import RATING_PREFIX
+from holdbeat.keys import DigitEntry
 
-QUESTIONS = {"belief": "How strongly do you hold the belief?", "safety": "How safe do you feel?"}
+QUESTIONS = {
+    "belief": "How strongly do you hold the belief?",
+    "safety": "How safe do you feel?",
+    "satisfaction": "How satisfying is what you did? Let it land.",
+}
 
 
 class RatingDialog(QtWidgets.QDialog):
@@ -23,12 +30,14 @@ class RatingDialog(QtWidgets.QDialog):
         hold_name: str,
         send: Callable[[tuple[int, str], str, int], None],
         forward_key: Callable[[str], bool],
+        scales: tuple[str, ...] = ("belief", "safety"),
     ) -> None:
         super().__init__(parent, QtCore.Qt.WindowType.Tool)
         self.slot = slot
         self.send = send
         self.forward_key = forward_key
         self.answered: dict[str, int] = {}
+        self.entry = DigitEntry()
         self.setModal(False)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -45,7 +54,7 @@ class RatingDialog(QtWidgets.QDialog):
         title.setStyleSheet("font-size: 16px;")
         lay.addWidget(title)
         self.groups: dict[str, QtWidgets.QButtonGroup] = {}
-        for scale in RATING_PREFIX.values():
+        for scale in scales:
             lay.addWidget(QtWidgets.QLabel(QUESTIONS[scale]))
             row = QtWidgets.QHBoxLayout()
             row.setSpacing(3)
@@ -71,6 +80,25 @@ class RatingDialog(QtWidgets.QDialog):
         self.send(self.slot, scale, value)
         if len(self.answered) == len(self.groups):
             QtCore.QTimer.singleShot(600, self.close)
+
+    def take_key(self, key: str) -> bool:
+        """A key typed while the dialog is up: rate the first unanswered row by digits."""
+        pending = [s for s in self.groups if s not in self.answered]
+        if not pending:
+            return False
+        got = self.entry.feed(key)
+        if got is None:
+            return False
+        what, value = got
+        group = self.groups[pending[0]]
+        if what == "confirm" and value is not None:
+            self.click(pending[0], value)
+        else:  # show the value being typed without sending it
+            group.setExclusive(False)
+            for b in group.buttons():
+                b.setChecked(group.id(b) == value)
+            group.setExclusive(True)
+        return True
 
     def click(self, scale: str, value: int) -> None:
         """What a mouse click on `value` in the `scale` row does (tests, accessibility)."""

@@ -23,6 +23,7 @@ from holdbeat.events import Marker, Rating
 from holdbeat.gui import palette as pal
 from holdbeat.gui import text as txt
 from holdbeat.gui.model import HR_BEAT, HR_ROLL, LN, CatchUpView, PhaseView, T, ViewModel
+from holdbeat.gui.practice import PracticeHelper
 from holdbeat.gui.rating import RatingDialog
 from holdbeat.keys import (
     CONTROL_KEYS,
@@ -35,6 +36,7 @@ from holdbeat.keys import (
     to_event,
 )
 from holdbeat.pipeline import Control, NextPhase, Stop
+from holdbeat.practice import rating_scales
 
 FRAME_MS = 33  # ~30 fps at most
 #: label heights (fraction of the metric plot, from the bottom) for marker labels, so
@@ -213,6 +215,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         outer.addLayout(body, 1)
         outer.addWidget(self._build_legend())
         self._build_status()
+        self.practice = PracticeHelper(self)  # re-hold cue, act-and-savor questions
 
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
@@ -467,6 +470,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._update_texts()
         if layout_changed:
             self._maybe_ask_rating()
+        self.practice.sync()
 
     @property
     def strap_hr_only(self) -> bool:
@@ -797,6 +801,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         if key in pal.VIEW_KEYS:
             self.toggle_zoom()
             return True
+        dialog = self.rating_dialog
+        if dialog is not None and dialog.isVisible() and dialog.take_key(key):
+            return True  # a rating typed without looking
         if not key or (key not in MARKER_KEYS and key not in CONTROL_KEYS):
             return False
         if self.model.end is not None:
@@ -836,7 +843,12 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.rating_dialog.close()
         hold = next((p for p in m.phases if p.index == slot[0]), None)
         self.rating_dialog = RatingDialog(
-            self, slot, hold.name if hold else "", self.send_rating, self.handle_key
+            self,
+            slot,
+            hold.name if hold else "",
+            self.send_rating,
+            self.handle_key,
+            scales=rating_scales(m.protocol, slot),
         )
         self.rating_dialog.show_beside(self)
 
@@ -887,6 +899,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._send_stop("window closed")  # no-op once the session has ended
         if self.rating_dialog is not None:
             self.rating_dialog.close()
+        self.practice.close()
         if self._confirm is not None:
             self._confirm.close()
         self._timer.stop()

@@ -33,7 +33,16 @@ from datetime import UTC, date, datetime, time
 import edfio
 import numpy as np
 
-from holdbeat.events import Connection, End, Marker, Rating
+from holdbeat.events import (
+    ActionDone,
+    ActionPlan,
+    Connection,
+    Cue,
+    End,
+    Marker,
+    Rating,
+    SessionNote,
+)
 from holdbeat.interop.export_csv import exact
 from holdbeat.recording import Recording
 
@@ -91,6 +100,16 @@ def strap_hr(hr_t_s: np.ndarray, hr_bpm: np.ndarray, n: int, fs_hz: float) -> np
     return out
 
 
+def _practice_text(ev: SessionNote | ActionPlan | ActionDone | Cue) -> str:
+    if isinstance(ev, SessionNote):
+        return f"note {ev.when}: {ev.text}"
+    if isinstance(ev, ActionPlan):
+        return f"action (phase {ev.phase_index}): {ev.text}"
+    if isinstance(ev, ActionDone):
+        return f"action done (phase {ev.phase_index}): {'yes' if ev.done else 'no'}"
+    return f"cue {ev.kind} (phase {ev.phase_index})" + (f": {ev.detail}" if ev.detail else "")
+
+
 def annotations(rec: Recording) -> list[edfio.EdfAnnotation]:
     A = edfio.EdfAnnotation
     anns = [A(0.0, None, _clean(f"holdbeat/1 session {rec.header.session_id}"))]
@@ -117,6 +136,8 @@ def annotations(rec: Recording) -> list[edfio.EdfAnnotation]:
             )
         elif isinstance(ev, End):
             anns.append(A(ev.t_s, None, _clean(f"end: {ev.reason}")))
+        elif isinstance(ev, SessionNote | ActionPlan | ActionDone | Cue):
+            anns.append(A(ev.t_s, None, _clean(_practice_text(ev))))
     for t, rr, flag, gap in zip(rec.beat_t_s, rec.rr_ms, rec.flag, rec.gap_before, strict=True):
         text = (
             f"beat RR={exact(rr)} ms" + (f" flag={flag}" if flag else "") + (" gap" if gap else "")

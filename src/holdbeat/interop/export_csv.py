@@ -17,7 +17,18 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from holdbeat.events import Battery, Connection, End, Marker, PhaseStart, Rating
+from holdbeat.events import (
+    ActionDone,
+    ActionPlan,
+    Battery,
+    Connection,
+    Cue,
+    End,
+    Marker,
+    PhaseStart,
+    Rating,
+    SessionNote,
+)
 from holdbeat.recording import PhaseSpan, Recording
 
 BEAT_COLUMNS = (
@@ -110,7 +121,19 @@ def event_rows(rec: Recording) -> list[list[str]]:
     timed = [
         ev
         for ev in rec.events
-        if isinstance(ev, PhaseStart | Marker | Rating | Connection | Battery | End)
+        if isinstance(
+            ev,
+            PhaseStart
+            | Marker
+            | Rating
+            | Connection
+            | Battery
+            | End
+            | SessionNote
+            | ActionPlan
+            | ActionDone
+            | Cue,
+        )
     ]
     where = phase_index_at(rec.phases, np.array([ev.t_s for ev in timed]))
     rows = []
@@ -144,10 +167,27 @@ def event_rows(rec: Recording) -> list[list[str]]:
             row.update(type="connection", kind=ev.state, text=ev.detail)
         elif isinstance(ev, Battery):
             row.update(type="battery", value=str(ev.percent))
+        elif isinstance(ev, SessionNote):
+            row.update(type="session_note", when=ev.when, text=ev.text)
+        elif isinstance(ev, ActionPlan | ActionDone | Cue):
+            row.update(_practice_row(ev, rec))
         else:
             row.update(type="end", text=ev.reason)
         rows.append([row[c] for c in EVENT_COLUMNS])
     return rows
+
+
+def _practice_row(ev: ActionPlan | ActionDone | Cue, rec: Recording) -> dict[str, str]:
+    """act-and-savor's action and outcome, and the sound cues, as event rows."""
+    ph = next((p for p in rec.phases if p.index == ev.phase_index), None)
+    row = {"phase_index": str(ev.phase_index), "phase": ph.name if ph else ""}
+    if isinstance(ev, ActionPlan):
+        row.update(type="action", text=ev.text)
+    elif isinstance(ev, ActionDone):
+        row.update(type="action_done", value="yes" if ev.done else "no")
+    else:
+        row.update(type="cue", kind=ev.kind, text=ev.detail)
+    return row
 
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:

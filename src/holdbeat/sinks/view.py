@@ -38,6 +38,7 @@ class ViewSink:
     ) -> None:
         self.model = model or ViewModel()
         self.recording = recording
+        self.observers: list[Callable[[SessionEvent], None]] = []  # e.g. the window's practice
 
     def start(self, header: Header, protocol: Protocol | None) -> None:
         path = self.recording() if self.recording else None
@@ -46,6 +47,8 @@ class ViewSink:
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         self.model.handle(ev, processed)
+        for observe in self.observers:
+            observe(ev)
 
     def finish(self, end: End) -> None:
         self.model.finish(end)
@@ -77,6 +80,22 @@ def save_screenshot(win: QtWidgets.QWidget, path: Path) -> str:
     return ""
 
 
+def ask_after_note(win: LiveWindow, path: Path) -> None:
+    """After the session: a small dialog for the 'after' note, appended to the recording."""
+    from holdbeat.gui.practice import NoteDialog
+    from holdbeat.notes import NoteError, append_note
+
+    def save(text: str) -> str:
+        try:
+            append_note(path, text)
+        except (NoteError, OSError) as e:
+            return f"not saved: {e}"
+        return ""
+
+    win.practice.dialog = NoteDialog(win, save)
+    win.practice.dialog.show_beside(win)
+
+
 def run_windowed(plan, recorder) -> End:
     """Run the session with the live window; returns its End. Used by `execute`."""
     os.environ.setdefault("QT_API", "pyside6")  # qasync must drive the binding pyqtgraph uses
@@ -99,6 +118,7 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
         queue.put_nowait((t_s, c))
 
     win = LiveWindow(model, on_control, now_s=now_s, view_minutes=plan.view_minutes)
+    sink.observers.append(win.practice.observe)
     closed = asyncio.Event()
     win.closed.connect(closed.set)
     win.show()
@@ -161,6 +181,8 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
             err = save_screenshot(win, plan.screenshot)
             print(err or f"screenshot: {plan.screenshot}", file=sys.stderr if err else sys.stdout)
         elif not closed.is_set() and not interrupted:
+            if win.ask_ratings and recorder is not None and recorder.path is not None:
+                ask_after_note(win, recorder.path)
             await closing  # the session is over; the window stays for a look until closed
         return end
     finally:

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from holdbeat.events import Battery, Hrm, Marker, Rating, SessionEvent, Tick
+from holdbeat.events import (
+    ActionDone,
+    ActionPlan,
+    Battery,
+    Hrm,
+    Marker,
+    Rating,
+    SessionEvent,
+    Tick,
+)
 from holdbeat.hrs import encode_hrm
 from holdbeat.session import DEFAULT_ACTION_S, Phase, Protocol
 
@@ -60,6 +69,7 @@ class SimConfig:
     lapse_per_min: float = 0.4  # during holds
     markers: bool = True  # emit simulated lapse/rehold/felt markers
     ratings: bool = True  # emit simulated pre/post hold ratings
+    action_plan: bool = True  # act-and-savor: the simulated person says what the action is
     contact: bool | None = True
     battery_percent: int = 87
     latency_s: tuple[float, float] = (0.015, 0.060)
@@ -194,6 +204,43 @@ def _with_artifacts(
         yield t, [rr], events
 
 
+SIM_ACTIONS = (
+    "send the email I have been putting off",
+    "call the dentist",
+    "say no to the extra shift",
+    "reply to my sister",
+    "clear the desk",
+    "ask for the deadline to move",
+)
+
+
+def practice_events(protocol: Protocol, cfg: SimConfig) -> list[SessionEvent]:
+    """act-and-savor as the simulated person answers it: the action (said as the action
+    phase starts), whether it was done (after it), and how satisfying it was after the soft
+    hold that lets it land. A separate random stream, so the body's beats do not change."""
+    if not cfg.ratings:
+        return []
+    from holdbeat.practice import savor_holds
+
+    rng = np.random.default_rng([cfg.seed, 2])
+    sched = schedule(protocol)
+    savor = savor_holds(protocol)
+    out: list[SessionEvent] = []
+    done = True
+    for i, (start, stop, phase) in enumerate(sched):
+        if phase.kind == "action":
+            if cfg.action_plan:
+                text = SIM_ACTIONS[int(rng.integers(len(SIM_ACTIONS)))]
+                out.append(ActionPlan(start + float(rng.uniform(1, 4)), i, text))
+            done = bool(rng.random() < 0.8)
+            out.append(ActionDone(stop + float(rng.uniform(1, 3)), i, done))
+        elif i in savor:
+            base = 7.0 if done else 3.0
+            value = round(min(10.0, max(0.0, base + rng.normal(0, 1.3))))
+            out.append(Rating(stop + 1.5, i, "post", "satisfaction", value))
+    return out
+
+
 def simulate(protocol: Protocol, cfg: SimConfig | None = None) -> Iterator[SessionEvent]:
     """Time-ordered events of a simulated session: Hrm packets, markers, ratings, battery."""
     cfg = cfg or SimConfig()
@@ -201,6 +248,7 @@ def simulate(protocol: Protocol, cfg: SimConfig | None = None) -> Iterator[Sessi
     art_rng = np.random.default_rng([cfg.seed, 1])
     end_s = schedule(protocol)[-1][1] if protocol.phases else 0.0
     queue: list[SessionEvent] = [Battery(0.0, cfg.battery_percent)]
+    queue += practice_events(protocol, cfg)
     next_send = float(rng.uniform(0.2, cfg.packet_s))
     rr_buf: list[float] = []
     recent: list[float] = []

@@ -1,0 +1,23 @@
+"""Plain-text tables and numbers for the terminal reports (no heavy imports, so `history`
+can print from its cache without loading the analysis stack)."""
+
+from __future__ import annotations
+
+import math
+
+
+def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "—"
+    return format(x, ("+" if signed else "") + spec)
+
+
+def text_table(
+    header: list[str], rows: list[list[str]], right: set[int] | None = None
+) -> list[str]:
+    """Aligned columns, fitted to the terminal (holdbeat.termtable: text columns shortened,
+    numbers never cut, blocks of columns when still too wide; pipes left whole)."""
+    from holdbeat.termtable import fit_table
+
+    right = right if right is not None else set(range(1, len(header)))
+    return fit_table(header, rows, right)

@@ -1,0 +1,68 @@
+"""Adding the 'after' note to a finished recording: one appended line, nothing rewritten.
+
+A recording is append-only; the note written after the session (how it went, what
+happened) is one more `session_note` event at the end, timed at the last event so times
+never go backwards. The file must be a complete holdbeat recording (header line, last line
+ended); it is opened for appending only, never truncated or created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import orjson
+
+from holdbeat import FORMAT
+from holdbeat.events import SessionNote
+from holdbeat.recording import event_to_dict
+
+MAX_TAIL = 65536
+
+
+class NoteError(ValueError):
+    """The note cannot be added; the message names the file and why."""
+
+
+def _last_t(path: Path) -> float:
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.readline()
+        try:
+            fmt = orjson.loads(head).get("format")
+        except (orjson.JSONDecodeError, AttributeError):
+            fmt = None
+        if fmt != FORMAT:
+            raise NoteError(f"{path}: not a {FORMAT} recording")
+        f.seek(max(0, size - MAX_TAIL))
+        tail = f.read()
+    if not tail.endswith(b"\n"):
+        raise NoteError(f"{path}: the last line is incomplete (session cut off?); not touching it")
+    for line in reversed(tail.splitlines()):
+        try:
+            d = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(d, dict) and isinstance(d.get("t"), int | float):
+            return float(d["t"])
+    return 0.0
+
+
+def append_note(path: str | os.PathLike, text: str, when: str = "after") -> SessionNote:
+    """Append a note to a recording; returns the event written."""
+    path = Path(path)
+    text = text.strip()
+    if not text:
+        raise NoteError("the note is empty")
+    if not path.is_file():
+        raise NoteError(f"{path}: no such recording")
+    ev = SessionNote(_last_t(path), when, text)
+    line = json.dumps(event_to_dict(ev), separators=(",", ":"), ensure_ascii=False) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)  # never O_CREAT / O_TRUNC
+    try:
+        os.write(fd, line.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return ev
