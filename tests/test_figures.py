@@ -17,7 +17,7 @@ from matplotlib.colors import to_hex
 
 from holdbeat.analysis.compare import CompareConfig, compare, summarize, verdict
 from holdbeat.analysis.figure_compare import compare_figure, headline, swarm_offsets
-from holdbeat.analysis.figures import phase_labels, ratings_text, report_figure, save
+from holdbeat.analysis.figures import phase_labels, report_figure, save
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import ReportConfig, build_report
 from holdbeat.analysis.synth import synth_recording
@@ -56,7 +56,7 @@ def test_headline_is_one_plain_sentence_and_says_when_sessions_are_few(cmp5) -> 
     assert "5 sessions can miss a small difference." in unclear
     none = with_contrast(cmp5, reason="too few")
     none = dataclasses.replace(
-        none, pairwise=(dataclasses.replace(cmp5.pairwise[0], reason="too few"),)
+        none, pairwise=(dataclasses.replace(cmp5.pairwise[0], reason="too few"), *cmp5.pairwise[1:])
     )
     assert headline(none) == "Fierce and soft holds cannot be compared yet: too few."
 
@@ -128,8 +128,13 @@ def test_compare_figure_without_any_contrast_has_no_contrast_axes(cmp5) -> None:
 
 
 @pytest.fixture(scope="module")
-def rep_prep():
-    rec = synth_recording("fierce-then-soft", seed=2)
+def rep_prep(tmp_path_factory: pytest.TempPathFactory):
+    """A simulated session through the real pipeline: beliefs, markers and ratings."""
+    from tests.helpers import record_simulated
+
+    from holdbeat.recording import load
+
+    rec = load(record_simulated(tmp_path_factory.mktemp("sim"), "fierce-then-soft"))
     prep = prepare(rec)
     return build_report(prep, ReportConfig()), prep
 
@@ -165,14 +170,14 @@ def test_beliefs_and_ratings_are_in_the_table(rep_prep) -> None:
     fig = report_figure(rep, prep)
     table = fig.axes[2].tables[0]
     cells = [c.get_text().get_text() for c in table.get_celld().values()]
+    assert {"belief", "belief (Δ)", "safety (Δ)"} <= set(cells)
     for h in rep.holds:
         assert f"“{h.belief}”" in cells
-        if h.ratings:
-            assert ratings_text(h.ratings) in cells
-    assert ratings_text({"pre belief": 4, "post belief": 7, "post safety": 9}) == (
-        "belief 4→7 · safety ?→9"
-    )
-    assert ratings_text({}) == ""
+    rated = rep.practice.ratings if rep.practice else ()
+    assert rated  # the simulator rates every hold
+    for r in rated:
+        want = f"{r.belief_pre:.0f} → {r.belief_post:.0f} ({r.belief_post - r.belief_pre:+.0f})"
+        assert want in cells
 
 
 def day_report():
