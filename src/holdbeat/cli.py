@@ -58,6 +58,12 @@ def _unlisted_modules() -> list[str]:
 def add_common_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
     """--verbose and --quiet on the top level and on every command (said either place)."""
     default = 0 if top else argparse.SUPPRESS
+    for long, short in (("--verbose", "-v"), ("--quiet", "-q")):
+        # a command that defines its own --quiet/--verbose gets the short form too
+        action = p._option_string_actions.get(long)
+        if action is not None and short not in p._option_string_actions:
+            action.option_strings.insert(0, short)
+            p._option_string_actions[short] = action
     if "--verbose" not in p._option_string_actions:
         p.add_argument(
             "-v",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from holdbeat.analysis.compare import METRIC_TEXT, Comparison, verdict
+from holdbeat.analysis.figures import TARGET_COLOURS
 from holdbeat.analysis.groups import group_colour_key, session_values
 from holdbeat.analysis.report import METRIC_LABELS
 from holdbeat.gui import palette as pal
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 
 FEW_SESSIONS = 10  # fewer than this: the headline calls a difference a first hint
 EVENTS = ("onset", "lapse", "rehold")
-#: targets have no colour in the live window; these stay clear of the mode colours
-TARGET_COLOURS = {"self": pal.BLUE, "future": pal.VERMILLION, "relational": "#7A3E9D"}
 
 
 def group_colour(label: str, i: int) -> str:

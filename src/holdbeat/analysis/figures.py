@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from holdbeat.analysis.prep import Prepared
 
 
+#: targets have no colour in the live window; these stay clear of the mode colours
+TARGET_COLOURS = {"self": pal.BLUE, "future": pal.VERMILLION, "relational": "#7A3E9D"}
+
+
 def _plt():
     import matplotlib
 

@@ -338,9 +338,11 @@ def execute(
         sinks: list = [recorder] if recorder else []
         if not plan.quiet:
             sinks.append(ConsoleSink(out, every_s=plan.status_every_s()))
-        from holdbeat.sinks.practice_console import PracticeConsole
+        live = plan.interactive and plan.clock is not None
+        if live or not plan.quiet:  # --quiet keeps the prompts of a session someone is in
+            from holdbeat.sinks.practice_console import PracticeConsole
 
-        sinks.append(PracticeConsole(out, asks=plan.interactive and plan.clock is not None))
+            sinks.append(PracticeConsole(out, asks=live))
         if plan.interactive and plan.clock is not None:
             controls = ConsoleControls(
                 plan.clock, asyncio.get_running_loop(), queue, stdin or sys.stdin, sys.stderr
