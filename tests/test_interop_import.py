@@ -66,11 +66,11 @@ def _rr(n: int = 400, seed: int = 3) -> np.ndarray:
 def test_polar_sensor_logger_layout() -> None:
     imp = parse_polar_sensor_logger(PSL, "psl.txt")
     assert imp.format == "polar-sensor-logger"
-    assert imp.rr_ms == (812.0, 828.0, 837.0, 797.0, 787.0)
-    assert imp.source_lines == (2, 3, 4, 5, 6)
-    assert imp.timestamps is not None and imp.timestamps[0] == datetime(
-        2026, 3, 1, 9, 30, 0, 812000
-    )
+    assert imp.rr_ms.tolist() == [812.0, 828.0, 837.0, 797.0, 787.0]
+    assert imp.source_lines.tolist() == [2, 3, 4, 5, 6]
+    assert imp.first_stamp == datetime(2026, 3, 1, 9, 30, 0, 812000)
+    assert imp.stamp_s is not None
+    assert imp.stamp_s.tolist() == pytest.approx([0.0, 0.828, 1.665, 2.462, 3.249])
     assert imp.start == datetime(2026, 3, 1, 9, 30, 0)  # first timestamp minus the first RR
 
 
@@ -79,21 +79,21 @@ def test_polar_sensor_logger_extra_columns_and_crlf() -> None:
         "Phone timestamp;sensor timestamp [ns];RR-interval [ms]\r\n"
         "2026-03-01T09:30:00.800;1;800\r\n"
     )
-    assert parse_polar_sensor_logger(text, "x").rr_ms == (800.0,)
+    assert parse_polar_sensor_logger(text, "x").rr_ms.tolist() == [800.0]
 
 
 def test_elite_hrv_layout_and_start_from_name() -> None:
     imp = parse_elite_hrv(ELITE, ELITE_NAME, ELITE_NAME)
-    assert imp.rr_ms == (720.0, 707.0, 681.0, 673.0, 673.0, 703.0, 747.0, 722.0)
+    assert imp.rr_ms.tolist() == [720.0, 707.0, 681.0, 673.0, 673.0, 703.0, 747.0, 722.0]
     assert imp.start == datetime(2017, 6, 29, 13, 11, 53)
     comma = parse_elite_hrv("720,707,681,\n673, 673\n", "x")
-    assert comma.rr_ms == (720.0, 707.0, 681.0, 673.0, 673.0)
+    assert comma.rr_ms.tolist() == [720.0, 707.0, 681.0, 673.0, 673.0]
     assert comma.start is None
 
 
 def test_rr_txt_units_detected_and_overridden() -> None:
     ms = parse_rr_txt("# from a pulse app\n812\n828.5\n\n837\n", "a.txt")
-    assert ms.units == "ms" and ms.rr_ms == (812.0, 828.5, 837.0)
+    assert ms.units == "ms" and ms.rr_ms.tolist() == [812.0, 828.5, 837.0]
     assert "milliseconds" in ms.notes[0] and "--units s" in ms.notes[0]
     s = parse_rr_txt("0.812\n0.828\n0.837\n", "b.txt")
     assert s.units == "s" and s.rr_ms == pytest.approx((812.0, 828.0, 837.0))
@@ -545,15 +545,16 @@ def test_any_rr_series_round_trips_through_strap_packets(rr: list[float]) -> Non
 def test_cli_import_disk_failure_exits_1_and_leaves_no_file(
     tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    from holdbeat.interop import atomic
+    from holdbeat import output
 
-    def full(directory, data):
+    def full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(atomic, "_write_temp", full)
+    monkeypatch.setattr(output.os, "fsync", full)
     src = tmp_path / "rr.txt"
     src.write_text("800\n810\n")
     out = tmp_path / "o"
     assert _run([str(src), "-o", str(out)]) == 1
-    assert "No space left on device" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and f"cannot write {out}" in err
     assert list(out.iterdir()) == []

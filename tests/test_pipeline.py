@@ -214,6 +214,8 @@ def test_source_is_closed_even_when_a_sink_cannot_start() -> None:
             closed.append(True)
 
     class Broken:
+        essential = True  # like the recorder: its failure ends the session
+
         def start(self, header, protocol) -> None:
             raise OSError("no room")
 

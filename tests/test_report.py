@@ -341,3 +341,53 @@ def test_heart_rate_only_strap_reports_hr_and_says_hrv_is_unavailable(tmp_path: 
     assert all(p["hr_bpm"] == 72.0 and p["rmssd_ms"] is None for p in d["phases"])
     assert any("heart rate only" in c for c in d["caveats"])
     assert not d["holds"][0]["catch_up"]["hr"]["reached"]
+
+
+def test_figure_of_thousands_of_phases_is_capped(tmp_path: Path) -> None:
+    """300 phases (10,000 took minutes before): one shading artist per colour, no per-phase
+    labels, a capped table; file text with '$' is never parsed as mathtext."""
+    from datetime import UTC, datetime
+
+    from holdbeat.analysis.figures import MAX_TABLE_ROWS, report_figure, save
+    from holdbeat.analysis.prep import prepare
+    from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.interop.importers import parse_rr_txt
+    from holdbeat.interop.phases_file import PhaseSpec
+    from holdbeat.interop.synth import build_recording, recording_bytes
+    from holdbeat.recording import load
+
+    n_phases, d = 300, 8.0
+    rr = "\n".join(["800"] * int(n_phases * d / 0.8 + 10))
+    specs = [
+        PhaseSpec(
+            "baseline" if i == 0 else f"p{i} $\\frac",
+            "baseline" if i == 0 else ("hold" if i % 2 else "rest"),
+            "neutral" if i == 0 or i % 2 == 0 else "soft",
+            i * d,
+            (i + 1) * d,
+        )
+        for i in range(n_phases)
+    ]
+    built = build_recording(
+        parse_rr_txt(rr, "rr.txt"), started=datetime(2026, 1, 1, tzinfo=UTC), specs=specs
+    )
+    path = tmp_path / "many.jsonl"
+    path.write_bytes(recording_bytes(built.header, built.events))
+    prep = prepare(load(path), window_s=60.0)
+    rep = build_report(prep, ReportConfig(frequency=False))
+    assert len(rep.phases) == n_phases
+    fig = report_figure(rep, prep)
+    hr_ax = fig.axes[0]
+    assert len(hr_ax.collections) <= 6  # shading by style + markers, not one per phase
+    assert len(hr_ax.patches) <= 2
+    labels = [t.get_text() for t in hr_ax.texts]
+    assert labels == [f"{n_phases} phases: too many to label (the table and --csv list them)"]
+    table = fig.axes[2].tables[0]
+    rows = {r for r, _ in table.get_celld()}
+    assert len(rows) == MAX_TABLE_ROWS + 1  # header + shown phases + the "more" row
+    assert table.get_celld()[(MAX_TABLE_ROWS, 0)].get_text().get_text() == (
+        f"… {n_phases - MAX_TABLE_ROWS + 1} more phases"
+    )
+    png = tmp_path / "many.png"
+    save(fig, png)  # '$\frac' in the names must not raise a mathtext error
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -595,13 +595,23 @@ def test_closing_the_window_ends_a_running_session_cleanly(qapp, tmp_path):
 def test_after_the_session_the_window_stays_until_closed(qapp, tmp_path):
     from holdbeat.commands._common import execute
 
-    plan = _plan(tmp_path, speed=None)  # as fast as possible: done long before the close
-    _close_window_soon(800)
-    t0 = QtCore.QElapsedTimer()
-    t0.start()
+    plan = _plan(tmp_path, speed=None)  # as fast as possible
+    seen_open_after_end: list[bool] = []
+
+    def close_once_ended() -> None:
+        # closed only after the window has shown the end of the session: if the session
+        # ended the window, it would already be gone here
+        for w in QtWidgets.QApplication.topLevelWidgets():
+            if isinstance(w, LiveWindow) and w.isVisible() and w.model.end is not None:
+                seen_open_after_end.append(True)
+                w.close()
+                return
+        QtCore.QTimer.singleShot(50, close_once_ended)
+
+    QtCore.QTimer.singleShot(50, close_once_ended)
     end, path = execute(plan)
+    assert seen_open_after_end == [True]  # it waited for the window, not for the data
     assert end.reason == "completed"
-    assert t0.elapsed() >= 700  # it waited for the window, not for the data
     assert load(path).end.reason == "completed"
 
 
@@ -669,6 +679,30 @@ def test_short_baseline_gets_a_band_from_one_window_like_the_report():
             assert "ln_rmssd" not in model.bands
             assert "shorter than one 60 s window" in model.band_notes["ln_rmssd"]
             assert model.catchup_of(1).state == "no baseline"
+
+
+def test_file_text_is_shown_as_text_never_as_markup(qtbot, tmp_path):
+    """A belief or phase name from a protocol file is plain text in the window: Qt's
+    automatic rich text would run '<img src=…>' or restyle the window."""
+    from holdbeat.gui.rating import RatingDialog
+
+    evil = "<b>bold</b><img src='/etc/x'>"
+    proto = tmp_path / "evil.toml"
+    proto.write_text(
+        '[[phase]]\nkind = "baseline"\nduration = 60\n'
+        f'[[phase]]\nkind = "hold"\nmode = "soft"\nduration = 60\nname = "{evil}"\n'
+        f'prompt = "{evil}"\nbelief = "{evil}"\n'
+    )
+    r = Rig(qtbot, tmp_path, protocol=str(proto))
+    r.feed(sim_events(r.protocol), until_s=70.0)
+    r.session.feed(Tick(70.0))
+    r.win.redraw()
+    for label in (r.win.belief, r.win.prompt, r.win.phase_label):
+        assert label.textFormat() == QtCore.Qt.TextFormat.PlainText
+    assert evil in r.win.belief.text() and evil in r.win.phase_label.text()
+    dialog = RatingDialog(r.win, (1, "pre"), evil, lambda *_: None, lambda _k: False)
+    shown = [w.text() for w in dialog.findChildren(QtWidgets.QLabel)]
+    assert any("&lt;b&gt;bold&lt;/b&gt;&lt;img" in t for t in shown)
 
 
 def _label_rects(win) -> list:

@@ -10,6 +10,7 @@ Tab completion (argcomplete) builds the whole parser.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from importlib import import_module
@@ -151,10 +152,35 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     log.debug("command line: %s", argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        _quietly("interrupted")
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:  # `holdbeat … | head`: the reader left; nothing more to say
+        code = EXIT_FAILED
+    _settle_streams()
+    return code
+
+
+def _quietly(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr)
+
+
+def _settle_streams() -> None:
+    """Flush stdout/stderr now; if the reader is gone (closed pipe) or the terminal is
+    (EIO after a hang-up), point them at /dev/null so that Python's own flush at exit
+    prints no "Exception ignored" traceback. The work and its exit code stand."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
 
 
 if __name__ == "__main__":

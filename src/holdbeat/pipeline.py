@@ -5,12 +5,15 @@ SessionEvents. The runner advances the protocol's phases on the session clock (t
 times carried by the events), merges user controls (markers, ratings, stop) and hands
 each event, with what the Processor made of it, to every sink in order. The recorder
 is a sink like any other but is always first, so a slow view never delays the file.
+Every other sink is isolated: if it fails (a closed pipe, a vanished terminal, a broken
+window) it is dropped with one message on stderr and the session goes on recording.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -18,6 +21,7 @@ from typing import Protocol as TypingProtocol
 
 from holdbeat.events import Connection, End, Header, Hrm, PhaseStart, SessionEvent, Tick
 from holdbeat.process import Processed, Processor
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import Protocol
 
 
@@ -27,6 +31,55 @@ class Sink(TypingProtocol):
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None: ...
 
     def finish(self, end: End) -> None: ...
+
+
+def _say_on_stderr(text: str) -> None:
+    """Best effort: stderr may be the same dead terminal."""
+    with contextlib.suppress(Exception):
+        print(text, file=sys.stderr, flush=True)
+
+
+class Isolated:
+    """A sink that may fail without ending the session (the console on a closed pipe or a
+    vanished terminal, the window). Its first error is said once and it is dropped; the
+    recorder, marked `essential`, is never wrapped: its failure ends the session."""
+
+    def __init__(self, sink: Sink, say: Callable[[str], None] = _say_on_stderr) -> None:
+        self.sink = sink
+        self.say = say
+        self.failed: BaseException | None = None
+
+    def _call(self, method: str, *args: object) -> None:
+        if self.failed is not None:
+            return
+        try:
+            getattr(self.sink, method)(*args)
+        except Exception as e:
+            self.failed = e
+            what = getattr(self.sink, "label", type(self.sink).__name__)
+            self.say(
+                for_terminal(
+                    f"holdbeat: {what} stopped ({type(e).__name__}: {e}); "
+                    "the session goes on and is still recorded"
+                )
+            )
+
+    def start(self, header: Header, protocol: Protocol | None) -> None:
+        self._call("start", header, protocol)
+
+    def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
+        self._call("handle", ev, processed)
+
+    def finish(self, end: End) -> None:
+        self._call("finish", end)
+
+
+def isolate(sinks: Iterable[Sink]) -> list[Sink]:
+    """Every sink but the essential ones (the recorder) wrapped in Isolated."""
+    return [
+        s if getattr(s, "essential", False) or isinstance(s, Isolated) else Isolated(s)
+        for s in sinks
+    ]
 
 
 class Planner(TypingProtocol):
@@ -89,7 +142,7 @@ class Session:
         open_phase_s: float | None = None,
         planner: Planner | None = None,
     ) -> None:
-        self.sinks = list(sinks)
+        self.sinks = isolate(sinks)
         self.header = header
         self.protocol = protocol
         self.processor = Processor(window_s=window_s)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import orjson
@@ -43,7 +44,15 @@ from holdbeat.events import (
     SessionEvent,
     SessionNote,
 )
+from holdbeat.header_check import header_problem, seconds_problem
 from holdbeat.hrs import parse_hrm_batch
+from holdbeat.inputs import iter_lines, open_regular
+from holdbeat.limits import (
+    MAX_HEADER_BYTES,
+    MAX_LINE_BYTES,
+    MAX_SESSION_TEXT,
+    seconds_ok,
+)
 from holdbeat.process import Processed
 
 FORMAT_FAMILY = "holdbeat/"
@@ -193,8 +202,8 @@ def event_from_dict(d: dict) -> SessionEvent:
     """Raise KeyError/TypeError/ValueError on a line that is not a valid event."""
     kind = d["type"]
     t = float(d["t"])
-    if not math.isfinite(t):
-        raise ValueError(f"time {d['t']!r} is not finite")
+    if not seconds_ok(t):
+        raise ValueError(f"time {t!r} is outside a session (0 to {MAX_SESSION_TEXT})")
     if kind == "hrm":
         raw = d["raw"]
         if not isinstance(raw, str):
@@ -202,6 +211,8 @@ def event_from_dict(d: dict) -> SessionEvent:
         return Hrm(t, bytes.fromhex(raw))
     if kind == "phase":
         dur = d.get("duration_s")
+        if dur is not None and (why := seconds_problem(dur, "duration_s")):
+            raise ValueError(why)
         return PhaseStart(
             t_s=t,
             index=int(d["index"]),
@@ -383,36 +394,56 @@ class Recording:
         return self.flag != ""
 
 
-def _read_lines(path: Path) -> tuple[list[str], bool]:
-    """(the lines, whether the last one ended with a newline)."""
+def _parse_header(path: Path, raw: bytes) -> dict:
+    """Line 1 as a dict, or NotARecording saying why (never a RecursionError)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotARecording(f"{path}: not a holdbeat recording (not UTF-8 text)") from None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-        return lines, True
-    return lines, False
+        head = orjson.loads(raw)  # depth-limited: a deeply nested line is an error, not a crash
+    except orjson.JSONDecodeError:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotARecording(
+                f"{path}: not a holdbeat recording (line 1 is not UTF-8 text)"
+            ) from None
+        try:
+            head = json.loads(text)  # NaN / Infinity, which old files may hold; checked below
+        except (json.JSONDecodeError, RecursionError):
+            raise NotARecording(
+                f"{path}: not a holdbeat recording (line 1 is not a JSON header)"
+            ) from None
+    return head
 
 
 def load(path: str | os.PathLike) -> Recording:
-    """Read a recording, re-parse every raw notification, rebuild the beats."""
+    """Read a recording, re-parse every raw notification, rebuild the beats.
+
+    Only a regular file is read (a FIFO would block forever), line by line in bounded
+    memory. Each line is decoded on its own: a line with bad bytes (a crash inside a
+    multi-byte character), bad JSON, a bad event, an absurd time or more than
+    MAX_LINE_BYTES is skipped with a warning naming its line; the rest still loads.
+    """
     path = Path(path)
-    lines, last_complete = _read_lines(path)
-    if not lines:
-        raise NotARecording(f"{path}: empty file, not a holdbeat recording")
+    with open_regular(path, "holdbeat recording", RecordingError) as f:
+        return load_stream(path, f)
+
+
+def load_stream(path: Path, f: BinaryIO) -> Recording:
+    """`load` of an open binary file (`path` only names it in messages)."""
     try:
-        head = json.loads(lines[0])
-    except json.JSONDecodeError:
+        return _load(path, f)
+    except OSError as e:
+        raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _load(path: Path, f: BinaryIO) -> Recording:
+    first = f.readline(MAX_HEADER_BYTES + 1)
+    if not first.strip():
+        raise NotARecording(f"{path}: empty file, not a holdbeat recording")
+    if len(first) > MAX_HEADER_BYTES:
         raise NotARecording(
-            f"{path}: not a holdbeat recording (line 1 is not a JSON header)"
-        ) from None
+            f"{path}: not a holdbeat recording (line 1 is longer than {MAX_HEADER_BYTES >> 20} MiB)"
+        )
+    head = _parse_header(path, first)
     fmt = head.get("format") if isinstance(head, dict) else None
     if not isinstance(fmt, str) or not fmt.startswith(FORMAT_FAMILY):
         raise NotARecording(
@@ -423,28 +454,49 @@ def load(path: str | os.PathLike) -> Recording:
             f"{path}: format {fmt!r} is newer than this holdbeat ({__version__}) understands "
             f"({FORMAT}); upgrade holdbeat to read it"
         )
+    problem = header_problem(head)
+    if problem:
+        raise RecordingError(f"{path}: line 1 (the header): {problem}")
     header = header_from_dict(head)
     warnings: list[str] = []
     events: list[SessionEvent] = []
     t_last = -math.inf
-    for lineno, text in enumerate(lines[1:], start=2):
+    t_phase = -math.inf
+    for n, raw, complete in iter_lines(f, MAX_LINE_BYTES):
+        lineno = n + 1
+        if raw is None:
+            warnings.append(
+                f"line {lineno}: skipped, longer than {MAX_LINE_BYTES >> 20} MiB (not an event)"
+            )
+            continue
         try:
-            d = orjson.loads(text)
+            d = orjson.loads(raw)
             if not isinstance(d, dict):
                 raise TypeError("not a JSON object")
             ev = event_from_dict(d)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-            if not text or text.isspace():
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as e:
+            if not raw.strip():
                 continue
-            if lineno == len(lines) and not last_complete:
+            if not complete:
                 warnings.append(
                     f"line {lineno}: truncated last line ignored (the session was cut off)"
                 )
-            else:
-                warnings.append(
-                    f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})"
-                )
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                warnings.append(f"line {lineno}: skipped, not UTF-8 text (damaged bytes)")
+                continue
+            warnings.append(f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})")
             continue
+        if isinstance(ev, PhaseStart):
+            if ev.t_s < t_phase:
+                warnings.append(
+                    f"line {lineno}: skipped, phase {ev.name!r} starts at {ev.t_s} s, before "
+                    f"the previous phase ({t_phase} s)"
+                )
+                continue
+            t_phase = ev.t_s
         if ev.t_s < t_last:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
         t_last = ev.t_s

@@ -11,6 +11,9 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 
+from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
+from holdbeat.safe_text import for_terminal
+
 KINDS = ("baseline", "hold", "rest", "recovery", "action")
 MODES = ("fierce", "soft", "loving-kindness", "neutral")
 HOLD_MODES = ("fierce", "soft", "loving-kindness")
@@ -147,19 +150,26 @@ _DURATION_RE = re.compile(
 def parse_duration(value: object) -> float:
     """Seconds from 90, 90.5, "90s", "5m", "1m30s", "1h". Raises ValueError."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
+        raise ValueError(f"{_quote(value)} is not a duration")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            seconds = float("inf")
     elif isinstance(value, str):
         m = _DURATION_RE.match(value)
         if not value.strip() or not m or not any(m.groups()):
-            raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '5m', '1m30s')")
+            raise ValueError(
+                f"{_quote(value)} is not a duration (use seconds or e.g. '5m', '1m30s')"
+            )
         h, mi, s = (float(g) if g else 0.0 for g in m.groups())
         seconds = h * 3600 + mi * 60 + s
     else:
-        raise ValueError(f"{value!r} is not a duration")
+        raise ValueError(f"{_quote(value)} is not a duration")
     if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise ValueError(f"duration must be positive and finite, got {value!r}")
+        raise ValueError(f"duration must be positive and finite, got {_quote(value)}")
+    if seconds > MAX_SESSION_S:
+        raise ValueError(f"{_quote(value)} is longer than a session can be ({MAX_SESSION_TEXT})")
     return seconds
 
 
@@ -172,10 +182,16 @@ def format_duration(seconds: float) -> str:
     return f"{m}m{s:02d}s" if s else f"{m}m"
 
 
+def _quote(value: object) -> str:
+    """A short, escaped rendering of a value from a file, for error messages."""
+    text = for_terminal(value, 40)
+    return repr(text) if isinstance(value, str) else text
+
+
 def _allowed(what: str, value: object, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(value), allowed, n=1)
+    close = difflib.get_close_matches(str(value)[:100], allowed, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{what} {value!r} is not allowed{hint}; allowed: {', '.join(allowed)}"
+    return f"{what} {_quote(value)} is not allowed{hint}; allowed: {', '.join(allowed)}"
 
 
 def _phase_lines(text: str) -> list[int]:
@@ -258,6 +274,12 @@ def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
                 target=target,
                 rehold=raw.get("rehold", "").strip(),
             )
+        )
+    total_s = sum(p.duration_s or DEFAULT_ACTION_S for p in phases)
+    if total_s > MAX_SESSION_S:
+        raise ProtocolError(
+            f"{origin}: the phases add up to {format_duration(total_s)}, longer than a session "
+            f"can be ({MAX_SESSION_TEXT})"
         )
     if not any(p.kind == "baseline" for p in phases):
         raise ProtocolError(f"{origin}: no baseline phase: catch-up is measured against a baseline")

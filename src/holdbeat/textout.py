@@ -8,19 +8,14 @@ stricter one).
 
 from __future__ import annotations
 
-import unicodedata
+from holdbeat.safe_text import for_terminal
 
 
 def clean(text: str) -> str:
-    """Control and bidirectional-format characters shown as visible escapes (\\x1b, \\u202e);
-    line breaks and tabs become spaces."""
-    out = []
-    for ch in str(text):
-        if ch in "\n\r\t":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """One line of user or file text: line breaks and tabs become spaces, every other
+    control or bidirectional-format character a visible escape (\\x1b, \\u202e, \\u2028)
+    by holdbeat's one terminal renderer, safe_text.for_terminal."""
+    return for_terminal(str(text).replace("\r\n", " ").translate(_SPACES))
+
+
+_SPACES = str.maketrans({"\n": " ", "\r": " ", "\t": " "})

@@ -47,9 +47,26 @@ def _style(ax: Axes) -> None:
     ax.tick_params(labelsize=9)
 
 
+#: a figure is read by a person: past these counts a label is a smudge and a table a wall;
+#: and drawing each phase or marker as its own artist took minutes for 10,000 phases
+MAX_TABLE_ROWS = 60  # a day of 30-minute holds fits; --csv / --json / the text have all
 FIG_W_IN = 14.0
 AX_LEFT, AX_RIGHT = 0.06, 0.98
 LABEL_PT = 7.5
+
+
+def _plain(text: object) -> str:
+    """File text for matplotlib: '$' would start mathtext (and a bad formula raises)."""
+    return str(text).replace("$", r"\$")
+
+
+def _spans(ax: Axes, spans: list[tuple[float, float]], **style: object) -> None:
+    """Vertical bands [lo, hi] (x units) over the whole height, as one artist."""
+    from matplotlib.collections import PolyCollection
+
+    if spans:
+        polys = [[(lo, 0.0), (hi, 0.0), (hi, 1.0), (lo, 1.0)] for lo, hi in spans]
+        ax.add_collection(PolyCollection(polys, transform=ax.get_xaxis_transform(), **style))
 
 
 def time_unit(duration_s: float) -> tuple[float, str]:
@@ -66,7 +83,7 @@ def phase_labels(rep: SessionReport, axes_width_in: float) -> list[tuple[float, 
     out = []
     for k, r in enumerate(rep.phases, start=1):
         width_in = (r.end_s - r.start_s) / total * axes_width_in
-        lines = [r.name] + ([f"[{r.mode}]"] if r.kind == "hold" else [])
+        lines = [_plain(r.name)] + ([f"[{_plain(r.mode)}]"] if r.kind == "hold" else [])
         if r.low_quality:
             lines.append("LOW QUALITY")
         need_in = max(len(x) for x in lines) * LABEL_PT * 0.55 / 72 + 0.06
@@ -78,11 +95,27 @@ def phase_labels(rep: SessionReport, axes_width_in: float) -> list[tuple[float, 
 
 
 def _shade_phases(ax: Axes, rep: SessionReport, labels: list[tuple[float, str]] | None) -> None:
+    """Phases shaded by mode, one artist per colour; labels where they fit, else a note."""
     unit, _ = time_unit(rep.duration_s)
+    by_style: dict[tuple[str, float], list[tuple[float, float]]] = {}
     for r in rep.phases:
         colour = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         alpha = pal.phase_alpha(r.kind) / 255
-        ax.axvspan(r.start_s / unit, r.end_s / unit, color=colour, alpha=alpha, lw=0)
+        by_style.setdefault((colour, alpha), []).append((r.start_s / unit, r.end_s / unit))
+    for (colour, alpha), spans in by_style.items():
+        _spans(ax, spans, facecolors=colour, alpha=alpha, linewidths=0)
+    if labels is not None and not labels and len(rep.phases) > 1:
+        ax.text(
+            0.0,
+            1.01,
+            f"{len(rep.phases)} phases: too many to label (the table and --csv list them)",
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color=pal.FOREGROUND,
+        )
+        return
     for x, text in labels or ():
         ax.text(
             x,
@@ -99,12 +132,22 @@ def _shade_phases(ax: Axes, rep: SessionReport, labels: list[tuple[float, str]] 
 def _markers(ax: Axes, prep: Prepared, legend: dict, unit: float, dense: bool) -> None:
     styles = {"lapse": "--", "rehold": "-", "felt": ":", "note": "-."}
     lw, alpha = (0.5, 0.5) if dense else (1.1, 1.0)
+    times: dict[str, list[float]] = {}
     for m in prep.rec.markers:
-        colour = pal.MARKER_COLOURS.get(m.kind, pal.MUTED)
-        line = ax.axvline(
-            m.t_s / unit, color=colour, ls=styles.get(m.kind, "-"), lw=lw, alpha=alpha
+        times.setdefault(m.kind, []).append(m.t_s / unit)
+    for kind, xs in times.items():  # one artist per kind, however many markers
+        colour = pal.MARKER_COLOURS.get(kind, pal.MUTED)
+        lines = ax.vlines(
+            xs,
+            0,
+            1,
+            transform=ax.get_xaxis_transform(),
+            colors=colour,
+            linestyles=styles.get(kind, "-"),
+            linewidths=lw,
+            alpha=alpha,
         )
-        legend.setdefault(f"marker: {m.kind}", line)
+        legend.setdefault(f"marker: {_plain(kind)}", lines)
 
 
 def _panel(
@@ -130,37 +173,35 @@ def _panel(
         span = ax.axhspan(band.lo, band.hi, color=pal.BAND, alpha=0.25, lw=0)
         ax.axhline(band.mean, color=pal.BAND, lw=0.8, ls="--")
         legend.setdefault(f"baseline band (k = {band.k:g}; docs/analysis.md)", span)
+    lapsed = [(lo / unit, hi / unit) for h in rep.holds for lo, hi in h.lapse_spans]
+    _spans(ax, lapsed, facecolors="none", hatch="///", edgecolors=pal.MUTED, linewidths=0)
+    points: dict[str, tuple[list[float], list[float]]] = {"^": ([], []), "v": ([], [])}
     for h in rep.holds:
-        for lo, hi in h.lapse_spans:
-            ax.axvspan(
-                lo / unit, hi / unit, facecolor="none", hatch="///", edgecolor=pal.MUTED, lw=0
-            )
         c = h.catchup_of(metric)
-        if c is not None and c.catchup.reached:
-            cu = c.catchup
-            y = np.interp(cu.t_left_s, roll.t_s, np.nan_to_num(roll.metric(metric)))
+        if c is None or not c.catchup.reached:
+            continue
+        cu = c.catchup
+        y = float(np.interp(cu.t_left_s, roll.t_s, np.nan_to_num(roll.metric(metric))))
+        xs, ys = points["v" if cu.direction == "down" else "^"]
+        xs.append(cu.t_left_s / unit)
+        ys.append(y)
+        if h.duration_s / per_in < 0.6:
+            continue  # too narrow to write in (a day of holds): the table has it
+        ax.annotate(
+            f"{cu.latency_s:.0f} s",
+            (cu.t_left_s / unit, y),
+            textcoords="offset points",
+            xytext=(0, 12 if cu.direction != "down" else -18),
+            ha="center",
+            fontsize=8.5,
+            fontweight="bold",
+        )
+    for marker, (xs, ys) in points.items():  # one artist per direction, however many holds
+        if xs:
             pt = ax.plot(
-                cu.t_left_s / unit,
-                y,
-                marker="v" if cu.direction == "down" else "^",
-                ms=11,
-                color=pal.CATCHUP,
-                mec="black",
-                mew=0.8,
-                ls="none",
+                xs, ys, marker=marker, ms=11, color=pal.CATCHUP, mec="black", mew=0.8, ls="none"
             )[0]
             legend.setdefault("catch-up (left the band for good)", pt)
-            if h.duration_s / per_in < 0.6:
-                continue  # too narrow to write in (a day of holds): the table has it
-            ax.annotate(
-                f"{cu.latency_s:.0f} s",
-                (cu.t_left_s / unit, y),
-                textcoords="offset points",
-                xytext=(0, 12 if cu.direction != "down" else -18),
-                ha="center",
-                fontsize=8.5,
-                fontweight="bold",
-            )
     _markers(ax, prep, legend, unit, dense=len(prep.rec.markers) > 40)
 
 
@@ -197,14 +238,14 @@ def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
     shown = notes[:4] + (
         [f"… and {len(notes) - 4} more (see the text report)"] if len(notes) > 4 else []
     )
-    note_lines = [textwrap.fill(f"• {c}", 170) for c in shown]
+    note_lines = [textwrap.fill(f"• {_plain(c)}", 170) for c in shown]
     long_beliefs = [
-        textwrap.fill(f"“{b}” — {', '.join(names)}", 170)
+        textwrap.fill(f"“{_plain(b)}” — {_plain(', '.join(names))}", 170)
         for b, names in beliefs.items()
         if len(b) > BELIEF_CHARS - 2
     ]
     head_in, plot_in, gap_in = 1.15, 2.9, 0.55
-    table_in = 0.26 * (len(rep.phases) + 1)
+    table_in = 0.26 * (min(len(rep.phases), MAX_TABLE_ROWS) + 1)
     text_parts = []
     if long_beliefs:
         text_parts.append("Beliefs held\n" + "\n".join(long_beliefs))
@@ -245,8 +286,10 @@ def report_figure(rep: SessionReport, prep: Prepared) -> Figure:
         frameon=False,
     )
     fig.suptitle(
-        f"holdbeat report — {Path(rep.file).name} · {rep.protocol} · {rep.started_utc} · "
-        f"{format_duration(rep.duration_s)}",
+        _plain(
+            f"holdbeat report — {Path(rep.file).name} · {rep.protocol} · {rep.started_utc} · "
+            f"{format_duration(rep.duration_s)}"
+        ),
         fontsize=12,
         y=1 - 0.1 / height,
     )
@@ -287,12 +330,15 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
     def f(x: float, spec: str) -> str:
         return "—" if not math.isfinite(x) else format(x, spec)
 
-    for k, r in enumerate(rep.phases, start=1):
+    phases = rep.phases
+    if len(phases) > MAX_TABLE_ROWS:  # the first rows; --csv / --json / the text have all
+        phases = phases[: MAX_TABLE_ROWS - 1]
+    for k, r in enumerate(phases, start=1):
         h = holds.get(r.index)
         row = [
             str(k),
-            r.name,
-            r.mode,
+            _plain(r.name),
+            _plain(r.mode),
             format_duration(r.duration_s),
             f(r.corrected_pct, ".1f") + (" LOW" if r.low_quality else ""),
             f(r.hr_bpm, ".1f"),
@@ -310,11 +356,15 @@ def _report_table(ax: Axes, rep: SessionReport) -> None:
                 f"{lnc.fit.tau_s:.0f} s (R² {lnc.fit.r2:.2f})" if lnc and lnc.fit.ok else "—"
             )
             row.append(str(h.lapses))
-            row.append(f"“{_clip(h.belief, BELIEF_CHARS)}”" if h.belief else "")
+            row.append(f"“{_plain(_clip(h.belief, BELIEF_CHARS))}”" if h.belief else "")
             row += _rating_cells(rated.get(r.index))
         cells.append(row)
         base = pal.mode_colour(r.mode if r.kind == "hold" else "neutral")
         colours.append([_tint(base, 0.22 if r.kind == "hold" else 0.1)] * len(cols))
+    if len(phases) < len(rep.phases):
+        more = len(rep.phases) - len(phases)
+        cells.append([f"… {more} more phases", *[""] * (len(cols) - 1)])
+        colours.append([(1.0, 1.0, 1.0)] * len(cols))
     table = ax.table(
         cellText=cells,
         colLabels=cols,

@@ -97,18 +97,12 @@ class DigestCache:
         path = self.path
         if path is None or not self.changed:
             return
+        from holdbeat.output import OutputError, write_file
+
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(orjson.dumps({"key": self.key, "entries": self.entries}))
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            data = orjson.dumps({"key": self.key, "entries": self.entries})
+            write_file(path, data, force=True)  # the one writer: 0600, atomic, regular files
             self.changed = False
-        except OSError as e:
-            self.note = f"history cache not saved to {path}: {e.strerror or e}"
+        except (OSError, OutputError) as e:
+            self.note = f"history cache not saved to {path}: {getattr(e, 'strerror', None) or e}"

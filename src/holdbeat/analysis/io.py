@@ -1,18 +1,21 @@
-"""The thin file layer of `report` and `compare`: find recordings, write outputs (0600).
+"""The thin file layer of `report` and `compare`: find recordings, serialise outputs.
 
-Outputs are written atomically (temp file + rename) with mode 0600, and never onto a
-recording: an output path that is one of the inputs, or any `.jsonl` file, is refused.
+Every output goes through `holdbeat.output` (0600, atomic, never over a recording, an
+input or anything but a regular file). Report and compare have no --force: they replace
+an existing regular file, as they always did.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from holdbeat.output import OutputError, check_targets, write_file
 from holdbeat.recording import SUFFIX
+from holdbeat.safe_text import for_spreadsheet
 
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
@@ -30,8 +33,7 @@ def figure_arg(value: str) -> Path:
     return path
 
 
-class OutputError(ValueError):
-    """An output path that must not be written (it would overwrite a recording)."""
+__all__ = ["OutputError", "check_outputs", "find_recordings", "write_csv", "write_json"]
 
 
 def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
@@ -47,6 +49,8 @@ def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
             files.extend(found)
         elif p.is_file():
             files.append(p)
+        elif p.exists():
+            errors.append(f"{p}: not a regular file (a FIFO, device or socket is not read)")
         else:
             errors.append(f"{p}: no such file or folder")
     seen: set[Path] = set()
@@ -60,44 +64,28 @@ def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
 
 
 def check_outputs(outputs: Sequence[Path | None], inputs: Sequence[Path]) -> None:
-    """Refuse outputs that would overwrite an input or any recording, or collide."""
-    ins = {Path(p).resolve() for p in inputs}
-    outs: set[Path] = set()
-    for o in outputs:
-        if o is None:
-            continue
-        r = Path(o).resolve()
-        if r in ins or r.suffix == SUFFIX:
-            raise OutputError(f"{o}: refusing to write over a recording ({SUFFIX})")
-        if r in outs:
-            raise OutputError(f"{o}: given for two outputs")
-        if r.is_dir():
-            raise OutputError(f"{o}: is a folder; give a file name")
-        outs.add(r)
+    """Refuse outputs that would replace an input, a recording or a non-regular file."""
+    check_targets(outputs, force=True, inputs=inputs)
 
 
-def _atomic_write(path: Path, write) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            write(f)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def write_json(path: Path, obj: object, inputs: Sequence[Path] = ()) -> None:
+    data = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    write_file(path, data, force=True, inputs=inputs)
 
 
-def write_json(path: Path, obj: object) -> None:
-    _atomic_write(path, lambda f: json.dump(obj, f, indent=2, ensure_ascii=False, allow_nan=False))
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV whose text cells a spreadsheet shows and never runs as formulas."""
+    buf = io.StringIO(newline="")
+    out = csv.writer(buf)
+    out.writerow(columns)
+    out.writerows([for_spreadsheet(c) for c in row] for row in rows)
+    return buf.getvalue()
 
 
-def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    def w(f) -> None:
-        out = csv.writer(f)
-        out.writerow(columns)
-        out.writerows(rows)
-
-    _atomic_write(path, w)
+def write_csv(
+    path: Path,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    inputs: Sequence[Path] = (),
+) -> None:
+    write_file(path, csv_text(columns, rows).encode("utf-8"), force=True, inputs=inputs)

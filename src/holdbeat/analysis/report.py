@@ -35,6 +35,7 @@ from holdbeat.analysis.practice import (
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
 from holdbeat.analysis.textfmt import fmt_num, text_table
 from holdbeat.recording import PhaseSpan
+from holdbeat.safe_text import for_terminal as shown
 from holdbeat.session import format_duration
 
 SHORT_HOLD_S = 120.0
@@ -472,8 +473,9 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
 def format_text(rep: SessionReport) -> str:
     cfg = rep.config
     out = [
-        f"holdbeat report · {rep.file}",
-        f"session {rep.session_id} · started {rep.started_utc} · protocol {rep.protocol} · "
+        f"holdbeat report · {shown(rep.file)}",
+        f"session {shown(rep.session_id)} · started {shown(rep.started_utc)} · "
+        f"protocol {shown(rep.protocol)} · "
         f"{format_duration(rep.duration_s)}",
         f"beats: {rep.method}",
         "",
@@ -509,7 +511,8 @@ def format_text(rep: SessionReport) -> str:
             if why:
                 by_reason.setdefault(why, []).append(r.name)
     notes = [
-        f"  {'every phase' if len(names) == len(rep.phases) > 1 else ', '.join(names)}: {why}"
+        f"  {'every phase' if len(names) == len(rep.phases) > 1 else shown(', '.join(names))}: "
+        f"{why}"
         for why, names in by_reason.items()
     ]
     if notes:
@@ -553,13 +556,14 @@ def format_text(rep: SessionReport) -> str:
         out += text_table(head, rows, right=set(range(2, len(head))))
         out.append("  expected direction: ↑ up, ↓ down, ± either (reported)")
         fit_notes = [
-            f"  {h.name} {METRIC_LABELS[c.metric]}: τ {c.fit.reason}"
+            f"  {shown(h.name)} {METRIC_LABELS[c.metric]}: τ {c.fit.reason}"
             for h in rep.holds
             for c in h.catchups
             if not c.fit.ok
         ]
         poor = [
-            f"  {h.name} {METRIC_LABELS[c.metric]}: τ fit is {c.fit.quality} (R² {c.fit.r2:.2f})"
+            f"  {shown(h.name)} {METRIC_LABELS[c.metric]}: τ fit is {c.fit.quality} "
+            f"(R² {c.fit.r2:.2f})"
             for h in rep.holds
             for c in h.catchups
             if c.fit.ok and c.fit.quality == "poor"
@@ -574,14 +578,14 @@ def format_text(rep: SessionReport) -> str:
             at = format_duration(f.t_s - h.start_s)
             if math.isfinite(f.lead_s):
                 who = "body first" if f.lead_s > 0 else "feeling first"
-                out.append(f"  {h.name}: felt at +{at}: lead {f.lead_s:+.0f} s ({who})")
+                out.append(f"  {shown(h.name)}: felt at +{at}: lead {f.lead_s:+.0f} s ({who})")
             else:
-                out.append(f"  {h.name}: felt at +{at}: — ({f.reason})")
+                out.append(f"  {shown(h.name)}: felt at +{at}: — ({f.reason})")
     else:
         out.append("  no 'felt' markers during holds")
     if rep.practice is not None:
         out += format_practice(rep.practice, text_table)
-    out += ["", "CAVEATS"] + [f"  - {c}" for c in rep.caveats]
+    out += ["", "CAVEATS"] + [f"  - {shown(c)}" for c in rep.caveats]
     return "\n".join(out)
 
 

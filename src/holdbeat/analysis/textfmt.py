@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from holdbeat.safe_text import for_terminal
+
 
 def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
     if x is None or not math.isfinite(x):
@@ -20,4 +22,6 @@ def text_table(
     from holdbeat.termtable import fit_table
 
     right = right if right is not None else set(range(1, len(header)))
+    header = [for_terminal(c) for c in header]
+    rows = [[for_terminal(c) for c in r] for r in rows]  # names and modes come from files
     return fit_table(header, rows, right)

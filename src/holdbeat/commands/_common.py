@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._types import positive_float
+from holdbeat.commands._print import emit, say  # noqa: F401 (re-exported)
+from holdbeat.commands._types import non_negative_float, positive_float  # noqa: F401
 from holdbeat.events import End, Header, SessionEvent
 from holdbeat.home import out_arg
 from holdbeat.keys import (
@@ -30,6 +31,7 @@ from holdbeat.keys import (
 )
 from holdbeat.pipeline import Control, NextPhase, SessionClock, Stop, run_session
 from holdbeat.protocols import builtin_names, load_protocol
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import (
     HOLD_MODES,
     TARGETS,
@@ -69,7 +71,8 @@ def add_view_flags(p: argparse.ArgumentParser) -> None:
         "--screenshot",
         type=Path,
         metavar="PNG",
-        help="save a PNG of the window when the session ends",
+        help="save a PNG of the window when the session ends (with --headless: drawn "
+        "offscreen at the end); never replaces a recording or a non-regular file",
     )
     p.add_argument(
         "--view-minutes",
@@ -142,8 +145,8 @@ def ask_beliefs(protocol: Protocol, ask: Callable[[str], str], out: TextIO) -> P
     for i, p in enumerate(phases):
         if not p.is_hold:
             continue
-        print(f"hold {i}: {p.name} [{p.mode}] — {p.prompt}", file=out)
-        belief = ask(f"  belief [{p.belief}]: ").strip() or p.belief
+        say(f"hold {i}: {p.name} [{p.mode}] — {p.prompt}", out)
+        belief = ask(f"  belief [{for_terminal(p.belief)}]: ").strip() or p.belief
         while True:
             target = ask(f"  about ({'/'.join(TARGETS)}) [{p.target}]: ").strip() or p.target
             if target in TARGETS:
@@ -180,7 +183,7 @@ class ConsoleControls:
         try:
             cmd = parse_command(line)
         except CommandError as e:
-            print(f"  {e}", file=self.err)
+            say(f"  {e}", self.err)
             return None
         if cmd is None:
             return None
@@ -204,13 +207,16 @@ class ConsoleControls:
 
     def start(self) -> None:
         def run() -> None:
-            for line in self.stream:
-                if self.after_end is not None:
-                    self.after_end(line)
-                    continue
-                item = self.handle_line(line)
-                if item is not None:
-                    self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+            # a terminal that goes away (EIO) or a loop already closed ends the keys, never
+            # the session
+            with contextlib.suppress(OSError, ValueError, RuntimeError):
+                for line in self.stream:
+                    if self.after_end is not None:
+                        self.after_end(line)
+                        continue
+                    item = self.handle_line(line)
+                    if item is not None:
+                        self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
         threading.Thread(target=run, name="holdbeat-keys", daemon=True).start()
 
@@ -237,8 +243,17 @@ class PhaseWatch:
         pass
 
 
+def ignored_at_start(sig: int) -> bool:
+    """Whether `sig` was ignored when holdbeat started (`nohup`, a shell's background job):
+    then holdbeat keeps ignoring it rather than installing a handler of its own."""
+    import signal
+
+    return signal.getsignal(sig) == signal.SIG_IGN
+
+
 def install_stop_signals(queue: asyncio.Queue) -> None:
-    """SIGTERM / SIGHUP end the session cleanly (an `end` event), like pressing q.
+    """SIGTERM / SIGHUP end the session cleanly (an `end` event), like pressing q, unless
+    they were ignored at start (`nohup holdbeat hold … &` must survive the terminal).
 
     SIGINT (Ctrl-C) is handled by asyncio.run: the session task is cancelled and the
     runner writes `end` with reason "interrupted".
@@ -250,7 +265,7 @@ def install_stop_signals(queue: asyncio.Queue) -> None:
         (signal.SIGTERM, "terminated (SIGTERM)"),
         (getattr(signal, "SIGHUP", None), "hangup (SIGHUP)"),
     ):
-        if sig is None:
+        if sig is None or ignored_at_start(sig):
             continue
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows
             loop.add_signal_handler(sig, queue.put_nowait, (None, Stop(why)))
@@ -282,6 +297,9 @@ class SessionPlan:
     interactive: bool = True
     label: str | None = None
     extra_sinks: list = field(default_factory=list)
+    # replay: the recording's own End. A replay that reaches it succeeded, whatever ended
+    # the original session (a signal, an error): exit 0, not 143/129/1.
+    source_end: End | None = None
     # Runs first, in the session's own event loop (a strap must connect there); it may
     # set header and clock. `hold` connects the strap here. None for demo/replay.
     prepare: Callable[[SessionPlan], Awaitable[None]] | None = None
@@ -315,15 +333,13 @@ def execute(
     out = out or sys.stdout
     recorder = RecorderSink(plan.out_dir, plan.label) if plan.out_dir is not None else None
     if not plan.headless and plan.screenshot is None and not display_available():
-        print("no display found: using the console view (--headless)", file=sys.stderr)
+        say("no display found: using the console view (--headless)", sys.stderr)
         plan.headless = True
     if not plan.headless:
         try:
             from holdbeat.sinks.view import run_windowed  # type: ignore[attr-defined]
         except ImportError as e:
-            print(
-                f"the live window is not available ({e}); using the console view", file=sys.stderr
-            )
+            say(f"the live window is not available ({e}); using the console view", sys.stderr)
             plan.headless = True
         else:
             end = run_windowed(plan, recorder)
@@ -351,18 +367,55 @@ def execute(
             controls.start()
             keys.append(controls)
         sinks.extend(plan.extra_sinks)
+        if shot is not None:
+            sinks.append(shot)
         install_stop_signals(queue)
         return await plan.run(sinks, queue)
 
+    # --headless --screenshot: the window's model is fed during the session (no Qt), and
+    # the window is drawn offscreen once at the end: the same picture as a windowed run.
+    shot = (
+        ModelSink(plan.window_s, lambda: recorder.path if recorder else None)
+        if plan.screenshot is not None
+        else None
+    )
     try:
         end = asyncio.run(main())
     except KeyboardInterrupt:
         raise SessionInterrupted(recorder.path if recorder else None) from None
+    if shot is not None and plan.screenshot is not None:
+        from holdbeat.sinks.view import render_offscreen
+
+        err = render_offscreen(shot.model, plan.screenshot, plan.view_minutes)
+        say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else out)
     if keys and recorder is not None and recorder.path is not None:
         from holdbeat.commands._practice import ask_after_note
 
         ask_after_note(keys[0], recorder.path, out, stdin or sys.stdin)
     return end, recorder.path if recorder else None
+
+
+class ModelSink:
+    """Feeds the live window's model without any Qt (for --headless --screenshot)."""
+
+    label = "the screenshot's view"
+
+    def __init__(self, window_s: float, recording: Callable[[], Path | None]) -> None:
+        from holdbeat.gui.model import ViewModel
+
+        self.model = ViewModel(window_s=window_s)
+        self.recording = recording
+
+    def start(self, header, protocol) -> None:
+        path = self.recording()
+        self.model.status.recording = str(path) if path else ""
+        self.model.start(header, protocol)
+
+    def handle(self, ev, processed) -> None:
+        self.model.handle(ev, processed)
+
+    def finish(self, end) -> None:
+        self.model.finish(end)
 
 
 class SessionInterrupted(KeyboardInterrupt):
@@ -376,30 +429,56 @@ class SessionInterrupted(KeyboardInterrupt):
 def report_end(end: End, path: Path | None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if path is not None:
-        print(f"recorded: {path}", file=out)
+        say(f"recorded: {path}", out)
     if end.reason.startswith("error"):
-        print(f"holdbeat: session ended with {end.reason}", file=sys.stderr)
+        say(f"holdbeat: session ended with {end.reason}", sys.stderr)
         return 1
     return 0
 
 
-def run_plan_cli(plan: SessionPlan) -> int:
-    from holdbeat.cli import EXIT_FAILED, EXIT_INTERRUPTED
+def check_screenshot(path: Path | None) -> str:
+    """Before the session: the screenshot may be written (never over a recording, a device,
+    a FIFO...); its folder is created. Returns an error message or ""."""
+    if path is None:
+        return ""
+    from holdbeat.output import OutputError, check_target
 
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        check_target(path, force=True)
+    except OutputError as e:
+        return f"--screenshot: {e}"
+    except OSError as e:
+        return f"--screenshot: cannot create {path.parent}: {e.strerror or e}"
+    return ""
+
+
+def run_plan_cli(plan: SessionPlan) -> int:
+    from holdbeat.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+
+    problem = check_screenshot(plan.screenshot)
+    if problem:
+        say(f"holdbeat: {problem}", sys.stderr)
+        return EXIT_USAGE
     try:
         end, path = execute(plan)
     except RecordingFailed as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        say(f"holdbeat: {e}", sys.stderr)
         return EXIT_FAILED
     except SessionInterrupted as e:
         if e.path is not None:
-            print(f"interrupted; {e.path} was closed with an 'end' event", file=sys.stderr)
+            say(f"interrupted; {e.path} was closed with an 'end' event", sys.stderr)
         else:
-            print("interrupted before the session started; nothing was recorded", file=sys.stderr)
+            say("interrupted before the session started; nothing was recorded", sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        say("interrupted", sys.stderr)
         return EXIT_INTERRUPTED
+    if plan.source_end is not None and end == plan.source_end:
+        # a replay that reached the recording's end: done, whatever ended the original
+        if path is not None:
+            say(f"recorded: {path}")
+        return 0
     code = report_end(end, path)
     if end.reason == "interrupted":
         return EXIT_INTERRUPTED
@@ -414,5 +493,5 @@ def protocol_or_exit(args: argparse.Namespace) -> Protocol | int:
     try:
         return resolve_protocol(args)
     except ProtocolError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        say(f"holdbeat: {e}", sys.stderr)
         return 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from holdbeat.limits import MAX_SESSION_S
+
 
 def _number(value: str) -> float:
     try:
@@ -14,9 +16,12 @@ def _number(value: str) -> float:
 
 
 def positive_float(value: str) -> float:
+    """Seconds (or minutes) a session can hold: > 0 and at most a session's length."""
     x = _number(value)
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"must be positive and finite: {value!r}")
+    if x > MAX_SESSION_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SESSION_S:g} ({value!r})")
     return x
 
 
@@ -24,6 +29,8 @@ def non_negative_float(value: str) -> float:
     x = _number(value)
     if not x >= 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"must be >= 0 and finite: {value!r}")
+    if x > MAX_SESSION_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SESSION_S:g} ({value!r})")
     return x
 
 

@@ -169,6 +169,7 @@ def format_comparison(cmp: Comparison) -> str:
     from holdbeat.analysis.compare_practice import format_practice_sections
     from holdbeat.analysis.report import fmt_num as _f
     from holdbeat.analysis.report import text_table as _table
+    from holdbeat.safe_text import for_terminal as shown
 
     cfg = cmp.config
     label, unit = METRIC_TEXT[cfg.metric]
@@ -229,9 +230,9 @@ def format_comparison(cmp: Comparison) -> str:
     for unp, par in zip(cmp.pairwise, cmp.paired, strict=True):
         if unp.n_a == 0 and unp.n_b == 0:
             continue
-        out.append("  • " + verdict(unp, cfg.metric))
+        out.append("  • " + shown(verdict(unp, cfg.metric)))
         if par.n_a:
-            out.append("  • " + verdict(par, cfg.metric))
+            out.append("  • " + shown(verdict(par, cfg.metric)))
     if not any(u.n_a or u.n_b for u in cmp.pairwise):
         out.append("  • no usable holds: nothing to compare.")
     out += format_practice_sections(cmp, _table)
@@ -244,7 +245,7 @@ def format_comparison(cmp: Comparison) -> str:
         )
     else:
         out.append("  none")
-    out += ["", "NOTES"] + [f"  - {n}" for n in cmp.notes]
+    out += ["", "NOTES"] + [f"  - {shown(n)}" for n in cmp.notes]
     return "\n".join(out)
 
 
@@ -393,6 +394,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv,
         write_json,
     )
+    from holdbeat.safe_text import for_terminal as shown
 
     if args.resamples < 99:
         print("holdbeat: --resamples must be at least 99", file=sys.stderr)
@@ -419,7 +421,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_outputs([args.png, args.json, args.csv], files)
     except OutputError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
     cfg = CompareConfig(
         metric=args.metric,
@@ -438,7 +440,7 @@ def run(args: argparse.Namespace) -> int:
     errors += bad
     if errors:
         for e in errors:
-            print(f"holdbeat: {e}", file=sys.stderr)
+            print(f"holdbeat: {shown(e)}", file=sys.stderr)
         if not args.skip_bad:
             print(
                 f"holdbeat: {len(errors)} input(s) unreadable; fix or remove them, or use "
@@ -454,26 +456,30 @@ def run(args: argparse.Namespace) -> int:
     )
     cmp = compare(sums, cfg)
     if not getattr(args, "quiet", False):
+        from holdbeat.commands._print import emit
         from holdbeat.termtable import fit_text
 
-        print(fit_text(format_comparison(cmp)))
+        emit(fit_text(format_comparison(cmp)))
         if errors:
-            print(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {e}" for e in errors))
+            emit(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {shown(e)}" for e in errors))
     try:
         if args.json:
             d = comparison_to_dict(cmp)
             d["skipped_files"] = errors
-            write_json(args.json, d)
-            print(f"wrote {args.json}", file=sys.stderr)
+            write_json(args.json, d, files)
+            print(f"wrote {shown(args.json)}", file=sys.stderr)
         if args.csv:
-            write_csv(args.csv, CSV_COLS, comparison_csv_rows(cmp))
-            print(f"wrote {args.csv}", file=sys.stderr)
+            write_csv(args.csv, CSV_COLS, comparison_csv_rows(cmp), files)
+            print(f"wrote {shown(args.csv)}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.figures import compare_figure, save
 
-            save(compare_figure(cmp), args.png)
-            print(f"wrote {args.png}", file=sys.stderr)
+            save(compare_figure(cmp), args.png, files)
+            print(f"wrote {shown(args.png)}", file=sys.stderr)
+    except OutputError as e:
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
+        return 2
     except OSError as e:
-        print(f"holdbeat: could not write output: {e}", file=sys.stderr)
+        print(f"holdbeat: could not write output: {shown(e)}", file=sys.stderr)
         return 1
     return 0

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(protocol, int):
         return protocol
     if not 0 <= args.artifacts <= 0.5:
-        print("holdbeat: --artifacts must be between 0 and 0.5", flush=True)
+        print("holdbeat: --artifacts must be between 0 and 0.5", file=sys.stderr)
         return 2
     try:
         planner = planner_for(args)

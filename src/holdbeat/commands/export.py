@@ -14,8 +14,9 @@ from pathlib import Path
 from holdbeat import log
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.interop import InteropError
-from holdbeat.interop.atomic import write_files
+from holdbeat.output import OutputError, check_targets, write_files
 from holdbeat.recording import Recording, RecordingError, load
+from holdbeat.safe_text import for_terminal as shown
 
 TARGETS = ("csv", "kubios", "edf")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -124,28 +125,29 @@ def run(args: argparse.Namespace) -> int:
         log.info("loading %s", src)
         rec = load(src)
     except RecordingError as e:
-        print(f"holdbeat export: {e}", file=sys.stderr)
+        print(f"holdbeat export: {shown(e)}", file=sys.stderr)
         return EXIT_USAGE
     for w in rec.warnings:
-        print(f"warning: {src}: {w}", file=sys.stderr)
+        print(f"warning: {shown(src)}: {shown(w)}", file=sys.stderr)
     output = Path(args.output) if args.output else None
     if args.output and args.output.endswith(("/", os.sep)):
         try:
             output.mkdir(parents=True, exist_ok=True, mode=0o700)  # type: ignore[union-attr]
         except OSError as e:
-            print(f"holdbeat export: cannot create {output}: {e.strerror or e}", file=sys.stderr)
-            return EXIT_FAILED
-    paths = output_paths(src, args.to, output)
-    for p in paths:
-        if p.exists() and src.exists() and p.resolve() == src.resolve():
             print(
-                f"holdbeat export: refusing to write over the recording itself ({p})",
+                f"holdbeat export: cannot create {shown(output)}: {e.strerror or e}",
                 file=sys.stderr,
             )
-            return EXIT_USAGE
+            return EXIT_FAILED
+    paths = output_paths(src, args.to, output)
+    try:  # before the work: never over the recording, a non-regular file, an input
+        check_targets(paths, force=args.force, inputs=[src])
+    except OutputError as e:
+        print(f"holdbeat export: {shown(e)}", file=sys.stderr)
+        return EXIT_USAGE
     if args.to == "kubios" and len(rec.rr_ms) == 0:
         print(
-            f"holdbeat export: {src} has no RR intervals (the strap sent heart rate only): "
+            f"holdbeat export: {shown(src)} has no RR intervals (the strap sent heart rate only): "
             "nothing for Kubios; try --to csv or --to edf",
             file=sys.stderr,
         )
@@ -163,16 +165,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         blobs = render(rec, args.to, args.fs)
         log.info("writing %s", ", ".join(map(str, paths)))
-        written = write_files(dict(zip(paths, blobs, strict=True)), force=args.force)
-    except InteropError as e:
-        print(f"holdbeat export: {e}", file=sys.stderr)
+        written = write_files(dict(zip(paths, blobs, strict=True)), force=args.force, inputs=[src])
+    except (InteropError, OutputError) as e:
+        print(f"holdbeat export: {shown(e)}", file=sys.stderr)
         return EXIT_USAGE
-    except OSError as e:
-        print(
-            f"holdbeat export: cannot write {e.filename or ''}: {e.strerror or e}", file=sys.stderr
-        )
+    except OSError as e:  # WriteFailed names the file
+        print(f"holdbeat export: {shown(e)}", file=sys.stderr)
         return EXIT_FAILED
     for p in written:
         if not getattr(args, "quiet", False):
-            print(f"wrote {p}")
+            print(f"wrote {shown(p)}")
     return EXIT_OK

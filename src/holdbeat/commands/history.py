@@ -223,15 +223,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.json:
             write_json(args.json, history_to_dict(digests, errors))
-            print(f"wrote {args.json}", file=sys.stderr)
+            print(f"wrote {clean(str(args.json))}", file=sys.stderr)
         if args.csv:
             write_csv(args.csv, CSV_COLS, history_csv_rows(digests))
-            print(f"wrote {args.csv}", file=sys.stderr)
+            print(f"wrote {clean(str(args.csv))}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.history_figure import history_figure, save
 
             save(history_figure(digests), args.png)
-            print(f"wrote {args.png}", file=sys.stderr)
+            print(f"wrote {clean(str(args.png))}", file=sys.stderr)
+    except OutputError as e:
+        print(f"holdbeat: {clean(str(e))}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"holdbeat: could not write output: {clean(str(e))}", file=sys.stderr)
         return 1

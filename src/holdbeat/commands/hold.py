@@ -19,6 +19,7 @@ from holdbeat.commands._common import (
     positive_float,
     protocol_or_exit,
     run_plan_cli,
+    say,
 )
 from holdbeat.commands._practice import audio_sinks, cue_config, planner_for, practice_header
 from holdbeat.events import Device, End
@@ -111,7 +112,7 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
 
     async def prepare(plan: SessionPlan) -> None:
         want = f" {args.device!r}" if args.device else ""
-        print(f"looking for your strap{want} (up to {args.scan_timeout:g} s)...", file=sys.stderr)
+        say(f"looking for your strap{want} (up to {args.scan_timeout:g} s)...", sys.stderr)
         device = await source.connect()
         try:
             extras = [
@@ -119,10 +120,10 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
                 f"worn on the {device.body_location}" if device.body_location else "",
             ]
             extra = ", ".join(x for x in extras if x)
-            print(
+            say(  # the name comes from the strap's advertisement: shown, never obeyed
                 f"connected: {describe(device.name, device.address)}"
                 + (f" ({extra})" if extra else ""),
-                file=sys.stderr,
+                sys.stderr,
             )
             plan.header = new_header(
                 device,
@@ -166,21 +167,24 @@ def run(args: argparse.Namespace) -> int:
         cue_config(args)
         source = StrapSource(strap_config(args))
     except ValueError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        say(f"holdbeat: {e}", sys.stderr)
         return 2
     plan = build_plan(args, protocol, source)
     try:
         code = run_plan_cli(plan)
     except StrapError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        say(f"holdbeat: {e}", sys.stderr)
         return EXIT_BLUETOOTH
     watch = next((s for s in plan.extra_sinks if isinstance(s, EndWatch)), None)
     end = watch.end if watch is not None else None
     if end is not None and end.reason.startswith("strap lost"):
-        print(
-            f"holdbeat: the session ended early: {end.reason}. Everything up to then is saved.\n"
+        say(
+            f"holdbeat: the session ended early: {end.reason}. Everything up to then is saved.",
+            sys.stderr,
+        )
+        say(
             "  Check the strap (worn, electrodes moist, battery) and start a new session.",
-            file=sys.stderr,
+            sys.stderr,
         )
         return EXIT_BLUETOOTH
     return code

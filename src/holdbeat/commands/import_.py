@@ -13,42 +13,49 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from holdbeat import log
 from holdbeat.home import HomeError, recordings_dir
+from holdbeat.inputs import open_regular, read_small, text_lines
 from holdbeat.interop import InteropError
-from holdbeat.interop.atomic import write_files, write_new
-from holdbeat.interop.importers import FORMATS, UNITS, detect_format, parse
+from holdbeat.interop.importers import FORMATS, UNITS, YEARS, detect_format, parse
 from holdbeat.interop.phases_file import parse_phases
 from holdbeat.interop.synth import (
     Built,
     build_recording,
     label_for,
-    recording_bytes,
     resolve_start,
+    write_lines,
 )
+from holdbeat.limits import MAX_SMALL_FILE_BYTES
+from holdbeat.output import OutputError, write_files, write_new
 from holdbeat.recording import (
     SUFFIX,
     RecordingError,
-    event_from_dict,
-    from_events,
-    header_from_dict,
+    load_stream,
     session_filename,
 )
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
 BINARY_FORMATS = ("fit", "edf")
+MAX_BINARY_BYTES = 1 << 30  # an EDF with a day of 1 kHz ECG is ~170 MB
 
 
-def detect_binary(data: bytes) -> str | None:
+def detect_binary(path: Path) -> str | None:
     """'fit' or 'edf' from the file's first bytes, else None (a text format)."""
-    if len(data) >= 12 and data[8:12] == b".FIT":
+    with open_regular(path, "RR file", InteropError) as f:
+        try:
+            head = f.read(256)
+        except OSError as e:
+            raise InteropError(f"{path}: cannot read the RR file: {e.strerror or e}") from None
+    if len(head) >= 12 and head[8:12] == b".FIT":
         return "fit"
-    if len(data) >= 256 and data[:8] == b"0       ":
+    if len(head) >= 256 and head[:8] == b"0       ":
         return "edf"
     return None
 
@@ -131,60 +138,53 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _when(value: str) -> datetime:
     try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"not an ISO date-time: {value!r} (e.g. 2026-03-01T09:30:00)"
+            f"not an ISO date-time: {for_terminal(value, 40)!r} (e.g. 2026-03-01T09:30:00)"
         ) from None
+    if not YEARS[0] <= when.year <= YEARS[1]:
+        raise argparse.ArgumentTypeError(f"--start must be in the years {YEARS[0]}–{YEARS[1]}")
+    return when
 
 
-def _read_text(path: Path, what: str) -> str:
-    """UTF-8 (BOM or not) or UTF-16 with a BOM, as phone apps and spreadsheets write them."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InteropError(f"{path}: cannot read the {what}: {e.strerror or e}") from None
-    try:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return data.decode("utf-16")
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InteropError(
-            f"{path}: not a text {what} (byte {e.start} cannot be decoded)"
-        ) from None
+def _lines(path: Path, what: str):
+    """The file's lines, streamed (UTF-8 or UTF-16 with a BOM); regular files only."""
+    return text_lines(path, what, InteropError)
 
 
-def verify(built: Built, data: bytes) -> None:
-    """Load what we are about to write, as `load` would, and compare with the encoded RR."""
-    import orjson
+def _sha256(path: Path) -> str:
+    with open_regular(path, "RR file", InteropError) as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
-    lines = data.splitlines()
-    header = header_from_dict(orjson.loads(lines[0]))
-    events = [event_from_dict(orjson.loads(x)) for x in lines[1:]]
-    rec = from_events(Path("<import>"), header, events, [])
+
+def verify(built: Built, f: BinaryIO) -> None:
+    """Load what we are about to write, with the real loader on the written bytes, and
+    compare with the encoded RR. Raises RecordingError if they differ."""
+    f.flush()
+    f.seek(0)
+    rec = load_stream(Path("<import>"), f)
     if rec.malformed:
         raise RecordingError(f"internal error: unparseable notification at {rec.malformed[0][0]} s")
+    if rec.warnings:
+        raise RecordingError(
+            f"internal error: the imported recording loads with: {rec.warnings[0]}"
+        )
     if len(rec.rr_ms) != len(built.rr_units) or not np.array_equal(rec.rr_ms, built.rr_ms):
         raise RecordingError(
             "internal error: the imported recording does not load back to the same RR"
         )
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InteropError(f"{path}: cannot read the file: {e.strerror or e}") from None
-
-
-def read_any(args: argparse.Namespace, src: Path, data: bytes):
+def read_any(args: argparse.Namespace, src: Path):
     """(format, ImportedRR, phases from the file or None, extra events, extra settings)."""
-    fmt = args.fmt or detect_binary(data)
+    fmt = args.fmt or detect_binary(src)
     if fmt in BINARY_FORMATS:
         if args.fmt is None:
             print(f"format: {fmt} — detected from the file header", file=sys.stderr)
         if args.units:
             raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
+        data = read_small(src, f"{fmt.upper()} file", InteropError, MAX_BINARY_BYTES)
         if fmt == "fit":
             from holdbeat.interop.fit import parse_fit
 
@@ -195,27 +195,25 @@ def read_any(args: argparse.Namespace, src: Path, data: bytes):
         return got.imported.format, got.imported, got.specs, tuple(got.events), got.settings
     if args.channel:
         raise InteropError("--channel applies to EDF files only")
-    text = _read_text(src, "RR file")
     if fmt is None:
-        fmt, why = detect_format(text, src.name)
+        fmt, why = detect_format(_lines(src, "RR file"), src.name)
         print(f"format: {fmt} — detected from {why} (override with --from)", file=sys.stderr)
     if args.units and fmt != "rr-txt":
         raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
-    return fmt, parse(text, fmt, str(src), src.name, args.units), None, (), {}
+    return fmt, parse(_lines(src, "RR file"), fmt, str(src), src.name, args.units), None, (), {}
 
 
 def run(args: argparse.Namespace) -> int:
     src: Path = args.file
     try:
-        raw = _read_bytes(src)
-        fmt, imported, specs, extra_events, extra_settings = read_any(args, src, raw)
+        fmt, imported, specs, extra_events, extra_settings = read_any(args, src)
         for note in imported.notes:
-            print(f"note: {note}", file=sys.stderr)
+            print(f"note: {for_terminal(note)}", file=sys.stderr)
         if args.phases is not None:
-            specs = parse_phases(_read_text(args.phases, "phases file"), str(args.phases))
+            text = read_small(args.phases, "phases file", InteropError, MAX_SMALL_FILE_BYTES)
+            specs = parse_phases(_decode(text, args.phases), str(args.phases))
         mtime = datetime.fromtimestamp(src.stat().st_mtime, tz=UTC)
         started, start_from = resolve_start(imported, args.start, mtime)
-        log.info("%d RR read (%s); building strap-like notifications", len(imported.rr_ms), fmt)
         built = build_recording(
             imported,
             started=started,
@@ -225,41 +223,56 @@ def run(args: argparse.Namespace) -> int:
             belief=args.belief,
             target=args.target,
             source_name=src.name,
-            source_sha256=hashlib.sha256(raw).hexdigest(),
+            source_sha256=_sha256(src),
             phases_name=args.phases.name if args.phases else ("(from the file)" if specs else ""),
             extra_events=extra_events,
             extra_settings=extra_settings,
         )
-        data = recording_bytes(built.header, built.events)
-        verify(built, data)
+        log.info("%d RR read (%s); building strap-like notifications", len(built.rr_units), fmt)
+        del imported  # the arrays in `built` are all the rest needs
+
+        def content(f: BinaryIO) -> None:
+            write_lines(f, built.header, built.iter_events())
+            verify(built, f)
+
         raw_out = args.output
         out = Path(raw_out) if raw_out is not None else recordings_dir()
         if out.is_dir() or out.suffix != SUFFIX or raw_out.endswith(("/", os.sep)):
             log.info("writing a new recording in %s", out)
-            path = write_new(out, session_filename(started, label_for(built)), SUFFIX, data)
+            path = write_new(out, session_filename(started, label_for(built)), SUFFIX, content)
         else:
-            path = write_files({out: data})[0]
-    except (InteropError, ProtocolError, HomeError) as e:
-        print(f"holdbeat import: {e}", file=sys.stderr)
+            path = write_files({out: content})[0]
+    except (InteropError, ProtocolError, OutputError, HomeError) as e:
+        print(f"holdbeat import: {for_terminal(e)}", file=sys.stderr)
         return EXIT_USAGE
     except RecordingError as e:
-        print(f"holdbeat import: {e}", file=sys.stderr)
+        print(f"holdbeat import: {for_terminal(e)}", file=sys.stderr)
         return EXIT_FAILED
-    except OSError as e:
-        print(
-            f"holdbeat import: cannot write {e.filename or out}: {e.strerror or e}", file=sys.stderr
-        )
+    except OSError as e:  # WriteFailed names the file
+        print(f"holdbeat import: {for_terminal(e)}", file=sys.stderr)
         return EXIT_FAILED
     for w in built.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {for_terminal(w)}", file=sys.stderr)
     n = len(built.rr_units)
     if getattr(args, "quiet", False):
-        print(f"recorded: {path}")
+        print(f"recorded: {for_terminal(path)}")
         return EXIT_OK
     print(
-        f"imported {n} RR from {src.name} ({fmt}; start {built.header.started_utc}, {start_from}); "
-        f"largest change from the 1/1024 s unit: {built.max_rounding_ms:.3f} ms"
+        f"imported {n} RR from {for_terminal(src.name)} ({fmt}; start {built.header.started_utc}, "
+        f"{start_from}); largest change from the 1/1024 s unit: {built.max_rounding_ms:.3f} ms"
         + (f"; {built.gaps} gap(s) kept as connection lost/restored" if built.gaps else "")
     )
-    print(f"recorded: {path}")
+    print(f"recorded: {for_terminal(path)}")
     return EXIT_OK
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8 (BOM or not) or UTF-16 with a BOM, as spreadsheets write them."""
+    try:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return data.decode("utf-16")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InteropError(
+            f"{path}: not a text phases file (byte {e.start} cannot be decoded)"
+        ) from None

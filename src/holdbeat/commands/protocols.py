@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from holdbeat.commands._common import say
 from holdbeat.protocols import builtin_names, load_protocol
 from holdbeat.session import ProtocolError, format_duration
 
@@ -18,13 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # names, descriptions and beliefs come from files: printed with control characters shown
     if not args.check:
         if getattr(args, "quiet", False):
             return 0
         for name in builtin_names():
             proto = load_protocol(name)
             holds = ", ".join(h.mode for h in proto.holds)
-            print(
+            say(
                 f"{name:<18} {format_duration(proto.total_s):>7}  "
                 f"holds: {holds:<40} {proto.description}"
             )
@@ -35,14 +37,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             proto = load_protocol(item)
         except ProtocolError as e:
-            print(f"holdbeat: {e}", file=sys.stderr)
+            say(f"holdbeat: {e}", sys.stderr)
             code = 2
             continue
         if getattr(args, "quiet", False):
             continue  # checked: errors still show, and the exit code tells
-        print(f"{proto.name} ({format_duration(proto.total_s)}): {proto.description}")
+        say(f"{proto.name} ({format_duration(proto.total_s)}): {proto.description}")
         for i, ph in enumerate(proto.phases):
             dur = format_duration(ph.duration_s) if ph.duration_s else "open"
             belief = f" — “{ph.belief}” ({ph.target})" if ph.belief else ""
-            print(f"  {i}. {ph.name:<16} {ph.kind:<9} {ph.mode:<16} {dur:>6}{belief}")
+            say(f"  {i}. {ph.name:<16} {ph.kind:<9} {ph.mode:<16} {dur:>6}{belief}")
     return code

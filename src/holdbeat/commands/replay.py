@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from holdbeat import log
-from holdbeat.commands._common import SessionPlan, add_view_flags, parse_speed, run_plan_cli
+from holdbeat.commands._common import (
+    SessionPlan,
+    add_view_flags,
+    parse_speed,
+    run_plan_cli,
+    say,
+)
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import RecordingError, load, new_header
@@ -45,10 +51,10 @@ def run(args: argparse.Namespace) -> int:
         log.info("loading %s", args.file)
         rec = load(args.file)
     except RecordingError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        say(f"holdbeat: {e}", sys.stderr)
         return 2
     for w in rec.warnings:
-        print(f"warning: {args.file}: {w}", file=sys.stderr)
+        say(f"warning: {args.file}: {w}", sys.stderr)
     protocol = (
         protocol_from_dict(rec.header.protocol) if rec.header.protocol.get("phases") else None
     )
@@ -77,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         view_minutes=args.view_minutes,
         interactive=False,
         label="replay",
+        source_end=rec.end,
         quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

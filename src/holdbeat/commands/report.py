@@ -123,18 +123,20 @@ def run(args: argparse.Namespace) -> int:
         report_to_dict,
     )
     from holdbeat.recording import RecordingError, load
+    from holdbeat.safe_text import for_terminal as shown
 
     try:
         check_outputs([args.png, args.json, args.csv], [args.file])
     except OutputError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
     try:
         log.info("loading %s", args.file)
         rec = load(args.file)
     except RecordingError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
+
     overrides: dict[str, dict[str, str]] = {}
     for metric, mode, d in args.direction:
         overrides.setdefault(metric, {})[mode] = d
@@ -157,9 +159,10 @@ def run(args: argparse.Namespace) -> int:
     log.info("per-phase HRV, baseline bands, catch-ups (k %g, dwell %g s)", args.k, args.dwell)
     rep = build_report(prep, cfg)
     if not getattr(args, "quiet", False):
+        from holdbeat.commands._print import emit
         from holdbeat.termtable import fit_text
 
-        print(fit_text(format_text(rep)))
+        emit(fit_text(format_text(rep)))
     full = None
     if args.full:
         from holdbeat.analysis.nkfull import full_indices
@@ -168,10 +171,11 @@ def run(args: argparse.Namespace) -> int:
         full = full_indices(prep)
         if not getattr(args, "quiet", False):
             n = len(full.columns())
-            where = " and ".join(str(x) for x in (args.json, args.csv) if x) or "nowhere"
+            where = " and ".join(shown(x) for x in (args.json, args.csv) if x) or "nowhere"
             print(f"\nneurokit2 {full.version}: {n} indices per phase, written to {where}")
             if not (args.json or args.csv):
                 print("  (give --json and/or --csv to keep them)")
+    inputs = [args.file]
     try:
         if args.json:
             d = report_to_dict(rep)
@@ -180,8 +184,8 @@ def run(args: argparse.Namespace) -> int:
 
                 d["neurokit2"] = to_dict(full)
             log.info("writing %s", args.json)
-            write_json(args.json, d)
-            print(f"wrote {args.json}", file=sys.stderr)
+            write_json(args.json, d, inputs)
+            print(f"wrote {shown(args.json)}", file=sys.stderr)
         if args.csv:
             cols, rows = report_csv_rows(rep)
             if full is not None:
@@ -195,15 +199,18 @@ def run(args: argparse.Namespace) -> int:
                     for r, ph in zip(rows, rep.phases, strict=True)
                 ]
             log.info("writing %s", args.csv)
-            write_csv(args.csv, cols, rows)
-            print(f"wrote {args.csv}", file=sys.stderr)
+            write_csv(args.csv, cols, rows, inputs=inputs)
+            print(f"wrote {shown(args.csv)}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.figures import report_figure, save
 
             log.info("drawing the figure into %s", args.png)
-            save(report_figure(rep, prep), args.png)
-            print(f"wrote {args.png}", file=sys.stderr)
+            save(report_figure(rep, prep), args.png, inputs)
+            print(f"wrote {shown(args.png)}", file=sys.stderr)
+    except OutputError as e:
+        print(f"holdbeat: {shown(e)}", file=sys.stderr)
+        return 2
     except OSError as e:
-        print(f"holdbeat: could not write output: {e}", file=sys.stderr)
+        print(f"holdbeat: could not write output: {shown(e)}", file=sys.stderr)
         return 1
     return 0

@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from holdbeat.commands._types import positive_float
+from holdbeat.safe_text import for_terminal
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -39,7 +40,9 @@ def format_table(found: list) -> str:  # list[FoundStrap]
     lines = [f"{'RSSI':>8}  {'ADDRESS':<17}  NAME"]
     for s in found:
         rssi = "?" if s.rssi_dbm is None else f"{s.rssi_dbm} dBm"
-        lines.append(f"{rssi:>8}  {s.address:<17}  {s.name or '(no name)'}")
+        # names come over the radio from anyone nearby: shown, never obeyed by the terminal
+        name = for_terminal(s.name, 60) if s.name else "(no name)"
+        lines.append(f"{rssi:>8}  {for_terminal(s.address, 40):<17}  {name}")
     return "\n".join(lines)
 
 

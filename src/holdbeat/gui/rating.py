@@ -9,6 +9,7 @@ eyes closed, type the value instead: digits, then Enter, for the first unanswere
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -49,7 +50,8 @@ class RatingDialog(QtWidgets.QDialog):
         )
         lay = QtWidgets.QVBoxLayout(self)
         title = QtWidgets.QLabel(
-            f"<b>{when.capitalize()} the hold</b> {hold_name} — 0 = not at all, 10 = fully"
+            f"<b>{when.capitalize()} the hold</b> {html.escape(hold_name)} — 0 = not at all, "
+            "10 = fully"
         )
         title.setStyleSheet("font-size: 16px;")
         lay.addWidget(title)

@@ -74,6 +74,8 @@ def _label(
     px: int, bold: bool = False, colour: str = pal.FOREGROUND, italic: bool = False
 ) -> QtWidgets.QLabel:
     lab = QtWidgets.QLabel()
+    # beliefs, prompts and names come from files: shown as text, never run as markup
+    lab.setTextFormat(QtCore.Qt.TextFormat.PlainText)
     lab.setFont(_font(px, bold, italic))
     lab.setStyleSheet(f"color: {colour};")
     lab.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)

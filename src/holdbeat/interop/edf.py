@@ -43,10 +43,13 @@ from holdbeat.events import (
     Rating,
     SessionNote,
 )
+from holdbeat.interop import InteropError
 from holdbeat.interop.export_csv import exact
 from holdbeat.recording import Recording
 
 FS_HZ = 4
+#: samples per signal an export may build (7 days at 16 Hz; a day at 115 Hz): bounded memory
+MAX_SAMPLES = 10_000_000
 STRAP_HR_HOLD_S = 2.5
 RR_LABEL, HR_LABEL, STRAP_LABEL = "RR", "HR", "HR strap"
 _BEAT = re.compile(r"^beat RR=([0-9.]+) ms(?: flag=(\S+))?( gap)?$")
@@ -164,6 +167,12 @@ def build_edf(rec: Recording, fs_hz: int = FS_HZ) -> edfio.Edf:
     duration = max(rec.duration_s, float(rec.beat_t_s.max()) if len(rec.beat_t_s) else 0.0)
     n_records = max(1, math.ceil(duration))
     n = n_records * fs_hz
+    if n > MAX_SAMPLES:  # each signal is several float arrays of n while it is built
+        raise InteropError(
+            f"an EDF of this {duration / 3600:.1f} h recording at {fs_hz} Hz would hold "
+            f"{n:,} samples per signal (at most {MAX_SAMPLES:,}): use --fs "
+            f"{max(1, MAX_SAMPLES // n_records)} or less"
+        )
     rr = tachogram(rec.beat_t_s, rec.rr_ms, rec.gap_before, n, fs_hz)
     hr = np.where(rr > 0, 60_000.0 / np.where(rr > 0, rr, 1.0), 0.0)
     shr = strap_hr(rec.hr_t_s, rec.hr_bpm, n, fs_hz)

@@ -7,6 +7,8 @@ R's readr skip the mark; Python's csv module wants `encoding="utf-8-sig"`).
 RR values are written exactly (the 1/1024 s unit in ms has at most 7 decimals), times to the
 microsecond the recording keeps. Every beat is listed, artifacts included and marked: the
 `artifact` column is the live check's verdict (1 = doubtful, with its reason in `flag`).
+Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR)
+get a leading apostrophe (OWASP's advice against CSV injection); numbers are untouched.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from holdbeat.events import (
     SessionNote,
 )
 from holdbeat.recording import PhaseSpan, Recording
+from holdbeat.safe_text import for_spreadsheet
 
 BEAT_COLUMNS = (
     "t_s",
@@ -194,7 +197,7 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
-    w.writerows(rows)
+    w.writerows([for_spreadsheet(c) for c in row] for row in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 

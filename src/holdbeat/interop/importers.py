@@ -13,22 +13,42 @@ Formats
 - rr-txt: one RR per line, ms or s (auto-detected from the median, or given), `#` comments.
 - hrv-logger: HRV Logger's RR CSV (`date,rr,since start`), parsed in `hrvlogger`.
 Binary formats (EDF/EDF+, Garmin FIT) are in `edf_import` and `fit`.
+
+Parsers take the text, or (line number, line) pairs streamed from the file, and keep the RR
+in compact arrays, so a file of millions of lines is read in bounded memory; a file whose RR
+add up to more than a session can be (7 days) is refused at the line where it does. Errors
+quote at most a short, escaped prefix of a line (a file that is clearly not RR data, e.g. a
+password file given by mistake, is not quoted at all).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-import statistics
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from holdbeat.interop import InteropError
+from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
+from holdbeat.safe_text import for_terminal
 
 FORMATS = ("polar-sensor-logger", "elite-hrv", "hrv-logger", "rr-txt")
 UNITS = ("ms", "s")
 RR_MIN_MS = 100.0
 RR_MAX_MS = 10_000.0
+#: no session holds more beats: every accepted RR is at least RR_MIN_MS long
+MAX_BEATS = int(MAX_SESSION_S * 1000 / RR_MIN_MS)
+#: timestamps outside these years are not a recording's (year 1, 2100: a broken clock)
+YEARS = (1970, 2099)
+QUOTE_CHARS = 24
+SHORT_TOKEN = 16
+
+Source = str | Iterable[tuple[int, str]]
 
 PSL_TIME = "Phone timestamp"
 PSL_RR = "RR-interval [ms]"
@@ -50,31 +70,86 @@ class ImportFormatError(InteropError):
 
 @dataclass(frozen=True)
 class ImportedRR:
-    """RR intervals read from another app's file, before any re-encoding."""
+    """RR intervals read from another app's file, before any re-encoding.
+
+    Arrays, not tuples of Python floats: seven days of RR stay ~100 MB at most."""
 
     format: str
-    rr_ms: tuple[float, ...]
-    source_lines: tuple[int, ...]  # line number of each RR in the source file
+    rr_ms: np.ndarray
+    source_lines: np.ndarray  # line number of each RR in the source file
     units: str  # units the file used ("ms" or "s")
-    timestamps: tuple[datetime, ...] | None = None  # per RR, when the file has them
+    timestamps: tuple[datetime, ...] | None = None  # per RR (small files); or stamp_s
     start: datetime | None = None  # start of the first RR interval when the file tells
     start_from: str = ""  # where `start` came from, for the header
     notes: tuple[str, ...] = field(default=())
+    stamp_s: np.ndarray | None = None  # per RR: seconds after `first_stamp`
+    first_stamp: datetime | None = None
     # per RR: the file says beats are missing before it (a gap the timestamps may not show)
     gap_before: tuple[bool, ...] | None = None
     # session time of the first beat when the file knows it (default: its RR after 0)
     first_beat_s: float | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rr_ms", np.asarray(self.rr_ms, dtype=float))
+        object.__setattr__(self, "source_lines", np.asarray(self.source_lines, dtype=np.int64))
+        if self.timestamps and self.stamp_s is None:
+            first = self.timestamps[0]
+            offsets = [(t - first).total_seconds() for t in self.timestamps]
+            object.__setattr__(self, "stamp_s", np.asarray(offsets, dtype=float))
+            object.__setattr__(self, "first_stamp", first)
 
-def _show(text: str, limit: int = 60) -> str:
+
+_DATA_LIKE = re.compile(r"^[0-9\s.,;:+\-eETZ/]*$")
+
+
+def _show(text: str, limit: int = QUOTE_CHARS) -> str:
+    """File text for an error message: a short token, or a short prefix of something that
+    looks like RR data, quoted and escaped; anything else (a password file given by
+    mistake) is described, not quoted."""
     text = text.strip()
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+    if len(text) <= SHORT_TOKEN or _DATA_LIKE.match(text):
+        return repr(for_terminal(text, limit))
+    return f"({len(text)} characters of text, not shown)"
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
+def _lines(source: Source) -> Iterator[tuple[int, str]]:
     """(line number, stripped text) of non-empty lines; a UTF-8 BOM is ignored."""
-    text = text.removeprefix("\ufeff")
-    return [(i + 1, s.strip()) for i, s in enumerate(text.splitlines()) if s.strip()]
+    if isinstance(source, str):
+        source = enumerate(source.removeprefix("\ufeff").splitlines(), start=1)
+    for n, s in source:
+        s = s.strip()
+        if s:
+            yield n, s
+
+
+def _too_long(origin: str, line: int) -> ImportFormatError:
+    return ImportFormatError(
+        origin,
+        line,
+        f"the RR intervals up to here add up to more than {MAX_SESSION_TEXT}, longer than "
+        "one session can be: split the file into sessions",
+    )
+
+
+class _Collected:
+    """RR values and their line numbers in compact arrays, bounded as they grow."""
+
+    def __init__(self, origin: str, sum_limit: float) -> None:
+        self.origin = origin
+        self.values = array("d")
+        self.lines = array("q")
+        self.total = 0.0
+        self.sum_limit = sum_limit
+
+    def add(self, value: float, line: int) -> None:
+        self.total += value
+        if self.total > self.sum_limit or len(self.values) >= MAX_BEATS:
+            raise _too_long(self.origin, line)
+        self.values.append(value)
+        self.lines.append(line)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.frombuffer(self.values, dtype=float), np.frombuffer(self.lines, dtype=np.int64)
 
 
 def _number(token: str, origin: str, line: int, what: str = "RR value") -> float:
@@ -108,19 +183,47 @@ def check_rr_ms(rr_ms: float, origin: str, line: int, unit_note: str = "") -> fl
     return rr_ms
 
 
-def _require_some(rr: list[float], origin: str, what: str) -> None:
-    if not rr:
+def check_all_rr_ms(rr_ms: np.ndarray, lines: np.ndarray, origin: str, unit_note: str = "") -> None:
+    """check_rr_ms on every value, at numpy speed: the first bad one raises."""
+    bad = np.flatnonzero(~((rr_ms >= RR_MIN_MS) & (rr_ms <= RR_MAX_MS)))
+    if len(bad):
+        i = int(bad[0])
+        check_rr_ms(float(rr_ms[i]), origin, int(lines[i]), unit_note)
+    if float(rr_ms.sum()) > MAX_SESSION_S * 1000:
+        raise _too_long(origin, int(lines[-1]))
+
+
+def _require_some(rr: object, origin: str, what: str) -> None:
+    if not len(rr):  # type: ignore[arg-type]
         raise ImportFormatError(origin, None, f"no RR intervals found ({what})")
+
+
+def _stamp(ts: str, origin: str, line: int) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(ts)
+    except ValueError:
+        raise ImportFormatError(
+            origin, line, f"{_show(ts)} is not a timestamp (expected e.g. 2024-05-01T10:15:30.123)"
+        ) from None
+    if not YEARS[0] <= stamp.year <= YEARS[1]:
+        raise ImportFormatError(
+            origin,
+            line,
+            f"timestamp {_show(ts)} is not a plausible time for a recording (years "
+            f"{YEARS[0]}–{YEARS[1]}): is the phone's clock wrong?",
+        )
+    return stamp
 
 
 # ---------------------------------------------------------------- Polar Sensor Logger
 
 
-def parse_polar_sensor_logger(text: str, origin: str = "<psl>") -> ImportedRR:
+def parse_polar_sensor_logger(text: Source, origin: str = "<psl>") -> ImportedRR:
     lines = _lines(text)
-    if not lines:
+    first = next(lines, None)
+    if first is None:
         raise ImportFormatError(origin, None, "empty file: no header and no RR intervals")
-    n0, head = lines[0]
+    n0, head = first
     expected = f"expected the header '{PSL_TIME};{PSL_RR}'"
     if ";" not in head:
         for sep, name in ((",", "','"), ("\t", "a tab")):
@@ -147,10 +250,10 @@ def parse_polar_sensor_logger(text: str, origin: str = "<psl>") -> ImportedRR:
         )
     i_t, i_rr = cols.index(PSL_TIME), cols.index(PSL_RR)
     need = max(i_t, i_rr) + 1
-    rr: list[float] = []
-    src: list[int] = []
-    stamps: list[datetime] = []
-    for n, line in lines[1:]:
+    rr = _Collected(origin, MAX_SESSION_S * 1000)
+    offsets = array("d")
+    first_stamp: datetime | None = None
+    for n, line in lines:
         fields = line.split(";")
         if len(fields) < need:
             other = next((f"'{s}'" for s in (",", "\t") if s in line), None)
@@ -161,32 +264,38 @@ def parse_polar_sensor_logger(text: str, origin: str = "<psl>") -> ImportedRR:
                 f"expected {len(cols)} ';'-separated fields, found {len(fields)} "
                 f"in {_show(line)}{why}",
             )
-        ts = fields[i_t].strip()
-        try:
-            stamp = datetime.fromisoformat(ts)
-        except ValueError:
-            raise ImportFormatError(
-                origin, n, f"{_show(ts)} is not a timestamp (expected e.g. 2024-05-01T10:15:30.123)"
-            ) from None
+        stamp = _stamp(fields[i_t].strip(), origin, n)
         value = _number(fields[i_rr], origin, n)
-        rr.append(check_rr_ms(value, origin, n))
-        src.append(n)
-        stamps.append(stamp)
-    _require_some(rr, origin, "the header is there but no rows follow")
-    aware = {s.tzinfo is not None for s in stamps}
-    if len(aware) > 1:
-        raise ImportFormatError(
-            origin, None, "timestamps mix local times and times with a UTC offset"
-        )
-    start = stamps[0] - timedelta(milliseconds=rr[0])
+        rr.add(check_rr_ms(value, origin, n), n)
+        if first_stamp is None:
+            first_stamp = stamp
+        try:
+            offset = (stamp - first_stamp).total_seconds()
+        except TypeError:
+            raise ImportFormatError(
+                origin, n, "timestamps mix local times and times with a UTC offset"
+            ) from None
+        if abs(offset) > MAX_SESSION_S:
+            raise ImportFormatError(
+                origin,
+                n,
+                f"timestamp {_show(fields[i_t])} is more than {MAX_SESSION_TEXT} from the "
+                "first one: longer than one session can be (a clock jump? split the file)",
+            )
+        offsets.append(offset)
+    rr_ms, src = rr.arrays()
+    _require_some(rr_ms, origin, "the header is there but no rows follow")
+    assert first_stamp is not None
+    start = first_stamp - timedelta(milliseconds=float(rr_ms[0]))
     return ImportedRR(
         format="polar-sensor-logger",
-        rr_ms=tuple(rr),
-        source_lines=tuple(src),
+        rr_ms=rr_ms,
+        source_lines=src,
         units="ms",
-        timestamps=tuple(stamps),
         start=start,
         start_from="Polar Sensor Logger phone timestamp of the first RR, minus that RR",
+        stamp_s=np.frombuffer(offsets, dtype=float),
+        first_stamp=first_stamp,
     )
 
 
@@ -204,13 +313,12 @@ def elite_start_from_name(filename: str) -> datetime | None:
         return None
 
 
-def parse_elite_hrv(text: str, origin: str = "<elite-hrv>", filename: str = "") -> ImportedRR:
-    lines = _lines(text)
-    if not lines:
-        raise ImportFormatError(origin, None, "empty file: no RR intervals")
-    rr: list[float] = []
-    src: list[int] = []
-    for n, line in lines:
+def parse_elite_hrv(text: Source, origin: str = "<elite-hrv>", filename: str = "") -> ImportedRR:
+    rr = _Collected(origin, MAX_SESSION_S * 1000)
+    first_line: int | None = None
+    for n, line in _lines(text):
+        if first_line is None:
+            first_line = n
         for sep, name in ((";", "';'"), ("\t", "a tab")):
             if sep in line:
                 raise ImportFormatError(
@@ -228,7 +336,7 @@ def parse_elite_hrv(text: str, origin: str = "<elite-hrv>", filename: str = "") 
                     origin, n, f"an empty value between commas in {_show(line)}"
                 )
             if not _NUMBER.match(tok):
-                if n == lines[0][0] and not rr:
+                if n == first_line and not len(rr.values):
                     raise ImportFormatError(
                         origin,
                         n,
@@ -237,10 +345,14 @@ def parse_elite_hrv(text: str, origin: str = "<elite-hrv>", filename: str = "") 
                     )
                 raise ImportFormatError(origin, n, f"RR value {_show(tok)} is not a number")
             value = float(tok)
-            rr.append(value)
-            src.append(n)
-    _require_some(rr, origin, "the file has no values")
-    med = statistics.median(rr)
+            if not math.isfinite(value):
+                raise ImportFormatError(origin, n, f"RR {value} is not a finite number")
+            rr.add(value, n)
+    if first_line is None:
+        raise ImportFormatError(origin, None, "empty file: no RR intervals")
+    rr_ms, src = rr.arrays()
+    _require_some(rr_ms, origin, "the file has no values")
+    med = float(np.median(rr_ms))
     if med < 10:
         raise ImportFormatError(
             origin,
@@ -248,13 +360,12 @@ def parse_elite_hrv(text: str, origin: str = "<elite-hrv>", filename: str = "") 
             f"values look like seconds (median {med:g}), but Elite HRV exports milliseconds: "
             "use --from rr-txt (it accepts seconds)",
         )
-    for value, n in zip(rr, src, strict=True):
-        check_rr_ms(value, origin, n)
+    check_all_rr_ms(rr_ms, src, origin)
     start = elite_start_from_name(filename)
     return ImportedRR(
         format="elite-hrv",
-        rr_ms=tuple(rr),
-        source_lines=tuple(src),
+        rr_ms=rr_ms,
+        source_lines=src,
         units="ms",
         start=start,
         start_from="Elite HRV file name (local start time)" if start else "",
@@ -264,9 +375,9 @@ def parse_elite_hrv(text: str, origin: str = "<elite-hrv>", filename: str = "") 
 # ---------------------------------------------------------------- plain RR text
 
 
-def detect_units(values: list[float]) -> tuple[str, str]:
+def detect_units(values: np.ndarray | list[float]) -> tuple[str, str]:
     """('ms'|'s', why). RR in s are 0.1-10; in ms 100-10000: the median tells them apart."""
-    med = statistics.median(values)
+    med = float(np.median(np.asarray(values, dtype=float)))
     if med <= 10:
         return (
             "s",
@@ -283,15 +394,17 @@ def detect_units(values: list[float]) -> tuple[str, str]:
     )
 
 
-def parse_rr_txt(text: str, origin: str = "<rr-txt>", units: str | None = None) -> ImportedRR:
+def parse_rr_txt(text: Source, origin: str = "<rr-txt>", units: str | None = None) -> ImportedRR:
     if units is not None and units not in UNITS:
         raise ValueError(f"units must be one of {UNITS}, not {units!r}")
-    lines = [(n, s) for n, s in _lines(text) if not s.startswith("#")]
-    if not lines:
-        raise ImportFormatError(origin, None, "empty file: no RR intervals")
-    values: list[float] = []
-    src: list[int] = []
-    for n, line in lines:
+    # Whatever the units, values summing past this are longer than a session in ms, and
+    # far longer in s: stop reading there.
+    rr = _Collected(origin, MAX_SESSION_S * 1000)
+    seen = False
+    for n, line in _lines(text):
+        if line.startswith("#"):
+            continue
+        seen = True
         if re.search(r"[\s,;]", line) and not re.match(r"^\d+,\d+$", line):
             raise ImportFormatError(
                 origin,
@@ -299,7 +412,7 @@ def parse_rr_txt(text: str, origin: str = "<rr-txt>", units: str | None = None) 
                 f"expected one RR value per line, found {_show(line)} "
                 "(for ','-separated values use --from elite-hrv)",
             )
-        if not values and not re.search(r"\d", line):
+        if not len(rr.values) and not re.search(r"\d", line):
             raise ImportFormatError(
                 origin,
                 n,
@@ -308,13 +421,15 @@ def parse_rr_txt(text: str, origin: str = "<rr-txt>", units: str | None = None) 
             )
         value = _number(line, origin, n)
         if not math.isfinite(value):
-            raise ImportFormatError(origin, n, f"RR value {line!r} is not a finite number")
+            raise ImportFormatError(origin, n, f"RR value {_show(line)} is not a finite number")
         if value < 0:
             raise ImportFormatError(origin, n, f"RR value {value:g} is negative")
         if value == 0:
             raise ImportFormatError(origin, n, "RR value 0: an interval cannot be zero")
-        values.append(value)
-        src.append(n)
+        rr.add(value, n)
+    if not seen:
+        raise ImportFormatError(origin, None, "empty file: no RR intervals")
+    values, src = rr.arrays()
     notes: list[str] = []
     if units is None:
         try:
@@ -324,18 +439,20 @@ def parse_rr_txt(text: str, origin: str = "<rr-txt>", units: str | None = None) 
         notes.append(why)
     scale = 1000.0 if units == "s" else 1.0
     note = " after reading the file as seconds" if units == "s" else ""
-    rr = [check_rr_ms(v * scale, origin, n, note) for v, n in zip(values, src, strict=True)]
+    rr_ms = values * scale
+    check_all_rr_ms(rr_ms, src, origin, note)
     return ImportedRR(
-        format="rr-txt", rr_ms=tuple(rr), source_lines=tuple(src), units=units, notes=tuple(notes)
+        format="rr-txt", rr_ms=rr_ms, source_lines=src, units=units, notes=tuple(notes)
     )
 
 
 # ---------------------------------------------------------------- detection
 
 
-def detect_format(text: str, filename: str = "") -> tuple[str, str]:
-    """(format, why) from the content and Elite HRV's file-name pattern; or ImportFormatError."""
-    lines = [(n, s) for n, s in _lines(text) if not s.startswith("#")]
+def detect_format(text: Source, filename: str = "") -> tuple[str, str]:
+    """(format, why) from the first lines and Elite HRV's file-name pattern; or
+    ImportFormatError. A file that is none of them is not quoted: it may be anything."""
+    lines = list(itertools.islice(((n, s) for n, s in _lines(text) if not s.startswith("#")), 50))
     if not lines:
         raise ImportFormatError(filename or "<input>", None, "empty file: no RR intervals")
     n, first = lines[0]
@@ -347,7 +464,7 @@ def detect_format(text: str, filename: str = "") -> tuple[str, str]:
 
     if looks_like(first):
         return "hrv-logger", f"header {_show(first)} (HRV Logger)"
-    head = [s for _, s in lines[:50]]
+    head = [s for _, s in lines]
 
     def numbers(s: str) -> bool:
         tokens = [t.strip() for t in s.split(",")]
@@ -363,12 +480,14 @@ def detect_format(text: str, filename: str = "") -> tuple[str, str]:
     raise ImportFormatError(
         filename or "<input>",
         n,
-        f"cannot tell the format from {_show(first)}; give --from {'|'.join(FORMATS)}",
+        f"cannot tell the format: this line ({len(first)} characters) is not RR data, a Polar "
+        f"Sensor Logger header or 'timestamp;RR' row; if the file is one, give --from "
+        f"{'|'.join(FORMATS)}",
     )
 
 
 def parse(
-    text: str, fmt: str, origin: str, filename: str = "", units: str | None = None
+    text: Source, fmt: str, origin: str, filename: str = "", units: str | None = None
 ) -> ImportedRR:
     if fmt == "polar-sensor-logger":
         return parse_polar_sensor_logger(text, origin)

@@ -20,10 +20,13 @@ import difflib
 import io
 import itertools
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 
 from holdbeat.interop import InteropError
+from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, KINDS, MODES, TARGETS
 
 COLUMNS = ("name", "kind", "mode", "start_s", "end_s", "belief", "target")
@@ -50,22 +53,35 @@ class PhaseSpec:
     line: int = 0
 
 
+def _show(value: object) -> str:
+    """A short, escaped quote of file text for an error message."""
+    return repr(for_terminal(value, 24)) if isinstance(value, str) else for_terminal(value, 24)
+
+
 def _allowed(what: str, value: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(value, allowed, n=1)
+    close = difflib.get_close_matches(value[:100], allowed, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{what} {value!r} is not allowed{hint}; allowed: {', '.join(allowed)}"
+    return f"{what} {_show(value)} is not allowed{hint}; allowed: {', '.join(allowed)}"
 
 
 def _seconds(value: object, key: str, origin: str, line: int) -> float:
     if isinstance(value, bool):
-        raise PhasesFileError(origin, line, f"{key} {value!r} is not a number of seconds")
+        raise PhasesFileError(origin, line, f"{key} {_show(value)} is not a number of seconds")
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise PhasesFileError(origin, line, f"{key} {value!r} is not a number of seconds") from None
+        raise PhasesFileError(
+            origin, line, f"{key} {_show(value)} is not a number of seconds"
+        ) from None
     if not math.isfinite(x) or x < 0:
         raise PhasesFileError(
-            origin, line, f"{key} {value!r} must be a finite number of seconds ≥ 0"
+            origin, line, f"{key} {_show(value)} must be a finite number of seconds ≥ 0"
+        )
+    if x > MAX_SESSION_S:
+        raise PhasesFileError(
+            origin,
+            line,
+            f"{key} {x:g} s is later than a session can last ({MAX_SESSION_TEXT})",
         )
     return x
 
@@ -136,7 +152,8 @@ def parse_phases_csv(text: str, origin: str = "<phases.csv>") -> list[PhaseSpec]
         raise PhasesFileError(
             origin, None, "empty file: expected a header 'name,kind,mode,start_s,end_s'"
         )
-    lines = text.splitlines()
+    # universal newlines, but not str.splitlines(): U+2028 in a belief is text
+    lines = re.split(r"\r\n|\r|\n", text)
     first = next(i for i, s in enumerate(lines) if s.strip())
     header = lines[first]
     if "," not in header and (";" in header or "\t" in header):
@@ -150,14 +167,14 @@ def parse_phases_csv(text: str, origin: str = "<phases.csv>") -> list[PhaseSpec]
             origin,
             first + 1,
             f"header missing or incomplete: need columns {', '.join(REQUIRED)} "
-            f"(and optionally name, mode, belief, target); found {header.strip()!r}",
+            f"(and optionally name, mode, belief, target); found {_show(header)}",
         )
     for c in cols:
         if c not in COLUMNS:
             raise PhasesFileError(origin, first + 1, _allowed("column", c, COLUMNS))
     reader = csv.reader(io.StringIO("\n".join(lines[first + 1 :])))
     specs: list[PhaseSpec] = []
-    for offset, row in enumerate(reader):
+    for offset, row in enumerate(_rows(reader, origin, first + 2)):
         line = first + 2 + offset
         if not any(cell.strip() for cell in row):
             continue
@@ -169,6 +186,14 @@ def parse_phases_csv(text: str, origin: str = "<phases.csv>") -> list[PhaseSpec]
     return _check_sequence(specs, origin)
 
 
+def _rows(reader, origin: str, first_line: int):
+    """The reader's rows; a CSV syntax error is a PhasesFileError naming the line."""
+    try:
+        yield from reader
+    except csv.Error as e:
+        raise PhasesFileError(origin, first_line + reader.line_num - 1, f"not CSV: {e}") from None
+
+
 def parse_phases_toml(text: str, origin: str = "<phases.toml>") -> list[PhaseSpec]:
     try:
         doc = tomllib.loads(text)
@@ -177,7 +202,7 @@ def parse_phases_toml(text: str, origin: str = "<phases.toml>") -> list[PhaseSpe
     extra = [k for k in doc if k != "phase"]
     if extra:
         raise PhasesFileError(
-            origin, None, f"unknown top-level key {extra[0]!r}; expected [[phase]] tables"
+            origin, None, f"unknown top-level key {_show(extra[0])}; expected [[phase]] tables"
         )
     raw = doc.get("phase")
     if not isinstance(raw, list) or not raw:

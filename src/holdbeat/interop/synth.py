@@ -18,16 +18,22 @@ its timestamp, never interpolated.
 
 from __future__ import annotations
 
+import heapq
+import io
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from holdbeat.events import Connection, Device, End, Header, Hrm, PhaseStart, SessionEvent
 from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
-from holdbeat.interop.importers import ImportedRR
+from holdbeat.interop.importers import ImportedRR, ImportFormatError
 from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
+from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
+from holdbeat.process import Processor
 from holdbeat.recording import event_to_dict, header_to_dict, new_header
 from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
 
@@ -69,22 +75,19 @@ def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], li
     """Split at gaps the file's timestamps reveal; without timestamps there is one segment."""
     n = len(units)
     first = units[0] / RR_UNITS_PER_S
-    if imported.first_beat_s is not None:
+    if imported.first_beat_s is not None:  # the file knows when the first beat was
         first = imported.first_beat_s
-    stamps = imported.timestamps
-    if not stamps:
+    if imported.stamp_s is None or not len(imported.stamp_s):
         return [Segment(0, n, first)], []
     warnings: list[str] = []
-    rel = np.array([(s - stamps[0]).total_seconds() for s in stamps]) + first
-    starts = [0]
-    backwards = 0
-    marked = imported.gap_before or (False,) * n
-    for i in range(1, n):
-        step = rel[i] - rel[i - 1] - units[i] / RR_UNITS_PER_S
-        if rel[i] < rel[i - 1] - 1.0:
-            backwards += 1
-        elif step > GAP_S or marked[i]:
-            starts.append(i)
+    rel = np.asarray(imported.stamp_s, dtype=float) + first
+    step = np.diff(rel) - units[1:] / RR_UNITS_PER_S
+    back = rel[1:] < rel[:-1] - 1.0
+    gap = step > GAP_S
+    if imported.gap_before is not None:  # beats the file marks as missing (FIT, EDF+)
+        gap |= np.asarray(imported.gap_before, dtype=bool)[1:]
+    starts = [0, *(np.flatnonzero(~back & gap) + 1).tolist()]
+    backwards = int(np.count_nonzero(back))
     if backwards:
         warnings.append(
             f"{backwards} timestamp(s) go back in time by more than 1 s (phone clock changed?); "
@@ -97,6 +100,13 @@ def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], li
         anchor = first if s == 0 else max(float(rel[s]), last_beat + units[s] / RR_UNITS_PER_S)
         segs.append(Segment(s, stop, anchor))
         last_beat = anchor + int(units[s + 1 : stop].sum()) / RR_UNITS_PER_S
+    if last_beat > MAX_SESSION_S:
+        raise ImportFormatError(
+            "the imported file",
+            None,
+            f"with its timestamps' gaps the beats span {last_beat / 86400:.1f} days, longer "
+            f"than one session can be ({MAX_SESSION_TEXT}): split the file",
+        )
     return segs, warnings
 
 
@@ -122,13 +132,14 @@ def _hr(units: tuple[int, ...]) -> int:
     return max(1, min(0xFFFF, round(60_000.0 / mean_ms)))
 
 
-def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> list[Packet]:
-    """Group beats into ~1 s notifications, stamped with their last beat's time.
+def iter_packets(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> Iterator[Packet]:
+    """Beats grouped into ~1 s notifications, stamped with their last beat's time, in time
+    order, generated one by one (an import of days never holds them all).
 
     Beats whose time since the segment's first beat falls in (k-1, k] s go out in packet k,
     at most MAX_RR_PER_PACKET to a packet; a second without a beat gets an HR-only packet
-    (the last HR). Grouping and each packet's HR are computed in numpy per segment."""
-    packets: list[Packet] = []
+    (the last HR). Grouping and each packet's HR (`_hr`) are computed in numpy per segment
+    (tested equal to doing it packet by packet)."""
     hr = 0
     for k_seg, seg in enumerate(segs):
         u = units[seg.start : seg.stop]
@@ -154,11 +165,14 @@ def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> li
                 s = slots[j]
                 for empty in range(prev_slot + 1, s):  # seconds without a beat: HR only
                     t_empty = seg.first_beat_s + empty * PACKET_UNITS / RR_UNITS_PER_S
-                    packets.append(Packet(round(t_empty, 6), (), hr, k_seg))
+                    yield Packet(round(t_empty, 6), (), hr, k_seg)
                 prev_slot = s
             hr = hrs[j]
-            packets.append(Packet(t_last[j], tuple(ul[csl[j] : cel[j]]), hr, k_seg))
-    return packets
+            yield Packet(t_last[j], tuple(ul[csl[j] : cel[j]]), hr, k_seg)
+
+
+def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> list[Packet]:
+    return list(iter_packets(units, t_beats, segs))
 
 
 def packet_bytes(p: Packet) -> bytes:
@@ -218,23 +232,52 @@ def phases_protocol(
 @dataclass
 class Built:
     header: Header
-    events: list[SessionEvent]
     rr_units: np.ndarray
     beat_t_s: np.ndarray
     max_rounding_ms: float
     gaps: int
     warnings: list[str] = field(default_factory=list)
+    segs: list[Segment] = field(default_factory=list)
+    phase_starts: list[PhaseStart] = field(default_factory=list)
+    end: End | None = None
+    extra_events: tuple[SessionEvent, ...] = ()  # markers, ratings (an EDF+ read back)
 
     @property
     def rr_ms(self) -> np.ndarray:
         return units_to_ms(self.rr_units)
+
+    def iter_events(self) -> Iterator[SessionEvent]:
+        """Every event in time order, generated as it goes: (time, order) with a phase
+        starting before data at the same time and a gap closing before it."""
+
+        def data() -> Iterator[tuple[float, int, SessionEvent]]:
+            prev: Packet | None = None
+            for p in iter_packets(self.rr_units, self.beat_t_s, self.segs):
+                if prev is not None and p.segment != prev.segment:
+                    gap_s = p.t_s - prev.t_s
+                    detail = f"gap of {gap_s:.1f} s in the imported file"
+                    yield prev.t_s, 3, Connection(prev.t_s, "lost", detail)
+                    yield p.t_s, 1, Connection(p.t_s, "restored", "")
+                yield p.t_s, 2, Hrm(p.t_s, packet_bytes(p))
+                prev = p
+
+        phases = ((ev.t_s, 0, ev) for ev in self.phase_starts)
+        extra = sorted(((ev.t_s, 2, ev) for ev in self.extra_events), key=lambda x: x[0])
+        ends = [] if self.end is None else [(self.end.t_s, 9, self.end)]
+        merged = heapq.merge(data(), phases, extra, ends, key=lambda x: (x[0], x[1]))
+        for _, _, ev in merged:
+            yield ev
+
+    @property
+    def events(self) -> list[SessionEvent]:
+        return list(self.iter_events())
 
 
 def resolve_start(
     imported: ImportedRR, start: datetime | None, file_mtime: datetime | None
 ) -> tuple[datetime, str]:
     """Session start (aware, UTC) and where it came from; naive times are taken as local time."""
-    rr_total = timedelta(milliseconds=float(sum(imported.rr_ms)))
+    rr_total = timedelta(milliseconds=float(np.sum(imported.rr_ms)))
     if start is not None:
         chosen, why = start, "--start"
     elif imported.start is not None:
@@ -246,7 +289,12 @@ def resolve_start(
         )
     else:
         chosen, why = datetime(1970, 1, 1, tzinfo=UTC), "unknown"
-    return chosen.astimezone(UTC), why
+    try:
+        return chosen.astimezone(UTC), why
+    except (OverflowError, ValueError):
+        raise ImportFormatError(
+            "the import", None, f"the start time {chosen} ({why}) is out of range"
+        ) from None
 
 
 def build_recording(
@@ -269,8 +317,7 @@ def build_recording(
     deltas = np.abs(units_to_ms(units) - np.asarray(imported.rr_ms, dtype=float))
     segs, warnings = segments(imported, units)
     t_beats = beat_times(units, segs)
-    packets = packetize(units, t_beats, segs)
-    data_end = packets[-1].t_s
+    data_end = round(float(t_beats[-1]), 6)  # the last notification carries the last beat
     protocol, spans = phases_protocol(
         specs,
         mode=mode,
@@ -279,28 +326,23 @@ def build_recording(
         end_s=data_end,
         origin=phases_name or "--mode",
     )
-    # (time, order, event): at equal times a phase starts before data, a gap closes before it.
-    timeline: list[tuple[float, int, SessionEvent]] = []
-    for i, p in enumerate(packets):
-        if i and p.segment != packets[i - 1].segment:
-            prev = packets[i - 1]
-            gap_s = p.t_s - prev.t_s
-            timeline.append(
-                (
-                    prev.t_s,
-                    3,
-                    Connection(prev.t_s, "lost", f"gap of {gap_s:.1f} s in the imported file"),
-                )
-            )
-            timeline.append((p.t_s, 1, Connection(p.t_s, "restored", "")))
-        timeline.append((p.t_s, 2, Hrm(p.t_s, packet_bytes(p))))
+    phase_starts: list[PhaseStart] = []
     end_s = data_end
     if protocol is not None:
         for i, ((s, e), ph) in enumerate(zip(spans, protocol.phases, strict=True)):
-            ev = PhaseStart(
-                round(s, 6), i, ph.name, ph.kind, ph.mode, e - s, ph.prompt, ph.belief, ph.target
+            phase_starts.append(
+                PhaseStart(
+                    round(s, 6),
+                    i,
+                    ph.name,
+                    ph.kind,
+                    ph.mode,
+                    e - s,
+                    ph.prompt,
+                    ph.belief,
+                    ph.target,
+                )
             )
-            timeline.append((ev.t_s, 0, ev))
         last_end = spans[-1][1]
         first_beat = float(t_beats[0])
         if spans[0][0] > first_beat:
@@ -327,10 +369,6 @@ def build_recording(
             warnings.append(
                 "no baseline phase: reports show the session, comparisons need a baseline"
             )
-    for ev in extra_events:  # markers, ratings (an EDF+ read back), already on this timeline
-        timeline.append((ev.t_s, 2, ev))
-    timeline.append((round(end_s, 6), 9, End(round(end_s, 6), "imported")))
-    timeline.sort(key=lambda x: (x[0], x[1]))
     title = FORMAT_TITLES.get(imported.format, imported.format)
     settings = {
         "import": {
@@ -358,59 +396,54 @@ def build_recording(
     )
     return Built(
         header=header,
-        events=[ev for _, _, ev in timeline],
         rr_units=units,
         beat_t_s=t_beats,
         max_rounding_ms=float(deltas.max()),
         gaps=len(segs) - 1,
         warnings=warnings,
+        segs=segs,
+        phase_starts=phase_starts,
+        end=End(round(end_s, 6), "imported"),
+        extra_events=tuple(extra_events),
     )
 
 
-def recording_bytes(header: Header, events: list[SessionEvent], window_s: float = 60.0) -> bytes:
-    """The lines RecordingWriter would write for these events, built in one batch: HR, RR,
-    contact and energy from `parse_hrm_batch`, live flags from `from_events` (both tested
-    equal to the live Processor), no rolling HRV (a recording line never holds it). orjson
-    serialises. `window_s` is unused (kept for callers)."""
-    import orjson
+class _NoLiveMetrics:
+    """Stands in for the live HRV window: a recording line keeps HR, RR and flags, never the
+    rolling RMSSD, so an import need not compute it for every beat."""
 
-    from holdbeat.hrs import parse_hrm_batch
-    from holdbeat.recording import from_events
+    def update(self, beat: object) -> None:
+        return None
 
-    hrms = [ev for ev in events if isinstance(ev, Hrm)]
-    batch = parse_hrm_batch([ev.raw for ev in hrms])
-    rec = from_events(Path("<import>"), header, events, [])
-    flags = rec.flag.tolist()
-    rr_all = batch.rr_ms.tolist()
-    starts = batch.rr_start.tolist()
-    hr = batch.hr_bpm.tolist()
-    contact = batch.contact.tolist()
-    energy = batch.energy_kj.tolist()
-    ok = batch.ok.tolist()
-    dumps = orjson.dumps
-    out = [dumps(header_to_dict(header))]
-    k = 0
+
+def write_lines(
+    f: BinaryIO, header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
+) -> None:
+    """Write exactly the lines RecordingWriter writes (decoded values from the same
+    Processor), one by one: memory does not grow with the session."""
+    proc = Processor(window_s=window_s)
+    proc.window = _NoLiveMetrics()  # type: ignore[assignment]
+
+    def line(d: dict) -> bytes:
+        return (json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+    f.write(line(header_to_dict(header)))
     for ev in events:
-        if not isinstance(ev, Hrm):
-            out.append(dumps(event_to_dict(ev)))
-            continue
-        d = event_to_dict(ev)  # t, type, raw
-        if not ok[k]:
-            d["error"] = batch.errors[k]
-        else:
-            a, b = starts[k], starts[k + 1]
-            d["hr"] = hr[k]
-            d["rr"] = [round(r, 3) for r in rr_all[a:b]]
-            if contact[k] >= 0:
-                d["contact"] = bool(contact[k])
-            if energy[k] >= 0:
-                d["energy"] = energy[k]
-            f = flags[a:b]
-            if any(f):
-                d["flags"] = f
-        out.append(dumps(d))
-        k += 1
-    return b"\n".join(out) + b"\n"
+        processed = None
+        if isinstance(ev, Hrm):
+            processed = proc.on_hrm(ev)
+        elif isinstance(ev, Connection):
+            proc.on_connection(ev)
+        f.write(line(event_to_dict(ev, processed)))
+
+
+def recording_bytes(
+    header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
+) -> bytes:
+    """The whole recording in memory (small imports and tests); see write_lines."""
+    buf = io.BytesIO()
+    write_lines(buf, header, events, window_s)
+    return buf.getvalue()
 
 
 def label_for(built: Built) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
+from holdbeat.inputs import read_small
+from holdbeat.limits import MAX_SMALL_FILE_BYTES
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import Protocol, ProtocolError, protocol_from_toml
 
 
@@ -20,13 +24,16 @@ def load_protocol(name_or_path: str) -> Protocol:
         proto = protocol_from_toml(text, origin=f"built-in {name_or_path!r}")
         return Protocol(proto.name, proto.phases, proto.description, source="builtin")
     path = Path(name_or_path)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise ProtocolError(
-            f"no protocol {name_or_path!r}: not a built-in ({', '.join(builtin_names())}) "
-            "and no such file"
+            f"no protocol {for_terminal(name_or_path, 60)!r}: not a built-in "
+            f"({', '.join(builtin_names())}) and no such file"
         )
+    data = read_small(path, "protocol file", ProtocolError, MAX_SMALL_FILE_BYTES)
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProtocolError(f"{path}: cannot read protocol file: {e}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(
+            f"{path}: cannot read protocol file: not UTF-8 text (byte {e.start})"
+        ) from None
     return protocol_from_toml(text, origin=str(path))

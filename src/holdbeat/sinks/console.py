@@ -21,6 +21,7 @@ from holdbeat.events import (
 from holdbeat.keys import key_legend
 from holdbeat.metrics import LiveMetrics
 from holdbeat.process import Processed
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import Protocol, format_duration
 
 
@@ -34,7 +35,12 @@ def fmt(x: float, spec: str) -> str:
 
 
 class ConsoleSink:
-    """Prints a status line at most every `every_s` session seconds, events at once."""
+    """Prints a status line at most every `every_s` session seconds, events at once.
+
+    Text from the protocol, the recording or the strap (names, prompts, beliefs, marker
+    notes, device names) is printed with control characters made visible."""
+
+    label = "the console view"
 
     def __init__(
         self, out: TextIO | None = None, every_s: float = 1.0, recording: str = ""
@@ -56,7 +62,9 @@ class ConsoleSink:
         self._model = ViewModel()
 
     def _print(self, s: str) -> None:
-        print(s, file=self.out, flush=True)
+        # each call is one line of holdbeat's own text with file/strap text inside it:
+        # any control character in it (ESC, newline, bidi override) is shown, not obeyed
+        print(for_terminal(s), file=self.out, flush=True)
         self.lines += 1
 
     def start(self, header: Header, protocol: Protocol | None) -> None:

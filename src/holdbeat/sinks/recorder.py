@@ -22,6 +22,8 @@ def session_label(protocol: Protocol | None) -> str:
 
 
 class RecorderSink:
+    essential = True  # a failure here ends the session (pipeline.isolate leaves it bare)
+
     def __init__(self, directory: Path, label: str | None = None) -> None:
         self.directory = Path(directory)
         self.label = label

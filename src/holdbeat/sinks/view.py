@@ -33,6 +33,8 @@ CLOSE_GRACE_S = 3.0  # after Stop, how long the source may take to deliver its n
 class ViewSink:
     """Receives every event into a ViewModel; the window draws from it on its own timer."""
 
+    label = "the live window"
+
     def __init__(
         self, model: ViewModel | None = None, recording: Callable[[], Path | None] | None = None
     ) -> None:
@@ -68,16 +70,52 @@ def qt_app() -> QtWidgets.QApplication:
     return app  # type: ignore[return-value]
 
 
+def png_bytes(win: QtWidgets.QWidget) -> bytes:
+    from PySide6 import QtCore
+
+    data = QtCore.QByteArray()
+    buf = QtCore.QBuffer(data)
+    buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not win.grab().save(buf, "PNG"):
+        raise ValueError("Qt could not encode the window as PNG")
+    buf.close()
+    return bytes(data.data())
+
+
 def save_screenshot(win: QtWidgets.QWidget, path: Path) -> str:
-    """PNG of the window; returns an error message, or "" on success."""
+    """PNG of the window through the one output writer (0600, atomic, never over a
+    recording or a non-regular file); returns an error message, or "" on success."""
+    from holdbeat.output import OutputError, write_file
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        return f"cannot save the screenshot: {path.parent}: {e.strerror or e}"
-    if not win.grab().save(str(path), "PNG"):
-        return f"cannot save the screenshot to {path} (not writable, or not a .png name?)"
+        write_file(path, png_bytes(win), force=True)
+    except OutputError as e:
+        return f"cannot save the screenshot: {e}"
+    except (OSError, ValueError) as e:
+        return f"cannot save the screenshot: {e}"
     return ""
+
+
+def render_offscreen(model: ViewModel, path: Path, view_minutes: float = 5.0) -> str:
+    """The live window drawn once, offscreen, from a finished session's model, saved as
+    a PNG (--headless --screenshot). Returns an error message or ""."""
+    if QtWidgets.QApplication.instance() is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # headless: never open a window
+    app = qt_app()
+    win = LiveWindow(model, lambda *_: None, now_s=lambda: model.now_s, view_minutes=view_minutes)
+    try:
+        win.allow_close()
+        win.show()
+        win.redraw()
+        for _ in range(3):  # let Qt lay out the final texts
+            app.processEvents()
+        return save_screenshot(win, path)
+    finally:
+        win.close()
+        win.deleteLater()
+        app.processEvents()
 
 
 def ask_after_note(win: LiveWindow, path: Path) -> None:
@@ -146,7 +184,8 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
         ("SIGHUP", "hangup (SIGHUP)"),
     ):
         sig = getattr(signal, name, None)
-        if sig is not None:
+        # a signal ignored at start (nohup, a background job) stays ignored
+        if sig is not None and signal.getsignal(sig) != signal.SIG_IGN:
             old_handlers[sig] = signal.signal(sig, stop_with(reason))
     try:
         if plan.prepare is not None:
@@ -178,8 +217,10 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
         win.redraw()
         await asyncio.sleep(0.05)  # let Qt lay out the final texts (no nested processEvents)
         if plan.screenshot is not None:
+            from holdbeat.commands._common import say
+
             err = save_screenshot(win, plan.screenshot)
-            print(err or f"screenshot: {plan.screenshot}", file=sys.stderr if err else sys.stdout)
+            say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else sys.stdout)
         elif not closed.is_set() and not interrupted:
             if win.ask_ratings and recorder is not None and recorder.path is not None:
                 ask_after_note(win, recorder.path)

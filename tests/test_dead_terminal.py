@@ -1,0 +1,210 @@
+"""A session never dies of its terminal (issue 16, items 4-6), tested with real processes.
+
+A closed pipe (`holdbeat demo | head -1`), a terminal that vanishes without a hang-up (EIO),
+a real hang-up of the controlling terminal, `nohup`, and replaying recordings that ended
+by a signal or an error. Synchronised on the child's output, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import pytest
+from tests.helpers import run_cli
+
+from holdbeat.recording import load
+
+# 150 s of session at 100x: ~1.5 s of wall time, one status line per session second at
+# most every wall second: output keeps coming after the reader has gone.
+PROTOCOL = """
+name = "short"
+[[phase]]
+kind = "baseline"
+duration = 60
+[[phase]]
+kind = "hold"
+mode = "soft"
+duration = 60
+[[phase]]
+kind = "recovery"
+duration = 30
+"""
+SESSION_S = 150.0
+
+
+@pytest.fixture(scope="module")
+def protocol(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("proto") / "short.toml"
+    p.write_text(PROTOCOL)
+    return p
+
+
+def demo_argv(protocol: Path, out: Path, speed: str = "100") -> list[str]:
+    return [
+        sys.executable, "-m", "holdbeat", "demo", "--headless", "--protocol", str(protocol),
+        "--seed", "3", "--speed", speed, "--out", str(out),
+    ]  # fmt: skip
+
+
+def complete(out: Path, reason: str = "completed") -> Path:
+    (path,) = out.glob("*.jsonl")
+    rec = load(path)
+    assert rec.warnings == []
+    assert rec.end is not None and rec.end.reason == reason
+    if reason == "completed":
+        assert rec.end.t_s == SESSION_S
+        assert [p.kind for p in rec.phases] == ["baseline", "hold", "recovery"]
+        assert len(rec.rr_ms) > 150
+    return path
+
+
+def test_closed_pipe_never_ends_the_recording(tmp_path: Path, protocol: Path) -> None:
+    """`holdbeat demo … | head -1`: the reader leaves after one line."""
+    proc = subprocess.Popen(
+        demo_argv(protocol, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"holdbeat")
+    proc.stdout.close()  # head -1 exits
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    complete(tmp_path)
+    assert err.count("the console view stopped (BrokenPipeError") == 1
+    assert "still recorded" in err and "Traceback" not in err
+
+
+def test_terminal_gone_without_hangup_eio_never_ends_the_recording(
+    tmp_path: Path, protocol: Path
+) -> None:
+    """The terminal disappears (writes fail with EIO) and no SIGHUP comes."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        demo_argv(protocol, tmp_path),
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # the pty is not its controlling terminal: no SIGHUP
+    )
+    os.close(slave)
+    first = b""
+    while b"\n" not in first:
+        first += os.read(master, 1024)
+    os.close(master)  # the terminal is gone: writes to it fail with EIO
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    complete(tmp_path)
+    assert err.count("the console view stopped (OSError: [Errno 5]") == 1
+    assert "Traceback" not in err
+
+
+def _controlling_terminal(slave: int) -> None:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_real_hangup_writes_end_and_exits_quietly(tmp_path: Path, protocol: Path) -> None:
+    """The controlling terminal closes: SIGHUP, then every write to it fails with EIO."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        demo_argv(protocol, tmp_path, speed="20"),
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: _controlling_terminal(slave),
+    )
+    os.close(slave)
+    seen = b""
+    while seen.count(b"\n") < 4:  # header, keys, the baseline phase, a status line
+        seen += os.read(master, 1024)
+    os.close(master)  # the terminal window closes
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 128 + signal.SIGHUP, err
+    path = complete(tmp_path, reason="hangup (SIGHUP)")
+    assert json.loads(path.read_text().splitlines()[-1])["type"] == "end"
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_nohup_keeps_sighup_ignored(tmp_path: Path, protocol: Path) -> None:
+    """`nohup holdbeat …`: SIGHUP was ignored at start and must stay ignored."""
+
+    def nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    proc = subprocess.Popen(
+        demo_argv(protocol, tmp_path, speed="20"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=nohup,
+    )
+    assert proc.stdout is not None
+    for _ in range(4):
+        assert proc.stdout.readline()
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    complete(tmp_path)
+    assert "session ended: completed" in out
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["terminated (SIGTERM)", "hangup (SIGHUP)", "error: OSError: [Errno 5] Input/output error"],
+)
+def test_replay_of_a_recording_ended_by_a_signal_exits_0(
+    tmp_path: Path, protocol: Path, reason: str
+) -> None:
+    proc = run_cli(*demo_argv(protocol, tmp_path, speed="max")[3:])
+    assert proc.returncode == 0, proc.stderr
+    path = complete(tmp_path)
+    lines = path.read_text().splitlines()
+    end = json.loads(lines[-1])
+    end["reason"] = reason
+    path.write_text("\n".join([*lines[:-1], json.dumps(end)]) + "\n")
+    replay = run_cli("replay", str(path), "--headless", "--speed", "max")
+    assert replay.returncode == 0, replay.stderr
+    assert f"session ended: {reason}" in replay.stdout  # the console still tells the story
+    assert "session ended with" not in replay.stderr and "Traceback" not in replay.stderr
+    # --record keeps the recorded end: the copy is the same session
+    again = run_cli(
+        "replay", str(path), "--headless", "--speed", "max", "--record", str(tmp_path / "copy")
+    )
+    assert again.returncode == 0, again.stderr
+    (copy,) = (tmp_path / "copy").glob("*.jsonl")
+    assert load(copy).end.reason == reason  # type: ignore[union-attr]
+
+
+def test_report_into_a_closed_pipe_still_writes_its_files(tmp_path: Path, protocol: Path) -> None:
+    """`holdbeat report R --json x --png y | true`: the table has no reader, the files
+    are still written (they come after the table)."""
+    assert run_cli(*demo_argv(protocol, tmp_path, speed="max")[3:]).returncode == 0
+    (rec,) = tmp_path.glob("*.jsonl")
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first byte
+    proc = subprocess.run(
+        [sys.executable, "-m", "holdbeat", "report", str(rec), "--json", str(tmp_path / "r.json"),
+         "--png", str(tmp_path / "r.png")],
+        stdout=write, stderr=subprocess.PIPE, text=True, timeout=120,
+    )  # fmt: skip
+    os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["phases"]
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"

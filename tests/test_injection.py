@@ -1,0 +1,159 @@
+"""Terminal and spreadsheet injection (issue 16, items 10-11): text from protocols,
+recordings and straps is shown on a terminal with its control characters made visible,
+and never becomes a formula in a CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from tests.helpers import run_cli
+
+# OSC 52 (write the clipboard), a window title, erase line + carriage return + a fake
+# "recorded:" line, a bidi override, a C1 CSI, a line separator, DEL
+EVIL = (
+    "\x1b]52;c;aGFja2Vk\x07\x1b]0;owned\x07\x1b[2K\rrecorded: /tmp/fake.jsonl"
+    "\u202e\x9b31m\u2028\x7f"
+)
+CONTROL = ("\x1b", "\x07", "\x9b", "\u202e", "\u2028", "\x7f", "\r")
+
+
+def toml_str(s: str) -> str:
+    return json.dumps(s)  # JSON's \\uXXXX escapes are valid TOML basic strings
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A protocol file and a recording whose every text field carries EVIL."""
+    d = tmp_path_factory.mktemp("evil")
+    proto = d / "evil.toml"
+    proto.write_text(
+        f"name = {toml_str('name' + EVIL)}\n"
+        f"description = {toml_str('desc' + EVIL)}\n"
+        '[[phase]]\nkind = "baseline"\nduration = 60\n'
+        f"name = {toml_str('base' + EVIL)}\nprompt = {toml_str('prompt' + EVIL)}\n"
+        '[[phase]]\nkind = "hold"\nmode = "soft"\nduration = 90\n'
+        f"name = {toml_str('hold' + EVIL)}\nbelief = {toml_str('belief' + EVIL)}\n"
+        'target = "self"\n'
+    )
+    out = d / "rec"
+    proc = run_cli("demo", "--headless", "--speed", "max", "--protocol", str(proto), "--out",
+                   str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    check_clean(proc.stdout + proc.stderr)
+    (rec,) = out.glob("*.jsonl")
+    lines = rec.read_text().split("\n")[:-1]  # not splitlines(): U+2028 is text in JSON Lines
+    note = json.dumps({"t": 100.0, "type": "marker", "kind": "note", "text": "note" + EVIL})
+    rec.write_text("\n".join([*lines[:-1], note, lines[-1]]) + "\n")
+    return proto, rec
+
+
+def check_clean(text: str) -> None:
+    for c in CONTROL:
+        assert c not in text, f"raw {c!r} reached the terminal"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["protocols", "{proto}"],
+        ["report", "{rec}"],
+        ["replay", "{rec}", "--headless", "--speed", "max"],
+        ["compare", "{rec}", "--resamples", "99", "--jobs", "1", "--min-hold", "0"],
+        ["export", "{rec}", "--to", "csv", "-o", "{tmp}/x.csv"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_no_command_prints_raw_control_characters(
+    hostile: tuple[Path, Path], tmp_path: Path, argv: list[str]
+) -> None:
+    proto, rec = hostile
+    proc = run_cli(*[a.format(proto=proto, rec=rec, tmp=tmp_path) for a in argv])
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout + proc.stderr
+    check_clean(text)
+    if argv[0] in ("protocols", "replay", "report"):
+        assert "\\x1b]52;c;aGFja2Vk\\x07" in text  # shown, visibly, not dropped
+        assert "\\u202e" in text
+
+
+def test_hostile_names_in_errors_and_warnings_are_escaped(
+    hostile: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, rec = hostile
+    lines = rec.read_text().split("\n")[:-1]
+    bad = json.dumps({"t": 5.0, "type": "weird" + EVIL})  # a skipped line, quoted in a warning
+    path = tmp_path / ("file" + "\x1b[31m" + ".jsonl")
+    path.write_text("\n".join([lines[0], bad, *lines[1:]]) + "\n")
+    for argv in (["report", str(path)], ["export", str(path), "--to", "kubios"]):
+        proc = run_cli(*argv)
+        assert proc.returncode == 0, proc.stderr
+        check_clean(proc.stdout + proc.stderr)
+        assert "\\x1b[31m" in proc.stdout + proc.stderr
+
+
+def test_for_terminal_shows_every_control_character() -> None:
+    from holdbeat.safe_text import for_terminal
+
+    assert for_terminal("a\x1b[2Jb") == "a\\x1b[2Jb"
+    assert for_terminal("\x00\x1f\x7f\x80\x9f") == "\\x00\\x1f\\x7f\\x80\\x9f"
+    assert for_terminal("x\u202ey\u2066z\u200b") == "x\\u202ey\\u2066z\\u200b"
+    assert for_terminal("l1\u2028l2\u2029\n") == "l1\\u2028l2\\u2029\\x0a"
+    assert for_terminal("\ud800") == "\\ud800"  # a lone surrogate (undecodable bytes)
+    keep = "Ich bin gehalten — 安心 🙂 e\u0301 👩\u200d👩\u200d👧 tab-free"
+    assert for_terminal(keep) == keep  # any script, accents, emoji sequences stay
+    assert for_terminal("abcdef", limit=3) == "abc…"
+    assert for_terminal(123) == "123"
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_csv_cells_never_become_formulas(tmp_path: Path) -> None:
+    from holdbeat.safe_text import for_spreadsheet
+
+    for formula in ("=1+2", "+1+2", "-1+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1"):
+        assert for_spreadsheet(formula) == "'" + formula
+    for plain in ("-0.25", "+3", "1e-3", "-", "belief", "", "a=b"):
+        assert for_spreadsheet(plain) == (plain if plain != "-" else "'-")
+    assert for_spreadsheet(-3.5) == -3.5 and for_spreadsheet(None) is None
+
+    proto = tmp_path / "f.toml"
+    proto.write_text(
+        '[[phase]]\nkind = "baseline"\nduration = 60\nname = "@SUM(1)"\n'
+        '[[phase]]\nkind = "hold"\nmode = "fierce"\nduration = 120\nname = "-hold"\n'
+        'belief = "=HYPERLINK(\\"http://x\\",\\"y\\")"\ntarget = "self"\n'
+    )
+    out = tmp_path / "rec"
+    assert run_cli("demo", "--headless", "--speed", "max", "--protocol", str(proto), "--out",
+                   str(out)).returncode == 0  # fmt: skip
+    (rec,) = out.glob("*.jsonl")
+    assert run_cli("export", str(rec), "--to", "csv", "-o", str(tmp_path / "e.csv")).returncode == 0
+    beats = _csv_rows((tmp_path / "e.csv").read_bytes())
+    col = {c: i for i, c in enumerate(beats[0])}
+    hold = [r for r in beats[1:] if r[col["kind"]] == "hold"]
+    assert hold and all(r[col["belief"]] == '\'=HYPERLINK("http://x","y")' for r in hold)
+    assert all(r[col["phase"]] == "'-hold" for r in hold)
+    assert float(hold[0][col["rr_ms"]]) > 0  # numbers stay numbers
+    events = _csv_rows((tmp_path / "e.events.csv").read_bytes())
+    assert sorted({r[4] for r in events[1:] if r[1] == "phase" and r[3] == "0"}) == ["'@SUM(1)"]
+    assert run_cli("report", str(rec), "--quiet", "--csv", str(tmp_path / "r.csv")).returncode == 0
+    report = _csv_rows((tmp_path / "r.csv").read_bytes())
+    names = [r[1] for r in report[1:]]
+    assert names == ["'@SUM(1)", "'-hold"]
+    dhr = [r[report[0].index("d_hr_bpm")] for r in report[1:]]
+    assert all(not x.startswith("'") for x in dhr)  # negative deltas are numbers, not text
+    assert (
+        run_cli("export", str(rec), "--to", "kubios", "-o", str(tmp_path / "k.txt")).returncode == 0
+    )
+    samples = _csv_rows((tmp_path / "k.kubios-samples.csv").read_bytes())
+    assert [r[1] for r in samples[1:]] == ["'@SUM(1)", "'-hold"]
+    proc = run_cli("compare", str(rec), "--csv", str(tmp_path / "c.csv"), "--resamples", "99",
+                   "--jobs", "1", "--quiet")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    comp = _csv_rows((tmp_path / "c.csv").read_bytes())
+    assert "'-hold" in [r[3] for r in comp[1:]]
