@@ -243,10 +243,13 @@ def test_figure_type_by_extension(rep_prep, tmp_path: Path) -> None:
 
 
 def test_cli_refuses_other_extensions_before_working(tmp_path: Path, capsys) -> None:
+    from tests.helpers import record_simulated
+
+    rec = record_simulated(tmp_path / "rec", "single")
+    out = tmp_path / "out"
+    out.mkdir()
     for cmd in ("report", "compare"):
-        with pytest.raises(SystemExit) as e:
-            main([cmd, str(tmp_path / "none.jsonl"), "--png", str(tmp_path / "fig.jpeg")])
-        assert e.value.code == 2
+        assert main([cmd, str(rec), "--png", str(out / "fig.jpeg"), "-q"]) == 2
         err = capsys.readouterr().err
         assert "use .png, .svg or .pdf (not '.jpeg')" in err
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []

@@ -9,6 +9,7 @@ how sure that is.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -392,27 +393,26 @@ def compare_figure(cmp: Comparison) -> Figure:
     return draw(cmp)
 
 
-def save(fig: Figure, path: Path) -> None:
-    """Write the figure as PNG, SVG or PDF by the file's extension, atomically, created 0600
-    (it shows health data). Any other extension is refused before anything is written."""
-    import os
-
+def save(fig: Figure, path: Path, inputs: Sequence[Path] = ()) -> None:
+    """Write the figure as PNG, SVG or PDF by the file's extension through the one output
+    writer (0600, atomic, never over a recording or a non-regular file); report/compare
+    replace an existing regular file. Any other extension is refused, nothing written."""
     from holdbeat.analysis.io import FIGURE_FORMATS
+    from holdbeat.output import write_file
 
     path = Path(path)
     fmt = FIGURE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        _plt().close(fig)
-        raise ValueError(f"{path}: unknown figure type {path.suffix!r}; use .png, .svg or .pdf")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=fmt, facecolor=fig.get_facecolor(), metadata=_metadata(fmt))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        if fmt is None:
+            raise ValueError(f"{path}: unknown figure type {path.suffix!r}; use .png, .svg or .pdf")
+        write_file(
+            path,
+            lambda f: fig.savefig(
+                f, format=fmt, facecolor=fig.get_facecolor(), metadata=_metadata(fmt)
+            ),
+            force=True,
+            inputs=inputs,
+        )
     finally:
         _plt().close(fig)
 

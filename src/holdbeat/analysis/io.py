@@ -21,16 +21,20 @@ FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
 def figure_arg(value: str) -> Path:
-    """argparse type for --png/--figure: the file type comes from the extension."""
-    import argparse
+    """argparse type for --png/--figure (checked by `figure_problem` after the output
+    writer's own checks, so a device or a recording is refused for what it is)."""
+    return Path(value)
 
-    path = Path(value)
-    if path.suffix.lower() not in FIGURE_FORMATS:
-        raise argparse.ArgumentTypeError(
-            f"{value}: the figure's type comes from its extension: use .png, .svg or .pdf "
-            f"(not {path.suffix or 'no extension'!r})"
-        )
-    return path
+
+def figure_problem(path: Path | None) -> str | None:
+    """Why a figure cannot be written to `path` (its type comes from the extension)."""
+    if path is None or Path(path).suffix.lower() in FIGURE_FORMATS:
+        return None
+    suffix = Path(path).suffix
+    return (
+        f"{path}: the figure's type comes from its extension: use .png, .svg or .pdf "
+        f"(not {suffix or 'no extension'!r})"
+    )
 
 
 __all__ = ["OutputError", "check_outputs", "find_recordings", "write_csv", "write_json"]

@@ -423,6 +423,12 @@ def run(args: argparse.Namespace) -> int:
     except OutputError as e:
         print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
+    from holdbeat.analysis.io import figure_problem
+
+    problem = figure_problem(args.png)
+    if problem:  # before any work: nothing is written
+        print(f"holdbeat: {shown(problem)}", file=sys.stderr)
+        return 2
     cfg = CompareConfig(
         metric=args.metric,
         include_low_quality=args.include_low_quality,

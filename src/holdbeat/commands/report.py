@@ -130,6 +130,12 @@ def run(args: argparse.Namespace) -> int:
     except OutputError as e:
         print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
+    from holdbeat.analysis.io import figure_problem
+
+    problem = figure_problem(args.png)
+    if problem:  # before any work: nothing is written
+        print(f"holdbeat: {shown(problem)}", file=sys.stderr)
+        return 2
     try:
         log.info("loading %s", args.file)
         rec = load(args.file)

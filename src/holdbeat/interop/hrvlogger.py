@@ -34,10 +34,11 @@ def looks_like(first_line: str) -> bool:
 
 
 def parse_hrv_logger(text: str, origin: str = "<hrv-logger>") -> ImportedRR:
-    lines = _lines(text)
-    if not lines:
+    lines = _lines(text)  # streamed: (line number, text) of non-empty lines
+    first = next(lines, None)
+    if first is None:
         raise ImportFormatError(origin, None, "empty file: no header and no RR intervals")
-    n0, head = lines[0]
+    n0, head = first
     if ";" in head and "," not in head:
         raise ImportFormatError(
             origin, n0, "columns are separated by ';', but HRV Logger uses ',' (wrong delimiter)"
@@ -54,7 +55,7 @@ def parse_hrv_logger(text: str, origin: str = "<hrv-logger>") -> ImportedRR:
     rr: list[float] = []
     src: list[int] = []
     stamps: list[datetime] = []
-    for n, line in lines[1:]:
+    for n, line in lines:
         fields = line.split(",")
         if len(fields) != len(cols):
             raise ImportFormatError(
