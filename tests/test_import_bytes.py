@@ -108,3 +108,16 @@ def test_packetize_equals_the_per_beat_reference(units: list[int], cuts: list[in
     ]
     t = beat_times(u, segs)
     assert packetize(u, t, segs) == packetize_reference(u, t, segs)
+
+
+def test_chunk_boundaries_carry_the_timer_and_flagger(monkeypatch) -> None:
+    """Decoded in chunks of 7 events: beat timing and live flags continue across chunks."""
+    import holdbeat.interop.synth as synth
+
+    monkeypatch.setattr(synth, "CHUNK_EVENTS", 7)
+    rng = np.random.default_rng(3)
+    rr = 850 + 60 * np.sin(np.arange(400) / 2.5) + rng.normal(0, 25, 400)
+    rr[rng.integers(0, 400, 12)] *= 1.8
+    gaps = (rng.random(400) < 0.01).tolist()
+    gaps[0] = False
+    check(rr.tolist(), gaps)

@@ -33,7 +33,6 @@ from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
 from holdbeat.interop.importers import ImportedRR, ImportFormatError
 from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
-from holdbeat.process import Processor
 from holdbeat.recording import event_to_dict, header_to_dict, new_header
 from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
 
@@ -408,33 +407,83 @@ def build_recording(
     )
 
 
-class _NoLiveMetrics:
-    """Stands in for the live HRV window: a recording line keeps HR, RR and flags, never the
-    rolling RMSSD, so an import need not compute it for every beat."""
+#: one encoder, made once: json.dumps with arguments builds a new one per call
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+CHUNK_EVENTS = 4096  # events decoded per batch: memory stays bounded, numpy does the work
 
-    def update(self, beat: object) -> None:
-        return None
+
+def _line(d: dict) -> bytes:
+    return (_ENCODE(d) + "\n").encode("utf-8")
+
+
+class _Decoder:
+    """What the live Processor puts on a recording line (HR, RR, contact, energy, flags),
+    for a chunk of events at a time: packets parsed in one numpy batch, beats timed and
+    judged by the same BeatTimer.time / LiveFlagger.judge the loader uses (tested equal to
+    the Processor), state carried from chunk to chunk, no live HRV (a line never holds it)."""
+
+    def __init__(self) -> None:
+        from holdbeat.beats import BeatTimer
+        from holdbeat.clean import LiveFlagger
+
+        self.timer = BeatTimer()
+        self.flagger = LiveFlagger()
+
+    def lines(self, events: list[SessionEvent]) -> Iterator[bytes]:
+        from holdbeat.hrs import parse_hrm_batch
+
+        hrms = [ev for ev in events if isinstance(ev, Hrm)]
+        batch = parse_hrm_batch([ev.raw for ev in hrms])
+        ok, hr = batch.ok.tolist(), batch.hr_bpm.tolist()
+        contact, energy = batch.contact.tolist(), batch.energy_kj.tolist()
+        rr_all, starts = batch.rr_ms.tolist(), batch.rr_start.tolist()
+        k = 0
+        for ev in events:
+            if isinstance(ev, Connection):
+                if ev.state == "lost":
+                    self.timer.reset()  # as Processor.on_connection
+                yield _line(event_to_dict(ev))
+                continue
+            if not isinstance(ev, Hrm):
+                yield _line(event_to_dict(ev))
+                continue
+            d = event_to_dict(ev)  # t, type, raw
+            if not ok[k]:
+                d["error"] = batch.errors[k]
+            else:
+                a, b = starts[k], starts[k + 1]
+                d["hr"] = hr[k]
+                rr = rr_all[a:b]
+                d["rr"] = [round(r, 3) for r in rr]
+                if contact[k] >= 0:
+                    d["contact"] = bool(contact[k])
+                if energy[k] >= 0:
+                    d["energy"] = energy[k]
+                if rr:
+                    _, gap = self.timer.time(ev.t_s, rr)
+                    judge = self.flagger.judge
+                    flags = [judge(r, gap and i == 0) for i, r in enumerate(rr)]
+                    if any(flags):
+                        d["flags"] = flags
+            k += 1
+            yield _line(d)
 
 
 def write_lines(
     f: BinaryIO, header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
 ) -> None:
-    """Write exactly the lines RecordingWriter writes (decoded values from the same
-    Processor), one by one: memory does not grow with the session."""
-    proc = Processor(window_s=window_s)
-    proc.window = _NoLiveMetrics()  # type: ignore[assignment]
-
-    def line(d: dict) -> bytes:
-        return (json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
-
-    f.write(line(header_to_dict(header)))
+    """Write exactly the lines RecordingWriter writes, chunk by chunk: memory does not grow
+    with the session. `window_s` is unused (a recording line has no rolling HRV)."""
+    f.write(_line(header_to_dict(header)))
+    decoder = _Decoder()
+    chunk: list[SessionEvent] = []
     for ev in events:
-        processed = None
-        if isinstance(ev, Hrm):
-            processed = proc.on_hrm(ev)
-        elif isinstance(ev, Connection):
-            proc.on_connection(ev)
-        f.write(line(event_to_dict(ev, processed)))
+        chunk.append(ev)
+        if len(chunk) >= CHUNK_EVENTS:
+            f.writelines(decoder.lines(chunk))
+            chunk = []
+    if chunk:
+        f.writelines(decoder.lines(chunk))
 
 
 def recording_bytes(
