@@ -595,13 +595,23 @@ def test_closing_the_window_ends_a_running_session_cleanly(qapp, tmp_path):
 def test_after_the_session_the_window_stays_until_closed(qapp, tmp_path):
     from holdbeat.commands._common import execute
 
-    plan = _plan(tmp_path, speed=None)  # as fast as possible: done long before the close
-    _close_window_soon(800)
-    t0 = QtCore.QElapsedTimer()
-    t0.start()
+    plan = _plan(tmp_path, speed=None)  # as fast as possible
+    seen_open_after_end: list[bool] = []
+
+    def close_once_ended() -> None:
+        # closed only after the window has shown the end of the session: if the session
+        # ended the window, it would already be gone here
+        for w in QtWidgets.QApplication.topLevelWidgets():
+            if isinstance(w, LiveWindow) and w.isVisible() and w.model.end is not None:
+                seen_open_after_end.append(True)
+                w.close()
+                return
+        QtCore.QTimer.singleShot(50, close_once_ended)
+
+    QtCore.QTimer.singleShot(50, close_once_ended)
     end, path = execute(plan)
+    assert seen_open_after_end == [True]  # it waited for the window, not for the data
     assert end.reason == "completed"
-    assert t0.elapsed() >= 700  # it waited for the window, not for the data
     assert load(path).end.reason == "completed"
 
 
