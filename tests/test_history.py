@@ -312,4 +312,4 @@ def test_default_folder_is_the_recordings_home(month: Path, tmp_path: Path) -> N
 def test_no_recordings_yet_says_what_to_do(tmp_path: Path) -> None:
     r = run_cli("history", "--no-cache", cwd=tmp_path)
     assert r.returncode == 2
-    assert "no recordings yet in recordings/" in r.stderr and "holdbeat demo" in r.stderr
+    assert f"no recordings yet in {recordings_home()}/" in r.stderr and "holdbeat demo" in r.stderr

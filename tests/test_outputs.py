@@ -276,3 +276,17 @@ def test_screenshot_goes_through_the_writer(tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
     assert stat.S_IMODE(shot.stat().st_mode) == 0o600
     assert [p.name for p in shot.parent.iterdir()] == ["s.png"]
+
+
+def test_cues_wav_goes_through_the_writer(tmp_path: Path, recorded: Path) -> None:
+    """--cues-wav (issue 17's sound file) follows the same rules as every other output."""
+    victim = tmp_path / "victim.jsonl"
+    victim.write_bytes(recorded.read_bytes())
+    before = victim.read_bytes()
+    proc = demo_max(tmp_path / "r", "--cues-wav", str(victim))
+    assert proc.returncode == 2 and "refusing to write over a recording" in proc.stderr
+    assert victim.read_bytes() == before and not (tmp_path / "r").exists()
+    wav = tmp_path / "cues.wav"
+    proc = demo_max(tmp_path / "r", "--protocol", "quick", "--cues-wav", str(wav))
+    assert proc.returncode == 0, proc.stderr
+    assert wav.read_bytes()[:4] == b"RIFF" and stat.S_IMODE(wav.stat().st_mode) == 0o600

@@ -1,15 +1,21 @@
-"""`holdbeat …`: argparse over one module per subcommand (holdbeat/commands/*.py)."""
+"""`holdbeat …`: argparse over one module per subcommand (holdbeat/commands/*.py).
+
+Start-up is kept short: only the module of the command being run is imported (with its
+numpy, asyncio, …). The other commands appear in `--help` from the one-line summaries in
+`COMMANDS` (a test keeps them equal to each module's own). A command module that is not in
+`COMMANDS` (a new one) is imported and registered as before, so it works, just not lazily.
+Tab completion (argcomplete) builds the whole parser.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
-import pkgutil
 import sys
+from importlib import import_module
 
-from holdbeat import __version__, commands
+from holdbeat import __version__, commands, log
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the session/command ran but failed
@@ -17,31 +23,134 @@ EXIT_USAGE = 2  # bad arguments or bad input files
 EXIT_DEVICE = 3  # Bluetooth / strap problem
 EXIT_INTERRUPTED = 130
 
+#: command -> its one-line summary for `holdbeat --help` (equal to the module's help=)
+COMMANDS: dict[str, str] = {
+    "compare": "compare modes across many recordings (bootstrap CIs, effect sizes, figures)",
+    "demo": "run a session on the simulated strap (no hardware)",
+    "export": "write a recording as CSV, Kubios RR text or EDF+",
+    "history": "every session, one row each, and trends over weeks (table, CSV, JSON, PNG)",
+    "hold": "run a protocol on your heart-rate strap: live view, recording, markers by key",
+    "import": "turn an RR file from another app into a holdbeat recording",
+    "note": "add a note to a recording after the session (how it went, what happened)",
+    "protocols": "list built-in protocols or check a protocol file",
+    "replay": "replay a recording through the live pipeline",
+    "report": "per-phase HRV, catch-up latencies, quality and a PNG figure for one recording",
+    "scan": "list nearby heart-rate straps (any brand) with address and signal",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def module_name(command: str) -> str:
+    """`import` is a keyword: its module is `import_`."""
+    return f"{command}_" if command == "import" else command
+
+
+def _unlisted_modules() -> list[str]:
+    """Command modules that are not in COMMANDS (registered eagerly)."""
+    known = {module_name(c) for c in COMMANDS}
+    names = {
+        f.name.removesuffix(".py")
+        for d in commands.__path__
+        for f in os.scandir(d)
+        if f.name.endswith(".py") and not f.name.startswith("_")
+    }
+    return sorted(names - known)
+
+
+def add_common_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """--verbose and --quiet on the top level and on every command (said either place)."""
+    default = 0 if top else argparse.SUPPRESS
+    for long, short in (("--verbose", "-v"), ("--quiet", "-q")):
+        # a command that defines its own --quiet/--verbose gets the short form too
+        action = p._option_string_actions.get(long)
+        if action is not None and short not in p._option_string_actions:
+            action.option_strings.insert(0, short)
+            p._option_string_actions[short] = action
+    if "--verbose" not in p._option_string_actions:
+        p.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=default,
+            help="log what the command does on stderr (-vv: more detail)",
+        )
+    if "--quiet" not in p._option_string_actions:
+        p.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            default=False if top else argparse.SUPPRESS,
+            help="no tables, status lines or progress bars on the terminal (errors still show)",
+        )
+
+
+def _where_text() -> str:
+    from holdbeat.home import HomeError, where
+
+    try:
+        w = where()
+    except HomeError as e:
+        return f"cannot tell the folder: {e}"
+    return (
+        f"{w.path} ({w.source}; change it with --out, HOLDBEAT_RECORDINGS or the config "
+        "file, see docs/guide.md)"
+    )
+
+
+ALL = "*"
+_VERBOSITY = {"-v": 1, "--verbose": 1, "-vv": 2, "-vvv": 3}
+
+
+def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
+    """The parser. Every command's module is imported for ALL; otherwise only `command`'s
+    (None: none, for `holdbeat --help`)."""
     parser = argparse.ArgumentParser(
         prog="holdbeat",
         description="Hold a chosen belief and watch your body catch up: live HR/HRV from a "
         "Bluetooth LE chest strap, recorded losslessly.",
-        epilog="exit codes: 0 ok, 1 failed, 2 bad arguments/input, 3 Bluetooth/strap problem, "
-        "130 interrupted",
+        epilog=f"recordings: {_where_text()}. exit codes: 0 ok, 1 failed, 2 bad "
+        "arguments/input, 3 Bluetooth/strap problem, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"holdbeat {__version__}")
+    add_common_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"holdbeat.commands.{info.name}")
-        module.register(sub)
+    for name in sorted(COMMANDS):
+        if command == ALL or name == command:
+            import_module(f"holdbeat.commands.{module_name(name)}").register(sub)
+        else:
+            sub.add_parser(name, help=COMMANDS[name], add_help=False)
+    for mod in _unlisted_modules():
+        import_module(f"holdbeat.commands.{mod}").register(sub)
+    for name, p in sub.choices.items():
+        if command == ALL or name == command or name not in COMMANDS:
+            add_common_flags(p)
     return parser
 
 
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named in argv (the first word that is not an option), if known."""
+    for a in argv:
+        if a == "--":
+            return None
+        if not a.startswith("-"):
+            return a if a in COMMANDS else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "_ARGCOMPLETE" in os.environ:  # tab completion: the whole parser, then exit
+        import argcomplete
+
+        argcomplete.autocomplete(build_parser())
+    parser = build_parser(_command_of(argv))
+    # logging first, so what the argument types do (finding a recording) is logged too
+    log.setup(sum(_VERBOSITY.get(a, 0) for a in argv[: argv.index("--") if "--" in argv else None]))
     args = parser.parse_args(argv)
+    log.setup(getattr(args, "verbose", 0) or 0)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    log.debug("command line: %s", argv)
     try:
         code = int(args.func(args) or 0)
     except KeyboardInterrupt:

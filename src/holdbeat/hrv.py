@@ -151,7 +151,9 @@ class HrvConfig:
     max_hole_s: float = 5.0  # a longer hole in the beats ends the stretch used for spectra
     min_beats_dfa: int = 120
     min_beats_sampen: int = 200
-    max_beats_sampen: int = 20_000  # O(N^2) pair counting: ~0.3 s at 20 000 beats
+    # exact O(N^2) pair counting up to here (~0.3 s at 20 000 beats); above, a linear-time
+    # estimate over segments of this many beats (holdbeat.entropy)
+    max_beats_sampen: int = 20_000
     kubios: KubiosConfig = field(default_factory=KubiosConfig)
 
 
@@ -273,47 +275,16 @@ def dfa(rr_ms: np.ndarray, scales: Sequence[int] = tuple(range(4, 12))) -> float
 def sample_entropy(rr_ms: np.ndarray, m: int = 2, r: float | None = None) -> float:
     """Sample entropy as neurokit2 `entropy_sample` (delay 1, tolerance 0.2 SD by default):
     -ln(B / A), A and B the pairs of distinct templates among the first N - m that match
-    (Chebyshev distance <= r) over m and over m + 1 points.
+    (Chebyshev distance <= r) over m and over m + 1 points. Counted in
+    `holdbeat.entropy.template_counts` (sorted on the first point, vectorised)."""
+    from holdbeat.entropy import from_counts, template_counts, tolerance
 
-    Counted by sorting on the first point: only pairs within r there are checked further,
-    a fraction ~0.1 of all pairs for RR data, vectorised in chunks.
-    """
     x = np.asarray(rr_ms, dtype=float)
     if r is None:
-        r = 0.2 * float(np.std(x, ddof=1))
-    n = len(x)
-    if n < m + 3:
+        r = tolerance(x)
+    if len(x) < m + 3:
         return math.nan
-    k = n - m  # templates
-    emb = np.lib.stride_tricks.sliding_window_view(x, m + 1)[:k]  # (k, m+1)
-    order = np.argsort(emb[:, 0], kind="stable")
-    cols = [np.ascontiguousarray(emb[order, d]) for d in range(m + 1)]
-    e0 = cols[0]
-    hi = np.searchsorted(e0, e0 + r, side="right")
-    cnt = hi - np.arange(k) - 1  # later templates within r on the first point
-    a_pairs = b_pairs = 0
-    chunk = 1_000_000
-    start = 0
-    cum = np.cumsum(cnt)
-    while start < k:
-        base = cum[start - 1] if start else 0
-        stop = int(np.searchsorted(cum, base + chunk, side="right")) + 1
-        stop = min(max(stop, start + 1), k)
-        c = cnt[start:stop]
-        ii = np.repeat(np.arange(start, stop), c)
-        jj = ii + 1 + (np.arange(len(ii)) - np.repeat(np.cumsum(c) - c, c))
-        close = np.ones(len(ii), bool)
-        for d in range(1, m):
-            close &= np.abs(cols[d][ii] - cols[d][jj]) <= r
-        ii, jj = ii[close], jj[close]
-        a_pairs += len(ii)
-        b_pairs += int(np.count_nonzero(np.abs(cols[m][ii] - cols[m][jj]) <= r))
-        start = stop
-    if a_pairs == 0:
-        return -math.inf if b_pairs == 0 else math.nan
-    if b_pairs == 0:
-        return math.inf
-    return float(-np.log(b_pairs / a_pairs))
+    return from_counts(*template_counts(x, m, r))
 
 
 def hann_periodic(n: int) -> np.ndarray:
@@ -647,15 +618,22 @@ def _phase_metrics(
         nl["DFA_alpha1"] = dfa(rri)
     else:
         notes.append(f"DFA alpha1 needs >= {cfg.min_beats_dfa} clean beats (have {n})")
-    if cfg.min_beats_sampen <= n <= cfg.max_beats_sampen:
-        se = sample_entropy(rri)
+    if n >= cfg.min_beats_sampen:
+        if n <= cfg.max_beats_sampen:
+            se = sample_entropy(rri)
+        else:  # linear-time estimate: holdbeat.entropy, docs/hrv.md
+            from holdbeat.entropy import sample_entropy_segments
+
+            se, k = sample_entropy_segments(rri, cfg.max_beats_sampen)
+            notes.append(
+                f"SampEn estimated: template matches pooled over {k} segments of <= "
+                f"{cfg.max_beats_sampen} beats ({n} beats; exact counting is O(N^2))"
+            )
         nl["SampEn"] = se if math.isfinite(se) else math.nan
         if not math.isfinite(se):
             notes.append("SampEn undefined (no template matches)")
-    elif n < cfg.min_beats_sampen:
-        notes.append(f"SampEn needs >= {cfg.min_beats_sampen} clean beats (have {n})")
     else:
-        notes.append(f"SampEn computed up to {cfg.max_beats_sampen} beats (O(N^2); have {n})")
+        notes.append(f"SampEn needs >= {cfg.min_beats_sampen} clean beats (have {n})")
     vals.update(nl)
     if full_nonlinear and n >= cfg.min_beats_time:
         vals.update(_nk_nonlinear(data))

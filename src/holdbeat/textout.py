@@ -2,8 +2,8 @@
 
 Text a person typed, or that came from a file, can hold escape sequences that would move
 the cursor, change colours or rewrite the title of the terminal. Every place that prints
-such text goes through `clean`, so one function decides how (and can be swapped for a
-stricter one).
+such text goes through `clean` (one line) or safe_text.for_terminal, which `clean` is
+built on: one function decides how.
 """
 
 from __future__ import annotations

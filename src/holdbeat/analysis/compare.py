@@ -470,11 +470,12 @@ def verdict(c: stats.Contrast, metric: str) -> str:
         )
         return (
             f"{pair}: they differ — {label} is {d:.3g} {unit} higher in {hi} than in {lo} "
-            f"(95 % CI {a:.3g} to {b:.3g}; p = {c.p:.2g}; g = {abs(c.g):.2f}); {_sure(c.p)}."
+            f"(95 % CI {a:.3g} to {b:.3g}; p = {c.p:.2g}; g = {c.g:+.2f} for {c.a} − {c.b}); "
+            f"{_sure(c.p)}."
         )
     n = f"n = {c.n_a}" + (" sessions" if c.paired else f" and {c.n_b} sessions")
     return (
         f"{pair}: no clear difference — {c.a} minus {c.b} = {c.diff:+.3g} {unit} (95 % CI "
-        f"{c.ci_lo:+.3g} to {c.ci_hi:+.3g}, which includes zero; p = {c.p:.2g}). Consistent "
-        f"with no difference, or one too small to see with {n}."
+        f"{c.ci_lo:+.3g} to {c.ci_hi:+.3g}, which includes zero; p = {c.p:.2g}; g = {c.g:+.2f}). "
+        f"Consistent with no difference, or one too small to see with {n}."
     )

@@ -17,6 +17,26 @@ from holdbeat.output import OutputError, check_targets, write_file
 from holdbeat.recording import SUFFIX
 from holdbeat.safe_text import for_spreadsheet
 
+FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def figure_arg(value: str) -> Path:
+    """argparse type for --png/--figure (checked by `figure_problem` after the output
+    writer's own checks, so a device or a recording is refused for what it is)."""
+    return Path(value)
+
+
+def figure_problem(path: Path | None) -> str | None:
+    """Why a figure cannot be written to `path` (its type comes from the extension)."""
+    if path is None or Path(path).suffix.lower() in FIGURE_FORMATS:
+        return None
+    suffix = Path(path).suffix
+    return (
+        f"{path}: the figure's type comes from its extension: use .png, .svg or .pdf "
+        f"(not {suffix or 'no extension'!r})"
+    )
+
+
 __all__ = ["OutputError", "check_outputs", "find_recordings", "write_csv", "write_json"]
 
 

@@ -17,15 +17,11 @@ def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
 def text_table(
     header: list[str], rows: list[list[str]], right: set[int] | None = None
 ) -> list[str]:
+    """Aligned columns, fitted to the terminal (holdbeat.termtable: text columns shortened,
+    numbers never cut, blocks of columns when still too wide; pipes left whole)."""
+    from holdbeat.termtable import fit_table
+
     right = right if right is not None else set(range(1, len(header)))
     header = [for_terminal(c) for c in header]
     rows = [[for_terminal(c) for c in r] for r in rows]  # names and modes come from files
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    return fit_table(header, rows, right)

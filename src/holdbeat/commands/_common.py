@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from holdbeat.commands._print import emit, say  # noqa: F401 (re-exported)
+from holdbeat.commands._types import non_negative_float, positive_float  # noqa: F401
 from holdbeat.events import End, Header, SessionEvent
+from holdbeat.home import out_arg
 from holdbeat.keys import (
     ActionCmd,
     CommandError,
@@ -26,7 +29,6 @@ from holdbeat.keys import (
     rating_slot,
     to_event,
 )
-from holdbeat.limits import MAX_SESSION_S
 from holdbeat.pipeline import Control, NextPhase, SessionClock, Stop, run_session
 from holdbeat.protocols import builtin_names, load_protocol
 from holdbeat.safe_text import for_terminal
@@ -39,28 +41,6 @@ from holdbeat.session import (
 )
 from holdbeat.sinks.console import ConsoleSink
 from holdbeat.sinks.recorder import RecorderSink, RecordingFailed
-
-DEFAULT_OUT = Path("recordings")
-
-
-def emit(text: str, file: TextIO | None = None) -> bool:
-    """Print text already made safe (a report's table); a dead stream is not an error, so
-    the outputs written after the text (--json, --png) are still written."""
-    try:
-        print(text, file=file or sys.stdout, flush=True)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-def say(text: object, file: TextIO | None = None) -> bool:
-    """Print one message line with any control characters in it made visible; a dead
-    stream (closed pipe, vanished terminal) is not an error: returns False."""
-    try:
-        print(for_terminal(text), file=file or sys.stdout, flush=True)
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def parse_speed(value: str) -> float | None:
@@ -75,32 +55,6 @@ def parse_speed(value: str) -> float | None:
         ) from None
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"speed must be positive, got {value!r}")
-    return x
-
-
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-
-
-def positive_float(value: str) -> float:
-    """Seconds (or minutes) a session can hold: > 0 and at most a session's length."""
-    x = _number(value)
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be positive and finite: {value!r}")
-    if x > MAX_SESSION_S:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_SESSION_S:g} ({value!r})")
-    return x
-
-
-def non_negative_float(value: str) -> float:
-    x = _number(value)
-    if not x >= 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be >= 0 and finite: {value!r}")
-    if x > MAX_SESSION_S:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_SESSION_S:g} ({value!r})")
     return x
 
 
@@ -151,10 +105,11 @@ def add_session_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
-        default=DEFAULT_OUT,
+        type=out_arg,
+        default="",
         metavar="DIR",
-        help="recordings folder (default recordings/)",
+        help="recordings folder (default: HOLDBEAT_RECORDINGS, the config file's 'recordings' "
+        "or your user data folder; `holdbeat --help` shows which)",
     )
     from holdbeat.commands._practice import add_practice_flags
 
@@ -350,6 +305,7 @@ class SessionPlan:
     prepare: Callable[[SessionPlan], Awaitable[None]] | None = None
     # events the session adds at their time (notes given beforehand, sound cues)
     planner: object | None = None
+    quiet: bool = False  # --quiet: no console status lines (the recording path still shows)
 
     def status_every_s(self) -> float:
         """Console status lines: one per wall second when paced, every 30 s at max speed."""
@@ -396,11 +352,13 @@ def execute(
             await plan.prepare(plan)
         queue: asyncio.Queue = asyncio.Queue()
         sinks: list = [recorder] if recorder else []
-        console = ConsoleSink(out, every_s=plan.status_every_s())
-        sinks.append(console)
-        from holdbeat.sinks.practice_console import PracticeConsole
+        if not plan.quiet:
+            sinks.append(ConsoleSink(out, every_s=plan.status_every_s()))
+        live = plan.interactive and plan.clock is not None
+        if live or not plan.quiet:  # --quiet keeps the prompts of a session someone is in
+            from holdbeat.sinks.practice_console import PracticeConsole
 
-        sinks.append(PracticeConsole(out, asks=plan.interactive and plan.clock is not None))
+            sinks.append(PracticeConsole(out, asks=live))
         if plan.interactive and plan.clock is not None:
             controls = ConsoleControls(
                 plan.clock, asyncio.get_running_loop(), queue, stdin or sys.stdin, sys.stderr

@@ -145,6 +145,9 @@ def audio_sinks(args: argparse.Namespace, say: Callable[[str], None] | None = No
     if getattr(args, "cues", False) or getattr(args, "bell", None):
         out.append(AudioSink(opener=open_audio, say=say or _stderr))
     if args.cues_wav is not None:
+        from holdbeat.output import check_target
+
+        check_target(args.cues_wav, force=True)  # OutputError now, not after the session
         out.append(AudioSink(WavOut(args.cues_wav), opener=None))
     return out
 

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from holdbeat.commands._common import emit, non_negative_float
+from holdbeat import log
+from holdbeat.analysis.io import figure_arg
+from holdbeat.commands._types import non_negative_float
 from holdbeat.commands.report import add_catchup_flags
 
 if TYPE_CHECKING:
@@ -30,7 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 ok, 1 could not write an output, 2 bad arguments or an "
         "unreadable recording (named; --skip-bad continues without it)",
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="recordings or folders")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="recordings or folders, or names/dates in the recordings folder (2026-03 = every "
+        "recording of March 2026); default: every recording in the recordings folder",
+    )
     p.add_argument(
         "--by",
         choices=("mode", "target", "mode,target"),
@@ -46,7 +54,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "change and lapse response are also shown next to any metric)",
     )
     p.add_argument("--csv", type=Path, metavar="PATH", help="write one row per hold as CSV")
-    p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
+    p.add_argument(
+        "--png",
+        "--figure",
+        dest="png",
+        type=figure_arg,
+        metavar="PATH",
+        help="write the figure: PNG, SVG or PDF by the extension (.png, .svg, .pdf)",
+    )
     p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
     p.add_argument(
         "--include-low-quality",
@@ -79,37 +94,64 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="processes for loading (default: up to 4, by CPU count; 1 = no extra processes)",
     )
     p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the summary cache (user cache folder, owner-only; "
+        "unchanged recordings are not re-analysed: docs/analysis.md)",
+    )
+    p.add_argument(
         "--skip-bad",
         action="store_true",
         help="skip unreadable files (listed) instead of stopping with exit code 2",
     )
-    p.add_argument("--quiet", action="store_true", help="no tables on the terminal")
     p.set_defaults(func=run)
 
 
-def _summarize_file(job: tuple[Path, CompareConfig]) -> SessionSummary | str:
-    """Worker: load + prepare + summarize one file; an error becomes its message."""
+def _summarize_file(job: tuple[Path, CompareConfig, bool]) -> SessionSummary | str:
+    """Worker: load + prepare + summarize one file (or take it from the summary cache); an
+    error becomes its message."""
+    from holdbeat.analysis import cache
     from holdbeat.analysis.compare import summarize
     from holdbeat.analysis.prep import prepare
     from holdbeat.recording import RecordingError, load
 
-    path, cfg = job
+    path, cfg, use_cache = job
+    k = None
+    if use_cache:
+        try:
+            k = cache.key(path, Path(path).read_bytes(), cfg)
+        except OSError:
+            k = None  # unreadable: load() says why
+        else:
+            hit = cache.get(k)
+            if hit is not None:
+                log.debug("%s: summary from the cache", path)
+                return hit  # type: ignore[return-value]
     try:
         rec = load(path)
     except RecordingError as e:
         return str(e)
-    return summarize(prepare(rec, window_s=cfg.window_s), cfg)
+    summary = summarize(prepare(rec, window_s=cfg.window_s), cfg)
+    if k is not None:
+        cache.put(k, summary)
+    return summary
 
 
 def load_summaries(
-    files: list[Path], cfg: CompareConfig, jobs: int
+    files: list[Path], cfg: CompareConfig, jobs: int, quiet: bool = False, use_cache: bool = False
 ) -> tuple[list[SessionSummary], list[str]]:
     """Summaries in file order and error messages; a tqdm bar on stderr while it works."""
     from tqdm import tqdm
 
     jobs_n = jobs or min(4, os.cpu_count() or 1)
-    work = [(f, cfg) for f in files]
-    bar = dict(total=len(files), desc="loading", unit="file", file=sys.stderr, disable=None)
+    work = [(f, cfg, use_cache) for f in files]
+    bar = dict(
+        total=len(files),
+        desc="loading",
+        unit="file",
+        file=sys.stderr,
+        disable=True if quiet else None,
+    )
     if jobs_n > 1 and len(files) >= 8:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -357,11 +399,35 @@ def run(args: argparse.Namespace) -> int:
     if args.resamples < 99:
         print("holdbeat: --resamples must be at least 99", file=sys.stderr)
         return 2
-    files, errors = find_recordings(args.paths)
+    from holdbeat.home import HomeError, resolve_many, search_dirs
+
+    try:
+        if args.paths:
+            named, errors = resolve_many(args.paths)
+        else:  # every recording in the recordings folder (and an old ./recordings/)
+            dirs = search_dirs()
+            named = [d for d in dirs if d.is_dir() and any(d.rglob("*.jsonl"))]
+            errors = []
+            if not named:
+                where = " or ".join(str(d) for d in dirs)
+                print(f"holdbeat: no recordings in {where}; give files or folders", file=sys.stderr)
+                return 2
+    except HomeError as e:
+        print(f"holdbeat: {e}", file=sys.stderr)
+        return 2
+    files, missing = find_recordings(named)
+    log.info("%d recordings found in %s", len(files), ", ".join(map(str, named)) or "-")
+    errors += missing
     try:
         check_outputs([args.png, args.json, args.csv], files)
     except OutputError as e:
         print(f"holdbeat: {shown(e)}", file=sys.stderr)
+        return 2
+    from holdbeat.analysis.io import figure_problem
+
+    problem = figure_problem(args.png)
+    if problem:  # before any work: nothing is written
+        print(f"holdbeat: {shown(problem)}", file=sys.stderr)
         return 2
     cfg = CompareConfig(
         metric=args.metric,
@@ -374,7 +440,9 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         by=args.by,
     )
-    sums, bad = load_summaries(files, cfg, args.jobs)
+    sums, bad = load_summaries(
+        files, cfg, args.jobs, getattr(args, "quiet", False), not getattr(args, "no_cache", True)
+    )
     errors += bad
     if errors:
         for e in errors:
@@ -389,9 +457,15 @@ def run(args: argparse.Namespace) -> int:
     if not sums:
         print("holdbeat: no readable recordings to compare", file=sys.stderr)
         return 2
+    log.info(
+        "statistics over %d sessions (%d resamples, seed %d)", len(sums), cfg.n_resamples, cfg.seed
+    )
     cmp = compare(sums, cfg)
-    if not args.quiet:
-        emit(format_comparison(cmp))
+    if not getattr(args, "quiet", False):
+        from holdbeat.commands._print import emit
+        from holdbeat.termtable import fit_text
+
+        emit(fit_text(format_comparison(cmp)))
         if errors:
             emit(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {shown(e)}" for e in errors))
     try:

@@ -15,8 +15,10 @@ from holdbeat.commands._common import (
 )
 from holdbeat.commands._practice import audio_sinks, iso_datetime, planner_for, practice_header
 from holdbeat.events import Device
+from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import new_header
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of
 from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig, simulate
 
@@ -102,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
         practice=practice_header(args, protocol),
     )
     clock = None if args.speed is None else SessionClock(args.speed)
+    try:
+        sounds = audio_sinks(args)
+    except OutputError as e:  # --cues-wav aimed at a recording, a device...
+        print(f"holdbeat: --cues-wav: {for_terminal(e)}", file=sys.stderr)
+        return 2
     plan = SessionPlan(
         make_source=lambda: paced(simulate(protocol, cfg), clock),
         header=header,
@@ -114,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         view_minutes=args.view_minutes,
         planner=planner,
-        extra_sinks=audio_sinks(args),
+        extra_sinks=sounds,
+        quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from holdbeat import log
+from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.interop import InteropError
 from holdbeat.output import OutputError, check_targets, write_files
 from holdbeat.recording import Recording, RecordingError, load
@@ -49,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", type=Path, metavar="FILE", help="a holdbeat/1 recording (.jsonl)")
+    p.add_argument("file", type=recording_arg, metavar="FILE", help=RECORDING_HELP)
     p.add_argument("--to", required=True, choices=TARGETS, help="output format")
     p.add_argument(
         "-o",
@@ -120,6 +122,7 @@ def render(rec: Recording, to: str, fs_hz: int) -> list[bytes]:
 def run(args: argparse.Namespace) -> int:
     src: Path = args.file
     try:
+        log.info("loading %s", src)
         rec = load(src)
     except RecordingError as e:
         print(f"holdbeat export: {shown(e)}", file=sys.stderr)
@@ -161,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
             )
     try:
         blobs = render(rec, args.to, args.fs)
+        log.info("writing %s", ", ".join(map(str, paths)))
         written = write_files(dict(zip(paths, blobs, strict=True)), force=args.force, inputs=[src])
     except (InteropError, OutputError) as e:
         print(f"holdbeat export: {shown(e)}", file=sys.stderr)
@@ -169,5 +173,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"holdbeat export: {shown(e)}", file=sys.stderr)
         return EXIT_FAILED
     for p in written:
-        print(f"wrote {shown(p)}")
+        if not getattr(args, "quiet", False):
+            print(f"wrote {shown(p)}")
     return EXIT_OK

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from holdbeat.commands._common import DEFAULT_OUT
+from holdbeat.home import LEGACY_DIR as DEFAULT_OUT
 
 if TYPE_CHECKING:
     from holdbeat.analysis.history import HistoryConfig, SessionDigest
@@ -172,9 +172,11 @@ def run(args: argparse.Namespace) -> int:
         write_csv,
         write_json,
     )
+    from holdbeat.home import search_dirs
     from holdbeat.textout import clean
 
-    paths = args.paths or [recordings_home()]
+    # the recordings folder, and ./recordings/ where older versions wrote (holdbeat.home)
+    paths = args.paths or [d for d in search_dirs() if d.is_dir()] or [recordings_home()]
     if not args.paths and not paths[0].is_dir():
         print(
             f"holdbeat: no recordings yet in {clean(str(paths[0]))}/ — record a session with "

@@ -23,6 +23,7 @@ from holdbeat.commands._common import (
 )
 from holdbeat.commands._practice import audio_sinks, cue_config, planner_for, practice_header
 from holdbeat.events import Device, End
+from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock
 from holdbeat.recording import new_header
 from holdbeat.session import Protocol, beliefs_of
@@ -152,6 +153,7 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
         prepare=prepare,
         extra_sinks=[EndWatch(), *audio_sinks(args)],
         planner=planner_for(args),
+        quiet=getattr(args, "quiet", False),
     )
 
 
@@ -168,7 +170,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         say(f"holdbeat: {e}", sys.stderr)
         return 2
-    plan = build_plan(args, protocol, source)
+    try:
+        plan = build_plan(args, protocol, source)
+    except OutputError as e:  # --cues-wav aimed at a recording, a device...
+        say(f"holdbeat: --cues-wav: {e}", sys.stderr)
+        return 2
     try:
         code = run_plan_cli(plan)
     except StrapError as e:

@@ -17,6 +17,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from holdbeat import log
+from holdbeat.home import HomeError, recordings_dir
 from holdbeat.inputs import open_regular, read_small, text_lines
 from holdbeat.interop import InteropError
 from holdbeat.interop.importers import FORMATS, UNITS, YEARS, detect_format, parse
@@ -40,13 +42,34 @@ from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_OUT = Path("recordings")
+BINARY_FORMATS = ("fit", "edf")
+MAX_BINARY_BYTES = 1 << 30  # an EDF with a day of 1 kHz ECG is ~170 MB
+
+
+def detect_binary(path: Path) -> str | None:
+    """'fit' or 'edf' from the file's first bytes, else None (a text format)."""
+    with open_regular(path, "RR file", InteropError) as f:
+        try:
+            head = f.read(256)
+        except OSError as e:
+            raise InteropError(f"{path}: cannot read the RR file: {e.strerror or e}") from None
+    if len(head) >= 12 and head[8:12] == b".FIT":
+        return "fit"
+    if len(head) >= 256 and head[:8] == b"0       ":
+        return "edf"
+    return None
+
 
 EPILOG = """\
 formats (--from; detected from the content when left out):
   polar-sensor-logger  Polar Sensor Logger's RR file: 'Phone timestamp;RR-interval [ms]'
   elite-hrv            Elite HRV's RR export: ms, one per line or ','-separated
+  hrv-logger           HRV Logger's RR CSV: 'date,rr,since start'
   rr-txt               one RR per line in ms or s (auto-detected, or --units), '#' comments
+  fit                  Garmin FIT activity with beat-to-beat intervals ('log HRV' on)
+  edf                  EDF/EDF+: holdbeat's own export read back (beats, phases, markers,
+                       ratings), or any EDF with an ECG channel (R peaks by neurokit2;
+                       the peak detector's quality is stated in the recording)
 
 phases file (--phases, CSV or .toml), seconds from the start of the first RR interval:
   name,kind,mode,start_s,end_s,belief,target
@@ -68,7 +91,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
         help="turn an RR file from another app into a holdbeat recording",
-        description="Import RR intervals from Polar Sensor Logger, Elite HRV or plain RR text as "
+        description="Import RR intervals from Polar Sensor Logger, Elite HRV, HRV Logger, plain "
+        "RR text, Garmin FIT or EDF/EDF+ (RR, or R peaks found in an ECG) as "
         "a holdbeat/1 recording (strap-like notifications built from the RR), so it can be "
         "reported, replayed and compared.",
         epilog=EPILOG,
@@ -76,7 +100,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", type=Path, metavar="FILE", help="the RR file to import")
     p.add_argument(
-        "--from", dest="fmt", choices=FORMATS, help="the file's format (default: detect)"
+        "--from",
+        dest="fmt",
+        choices=(*FORMATS, *BINARY_FORMATS),
+        help="the file's format (default: detect)",
+    )
+    p.add_argument(
+        "--channel",
+        metavar="LABEL",
+        help="EDF only: the ECG signal to find R peaks in (default: the one labelled ECG/EKG)",
     )
     p.add_argument("--units", choices=UNITS, help="rr-txt only: RR in ms or s (default: detect)")
     p.add_argument(
@@ -99,7 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--output",
         metavar="PATH",
         help="a new FILE.jsonl, or a folder (created if needed) for a generated name; "
-        "default recordings/",
+        "default: the recordings folder (see `holdbeat --help`)",
     )
     p.set_defaults(func=run)
 
@@ -144,19 +176,39 @@ def verify(built: Built, f: BinaryIO) -> None:
         )
 
 
+def read_any(args: argparse.Namespace, src: Path):
+    """(format, ImportedRR, phases from the file or None, extra events, extra settings)."""
+    fmt = args.fmt or detect_binary(src)
+    if fmt in BINARY_FORMATS:
+        if args.fmt is None:
+            print(f"format: {fmt} — detected from the file header", file=sys.stderr)
+        if args.units:
+            raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
+        data = read_small(src, f"{fmt.upper()} file", InteropError, MAX_BINARY_BYTES)
+        if fmt == "fit":
+            from holdbeat.interop.fit import parse_fit
+
+            return fmt, parse_fit(data, str(src)), None, (), {}
+        from holdbeat.interop.edf_import import parse_edf
+
+        got = parse_edf(data, str(src), args.channel)
+        return got.imported.format, got.imported, got.specs, tuple(got.events), got.settings
+    if args.channel:
+        raise InteropError("--channel applies to EDF files only")
+    if fmt is None:
+        fmt, why = detect_format(_lines(src, "RR file"), src.name)
+        print(f"format: {fmt} — detected from {why} (override with --from)", file=sys.stderr)
+    if args.units and fmt != "rr-txt":
+        raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
+    return fmt, parse(_lines(src, "RR file"), fmt, str(src), src.name, args.units), None, (), {}
+
+
 def run(args: argparse.Namespace) -> int:
     src: Path = args.file
     try:
-        fmt = args.fmt
-        if fmt is None:
-            fmt, why = detect_format(_lines(src, "RR file"), src.name)
-            print(f"format: {fmt} — detected from {why} (override with --from)", file=sys.stderr)
-        if args.units and fmt != "rr-txt":
-            raise InteropError(f"--units applies to rr-txt only; {fmt} files say their units")
-        imported = parse(_lines(src, "RR file"), fmt, str(src), src.name, args.units)
+        fmt, imported, specs, extra_events, extra_settings = read_any(args, src)
         for note in imported.notes:
-            print(f"note: {note}", file=sys.stderr)
-        specs = None
+            print(f"note: {for_terminal(note)}", file=sys.stderr)
         if args.phases is not None:
             text = read_small(args.phases, "phases file", InteropError, MAX_SMALL_FILE_BYTES)
             specs = parse_phases(_decode(text, args.phases), str(args.phases))
@@ -172,8 +224,11 @@ def run(args: argparse.Namespace) -> int:
             target=args.target,
             source_name=src.name,
             source_sha256=_sha256(src),
-            phases_name=args.phases.name if args.phases else "",
+            phases_name=args.phases.name if args.phases else ("(from the file)" if specs else ""),
+            extra_events=extra_events,
+            extra_settings=extra_settings,
         )
+        log.info("%d RR read (%s); building strap-like notifications", len(built.rr_units), fmt)
         del imported  # the arrays in `built` are all the rest needs
 
         def content(f: BinaryIO) -> None:
@@ -181,12 +236,13 @@ def run(args: argparse.Namespace) -> int:
             verify(built, f)
 
         raw_out = args.output
-        out = Path(raw_out) if raw_out is not None else DEFAULT_OUT
+        out = Path(raw_out) if raw_out is not None else recordings_dir()
         if out.is_dir() or out.suffix != SUFFIX or raw_out.endswith(("/", os.sep)):
+            log.info("writing a new recording in %s", out)
             path = write_new(out, session_filename(started, label_for(built)), SUFFIX, content)
         else:
             path = write_files({out: content})[0]
-    except (InteropError, ProtocolError, OutputError) as e:
+    except (InteropError, ProtocolError, OutputError, HomeError) as e:
         print(f"holdbeat import: {for_terminal(e)}", file=sys.stderr)
         return EXIT_USAGE
     except RecordingError as e:
@@ -198,6 +254,9 @@ def run(args: argparse.Namespace) -> int:
     for w in built.warnings:
         print(f"warning: {for_terminal(w)}", file=sys.stderr)
     n = len(built.rr_units)
+    if getattr(args, "quiet", False):
+        print(f"recorded: {for_terminal(path)}")
+        return EXIT_OK
     print(
         f"imported {n} RR from {for_terminal(src.name)} ({fmt}; start {built.header.started_utc}, "
         f"{start_from}); largest change from the 1/1024 s unit: {built.max_rounding_ms:.3f} ms"

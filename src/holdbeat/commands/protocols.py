@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from holdbeat.commands._common import say
+from holdbeat.commands._print import say
 from holdbeat.protocols import builtin_names, load_protocol
 from holdbeat.session import ProtocolError, format_duration
 
@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # names, descriptions and beliefs come from files: printed with control characters shown
     if not args.check:
+        if getattr(args, "quiet", False):
+            return 0
         for name in builtin_names():
             proto = load_protocol(name)
             holds = ", ".join(h.mode for h in proto.holds)
@@ -38,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
             say(f"holdbeat: {e}", sys.stderr)
             code = 2
             continue
+        if getattr(args, "quiet", False):
+            continue  # checked: errors still show, and the exit code tells
         say(f"{proto.name} ({format_duration(proto.total_s)}): {proto.description}")
         for i, ph in enumerate(proto.phases):
             dur = format_duration(ph.duration_s) if ph.duration_s else "open"

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from holdbeat import log
 from holdbeat.commands._common import (
     SessionPlan,
     add_view_flags,
@@ -13,6 +14,7 @@ from holdbeat.commands._common import (
     run_plan_cli,
     say,
 )
+from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import RecordingError, load, new_header
 from holdbeat.session import protocol_from_dict
@@ -26,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Replay a recording: its raw notifications go through the same parser, beat "
         "timing, artifact flags and metrics as a live strap. Nothing is recorded unless --record.",
     )
-    p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
+    p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
     p.add_argument(
         "--speed",
         type=parse_speed,
@@ -46,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        log.info("loading %s", args.file)
         rec = load(args.file)
     except RecordingError as e:
         say(f"holdbeat: {e}", sys.stderr)
@@ -81,5 +84,6 @@ def run(args: argparse.Namespace) -> int:
         interactive=False,
         label="replay",
         source_end=rec.end,
+        quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

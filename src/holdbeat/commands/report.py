@@ -6,8 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from holdbeat import log
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
-from holdbeat.commands._common import emit, non_negative_float, positive_float
+from holdbeat.analysis.io import figure_arg
+from holdbeat.commands._types import non_negative_float, positive_float
+from holdbeat.home import RECORDING_HELP, recording_arg
 
 DIRECTION_HELP = "METRIC:MODE=up|down|both"
 
@@ -68,8 +71,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 ok, 1 could not write an output, 2 bad arguments or unreadable "
         "recording",
     )
-    p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
-    p.add_argument("--png", type=Path, metavar="PATH", help="write the figure as a PNG")
+    p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
+    p.add_argument(
+        "--png",
+        "--figure",
+        dest="png",
+        type=figure_arg,
+        metavar="PATH",
+        help="write the figure: PNG, SVG or PDF by the extension (.png, .svg, .pdf)",
+    )
     p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
     p.add_argument("--csv", type=Path, metavar="PATH", help="write the phase table as CSV")
     p.add_argument(
@@ -92,7 +102,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip HF/LF power (RR resampling and a Welch spectrum per phase)",
     )
-    p.add_argument("--quiet", action="store_true", help="no table on the terminal")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="add neurokit2's complete HRV index set per phase (hrv_time, hrv_frequency, "
+        "hrv_nonlinear on the same corrected beats, with neurokit2's version) to --json and "
+        "--csv; slow: seconds per phase",
+    )
     p.set_defaults(func=run)
 
 
@@ -114,7 +130,14 @@ def run(args: argparse.Namespace) -> int:
     except OutputError as e:
         print(f"holdbeat: {shown(e)}", file=sys.stderr)
         return 2
+    from holdbeat.analysis.io import figure_problem
+
+    problem = figure_problem(args.png)
+    if problem:  # before any work: nothing is written
+        print(f"holdbeat: {shown(problem)}", file=sys.stderr)
+        return 2
     try:
+        log.info("loading %s", args.file)
         rec = load(args.file)
     except RecordingError as e:
         print(f"holdbeat: {shown(e)}", file=sys.stderr)
@@ -132,21 +155,62 @@ def run(args: argparse.Namespace) -> int:
         directions=overrides or None,
         frequency=not args.no_frequency,
     )
+    log.info(
+        "%d beats, %d phases; correcting artifacts and computing rolling %g s metrics",
+        len(rec.rr_ms),
+        len(rec.phases),
+        args.window,
+    )
     prep = prepare(rec, window_s=args.window)
+    log.info("per-phase HRV, baseline bands, catch-ups (k %g, dwell %g s)", args.k, args.dwell)
     rep = build_report(prep, cfg)
-    if not args.quiet:
-        emit(format_text(rep))
+    if not getattr(args, "quiet", False):
+        from holdbeat.commands._print import emit
+        from holdbeat.termtable import fit_text
+
+        emit(fit_text(format_text(rep)))
+    full = None
+    if args.full:
+        from holdbeat.analysis.nkfull import full_indices
+
+        log.info("neurokit2: hrv_time, hrv_frequency, hrv_nonlinear for %d phases", len(rec.phases))
+        full = full_indices(prep)
+        if not getattr(args, "quiet", False):
+            n = len(full.columns())
+            where = " and ".join(shown(x) for x in (args.json, args.csv) if x) or "nowhere"
+            print(f"\nneurokit2 {full.version}: {n} indices per phase, written to {where}")
+            if not (args.json or args.csv):
+                print("  (give --json and/or --csv to keep them)")
     inputs = [args.file]
     try:
         if args.json:
-            write_json(args.json, report_to_dict(rep), inputs)
+            d = report_to_dict(rep)
+            if full is not None:
+                from holdbeat.analysis.nkfull import to_dict
+
+                d["neurokit2"] = to_dict(full)
+            log.info("writing %s", args.json)
+            write_json(args.json, d, inputs)
             print(f"wrote {shown(args.json)}", file=sys.stderr)
         if args.csv:
-            write_csv(args.csv, *report_csv_rows(rep), inputs=inputs)
+            cols, rows = report_csv_rows(rep)
+            if full is not None:
+                from holdbeat.analysis.nkfull import csv_columns
+
+                extra, by_index = csv_columns(full)
+                cols = cols + extra
+                blank = [""] * len(extra)
+                rows = [
+                    r + by_index.get(ph.index, blank)
+                    for r, ph in zip(rows, rep.phases, strict=True)
+                ]
+            log.info("writing %s", args.csv)
+            write_csv(args.csv, cols, rows, inputs=inputs)
             print(f"wrote {shown(args.csv)}", file=sys.stderr)
         if args.png:
             from holdbeat.analysis.figures import report_figure, save
 
+            log.info("drawing the figure into %s", args.png)
             save(report_figure(rep, prep), args.png, inputs)
             print(f"wrote {shown(args.png)}", file=sys.stderr)
     except OutputError as e:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from holdbeat.commands._common import positive_float
+from holdbeat.commands._types import positive_float
 from holdbeat.safe_text import for_terminal
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         print(f"holdbeat: {no_strap_found(args.timeout)}", file=sys.stderr)
         return EXIT_BLUETOOTH
+    if getattr(args, "quiet", False):
+        print("\n".join(s.address for s in found))  # for scripts: addresses only
+        return 0
     print(format_table(found))
     print(
         f"use one with: holdbeat hold --device {found[0].address}"

@@ -11,6 +11,8 @@ Formats
 - elite-hrv: Elite HRV's RR export, ms, one value per line (or `,`-separated); the file name
   (`YYYY-MM-DD HH-MM-SS.txt`) carries the start time.
 - rr-txt: one RR per line, ms or s (auto-detected from the median, or given), `#` comments.
+- hrv-logger: HRV Logger's RR CSV (`date,rr,since start`), parsed in `hrvlogger`.
+Binary formats (EDF/EDF+, Garmin FIT) are in `edf_import` and `fit`.
 
 Parsers take the text, or (line number, line) pairs streamed from the file, and keep the RR
 in compact arrays, so a file of millions of lines is read in bounded memory; a file whose RR
@@ -35,7 +37,7 @@ from holdbeat.interop import InteropError
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
 from holdbeat.safe_text import for_terminal
 
-FORMATS = ("polar-sensor-logger", "elite-hrv", "rr-txt")
+FORMATS = ("polar-sensor-logger", "elite-hrv", "hrv-logger", "rr-txt")
 UNITS = ("ms", "s")
 RR_MIN_MS = 100.0
 RR_MAX_MS = 10_000.0
@@ -82,6 +84,10 @@ class ImportedRR:
     notes: tuple[str, ...] = field(default=())
     stamp_s: np.ndarray | None = None  # per RR: seconds after `first_stamp`
     first_stamp: datetime | None = None
+    # per RR: the file says beats are missing before it (a gap the timestamps may not show)
+    gap_before: tuple[bool, ...] | None = None
+    # session time of the first beat when the file knows it (default: its RR after 0)
+    first_beat_s: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rr_ms", np.asarray(self.rr_ms, dtype=float))
@@ -454,6 +460,10 @@ def detect_format(text: Source, filename: str = "") -> tuple[str, str]:
         return "polar-sensor-logger", f"header {_show(first)} (Polar Sensor Logger)"
     if _ISO_START.match(first) and ";" in first:
         return "polar-sensor-logger", "rows of 'timestamp;RR' (Polar Sensor Logger)"
+    from holdbeat.interop.hrvlogger import looks_like
+
+    if looks_like(first):
+        return "hrv-logger", f"header {_show(first)} (HRV Logger)"
     head = [s for _, s in lines]
 
     def numbers(s: str) -> bool:
@@ -485,4 +495,8 @@ def parse(
         return parse_elite_hrv(text, origin, filename)
     if fmt == "rr-txt":
         return parse_rr_txt(text, origin, units)
+    if fmt == "hrv-logger":
+        from holdbeat.interop.hrvlogger import parse_hrv_logger
+
+        return parse_hrv_logger(text, origin)
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -33,7 +33,6 @@ from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
 from holdbeat.interop.importers import ImportedRR, ImportFormatError
 from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
-from holdbeat.process import Processor
 from holdbeat.recording import event_to_dict, header_to_dict, new_header
 from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
 
@@ -46,6 +45,10 @@ FORMAT_TITLES = {
     "polar-sensor-logger": "Polar Sensor Logger",
     "elite-hrv": "Elite HRV",
     "rr-txt": "plain RR text",
+    "hrv-logger": "HRV Logger",
+    "fit": "Garmin FIT",
+    "edf": "EDF",
+    "edf-ecg": "EDF ECG",
 }
 
 
@@ -71,13 +74,18 @@ def segments(imported: ImportedRR, units: np.ndarray) -> tuple[list[Segment], li
     """Split at gaps the file's timestamps reveal; without timestamps there is one segment."""
     n = len(units)
     first = units[0] / RR_UNITS_PER_S
+    if imported.first_beat_s is not None:  # the file knows when the first beat was
+        first = imported.first_beat_s
     if imported.stamp_s is None or not len(imported.stamp_s):
         return [Segment(0, n, first)], []
     warnings: list[str] = []
     rel = np.asarray(imported.stamp_s, dtype=float) + first
     step = np.diff(rel) - units[1:] / RR_UNITS_PER_S
     back = rel[1:] < rel[:-1] - 1.0
-    starts = [0, *(np.flatnonzero(~back & (step > GAP_S)) + 1).tolist()]
+    gap = step > GAP_S
+    if imported.gap_before is not None:  # beats the file marks as missing (FIT, EDF+)
+        gap |= np.asarray(imported.gap_before, dtype=bool)[1:]
+    starts = [0, *(np.flatnonzero(~back & gap) + 1).tolist()]
     backwards = int(np.count_nonzero(back))
     if backwards:
         warnings.append(
@@ -125,26 +133,41 @@ def _hr(units: tuple[int, ...]) -> int:
 
 def iter_packets(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> Iterator[Packet]:
     """Beats grouped into ~1 s notifications, stamped with their last beat's time, in time
-    order, generated one by one (an import of days never holds them all)."""
+    order, generated one by one (an import of days never holds them all).
+
+    Beats whose time since the segment's first beat falls in (k-1, k] s go out in packet k,
+    at most MAX_RR_PER_PACKET to a packet; a second without a beat gets an HR-only packet
+    (the last HR). Grouping and each packet's HR (`_hr`) are computed in numpy per segment
+    (tested equal to doing it packet by packet)."""
     hr = 0
     for k_seg, seg in enumerate(segs):
         u = units[seg.start : seg.stop]
+        n = len(u)
         cum = np.cumsum(u) - u[0]  # integer units since the segment's first beat
         slot = -(-cum // PACKET_UNITS)  # ceil: beats in (T_k-1, T_k] go out at T_k
-        bounds = np.flatnonzero(np.diff(slot)) + 1
+        new_group = np.ones(n, dtype=bool)
+        new_group[1:] = slot[1:] != slot[:-1]
+        group_start = np.flatnonzero(new_group)
+        pos = np.arange(n) - group_start[np.cumsum(new_group) - 1]
+        cs = np.flatnonzero(pos % MAX_RR_PER_PACKET == 0)  # chunk starts
+        ce = np.append(cs[1:], n)
+        # _hr for every chunk at once: the same operations in the same order
+        mean_ms = np.add.reduceat(u, cs) * 1000.0 / RR_UNITS_PER_S / (ce - cs)
+        hrs = np.clip(np.rint(60_000.0 / mean_ms), 1, 0xFFFF).astype(np.int64).tolist()
+        t_last = [round(x, 6) for x in t_beats[seg.start + ce - 1].tolist()]
+        slots = slot[cs].tolist()
+        opens = new_group[cs].tolist()
+        ul, csl, cel = u.tolist(), cs.tolist(), ce.tolist()
         prev_slot = -1
-        for g in np.split(np.arange(len(u)), bounds):
-            s = int(slot[g[0]])
-            for empty in range(prev_slot + 1, s):  # seconds without a beat: HR-only packets
-                t_empty = seg.first_beat_s + empty * PACKET_UNITS / RR_UNITS_PER_S
-                yield Packet(round(t_empty, 6), (), hr, k_seg)
-            prev_slot = s
-            for c in range(0, len(g), MAX_RR_PER_PACKET):
-                chunk = g[c : c + MAX_RR_PER_PACKET]
-                rr = tuple(int(x) for x in u[chunk])
-                hr = _hr(rr)
-                t_last = float(t_beats[seg.start + chunk[-1]])
-                yield Packet(round(t_last, 6), rr, hr, k_seg)
+        for j in range(len(csl)):
+            if opens[j]:
+                s = slots[j]
+                for empty in range(prev_slot + 1, s):  # seconds without a beat: HR only
+                    t_empty = seg.first_beat_s + empty * PACKET_UNITS / RR_UNITS_PER_S
+                    yield Packet(round(t_empty, 6), (), hr, k_seg)
+                prev_slot = s
+            hr = hrs[j]
+            yield Packet(t_last[j], tuple(ul[csl[j] : cel[j]]), hr, k_seg)
 
 
 def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> list[Packet]:
@@ -216,6 +239,7 @@ class Built:
     segs: list[Segment] = field(default_factory=list)
     phase_starts: list[PhaseStart] = field(default_factory=list)
     end: End | None = None
+    extra_events: tuple[SessionEvent, ...] = ()  # markers, ratings (an EDF+ read back)
 
     @property
     def rr_ms(self) -> np.ndarray:
@@ -237,8 +261,10 @@ class Built:
                 prev = p
 
         phases = ((ev.t_s, 0, ev) for ev in self.phase_starts)
+        extra = sorted(((ev.t_s, 2, ev) for ev in self.extra_events), key=lambda x: x[0])
         ends = [] if self.end is None else [(self.end.t_s, 9, self.end)]
-        for _, _, ev in heapq.merge(data(), phases, ends, key=lambda x: (x[0], x[1])):
+        merged = heapq.merge(data(), phases, extra, ends, key=lambda x: (x[0], x[1]))
+        for _, _, ev in merged:
             yield ev
 
     @property
@@ -282,6 +308,8 @@ def build_recording(
     source_name: str = "",
     source_sha256: str = "",
     phases_name: str = "",
+    extra_events: tuple[SessionEvent, ...] = (),
+    extra_settings: dict | None = None,
 ) -> Built:
     """The whole imported session as events (pure; `started` must be timezone-aware)."""
     units = rr_to_units(imported.rr_ms)
@@ -355,6 +383,7 @@ def build_recording(
             "phases_file": phases_name,
             "gaps": len(segs) - 1,
             "notes": list(imported.notes),
+            **(extra_settings or {}),
         }
     }
     header = new_header(
@@ -374,27 +403,87 @@ def build_recording(
         segs=segs,
         phase_starts=phase_starts,
         end=End(round(end_s, 6), "imported"),
+        extra_events=tuple(extra_events),
     )
+
+
+#: one encoder, made once: json.dumps with arguments builds a new one per call
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+CHUNK_EVENTS = 4096  # events decoded per batch: memory stays bounded, numpy does the work
+
+
+def _line(d: dict) -> bytes:
+    return (_ENCODE(d) + "\n").encode("utf-8")
+
+
+class _Decoder:
+    """What the live Processor puts on a recording line (HR, RR, contact, energy, flags),
+    for a chunk of events at a time: packets parsed in one numpy batch, beats timed and
+    judged by the same BeatTimer.time / LiveFlagger.judge the loader uses (tested equal to
+    the Processor), state carried from chunk to chunk, no live HRV (a line never holds it)."""
+
+    def __init__(self) -> None:
+        from holdbeat.beats import BeatTimer
+        from holdbeat.clean import LiveFlagger
+
+        self.timer = BeatTimer()
+        self.flagger = LiveFlagger()
+
+    def lines(self, events: list[SessionEvent]) -> Iterator[bytes]:
+        from holdbeat.hrs import parse_hrm_batch
+
+        hrms = [ev for ev in events if isinstance(ev, Hrm)]
+        batch = parse_hrm_batch([ev.raw for ev in hrms])
+        ok, hr = batch.ok.tolist(), batch.hr_bpm.tolist()
+        contact, energy = batch.contact.tolist(), batch.energy_kj.tolist()
+        rr_all, starts = batch.rr_ms.tolist(), batch.rr_start.tolist()
+        k = 0
+        for ev in events:
+            if isinstance(ev, Connection):
+                if ev.state == "lost":
+                    self.timer.reset()  # as Processor.on_connection
+                yield _line(event_to_dict(ev))
+                continue
+            if not isinstance(ev, Hrm):
+                yield _line(event_to_dict(ev))
+                continue
+            d = event_to_dict(ev)  # t, type, raw
+            if not ok[k]:
+                d["error"] = batch.errors[k]
+            else:
+                a, b = starts[k], starts[k + 1]
+                d["hr"] = hr[k]
+                rr = rr_all[a:b]
+                d["rr"] = [round(r, 3) for r in rr]
+                if contact[k] >= 0:
+                    d["contact"] = bool(contact[k])
+                if energy[k] >= 0:
+                    d["energy"] = energy[k]
+                if rr:
+                    _, gap = self.timer.time(ev.t_s, rr)
+                    judge = self.flagger.judge
+                    flags = [judge(r, gap and i == 0) for i, r in enumerate(rr)]
+                    if any(flags):
+                        d["flags"] = flags
+            k += 1
+            yield _line(d)
 
 
 def write_lines(
     f: BinaryIO, header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
 ) -> None:
-    """Write exactly the lines RecordingWriter writes (decoded values from the same
-    Processor), one by one: memory does not grow with the session."""
-    proc = Processor(window_s=window_s)
-
-    def line(d: dict) -> bytes:
-        return (json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
-
-    f.write(line(header_to_dict(header)))
+    """Write exactly the lines RecordingWriter writes, chunk by chunk: memory does not grow
+    with the session. `window_s` is unused (a recording line has no rolling HRV)."""
+    f.write(_line(header_to_dict(header)))
+    decoder = _Decoder()
+    chunk: list[SessionEvent] = []
     for ev in events:
-        processed = None
-        if isinstance(ev, Hrm):
-            processed = proc.on_hrm(ev)
-        elif isinstance(ev, Connection):
-            proc.on_connection(ev)
-        f.write(line(event_to_dict(ev, processed)))
+        chunk.append(ev)
+        if len(chunk) >= CHUNK_EVENTS:
+            f.writelines(decoder.lines(chunk))
+            chunk = []
+    if chunk:
+        f.writelines(decoder.lines(chunk))
 
 
 def recording_bytes(

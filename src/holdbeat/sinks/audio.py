@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import os
 import threading
 import wave
@@ -66,11 +67,16 @@ class WavOut:
 
 
 def write_wav(path: Path, pcm: np.ndarray, rate: int = SAMPLE_RATE) -> None:
-    with wave.open(str(path), "wb") as w:
+    """Through the one output writer: 0600, atomic, never over a recording or a device."""
+    from holdbeat.output import write_file
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
+    write_file(Path(path), buf.getvalue(), force=True)
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:

@@ -91,8 +91,10 @@ class ConsoleSink:
             if self._conn in ("connected", "restored", "contact_restored")
             else f"  [{self._conn}]"
         )
+        rr = f"{rr} ms" if rr != "—" else rr
+        ln = f"{ln} ln(ms)" if ln != "—" else ln
         self._print(
-            f"{clock(t_s)}  {phase:<34} HR {hr:>4} bpm  RR {rr:<14} ms  ln RMSSD {ln:>5}"
+            f"{clock(t_s)}  {phase:<34} HR {hr:>3} bpm  RR {rr:<17} ln RMSSD {ln}"
             f"{q}{conn}{self._catchup()}"
         )
 

@@ -1,0 +1,95 @@
+"""A cache of per-recording compare summaries, so comparing a growing folder again is fast.
+
+`compare` spends almost all its time turning each recording into a `SessionSummary` (load,
+re-parse every notification, correct, summarise: ~15 ms a file). The summary of an
+unchanged file under unchanged settings and code is always the same, so it is kept:
+
+* key: the recording's bytes (SHA-256), its path, the whole CompareConfig, holdbeat's
+  version and a fingerprint of holdbeat's own source files — any change recomputes;
+* value: the summary, pickled (floats and arrays come back bit for bit);
+* where: the platform's user cache folder (Linux: $XDG_CACHE_HOME/holdbeat/summaries or
+  ~/.cache/holdbeat/summaries), folder 0700 and files 0600 — summaries are derived health
+  data and stay as private as the recordings; never sent anywhere. `compare --no-cache`
+  neither reads nor writes it; deleting the folder is always safe.
+
+A damaged or unreadable entry is ignored and recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+
+from holdbeat import __version__
+
+FORMAT = 1
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path("holdbeat", appauthor=False) / "summaries"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 over holdbeat's own .py files: an edit to any of them invalidates the cache."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def key(path: Path, data: bytes, config: object) -> str:
+    h = hashlib.sha256()
+    for part in (
+        f"holdbeat-summary/{FORMAT}",
+        __version__,
+        code_fingerprint(),
+        str(Path(path).resolve()),
+        repr(sorted(asdict(config).items())),  # type: ignore[call-overload]
+    ):
+        h.update(part.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+    h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def get(k: str, directory: Path | None = None) -> object | None:
+    p = (directory or cache_dir()) / f"{k}.pickle"
+    try:
+        with open(p, "rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception:  # damaged entry (cut short, another version): recompute
+        with contextlib.suppress(OSError):
+            p.unlink()
+        return None
+
+
+def put(k: str, value: object, directory: Path | None = None) -> None:
+    """Store atomically (temp file + rename), owner-only; a failure only loses the cache."""
+    d = directory or cache_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".pickle")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, d / f"{k}.pickle")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        pass

@@ -1,0 +1,37 @@
+"""argparse value types shared by commands; light (no numpy, no asyncio) so importing a
+command for `--help` or a report stays fast."""
+
+from __future__ import annotations
+
+import argparse
+
+from holdbeat.limits import MAX_SESSION_S
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+
+
+def positive_float(value: str) -> float:
+    """Seconds (or minutes) a session can hold: > 0 and at most a session's length."""
+    x = _number(value)
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive and finite: {value!r}")
+    if x > MAX_SESSION_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SESSION_S:g} ({value!r})")
+    return x
+
+
+def non_negative_float(value: str) -> float:
+    x = _number(value)
+    if not x >= 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be >= 0 and finite: {value!r}")
+    if x > MAX_SESSION_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SESSION_S:g} ({value!r})")
+    return x
+
+
+__all__ = ["non_negative_float", "positive_float"]

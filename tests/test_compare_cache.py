@@ -1,0 +1,99 @@
+"""compare's summary cache: warm results equal cold ones exactly; any change recomputes;
+owner-only files in the (test) user cache folder; --no-cache leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import holdbeat.recording
+from holdbeat.analysis import cache
+from holdbeat.analysis.synth import synth_recording, write_recording
+from holdbeat.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    d = tmp_path / "recs"
+    for seed in range(3):
+        write_recording(d, synth_recording("alternating", seed=seed), f"s{seed}")
+    return d
+
+
+def run(folder: Path, out: Path, *extra: str) -> dict:
+    assert (
+        main(["compare", str(folder), "--json", str(out), "--resamples", "199", "-q", *extra]) == 0
+    )
+    return json.loads(out.read_text("utf-8"))
+
+
+def entries() -> list[Path]:
+    d = cache.cache_dir()
+    return sorted(d.glob("*.pickle")) if d.exists() else []
+
+
+def counting_load(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+    real = holdbeat.recording.load
+
+    def load(path):
+        calls.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(holdbeat.recording, "load", load)
+    return calls
+
+
+def test_warm_equals_cold_and_loads_nothing(folder: Path, tmp_path: Path, monkeypatch) -> None:
+    cold = run(folder, tmp_path / "cold.json")
+    assert len(entries()) == 3
+    assert cache.cache_dir().stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in entries())
+    calls = counting_load(monkeypatch)
+    warm = run(folder, tmp_path / "warm.json")
+    assert calls == [] and warm == cold
+
+
+def test_a_changed_file_or_setting_is_recomputed(folder: Path, tmp_path: Path, monkeypatch) -> None:
+    run(folder, tmp_path / "a.json")
+    calls = counting_load(monkeypatch)
+    changed = sorted(folder.glob("*.jsonl"))[1]
+    with changed.open("a", encoding="utf-8") as f:
+        f.write('{"t":99999.0,"type":"marker","kind":"note","text":"later"}\n')
+    run(folder, tmp_path / "b.json")
+    assert calls == [changed]
+    calls.clear()
+    run(folder, tmp_path / "c.json", "--k", "3.1")  # not the default
+    assert len(calls) == 3 and len(entries()) == 7
+
+
+def test_a_damaged_entry_is_recomputed(folder: Path, tmp_path: Path, monkeypatch) -> None:
+    cold = run(folder, tmp_path / "cold.json")
+    entries()[0].write_bytes(b"\x80\x05not a pickle")
+    calls = counting_load(monkeypatch)
+    again = run(folder, tmp_path / "again.json")
+    assert len(calls) == 1 and again == cold
+    assert len(entries()) == 3
+
+
+def test_no_cache_reads_and_writes_nothing(folder: Path, tmp_path: Path) -> None:
+    run(folder, tmp_path / "x.json", "--no-cache")
+    assert not cache.cache_dir().exists()
+
+
+def test_the_key_covers_content_path_config_and_code(tmp_path: Path) -> None:
+    from holdbeat.analysis.compare import CompareConfig
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    k = cache.key(a, b"x", CompareConfig())
+    assert k == cache.key(a, b"x", CompareConfig())
+    assert k != cache.key(b, b"x", CompareConfig())
+    assert k != cache.key(a, b"y", CompareConfig())
+    assert k != cache.key(a, b"x", CompareConfig(seed=1))
+    cache.code_fingerprint.cache_clear()
+    assert len(cache.code_fingerprint()) == 64
+    assert os.path.basename(str(cache.cache_dir())) == "summaries"
