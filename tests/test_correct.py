@@ -208,10 +208,12 @@ def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) ->
 def test_config_validation_boundaries_and_messages():
     KubiosConfig(window=3, medfilt=3, max_passes=1, max_missed=1)  # the smallest allowed
     for kw in ({"window": 1}, {"medfilt": 1}, {"window": 4}, {"medfilt": 10}):
-        with pytest.raises(ValueError, match="window and medfilt must be odd numbers"):
+        with pytest.raises(
+            ValueError, match=r"^window and medfilt must be odd numbers of beats, at least 3$"
+        ):
             KubiosConfig(**kw)
     for kw in ({"max_passes": 0}, {"max_missed": 0}):
-        with pytest.raises(ValueError, match="max_passes and max_missed must be at least 1"):
+        with pytest.raises(ValueError, match=r"^max_passes and max_missed must be at least 1$"):
             KubiosConfig(**kw)
     with pytest.raises(ValueError, match="need 0 < lo_ms < hi_ms"):
         KubiosConfig(lo_ms=0.0)
@@ -323,10 +325,13 @@ def test_pass_pairs_a_long_beat_with_the_short_unflagged_one_before():
     from holdbeat.correct import _correct_pass
 
     rr = np.full(20, 800.0)
-    rr[9], rr[10] = 720.0, 930.0  # 720 is short (< 750) but within 15 %: not a candidate
+    # 720 is short (< 750) but within 15 %: not a candidate; 1000 after it is a candidate
+    # (> 15 % off) that pairs with neither neighbour (930 + 1000 is not two median beats)
+    rr[9], rr[10], rr[11] = 720.0, 930.0, 1000.0
     o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
-    # interpolated: beat 9 from itself (720), beat 10 between 720 and 800 (760); sum kept
-    first = 720.0 * 1650.0 / 1480.0
+    # interpolated from unflagged beats: beat 9 is itself (720), beat 10 one third of the way
+    # from beat 9 (720) to beat 12 (800); the pair's sum 1650 is kept
+    first = 720.0 * 1650.0 / (720.0 + 720.0 + 80.0 / 3.0)
     want = rr.copy()
     want[9], want[10] = first, 1650.0 - first
     np.testing.assert_allclose(o_rr, want, rtol=1e-12)
