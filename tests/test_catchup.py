@@ -297,3 +297,280 @@ def test_grid_sse_equals_the_per_tau_sse() -> None:
     np.testing.assert_allclose(_vp_sse_grid(x, y, taus), want, rtol=1e-10)
     flat = np.full_like(x, 3.0)  # a flat trajectory: a = 0 and SSE = 0 at every τ
     np.testing.assert_allclose(_vp_sse_grid(x, flat, taus), 0.0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- boundaries, every field
+
+
+def test_band_floor_per_metric_is_the_sd_of_a_flat_baseline() -> None:
+    # a flat baseline has SD 0: the band's SD is exactly the metric's floor (no t_s: no widening)
+    for metric, floor in {"hr": 2.0, "ln_rmssd": 0.2, "rmssd": 5.0, "sdnn": 5.0}.items():
+        b = baseline_band(np.full(40, 7.0), k=2.0, metric=metric)
+        assert b.valid and b.sd == floor and b.mean == 7.0 and b.n == 40 and b.metric == metric
+        assert b.lo == 7.0 - 2.0 * floor and b.hi == 7.0 + 2.0 * floor
+    # a spread wider than the floor keeps its own SD: values 0, 10 -> SD sqrt(50)
+    wide = baseline_band([0.0, 10.0], k=1.0, metric="hr")
+    assert wide.sd == pytest.approx(math.sqrt(50.0), rel=1e-12)
+    unknown = baseline_band(np.full(40, 7.0), metric="nonsense")
+    assert not unknown.valid and unknown.reason == "baseline is constant (SD 0): no band"
+
+
+def test_band_lo_hi_hand_computed() -> None:
+    b = Band(mean=10.0, sd=2.0, k=1.5, n=3)
+    assert b.lo == 7.0 and b.hi == 13.0 and b.valid
+
+
+def test_band_with_times_uses_independent_windows_and_widens() -> None:
+    t = np.arange(0.0, 121.0, 10.0)  # 0, 10, ..., 120
+    v = np.arange(t.size, dtype=float)  # 0 .. 12
+    # windows end at 120, 60, 0 -> values 12, 6, 0: mean 6, SD 6, widened by sqrt(1 + 1/3)
+    b = baseline_band(v, k=2.0, metric="x", t_s=t, window_s=60.0)
+    assert b.valid and b.n == 3 and b.mean == 6.0
+    assert b.sd == pytest.approx(6.0 * math.sqrt(4.0 / 3.0), rel=1e-12)
+
+
+def test_window_estimates_pick_the_sample_at_each_window_end() -> None:
+    from holdbeat.analysis.catchup import window_estimates
+
+    t = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    v = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    # ends 60, 40, 20, 0 fall exactly on samples: those samples, not the ones before
+    np.testing.assert_array_equal(window_estimates(t, v, 20.0), [6.0, 4.0, 2.0, 0.0])
+    # ends 60, 35, 10 -> samples at 60, 30, 10
+    np.testing.assert_array_equal(window_estimates(t, v, 25.0), [6.0, 3.0, 1.0])
+    assert window_estimates([1.0], [np.nan], 20.0).size == 0
+
+
+def test_band_rejects_non_positive_k_and_window() -> None:
+    for k in (0.0, -1.0, math.nan):
+        with pytest.raises(ValueError, match="k must be positive"):
+            baseline_band(np.arange(50.0), k=k)
+    with pytest.raises(ValueError, match="window_s must be positive"):
+        baseline_band(np.arange(50.0), window_s=0.0)
+    assert baseline_band(np.arange(50.0), k=1e-9).valid
+
+
+def test_expected_direction_full_table() -> None:
+    for metric in ("ln_rmssd", "rmssd", "sdnn", "hf"):
+        assert expected_direction(metric, "soft") == "up"
+        assert expected_direction(metric, "loving-kindness") == "up"
+        assert expected_direction(metric, "fierce") == "both"
+        assert expected_direction(metric, "neutral") == "both"
+    assert expected_direction("hr", "soft") == "down"
+    assert expected_direction("hr", "loving-kindness") == "down"
+    assert expected_direction("hr", "fierce") == "both"
+    assert expected_direction("unknown", "soft") == "both"
+    with pytest.raises(ValueError, match="direction must be one of"):
+        expected_direction("hr", "soft", {"hr": {"soft": "sideways"}})
+
+
+def test_catchup_defaults_label_and_carried_over() -> None:
+    nan = math.nan
+    plain = CatchUp(False, nan, "", "up", nan, nan, 75.0)
+    assert plain.out_at_onset is False and plain.reason == ""
+    assert not plain.carried_over and plain.label == "not reached"
+    hit = CatchUp(True, 12.4, "down", "both", 112.4, 190.0, 75.0, False)
+    assert not hit.carried_over and hit.label == "12 s (down)"
+    hit_out = CatchUp(True, 12.0, "up", "both", 112.0, 190.0, 75.0, True)
+    assert not hit_out.carried_over and hit_out.label == "12 s (up)"
+    carried = CatchUp(False, nan, "", "up", nan, nan, 75.0, True)
+    assert carried.carried_over and carried.label == "out of band at onset"
+
+
+def test_check_rejects_bad_dwell_and_gap_at_the_boundary() -> None:
+    t, v = step()
+    for fn in (
+        lambda **kw: catch_up(t, v, BAND, 100.0, **kw),
+        lambda **kw: LiveCatchUp(BAND, 100.0, **kw),
+    ):
+        with pytest.raises(ValueError, match="dwell_s must be >= 0"):
+            fn(direction="up", dwell_s=-0.001)
+        with pytest.raises(ValueError, match="max_gap_s must be positive"):
+            fn(direction="up", dwell_s=1.0, max_gap_s=0.0)
+        with pytest.raises(ValueError, match="max_gap_s must be positive"):
+            fn(direction="up", dwell_s=1.0, max_gap_s=-1.0)
+        with pytest.raises(ValueError, match="direction must be one of"):
+            fn(direction="sideways", dwell_s=1.0)
+        fn(direction="up", dwell_s=0.0, max_gap_s=0.001)  # the boundaries themselves are fine
+
+
+def test_catch_up_down_all_fields_and_exact_reasons() -> None:
+    t = np.arange(100.0, 200.0)  # onset 100, samples at late times (gaps are differences)
+    v = np.where(t >= 140.0, -3.0, 0.0)
+    c = catch_up(t, v, BAND, 100.0, "down", 10.0)
+    assert c == CatchUp(True, 40.0, "down", "down", 140.0, 150.0, 10.0, False, "")
+    up = catch_up(t, v, BAND, 100.0, "up", 10.0)
+    assert up.reason == "never stayed above the band for 10 s" and not up.out_at_onset
+    assert up.direction == "" and up.expected == "up" and math.isnan(up.t_confirmed_s)
+    v2 = np.where(t >= 140.0, 3.0, 0.0)
+    down = catch_up(t, v2, BAND, 100.0, "down", 10.0)
+    assert down.reason == "never stayed below the band for 10 s"
+    both = catch_up(t, np.zeros_like(t), BAND, 100.0, "both", 10.0)
+    assert both.reason == "never stayed outside the band for 10 s"
+    nan_hold = catch_up(t, np.full_like(t, np.nan), BAND, 100.0, "up", 10.0)
+    assert nan_hold.reason == "the metric is never valid during the hold"
+    empty = catch_up(t, v, BAND, 500.0, "up", 10.0)
+    assert empty.reason == "no samples in the hold" and empty.dwell_s == 10.0
+
+
+def test_catch_up_end_s_excludes_its_own_sample() -> None:
+    t = np.arange(100.0, 200.0)
+    v = np.where(t >= 140.0, 3.0, 0.0)
+    # the run starts at 140; dwell 10 completes at 150: end_s 150 excludes that sample
+    assert not catch_up(t, v, BAND, 100.0, "up", 10.0, end_s=150.0).reached
+    c = catch_up(t, v, BAND, 100.0, "up", 10.0, end_s=150.5)
+    assert c.reached and c.t_confirmed_s == 150.0
+    # onset is inclusive: a run starting at the onset sample is carry-over
+    carry = catch_up(t, v, BAND, 140.0, "up", 10.0)
+    assert carry.out_at_onset and not carry.reached and carry.reason.startswith("out of band")
+
+
+def test_catch_up_gap_boundary_exactly_max_gap_continues() -> None:
+    t = np.array([100.0, 110.0, 115.0, 120.0, 125.1, 130.1, 135.1])
+    v = np.array([0.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0])
+    # gaps of exactly 5 s keep the run; 5.1 s breaks it (run restarts at 125.1)
+    c = catch_up(t, v, BAND, 100.0, "up", 10.0, max_gap_s=5.0)
+    assert c.reached and c.t_left_s == 110.0 and c.t_confirmed_s == 120.0
+    c2 = catch_up(t, v, BAND, 100.0, "up", 10.0, max_gap_s=4.9)
+    assert not c2.reached
+    c3 = catch_up(t, v, BAND, 100.0, "up", 10.0, max_gap_s=5.1)
+    assert c3.reached and c3.t_confirmed_s == 120.0
+    for mg, want in ((5.0, True), (4.9, False)):
+        live = LiveCatchUp(BAND, 100.0, "up", 10.0, max_gap_s=mg)
+        for a, b in zip(t, v, strict=True):
+            live.update(float(a), float(b))
+        assert live.result().reached is want
+
+
+def test_band_edges_are_in_band_for_both_sides() -> None:
+    t = np.arange(100.0, 130.0)
+    for val, direction, want in (
+        (2.0, "up", False), (2.0001, "up", True), (-2.0, "down", False),
+        (-2.0001, "down", True), (2.0001, "both", True), (-2.0001, "both", True),
+        (-3.0, "up", False), (3.0, "down", False),
+    ):  # fmt: skip
+        v = np.where(t >= 110.0, val, 0.0)
+        c = catch_up(t, v, BAND, 100.0, direction, 5.0)  # type: ignore[arg-type]
+        live, _ = live_run(t, v, BAND, 100.0, direction, 5.0)
+        assert c.reached is want and same(c, live), (val, direction)
+        if want:
+            assert c.direction == ("up" if val > 0 else "down") and c.latency_s == 10.0
+
+
+def test_live_in_band_and_before_onset_states_all_fields() -> None:
+    live = LiveCatchUp(BAND, 100.0, "both", 10.0, max_gap_s=20.0)
+    for t_s in (50.0, 100.0, 101.0):
+        s = live.update(t_s, 0.0)
+        assert s.state == NOT_YET and math.isnan(s.latency_s) and s.direction == ""
+        assert s.out_for_s == 0.0 and not s.caught_up
+    s = live.update(102.0, -3.0)
+    assert s.state == CATCHING_UP and s.direction == "down" and s.out_for_s == 0.0
+    s = live.update(112.0, -3.0)
+    assert s.state == CAUGHT_UP and s.caught_up and s.latency_s == 2.0 and s.direction == "down"
+    s = live.update(130.0, 0.0)  # latched
+    assert s.state == CAUGHT_UP and s.out_for_s == 28.0 and s.direction == "down"
+    r = live.result()
+    assert r == CatchUp(True, 2.0, "down", "both", 102.0, 112.0, 10.0, False, "")
+    tt = np.array([50.0, 100.0, 101.0, 102.0, 112.0, 130.0])
+    vv = np.array([0.0, 0.0, 0.0, -3.0, -3.0, 0.0])
+    assert catch_up(tt, vv, BAND, 100.0, "both", 10.0, max_gap_s=20.0) == r
+    # not reached: the result names why, with every field
+    live2 = LiveCatchUp(BAND, 100.0, "up", 10.0)
+    live2.update(100.0, 0.0)
+    r2 = live2.result()
+    assert not r2.reached and r2.reason == "never stayed above the band for 10 s"
+    assert math.isnan(r2.latency_s) and r2.direction == "" and r2.expected == "up"
+    assert not r2.out_at_onset and r2.dwell_s == 10.0
+    assert LiveCatchUp(BAND, 100.0, "up", 10.0).result().reason == "no samples in the hold"
+    live3 = LiveCatchUp(BAND, 100.0, "up", 10.0)
+    live3.update(100.0, math.nan)
+    assert live3.result().reason == "the metric is never valid during the hold"
+    bad = Band(math.nan, math.nan, 2.0, 0, reason="why")
+    live4 = LiveCatchUp(bad, 100.0, "up", 10.0)
+    assert live4.update(120.0, 5.0).state == NOT_YET
+    assert live4.result().reason == "no baseline band: why"
+    assert catch_up([120.0], [5.0], bad, 100.0, "up", 10.0).reason == "no baseline band: why"
+
+
+# ---------------------------------------------------------------- fit boundaries
+
+
+def planted(n: int, span: float, tau: float = 8.0, noise: float = 0.02):
+    x = np.linspace(0.0, span, n)
+    rng = np.random.default_rng(11)
+    y = 1.0 + 2.0 * (1 - np.exp(-x / tau)) + rng.normal(0, noise, n)
+    return x, y
+
+
+def test_fit_min_points_and_span_boundaries() -> None:
+    x, y = planted(20, 30.0)  # exactly the defaults: fitted
+    f = fit_exponential(x, y, 0.0)
+    assert f.ok and f.n == 20
+    f19 = fit_exponential(x[:19], y[:19], 0.0, min_span_s=1.0)
+    assert not f19.ok and f19.reason == "only 19 valid samples (need 20)" and f19.n == 19
+    assert math.isnan(f19.r2) and math.isnan(f19.y0) and math.isnan(f19.amplitude)
+    xs, ys = planted(20, 29.9)
+    short = fit_exponential(xs, ys, 0.0)
+    assert short.reason == "only 30 s of valid samples (need 30 s)" and short.n == 20
+
+
+def test_fit_uses_only_samples_after_onset_and_before_end() -> None:
+    x, y = planted(40, 60.0)
+    t = np.concatenate([[-20.0, -10.0], x + 0.0])
+    v = np.concatenate([[1e6, -1e6], y])
+    f = fit_exponential(t, v, 0.0)
+    assert f.ok and f.n == 40
+    # end_s exactly on a sample excludes it
+    fe = fit_exponential(t, v, 0.0, end_s=float(x[30]))
+    assert fe.n == 30
+    # a NaN time is dropped
+    t2 = t.copy()
+    t2[5] = np.nan
+    assert fit_exponential(t2, v, 0.0).n == 39
+
+
+def test_fit_downsamples_only_above_max_samples() -> None:
+    from holdbeat.analysis.catchup import MAX_FIT_SAMPLES
+
+    assert MAX_FIT_SAMPLES == 600
+    x, y = planted(600, 300.0, tau=40.0)
+    assert fit_exponential(x, y, 0.0).n == 600
+    x, y = planted(601, 300.0, tau=40.0)
+    assert fit_exponential(x, y, 0.0).n == 301  # every 2nd of 601
+
+
+def test_fit_constant_trajectory_all_fields() -> None:
+    x = np.arange(40.0)
+    f = fit_exponential(x, np.full(40, 2.5), 0.0)
+    assert f.reason == "the trajectory is constant: nothing to fit" and f.n == 40
+    assert f.y0 == 2.5 and f.amplitude == 0.0
+    assert math.isnan(f.tau_s) and math.isnan(f.tau_se_s) and math.isnan(f.r2)
+
+
+def test_fit_r2_and_se_match_an_independent_computation() -> None:
+    from scipy.optimize import curve_fit
+
+    x, y = planted(30, 60.0, tau=12.0, noise=0.3)
+    f = fit_exponential(x, y, 0.0)
+    assert f.ok
+    model = f.y0 + f.amplitude * (1 - np.exp(-x / f.tau_s))
+    r2 = 1 - np.sum((y - model) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert f.r2 == pytest.approx(r2, rel=1e-9)
+    assert 0.0 < f.r2 < 0.99  # noisy: SSE not negligible
+
+    def m(xx, y0, a, tau):
+        return y0 + a * (1 - np.exp(-xx / tau))
+
+    p, cov = curve_fit(m, x, y, p0=(f.y0, f.amplitude, f.tau_s))
+    assert f.tau_s == pytest.approx(p[2], rel=1e-3)
+    assert f.tau_se_s == pytest.approx(math.sqrt(cov[2, 2]), rel=1e-2)
+
+
+def test_fit_step_at_onset_and_plateau_bounds() -> None:
+    x = np.arange(0.0, 60.0)
+    stepy = np.where(x > 0, 5.0, 0.0) + 0.001 * np.sin(x)  # everything after x=0 is up
+    f = fit_exponential(x, stepy, 0.0)
+    assert not f.ok and f.reason.startswith("a step at onset") and math.isnan(f.tau_s)
+    ramp = fit_exponential(x, 0.01 * x, 0.0)
+    assert ramp.reason == "no plateau within the hold (τ would exceed 295 s)"
+    assert ramp.r2 == pytest.approx(1.0, abs=1e-3) and ramp.n == 60

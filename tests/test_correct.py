@@ -200,3 +200,184 @@ def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) ->
     for q in (0.1, 0.25, 0.5, 0.75):
         ref = pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
         np.testing.assert_allclose(_rolling(x, w, q), ref, rtol=0, atol=1e-9)
+
+
+# ---------------------------------------------------------------- boundaries, every field
+
+
+def test_config_validation_boundaries_and_messages():
+    KubiosConfig(window=3, medfilt=3, max_passes=1, max_missed=1)  # the smallest allowed
+    for kw in ({"window": 1}, {"medfilt": 1}, {"window": 4}, {"medfilt": 10}):
+        with pytest.raises(
+            ValueError, match=r"^window and medfilt must be odd numbers of beats, at least 3$"
+        ):
+            KubiosConfig(**kw)
+    for kw in ({"max_passes": 0}, {"max_missed": 0}):
+        with pytest.raises(ValueError, match=r"^max_passes and max_missed must be at least 1$"):
+            KubiosConfig(**kw)
+    with pytest.raises(ValueError, match="need 0 < lo_ms < hi_ms"):
+        KubiosConfig(lo_ms=0.0)
+    with pytest.raises(ValueError, match="gap_before has 2 values but rr_ms has 3"):
+        correct(np.arange(3.0), np.full(3, 800.0), np.zeros(2, bool))
+
+
+def test_lo_hi_limits_drop_exactly_outside_and_report_it():
+    # fewer than 4 beats are never corrected: only the plausibility limits apply
+    c = correct(np.array([1.0, 3.0, 4.0]), np.array([300.0, 2000.0, 299.9]))
+    assert c.kind.tolist() == ["", "", "dropped"] and c.keep.tolist() == [True, True, False]
+    assert c.event_index.tolist() == [2] and c.event_kind.tolist() == ["dropped"]
+    assert c.counts() == {"missed": 0, "extra": 0, "ectopic": 0, "longshort": 0, "dropped": 1}
+    hi = correct(np.array([1.0, 3.0]), np.array([2000.1, 800.0]))
+    assert hi.keep.tolist() == [False, True] and hi.kind.tolist() == ["dropped", ""]
+    assert hi.event_index.tolist() == [0] and hi.passes == 0 and hi.n_input == 2
+
+
+def test_nonfinite_beat_every_field():
+    c = correct(np.array([1.0, 2.0, 3.0]), np.array([800.0, math.nan, 800.0]))
+    assert c.rr_ms[0] == 800.0 and math.isnan(c.rr_ms[1]) and c.rr_ms[2] == 800.0
+    assert c.t_s.tolist() == [1.0, 2.0, 3.0]
+    assert c.gap_before.tolist() == [False, False, True]  # no difference across the hole
+    assert c.kind.tolist() == ["", "dropped", ""] and c.keep.tolist() == [True, False, True]
+    assert c.source.tolist() == [0, 1, 2] and c.changed.tolist() == [False, True, False]
+    assert c.event_index.tolist() == [1] and c.event_kind.tolist() == ["dropped"]
+    assert c.n_input == 3 and c.passes == 0
+
+
+def test_detect_empty_has_every_field_empty():
+    d = detect(np.zeros(0))
+    for a in (d.ectopic, d.missed, d.extra, d.longshort, d.any, d.med_ms, d.th2_ms, d.th1_ms):
+        assert a.shape == (0,)
+    assert d.subspaces == {}
+
+
+def fixed(n: int, th1: float, th2: float) -> tuple[np.ndarray, np.ndarray]:
+    return np.full(n, th1), np.full(n, th2)
+
+
+def test_detect_subspace_s22_when_drr_is_zero():
+    rr = np.full(20, 800.0)
+    rr[10], rr[11] = 900.0, 850.0  # dRRs: beat 9 0, beat 10 +1, beat 11 -0.5
+    d = detect(rr, thresholds_ms=fixed(20, 100.0, 100.0))
+    assert d.subspaces["drrs"][9] == 0.0 and d.subspaces["s12"][9] == 0.0
+    assert d.subspaces["s22"][9] == -0.5  # dRRs >= 0: the min of the next two
+    assert d.subspaces["s22"][10] == -0.5 and d.subspaces["s12"][10] == 0.0  # max(0, -0.5)
+
+
+def test_detect_ectopic_thresholds_are_strict():
+    rr = np.full(20, 800.0)
+    rr[9], rr[10] = 750.0, 850.0  # dRRs -0.5, +1.0 exactly, then -0.5
+    d = detect(rr, thresholds_ms=fixed(20, 100.0, 100.0))
+    assert d.subspaces["drrs"][10] == 1.0 and not d.ectopic[10]  # S11 > 1 is strict
+    rr[10] = 851.0  # dRRs 1.01, S12 -0.5 < -0.13 * 1.01 - 0.17
+    assert detect(rr, thresholds_ms=fixed(20, 100.0, 100.0)).ectopic[10]
+    cfg = KubiosConfig(c1=0.25, c2=0.5)  # exact binary: -c1 * 2 - c2 == -1.0
+    rr = np.full(20, 800.0)
+    rr[9], rr[10] = 700.0, 900.0  # dRRs -1, +2, then -1: S12 == -1.0 exactly
+    d = detect(rr, cfg, thresholds_ms=fixed(20, 100.0, 100.0))
+    assert d.subspaces["s12"][10] == -1.0 and not d.ectopic[10]  # S12 < ... is strict
+    rr[9], rr[10], rr[11] = 699.0, 899.0, 798.0  # S12 -1.01 < -1.0
+    assert detect(rr, cfg, thresholds_ms=fixed(20, 100.0, 100.0)).ectopic[10]
+
+
+def test_detect_an_ectopic_beat_is_never_also_extra():
+    rr = np.full(21, 800.0)
+    rr[9], rr[10], rr[11] = 1000.0, 400.0, 600.0  # dRRs +2, -6, +2: S12 = 2 > 0.95
+    d = detect(rr, thresholds_ms=fixed(21, 100.0, 250.0))
+    # mRRs = 2 (400 - 800) / 250 = -3.2 and 400 + 600 is within Th2 of 800, but ectopic wins
+    assert d.subspaces["mrrs"][10] == pytest.approx(-3.2)
+    assert d.ectopic[10] and not d.extra[10] and not d.missed[10] and not d.longshort[10]
+
+
+def test_detect_extra_at_the_last_beat_without_padding():
+    rr = np.r_[np.full(20, 800.0), 400.0]
+    d = detect(rr, KubiosConfig(pad=0), thresholds_ms=fixed(21, 100.0, 240.0))
+    # the last beat: mRRs = 2 (400 - 800) / 240 = -3.33 (between -4 and -3); its "next" is
+    # itself, 400 + 400 == the median: an extra beat
+    assert d.med_ms[-1] == 800.0 and d.subspaces["mrrs"][-1] == pytest.approx(-800 / 240)
+    assert d.extra[-1] and not d.longshort[-1] and not d.missed[-1] and not d.ectopic[-1]
+
+
+def test_interp_uses_good_neighbours_or_the_median():
+    from holdbeat.correct import _Interp
+
+    rr = np.array([800.0, 900.0, 1000.0])
+    np.testing.assert_array_equal(
+        _Interp(rr, np.array([False, True, False]))([0.5, 1.0, 3.0]), [850.0, 900.0, 1000.0]
+    )
+    np.testing.assert_array_equal(_Interp(rr, np.ones(3, bool))([0.5, 2.0]), [900.0, 900.0])
+
+
+def crafted(rr: np.ndarray, flag: str, at: list[int], mrrs: dict[int, float] | None = None):
+    """A Detection with chosen flags: median 800 ms, Th2 100 ms everywhere."""
+    from holdbeat.correct import Detection
+
+    n = len(rr)
+    flags = {k: np.zeros(n, bool) for k in ("ectopic", "missed", "extra", "longshort")}
+    flags[flag][at] = True
+    m = np.zeros(n)
+    for i, val in (mrrs or {}).items():
+        m[i] = val
+    med, th = np.full(n, 800.0), np.full(n, 100.0)
+    return Detection(**flags, med_ms=med, th2_ms=th, th1_ms=th, subspaces={"mrrs": m})
+
+
+def test_pass_pairs_a_long_beat_with_the_short_unflagged_one_before():
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    # 720 is short (< 750) but within 15 %: not a candidate; 1000 after it is a candidate
+    # (> 15 % off) that pairs with neither neighbour (930 + 1000 is not two median beats)
+    rr[9], rr[10], rr[11] = 720.0, 930.0, 1000.0
+    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    # interpolated from unflagged beats: beat 9 is itself (720), beat 10 one third of the way
+    # from beat 9 (720) to beat 12 (800); the pair's sum 1650 is kept
+    first = 720.0 * 1650.0 / (720.0 + 720.0 + 80.0 / 3.0)
+    want = rr.copy()
+    want[9], want[10] = first, 1650.0 - first
+    np.testing.assert_allclose(o_rr, want, rtol=1e-12)
+    assert ev == [(9, "ectopic")] and src.tolist() == list(range(20))
+    assert [i for i in range(20) if kind[i]] == [9, 10] and kind[9] == kind[10] == "ectopic"
+    assert np.flatnonzero(~anch).tolist() == [9]
+
+
+def test_pass_long_then_short_is_a_late_peak():
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11] = 960.0, 640.0
+    o_rr, src, kind, anch, ev = _correct_pass(
+        rr, crafted(rr, "longshort", [10, 11]), KubiosConfig()
+    )
+    np.testing.assert_array_equal(o_rr, np.full(20, 800.0))
+    assert ev == [(10, "longshort")] and src.tolist() == list(range(20))
+    assert kind[10] == kind[11] == "longshort" and np.flatnonzero(~anch).tolist() == [10]
+
+
+def test_pass_lone_beat_replaced_only_beyond_the_mrrs_limit():
+    from holdbeat.correct import _correct_pass
+
+    cfg = KubiosConfig()
+    for value in (1000.0, 640.0):  # long and short lone beats
+        rr = np.full(20, 800.0)
+        rr[10] = value
+        at_limit = _correct_pass(rr, crafted(rr, "longshort", [10], {10: 3.0}), cfg)
+        np.testing.assert_array_equal(at_limit[0], rr)
+        assert at_limit[4] == [] and not at_limit[2].astype(bool).any()
+        for flag in ("longshort", "ectopic"):
+            o_rr, src, kind, anch, ev = _correct_pass(
+                rr, crafted(rr, flag, [10], {10: -3.001}), cfg
+            )
+            np.testing.assert_array_equal(o_rr, np.full(20, 800.0))
+            assert ev == [(10, flag)] and kind[10] == flag and anch.all()
+            assert src.tolist() == list(range(20))
+
+
+def test_pass_corrects_the_very_first_beat():
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(10, 800.0)
+    rr[0] = 1600.0
+    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "missed", [0]), KubiosConfig())
+    np.testing.assert_array_equal(o_rr, np.full(11, 800.0))
+    assert ev == [(0, "missed")] and src.tolist() == [0, *range(10)]
+    assert kind[:2].tolist() == ["missed", "missed"] and anch.tolist() == [False] + [True] * 10
