@@ -574,3 +574,22 @@ def test_fit_step_at_onset_and_plateau_bounds() -> None:
     ramp = fit_exponential(x, 0.01 * x, 0.0)
     assert ramp.reason == "no plateau within the hold (τ would exceed 295 s)"
     assert ramp.r2 == pytest.approx(1.0, abs=1e-3) and ramp.n == 60
+
+
+def test_band_needs_nine_tenths_of_a_window_of_beats() -> None:
+    for start in (0.0, 1000.0):  # the span is last - first time, wherever it starts
+        ok = baseline_band(np.arange(55.0), metric="hr", t_s=start + np.linspace(0, 54.0, 55))
+        assert ok.valid  # 54 s = 0.9 x 60 s: enough
+        t = start + np.linspace(0, 53.9, 55)
+        short = baseline_band(np.arange(55.0), metric="hr", t_s=t)
+        assert not short.valid and short.n == 55 and math.isnan(short.mean)
+        assert short.reason.startswith("baseline has 54 s of beats, shorter than one 60 s")
+
+
+def test_fit_tau_bound_uses_time_since_onset_and_downsampling_keeps_order() -> None:
+    x = np.arange(0.0, 60.0)
+    late = fit_exponential(x, 0.01 * x, onset_s=-100.0)  # samples 100-159 s after onset
+    assert late.reason == "no plateau within the hold (τ would exceed 795 s)"
+    x, y = planted(601, 300.0, tau=40.0)
+    f = fit_exponential(x, y, 0.0)
+    assert f.ok and f.n == 301 and f.tau_s == pytest.approx(40.0, rel=0.1)
