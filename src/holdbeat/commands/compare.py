@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from holdbeat import log
 from holdbeat.analysis.io import figure_arg
+from holdbeat.commands._print import refuse_unreadable
 from holdbeat.commands._types import non_negative_float
 from holdbeat.commands.report import add_catchup_flags
 
@@ -444,16 +445,8 @@ def run(args: argparse.Namespace) -> int:
         files, cfg, args.jobs, getattr(args, "quiet", False), not getattr(args, "no_cache", True)
     )
     errors += bad
-    if errors:
-        for e in errors:
-            print(f"holdbeat: {shown(e)}", file=sys.stderr)
-        if not args.skip_bad:
-            print(
-                f"holdbeat: {len(errors)} input(s) unreadable; fix or remove them, or use "
-                "--skip-bad",
-                file=sys.stderr,
-            )
-            return 2
+    if refuse_unreadable(errors, args.skip_bad, shown):
+        return 2
     if not sums:
         print("holdbeat: no readable recordings to compare", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from holdbeat.commands._print import refuse_unreadable
 from holdbeat.home import LEGACY_DIR as DEFAULT_OUT
 
 if TYPE_CHECKING:
@@ -202,16 +203,8 @@ def run(args: argparse.Namespace) -> int:
         if note:
             print(f"holdbeat: {clean(note)}", file=sys.stderr)
     errors += loaded.errors
-    if errors:
-        for e in errors:
-            print(f"holdbeat: {clean(e)}", file=sys.stderr)
-        if not args.skip_bad:
-            print(
-                f"holdbeat: {len(errors)} input(s) unreadable; fix or remove them, or use "
-                "--skip-bad",
-                file=sys.stderr,
-            )
-            return 2
+    if refuse_unreadable(errors, args.skip_bad, clean):
+        return 2
     digests = sorted(loaded.digests, key=lambda d: (d.started_utc, d.file))
     if not digests:
         print("holdbeat: no readable recordings", file=sys.stderr)
