@@ -129,10 +129,9 @@ class Band:
         return not self.reason
 
 
-#: Kept for callers that pass it: the band now needs one full window of valid metric (a
-#: 1-minute baseline with a 60-s window), its width coming from the floor when there is
-#: only one window.
-BAND_MIN_WINDOWS = 1.0
+#: The band needs one full window of baseline beats (a 1-minute baseline with a 60-s
+#: window; its width comes from the floor when there is only one window). The first and
+#: last beats fall up to a beat inside the phase, hence the 10 % slack.
 MIN_BAND_WINDOW_SHARE = 0.9
 
 
@@ -158,7 +157,6 @@ def baseline_band(
     metric: str = "",
     min_samples: int = 1,
     t_s: np.ndarray | list[float] | None = None,
-    min_span_s: float = 0.0,
     window_s: float = 60.0,
     floor_sd: float | None = None,
 ) -> Band:
@@ -167,9 +165,8 @@ def baseline_band(
     mean and SD of the independent window estimates (`window_estimates`); SD at least
     `floor_sd` (default `BAND_FLOOR[metric]`, 0 for an unknown metric). `t_s` are the
     sample times (without them every sample is taken as independent: only for tests of
-    the arithmetic). `min_span_s` is ignored (the window rule replaces it).
+    the arithmetic).
     """
-    del min_span_s
     if not k > 0:
         raise ValueError(f"k must be positive, got {k!r}")
     if not window_s > 0:
