@@ -44,7 +44,7 @@ def test_a_command_imports_only_its_own_module() -> None:
     mods = imported_by(["protocols", "--help"])
     cmds = {m for m in mods if m.startswith("holdbeat.commands.") and "._" not in m}
     assert cmds == {"holdbeat.commands.protocols"}
-    assert "numpy" not in mods and "holdbeat.commands._common" not in mods  # no session runner
+    assert "numpy" not in mods and "holdbeat.runner" not in mods  # no session runner
 
 
 def test_summaries_equal_each_module_help() -> None:

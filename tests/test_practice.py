@@ -430,7 +430,7 @@ def test_exports_carry_notes_and_actions(tmp_path: Path) -> None:
 def test_ask_practice_then_the_suggestion_applies() -> None:
     import argparse
 
-    from holdbeat.commands._common import add_session_flags, resolve_protocol
+    from holdbeat.commands._session_args import add_session_flags, resolve_protocol
 
     p = argparse.ArgumentParser()
     add_session_flags(p)
@@ -449,7 +449,7 @@ def test_ask_practice_then_the_suggestion_applies() -> None:
 def test_console_action_keys_go_to_the_right_phase() -> None:
     import asyncio
 
-    from holdbeat.commands._common import ConsoleControls
+    from holdbeat.console_controls import ConsoleControls
 
     class Clock:
         def now_s(self) -> float:
@@ -470,7 +470,7 @@ def test_console_action_keys_go_to_the_right_phase() -> None:
 
 
 def test_after_note_from_the_console(tmp_path: Path) -> None:
-    from holdbeat.commands._practice import ask_after_note
+    from holdbeat.console_controls import ask_after_note
 
     path = record_simulated(tmp_path, "quick", SimConfig(seed=3))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import record_simulated
 
-from holdbeat.commands._common import ask_beliefs
+from holdbeat.commands._session_args import ask_beliefs
 from holdbeat.keys import (
     MARKER_KEYS,
     CommandError,

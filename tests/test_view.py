@@ -553,8 +553,8 @@ def test_window_screenshot_is_not_blank(done, tmp_path):
 
 
 def _plan(tmp_path: Path, speed: float | None, screenshot: Path | None = None):
-    from holdbeat.commands._common import SessionPlan
     from holdbeat.pipeline import SessionClock, paced
+    from holdbeat.runner import SessionPlan
 
     proto = with_beliefs(load_protocol("single"))
     clock = None if speed is None else SessionClock(speed)
@@ -580,7 +580,7 @@ def _close_window_soon(ms: int) -> None:
 
 
 def test_closing_the_window_ends_a_running_session_cleanly(qapp, tmp_path):
-    from holdbeat.commands._common import execute
+    from holdbeat.runner import execute
 
     plan = _plan(tmp_path, speed=40.0)  # baseline is 3 min: still running after 0.6 s
     _close_window_soon(600)
@@ -593,7 +593,7 @@ def test_closing_the_window_ends_a_running_session_cleanly(qapp, tmp_path):
 
 
 def test_after_the_session_the_window_stays_until_closed(qapp, tmp_path):
-    from holdbeat.commands._common import execute
+    from holdbeat.runner import execute
 
     plan = _plan(tmp_path, speed=None)  # as fast as possible
     seen_open_after_end: list[bool] = []
@@ -631,8 +631,8 @@ def test_strap_without_rr_draws_its_hr_and_says_why_hrv_is_missing(rig):
 def test_prepare_runs_in_the_loop_and_ctrl_c_ends_the_session(qapp, tmp_path):
     import signal as _signal
 
-    from holdbeat.commands._common import execute
     from holdbeat.pipeline import SessionClock
+    from holdbeat.runner import execute
 
     plan = _plan(tmp_path, speed=None)
     seen = []

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._common import positive_float
+from holdbeat.commands._types import positive_float
 from holdbeat.cues import CueConfig
 from holdbeat.practice import PracticePlan, PracticePlanner
 from holdbeat.session import DEFAULT_BELIEFS, DEFAULT_PROMPTS, Protocol
@@ -154,40 +154,3 @@ def audio_sinks(args: argparse.Namespace, say: Callable[[str], None] | None = No
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr)
-
-
-def ask_after_note(controls, path: Path, out: TextIO, stdin: TextIO, wait_s: float = 600.0):
-    """Console, after the session: one typed line becomes the 'after' note (Enter skips).
-
-    The keys thread still owns stdin, so the line comes from it (`after_end`); only when a
-    person is at a terminal, and never longer than `wait_s`.
-    """
-    import threading
-
-    from holdbeat.notes import NoteError, append_note
-
-    try:
-        interactive = stdin.isatty()
-    except (AttributeError, ValueError, OSError):
-        interactive = False
-    if not interactive:
-        return None
-    got: list[str] = []
-    answered = threading.Event()
-
-    def take(line: str) -> None:
-        if not answered.is_set():
-            got.append(line)
-            answered.set()
-
-    controls.after_end = take
-    print("how did it go? a note for later, then Enter (Enter alone skips):", file=out, flush=True)
-    if not answered.wait(wait_s) or not got[0].strip():
-        return None
-    try:
-        ev = append_note(path, got[0])
-    except (NoteError, OSError) as e:
-        print(f"holdbeat: the note was not saved: {clean(str(e))}", file=sys.stderr)
-        return None
-    print("note saved", file=out)
-    return ev

@@ -34,4 +34,19 @@ def non_negative_float(value: str) -> float:
     return x
 
 
-__all__ = ["non_negative_float", "positive_float"]
+def parse_speed(value: str) -> float | None:
+    """'max' -> None (as fast as possible), else a positive factor."""
+    if value.strip().lower() in ("max", "inf", "fast"):
+        return None
+    try:
+        x = float(value.rstrip("xX"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"speed must be a number like 1, 10 or 'max', not {value!r}"
+        ) from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"speed must be positive, got {value!r}")
+    return x
+
+
+__all__ = ["non_negative_float", "parse_speed", "positive_float"]

@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from holdbeat.commands._common import (
-    SessionPlan,
-    add_session_flags,
-    add_view_flags,
-    parse_speed,
-    protocol_or_exit,
-    run_plan_cli,
-)
 from holdbeat.commands._practice import audio_sinks, iso_datetime, planner_for, practice_header
+from holdbeat.commands._run_plan import run_plan_cli
+from holdbeat.commands._session_args import (
+    add_session_flags,
+    add_speed_flag,
+    add_view_flags,
+    protocol_or_exit,
+)
 from holdbeat.events import Device
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import new_header
+from holdbeat.runner import SessionPlan
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of
 from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig, simulate
@@ -33,13 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_session_flags(p)
     add_view_flags(p)
-    p.add_argument(
-        "--speed",
-        type=parse_speed,
-        default=1.0,
-        metavar="X|max",
-        help="1 = real time (default), 10 = ten times faster, max = as fast as possible",
-    )
+    add_speed_flag(p)
     p.add_argument("--seed", type=int, default=0, help="simulator seed (same seed, same session)")
     p.add_argument(
         "--artifacts",

@@ -12,20 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from holdbeat.commands._common import (
-    SessionPlan,
-    add_session_flags,
-    add_view_flags,
-    positive_float,
-    protocol_or_exit,
-    run_plan_cli,
-    say,
-)
 from holdbeat.commands._practice import audio_sinks, cue_config, planner_for, practice_header
+from holdbeat.commands._print import say
+from holdbeat.commands._run_plan import run_plan_cli
+from holdbeat.commands._session_args import add_session_flags, add_view_flags, protocol_or_exit
+from holdbeat.commands._types import positive_float
 from holdbeat.events import Device, End
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock
 from holdbeat.recording import new_header
+from holdbeat.runner import SessionPlan
 from holdbeat.session import Protocol, beliefs_of
 
 

@@ -7,16 +7,13 @@ import sys
 from pathlib import Path
 
 from holdbeat import log
-from holdbeat.commands._common import (
-    SessionPlan,
-    add_view_flags,
-    parse_speed,
-    run_plan_cli,
-    say,
-)
+from holdbeat.commands._print import say
+from holdbeat.commands._run_plan import run_plan_cli
+from holdbeat.commands._session_args import add_speed_flag, add_view_flags
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import RecordingError, load, new_header
+from holdbeat.runner import SessionPlan
 from holdbeat.session import protocol_from_dict
 from holdbeat.sources.replay import replay_events
 
@@ -29,13 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "timing, artifact flags and metrics as a live strap. Nothing is recorded unless --record.",
     )
     p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
-    p.add_argument(
-        "--speed",
-        type=parse_speed,
-        default=1.0,
-        metavar="X|max",
-        help="1 = real time (default), 10 = ten times faster, max = as fast as possible",
-    )
+    add_speed_flag(p)
     p.add_argument(
         "--record",
         type=Path,

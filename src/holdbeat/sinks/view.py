@@ -60,7 +60,7 @@ def qt_app() -> QtWidgets.QApplication:
     """The one QApplication; offscreen when there is no display (screenshots on CI)."""
     app = QtWidgets.QApplication.instance()
     if app is None:
-        from holdbeat.commands._common import display_available
+        from holdbeat.gui.display import display_available
 
         if not display_available():
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -217,7 +217,7 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
         win.redraw()
         await asyncio.sleep(0.05)  # let Qt lay out the final texts (no nested processEvents)
         if plan.screenshot is not None:
-            from holdbeat.commands._common import say
+            from holdbeat.commands._print import say
 
             err = save_screenshot(win, plan.screenshot)
             say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else sys.stdout)
