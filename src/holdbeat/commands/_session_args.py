@@ -42,6 +42,17 @@ def add_view_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def view_settings(args: argparse.Namespace) -> dict:
+    """The session plan's fields set by `add_view_flags` (and --quiet), for SessionPlan(**)."""
+    return {
+        "headless": args.headless,
+        "window_s": args.window,
+        "screenshot": args.screenshot,
+        "view_minutes": args.view_minutes,
+        "quiet": getattr(args, "quiet", False),
+    }
+
+
 def add_speed_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--speed",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from holdbeat import log
-from holdbeat.analysis.io import figure_arg
+from holdbeat.commands._outputs import add_figure_flag, add_json_flag, refuse_outputs, write_outputs
 from holdbeat.commands._print import refuse_unreadable
 from holdbeat.commands._types import non_negative_float
 from holdbeat.commands.report import add_catchup_flags
@@ -55,15 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "change and lapse response are also shown next to any metric)",
     )
     p.add_argument("--csv", type=Path, metavar="PATH", help="write one row per hold as CSV")
-    p.add_argument(
-        "--png",
-        "--figure",
-        dest="png",
-        type=figure_arg,
-        metavar="PATH",
-        help="write the figure: PNG, SVG or PDF by the extension (.png, .svg, .pdf)",
-    )
-    p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
+    add_figure_flag(p)
+    add_json_flag(p)
     p.add_argument(
         "--include-low-quality",
         action="store_true",
@@ -389,8 +382,6 @@ def comparison_csv_rows(cmp: Comparison) -> list[list[object]]:
 def run(args: argparse.Namespace) -> int:
     from holdbeat.analysis.compare import CompareConfig, compare
     from holdbeat.analysis.io import (
-        OutputError,
-        check_outputs,
         find_recordings,
         write_csv,
         write_json,
@@ -419,17 +410,8 @@ def run(args: argparse.Namespace) -> int:
     files, missing = find_recordings(named)
     log.info("%d recordings found in %s", len(files), ", ".join(map(str, named)) or "-")
     errors += missing
-    try:
-        check_outputs([args.png, args.json, args.csv], files)
-    except OutputError as e:
-        print(f"holdbeat: {shown(e)}", file=sys.stderr)
-        return 2
-    from holdbeat.analysis.io import figure_problem
-
-    problem = figure_problem(args.png)
-    if problem:  # before any work: nothing is written
-        print(f"holdbeat: {shown(problem)}", file=sys.stderr)
-        return 2
+    if refuse_outputs([args.png, args.json, args.csv], files, figure=args.png):
+        return 2  # before any work: nothing is written
     cfg = CompareConfig(
         metric=args.metric,
         include_low_quality=args.include_low_quality,
@@ -461,24 +443,21 @@ def run(args: argparse.Namespace) -> int:
         emit(fit_text(format_comparison(cmp)))
         if errors:
             emit(f"\nSKIPPED FILES ({len(errors)})\n" + "\n".join(f"  {shown(e)}" for e in errors))
-    try:
-        if args.json:
-            d = comparison_to_dict(cmp)
-            d["skipped_files"] = errors
-            write_json(args.json, d, files)
-            print(f"wrote {shown(args.json)}", file=sys.stderr)
-        if args.csv:
-            write_csv(args.csv, CSV_COLS, comparison_csv_rows(cmp), files)
-            print(f"wrote {shown(args.csv)}", file=sys.stderr)
-        if args.png:
-            from holdbeat.analysis.figures import compare_figure, save
 
-            save(compare_figure(cmp), args.png, files)
-            print(f"wrote {shown(args.png)}", file=sys.stderr)
-    except OutputError as e:
-        print(f"holdbeat: {shown(e)}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"holdbeat: could not write output: {shown(e)}", file=sys.stderr)
-        return 1
-    return 0
+    def json_out(path: Path) -> None:
+        d = comparison_to_dict(cmp)
+        d["skipped_files"] = errors
+        write_json(path, d, files)
+
+    def figure_out(path: Path) -> None:
+        from holdbeat.analysis.figures import compare_figure, save
+
+        save(compare_figure(cmp), path, files)
+
+    return write_outputs(
+        [
+            (args.json, json_out),
+            (args.csv, lambda path: write_csv(path, CSV_COLS, comparison_csv_rows(cmp), files)),
+            (args.png, figure_out),
+        ]
+    )

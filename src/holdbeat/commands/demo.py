@@ -12,6 +12,7 @@ from holdbeat.commands._session_args import (
     add_speed_flag,
     add_view_flags,
     protocol_or_exit,
+    view_settings,
 )
 from holdbeat.events import Device
 from holdbeat.output import OutputError
@@ -109,13 +110,9 @@ def run(args: argparse.Namespace) -> int:
         protocol=protocol,
         out_dir=args.out,
         clock=clock,
-        headless=args.headless,
-        window_s=args.window,
+        **view_settings(args),
         open_phase_s=DEFAULT_ACTION_S,
-        screenshot=args.screenshot,
-        view_minutes=args.view_minutes,
         planner=planner,
         extra_sinks=sounds,
-        quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

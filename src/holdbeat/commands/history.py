@@ -167,12 +167,11 @@ def run(args: argparse.Namespace) -> int:
         history_to_dict,
     )
     from holdbeat.analysis.io import (
-        OutputError,
-        check_outputs,
         find_recordings,
         write_csv,
         write_json,
     )
+    from holdbeat.commands._outputs import refuse_outputs, write_outputs
     from holdbeat.home import search_dirs
     from holdbeat.textout import clean
 
@@ -186,10 +185,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     files, errors = find_recordings(paths)
-    try:
-        check_outputs([args.png, args.json, args.csv], files)
-    except OutputError as e:
-        print(f"holdbeat: {clean(str(e))}", file=sys.stderr)
+    if refuse_outputs([args.png, args.json, args.csv], files, render=clean):
         return 2
     if args.jobs < 0:
         print("holdbeat: --jobs must be 0 (automatic) or more", file=sys.stderr)
@@ -213,22 +209,17 @@ def run(args: argparse.Namespace) -> int:
         print(format_history(digests, details=not args.brief))
         if args.trends:
             print(format_trends(digests))
-    try:
-        if args.json:
-            write_json(args.json, history_to_dict(digests, errors))
-            print(f"wrote {clean(str(args.json))}", file=sys.stderr)
-        if args.csv:
-            write_csv(args.csv, CSV_COLS, history_csv_rows(digests))
-            print(f"wrote {clean(str(args.csv))}", file=sys.stderr)
-        if args.png:
-            from holdbeat.analysis.history_figure import history_figure, save
 
-            save(history_figure(digests), args.png)
-            print(f"wrote {clean(str(args.png))}", file=sys.stderr)
-    except OutputError as e:
-        print(f"holdbeat: {clean(str(e))}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"holdbeat: could not write output: {clean(str(e))}", file=sys.stderr)
-        return 1
-    return 0
+    def figure_out(path: Path) -> None:
+        from holdbeat.analysis.history_figure import history_figure, save
+
+        save(history_figure(digests), path)
+
+    return write_outputs(
+        [
+            (args.json, lambda path: write_json(path, history_to_dict(digests, errors))),
+            (args.csv, lambda path: write_csv(path, CSV_COLS, history_csv_rows(digests))),
+            (args.png, figure_out),
+        ],
+        render=clean,
+    )

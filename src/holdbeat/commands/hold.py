@@ -15,7 +15,12 @@ import sys
 from holdbeat.commands._practice import audio_sinks, cue_config, planner_for, practice_header
 from holdbeat.commands._print import say
 from holdbeat.commands._run_plan import run_plan_cli
-from holdbeat.commands._session_args import add_session_flags, add_view_flags, protocol_or_exit
+from holdbeat.commands._session_args import (
+    add_session_flags,
+    add_view_flags,
+    protocol_or_exit,
+    view_settings,
+)
 from holdbeat.commands._types import positive_float
 from holdbeat.events import Device, End
 from holdbeat.output import OutputError
@@ -142,14 +147,10 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
         protocol=protocol,
         out_dir=args.out,
         clock=None,  # set by prepare
-        headless=args.headless,
-        window_s=args.window,
-        screenshot=args.screenshot,
-        view_minutes=args.view_minutes,
+        **view_settings(args),
         prepare=prepare,
         extra_sinks=[EndWatch(), *audio_sinks(args)],
         planner=planner_for(args),
-        quiet=getattr(args, "quiet", False),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from holdbeat import log
 from holdbeat.commands._print import say
 from holdbeat.commands._run_plan import run_plan_cli
-from holdbeat.commands._session_args import add_speed_flag, add_view_flags
+from holdbeat.commands._session_args import add_speed_flag, add_view_flags, view_settings
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
 from holdbeat.recording import RecordingError, load, new_header
@@ -67,14 +67,10 @@ def run(args: argparse.Namespace) -> int:
         protocol=protocol,
         out_dir=args.record,
         clock=clock,
-        headless=args.headless,
-        window_s=args.window,
+        **view_settings(args),
         schedule_phases=False,
-        screenshot=args.screenshot,
-        view_minutes=args.view_minutes,
         interactive=False,
         label="replay",
         source_end=rec.end,
-        quiet=getattr(args, "quiet", False),
     )
     return run_plan_cli(plan)

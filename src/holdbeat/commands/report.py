@@ -8,7 +8,7 @@ from pathlib import Path
 
 from holdbeat import log
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
-from holdbeat.analysis.io import figure_arg
+from holdbeat.commands._outputs import add_figure_flag, add_json_flag, refuse_outputs, write_outputs
 from holdbeat.commands._types import non_negative_float, positive_float
 from holdbeat.home import RECORDING_HELP, recording_arg
 
@@ -72,15 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "recording",
     )
     p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
-    p.add_argument(
-        "--png",
-        "--figure",
-        dest="png",
-        type=figure_arg,
-        metavar="PATH",
-        help="write the figure: PNG, SVG or PDF by the extension (.png, .svg, .pdf)",
-    )
-    p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
+    add_figure_flag(p)
+    add_json_flag(p)
     p.add_argument("--csv", type=Path, metavar="PATH", help="write the phase table as CSV")
     p.add_argument(
         "--metric",
@@ -113,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from holdbeat.analysis.io import OutputError, check_outputs, write_csv, write_json
+    from holdbeat.analysis.io import write_csv, write_json
     from holdbeat.analysis.prep import prepare
     from holdbeat.analysis.report import (
         ReportConfig,
@@ -125,17 +118,8 @@ def run(args: argparse.Namespace) -> int:
     from holdbeat.recording import RecordingError, load
     from holdbeat.safe_text import for_terminal as shown
 
-    try:
-        check_outputs([args.png, args.json, args.csv], [args.file])
-    except OutputError as e:
-        print(f"holdbeat: {shown(e)}", file=sys.stderr)
-        return 2
-    from holdbeat.analysis.io import figure_problem
-
-    problem = figure_problem(args.png)
-    if problem:  # before any work: nothing is written
-        print(f"holdbeat: {shown(problem)}", file=sys.stderr)
-        return 2
+    if refuse_outputs([args.png, args.json, args.csv], [args.file], figure=args.png):
+        return 2  # before any work: nothing is written
     try:
         log.info("loading %s", args.file)
         rec = load(args.file)
@@ -182,41 +166,34 @@ def run(args: argparse.Namespace) -> int:
             if not (args.json or args.csv):
                 print("  (give --json and/or --csv to keep them)")
     inputs = [args.file]
-    try:
-        if args.json:
-            d = report_to_dict(rep)
-            if full is not None:
-                from holdbeat.analysis.nkfull import to_dict
 
-                d["neurokit2"] = to_dict(full)
-            log.info("writing %s", args.json)
-            write_json(args.json, d, inputs)
-            print(f"wrote {shown(args.json)}", file=sys.stderr)
-        if args.csv:
-            cols, rows = report_csv_rows(rep)
-            if full is not None:
-                from holdbeat.analysis.nkfull import csv_columns
+    def json_out(path: Path) -> None:
+        d = report_to_dict(rep)
+        if full is not None:
+            from holdbeat.analysis.nkfull import to_dict
 
-                extra, by_index = csv_columns(full)
-                cols = cols + extra
-                blank = [""] * len(extra)
-                rows = [
-                    r + by_index.get(ph.index, blank)
-                    for r, ph in zip(rows, rep.phases, strict=True)
-                ]
-            log.info("writing %s", args.csv)
-            write_csv(args.csv, cols, rows, inputs=inputs)
-            print(f"wrote {shown(args.csv)}", file=sys.stderr)
-        if args.png:
-            from holdbeat.analysis.figures import report_figure, save
+            d["neurokit2"] = to_dict(full)
+        log.info("writing %s", path)
+        write_json(path, d, inputs)
 
-            log.info("drawing the figure into %s", args.png)
-            save(report_figure(rep, prep), args.png, inputs)
-            print(f"wrote {shown(args.png)}", file=sys.stderr)
-    except OutputError as e:
-        print(f"holdbeat: {shown(e)}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"holdbeat: could not write output: {shown(e)}", file=sys.stderr)
-        return 1
-    return 0
+    def csv_out(path: Path) -> None:
+        cols, rows = report_csv_rows(rep)
+        if full is not None:
+            from holdbeat.analysis.nkfull import csv_columns
+
+            extra, by_index = csv_columns(full)
+            cols = cols + extra
+            blank = [""] * len(extra)
+            rows = [
+                r + by_index.get(ph.index, blank) for r, ph in zip(rows, rep.phases, strict=True)
+            ]
+        log.info("writing %s", path)
+        write_csv(path, cols, rows, inputs=inputs)
+
+    def figure_out(path: Path) -> None:
+        from holdbeat.analysis.figures import report_figure, save
+
+        log.info("drawing the figure into %s", path)
+        save(report_figure(rep, prep), path, inputs)
+
+    return write_outputs([(args.json, json_out), (args.csv, csv_out), (args.png, figure_out)])
