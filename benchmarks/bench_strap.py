@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bluez_emulator import HR_MEASUREMENT, BluezEmulator, DbusDaemon
 from holdbeat.events import Connection, Hrm
 from holdbeat.hrs import encode_hrm
-from holdbeat.sources.strap import StrapConfig, StrapSource
+from holdbeat.sources.strap import StrapSource
+from holdbeat.sources.strap_policy import StrapConfig
 
 N = 2000
 ADDR = "C0:FF:EE:00:00:01"

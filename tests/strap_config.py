@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bluez_emulator import GUARD_S
-from holdbeat.sources.strap import StrapConfig
+from holdbeat.sources.strap_policy import StrapConfig
 
 ADDR = "C0:FF:EE:00:00:01"  # the emulated strap the tests connect to
 #: strap timing for tests: short scans and backoff; waits only guarded by GUARD_S

@@ -46,7 +46,8 @@ from holdbeat.pipeline import run_session
 from holdbeat.recording import Recording, load, new_header
 from holdbeat.session import Protocol, beliefs_of, protocol_from_toml
 from holdbeat.sinks.recorder import RecorderSink
-from holdbeat.sources.strap import StrapConfig, StrapSource
+from holdbeat.sources.strap import StrapSource
+from holdbeat.sources.strap_policy import StrapConfig
 
 pytest_plugins = ["strap_fixtures"]
 

@@ -14,17 +14,14 @@ from bleak.exc import (
 )
 
 from holdbeat.hrs import encode_hrm
-from holdbeat.sources.scan import FoundStrap, advertises_hr, by_signal, matches, pick_strap
-from holdbeat.sources.strap import (
-    StrapConfig,
-    backoff_delays,
+from holdbeat.sources.gatt import (
     contact_change,
-    give_up_reason,
     measurement_contact,
     parse_battery,
     parse_body_location,
     parse_text,
 )
+from holdbeat.sources.scan import FoundStrap, advertises_hr, by_signal, matches, pick_strap
 from holdbeat.sources.strap_errors import (
     AdapterOff,
     NoAdapter,
@@ -34,6 +31,7 @@ from holdbeat.sources.strap_errors import (
     StrapBusy,
     strap_error_from,
 )
+from holdbeat.sources.strap_policy import StrapConfig, backoff_delays, give_up_reason
 
 A = FoundStrap("Polar H10 0A1B2C3D", "C0:FF:EE:00:00:01", -70)
 B = FoundStrap("", "C0:FF:EE:00:00:02", -50)

@@ -26,7 +26,7 @@ from bluez_emulator import (
 from holdbeat.events import Battery, Connection, End, Hrm, SessionEvent, Tick
 from holdbeat.hrs import encode_hrm
 from holdbeat.sources.scan import scan_straps
-from holdbeat.sources.strap import StrapConfig, StrapSource
+from holdbeat.sources.strap import StrapSource
 from holdbeat.sources.strap_errors import (
     AdapterOff,
     ConnectTimeout,
@@ -36,6 +36,7 @@ from holdbeat.sources.strap_errors import (
     SeveralStraps,
     StrapBusy,
 )
+from holdbeat.sources.strap_policy import StrapConfig
 from strap_config import ADDR, FAST
 
 pytest_plugins = ["strap_fixtures"]

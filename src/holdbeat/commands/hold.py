@@ -92,7 +92,7 @@ class EndWatch:
 
 
 def strap_config(args: argparse.Namespace):  # -> StrapConfig
-    from holdbeat.sources.strap import StrapConfig
+    from holdbeat.sources.strap_policy import StrapConfig
 
     return StrapConfig(
         device=args.device,

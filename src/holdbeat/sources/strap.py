@@ -27,14 +27,26 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from holdbeat.events import Battery, Connection, Device, End, Hrm, SessionEvent, Tick
-from holdbeat.hrs import MalformedMeasurement, parse_hrm
-from holdbeat.sources.scan import DEFAULT_SCAN_S, FoundStrap, matches, pick_strap, scan_straps
+from holdbeat.sources.gatt import (
+    BATTERY_LEVEL_UUID,
+    BODY_SENSOR_LOCATION_UUID,
+    FIRMWARE_UUID,
+    HR_MEASUREMENT_UUID,
+    MANUFACTURER_UUID,
+    MODEL_UUID,
+    contact_change,
+    measurement_contact,
+    parse_battery,
+    parse_body_location,
+    parse_text,
+)
+from holdbeat.sources.scan import FoundStrap, matches, pick_strap, scan_straps
 from holdbeat.sources.strap_errors import (
     NotAStrap,
     StrapError,
@@ -43,126 +55,9 @@ from holdbeat.sources.strap_errors import (
     strap_busy,
     strap_error_from,
 )
+from holdbeat.sources.strap_policy import StrapConfig, backoff_delays, give_up_reason
 
 log = logging.getLogger(__name__)
-
-
-def uuid16(short: int) -> str:
-    return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
-
-
-HR_MEASUREMENT_UUID = uuid16(0x2A37)
-BODY_SENSOR_LOCATION_UUID = uuid16(0x2A38)
-BATTERY_LEVEL_UUID = uuid16(0x2A19)
-MANUFACTURER_UUID = uuid16(0x2A29)
-MODEL_UUID = uuid16(0x2A24)
-FIRMWARE_UUID = uuid16(0x2A26)
-
-#: Body Sensor Location (0x2A38) values, Heart Rate Service 1.0
-BODY_LOCATIONS = {
-    0: "other",
-    1: "chest",
-    2: "wrist",
-    3: "finger",
-    4: "hand",
-    5: "ear lobe",
-    6: "foot",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class StrapConfig:
-    """How to find, connect to and keep a strap. Tests shrink the times."""
-
-    device: str | None = None  # address or name; None = the only strap in range
-    scan_s: float = DEFAULT_SCAN_S
-    connect_timeout_s: float = 20.0
-    reconnect_deadline_s: float = 300.0  # give up (End) when not back within this
-    reconnect_scan_s: float = 5.0  # one reconnect attempt scans this long
-    backoff_initial_s: float = 0.5
-    backoff_factor: float = 2.0
-    backoff_max_s: float = 10.0
-    tick_s: float = 0.25
-    close_timeout_s: float = 5.0  # stop-notify + disconnect at the end
-    adapter: str | None = None  # BlueZ adapter name, e.g. "hci1"
-
-    def __post_init__(self) -> None:
-        for name in (
-            "scan_s",
-            "connect_timeout_s",
-            "reconnect_deadline_s",
-            "reconnect_scan_s",
-            "tick_s",
-            "close_timeout_s",
-        ):
-            v = getattr(self, name)
-            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number of seconds, not {v!r}")
-        if not (0 <= self.backoff_initial_s <= self.backoff_max_s):
-            raise ValueError("backoff must satisfy 0 <= backoff_initial_s <= backoff_max_s")
-        if self.backoff_factor < 1:
-            raise ValueError(f"backoff_factor must be >= 1, not {self.backoff_factor!r}")
-
-
-# ------------------------------------------------------------------ pure helpers
-
-
-def backoff_delays(initial_s: float, factor: float, max_s: float) -> Iterator[float]:
-    """initial, initial*factor, ... capped at max_s, forever."""
-    d = initial_s
-    while True:
-        yield min(d, max_s)
-        d = min(d * factor, max_s)
-
-
-def parse_body_location(data: bytes | None) -> str | None:
-    if not data:
-        return None
-    return BODY_LOCATIONS.get(data[0], f"reserved ({data[0]})")
-
-
-def parse_battery(data: bytes | None) -> int | None:
-    """Battery Level is one byte, 0-100 %; anything else is not a reading."""
-    if not data or data[0] > 100:
-        return None
-    return data[0]
-
-
-def parse_text(data: bytes | None) -> str | None:
-    """A Device Information string: UTF-8, sometimes NUL-padded by firmware."""
-    if not data:
-        return None
-    text = data.decode("utf-8", errors="replace").strip("\x00").strip()
-    return text or None
-
-
-def measurement_contact(raw: bytes) -> bool | None:
-    """Sensor contact from a notification; None when unsupported or unreadable."""
-    try:
-        return parse_hrm(raw).contact
-    except MalformedMeasurement:
-        return None
-
-
-def contact_change(before: bool | None, now: bool | None) -> str | None:
-    """The Connection state to record when the contact bit flips (or starts off)."""
-    if now is None or now == before:
-        return None
-    if now:
-        return "contact_restored" if before is False else None
-    return "contact_lost"
-
-
-def give_up_reason(deadline_s: float, last_error: str) -> str:
-    mins = deadline_s / 60.0
-    span = f"{mins:g} min" if deadline_s >= 60 and mins == round(mins, 1) else f"{deadline_s:g} s"
-    reason = f"strap lost: not back within {span}"
-    if last_error:
-        reason += f" (last: {last_error})"
-    return reason
-
-
-# ------------------------------------------------------------------ the source
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,15 +416,4 @@ class StrapSource:
         await self._quiet_disconnect(client)
 
 
-__all__ = [
-    "BODY_LOCATIONS",
-    "StrapConfig",
-    "StrapSource",
-    "backoff_delays",
-    "contact_change",
-    "give_up_reason",
-    "measurement_contact",
-    "parse_battery",
-    "parse_body_location",
-    "parse_text",
-]
+__all__ = ["StrapSource"]
