@@ -131,7 +131,8 @@ def plant(rr_ms: np.ndarray, onset_s: float, metric: str, size: float, ramp_s: f
 def catchup_on_cut(rr_ms, metric: str, direction: str, k=None, dwell_s=None,
                    base_s=BASELINE_S, hold_s=HOLD_S, flag_cfg=None):  # fmt: skip
     """The live rule on one cut: live flags, rolling metric, band, catch-up."""
-    from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, baseline_band, catch_up
+    from holdbeat.analysis.baseline_band import DEFAULT_K, baseline_band
+    from holdbeat.analysis.catchup import DEFAULT_DWELL_S, catch_up
     from holdbeat.analysis.trajectory import rolling_metrics
     from holdbeat.clean import LiveFlagger
 

@@ -221,7 +221,7 @@ def test_false_catch_up_rate_without_any_effect_is_small_with_default_dwell() ->
 
 def test_a_one_minute_baseline_gets_a_band_from_the_floor_and_rarely_fires() -> None:
     """A 60-s baseline holds one window estimate: its width comes from the real-heart floor
-    (holdbeat.analysis.catchup.BAND_FLOOR), so the quick protocol has a band; without an
+    (holdbeat.analysis.baseline_band.BAND_FLOOR), so the quick protocol has a band; without an
     effect it still rarely declares a catch-up. Under one window: refused, with the reason."""
     hits = false_catch_ups(62.0, n=20)
     assert not any(hits["refused"])

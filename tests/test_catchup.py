@@ -7,18 +7,17 @@ import math
 import numpy as np
 import pytest
 
+from holdbeat.analysis.baseline_band import Band, baseline_band
 from holdbeat.analysis.catchup import (
     CATCHING_UP,
     CAUGHT_UP,
     NOT_YET,
-    Band,
     CatchUp,
     LiveCatchUp,
-    baseline_band,
     catch_up,
     expected_direction,
-    fit_exponential,
 )
+from holdbeat.analysis.time_constant import fit_exponential
 
 BAND = Band(mean=0.0, sd=1.0, k=2.0, n=100)  # band [-2, 2]
 
@@ -287,7 +286,7 @@ def test_fit_says_why_when_there_is_no_time_constant() -> None:
 
 def test_grid_sse_equals_the_per_tau_sse() -> None:
     """The τ grid is evaluated as one matrix; it must be `_vp_sse` at every grid point."""
-    from holdbeat.analysis.catchup import _vp_sse, _vp_sse_grid
+    from holdbeat.analysis.time_constant import _vp_sse, _vp_sse_grid
 
     rng = np.random.default_rng(4)
     x = np.sort(rng.uniform(0, 300, 400))
@@ -330,7 +329,7 @@ def test_band_with_times_uses_independent_windows_and_widens() -> None:
 
 
 def test_window_estimates_pick_the_sample_at_each_window_end() -> None:
-    from holdbeat.analysis.catchup import window_estimates
+    from holdbeat.analysis.baseline_band import window_estimates
 
     t = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
     v = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
@@ -530,7 +529,7 @@ def test_fit_uses_only_samples_after_onset_and_before_end() -> None:
 
 
 def test_fit_downsamples_only_above_max_samples() -> None:
-    from holdbeat.analysis.catchup import MAX_FIT_SAMPLES
+    from holdbeat.analysis.time_constant import MAX_FIT_SAMPLES
 
     assert MAX_FIT_SAMPLES == 600
     x, y = planted(600, 300.0, tau=40.0)

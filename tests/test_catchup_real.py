@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K
+from holdbeat.analysis.baseline_band import DEFAULT_K
+from holdbeat.analysis.catchup import DEFAULT_DWELL_S
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import ReportConfig, build_report, report_to_dict
 from holdbeat.gui.model import ViewModel

@@ -19,7 +19,8 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 # isort: split
-from holdbeat.analysis.catchup import baseline_band, catch_up, expected_direction
+from holdbeat.analysis.baseline_band import baseline_band
+from holdbeat.analysis.catchup import catch_up, expected_direction
 from holdbeat.beats import Beat
 from holdbeat.events import Battery, Connection, Device, Hrm, Marker, Tick
 from holdbeat.gui import palette as pal
@@ -658,7 +659,7 @@ def test_prepare_runs_in_the_loop_and_ctrl_c_ends_the_session(qapp, tmp_path):
 def test_short_baseline_gets_a_band_from_one_window_like_the_report():
     """A 60-s baseline: one window estimate, its width from the real-heart floor (the
     quick protocol); shorter than one window: no band, with the reason, as `report`."""
-    from holdbeat.analysis.catchup import BAND_FLOOR
+    from holdbeat.analysis.baseline_band import BAND_FLOOR
 
     base = load_protocol("single")
     for base_s, has_band in ((62.0, True), (45.0, False)):

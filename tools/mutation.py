@@ -54,6 +54,8 @@ DEFAULT_MODULES = (
     "src/holdbeat/analysis/stats.py",
     "src/holdbeat/correct.py",
     "src/holdbeat/analysis/catchup.py",
+    "src/holdbeat/analysis/baseline_band.py",
+    "src/holdbeat/analysis/time_constant.py",
 )
 EQUIVALENTS = ROOT / "tools" / "equivalent_mutants.toml"
 

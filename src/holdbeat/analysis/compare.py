@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdbeat.analysis import stats
+from holdbeat.analysis.baseline_band import DEFAULT_K, baseline_band
 from holdbeat.analysis.catchup import (
     DEFAULT_DWELL_S,
-    DEFAULT_K,
     DEFAULT_MAX_GAP_S,
-    baseline_band,
     catch_up,
     expected_direction,
 )

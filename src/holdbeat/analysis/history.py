@@ -21,7 +21,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from holdbeat import __version__
-from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K
+from holdbeat.analysis.baseline_band import DEFAULT_K
+from holdbeat.analysis.catchup import DEFAULT_DWELL_S
 from holdbeat.quality import MAX_CHANGED_PCT as LOW_QUALITY_PCT  # prep's low-quality limit
 
 if TYPE_CHECKING:

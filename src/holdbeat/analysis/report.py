@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from holdbeat.analysis.baseline_band import DEFAULT_K, Band, baseline_band
 from holdbeat.analysis.catchup import (
     DEFAULT_DWELL_S,
-    DEFAULT_K,
     DEFAULT_MAX_GAP_S,
-    Band,
     CatchUp,
-    ExpFit,
-    baseline_band,
     catch_up,
     expected_direction,
-    fit_exponential,
 )
 from holdbeat.analysis.practice import (
     PracticeSummary,
@@ -34,6 +30,7 @@ from holdbeat.analysis.practice import (
 )
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
 from holdbeat.analysis.textfmt import fmt_num, text_table
+from holdbeat.analysis.time_constant import ExpFit, fit_exponential
 from holdbeat.recording import PhaseSpan
 from holdbeat.safe_text import for_terminal as shown
 from holdbeat.session import format_duration

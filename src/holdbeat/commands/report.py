@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from holdbeat import log
-from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K, DIRECTIONS
+from holdbeat.analysis.baseline_band import DEFAULT_K
+from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DIRECTIONS
 from holdbeat.commands._outputs import add_figure_flag, add_json_flag, refuse_outputs, write_outputs
 from holdbeat.commands._types import non_negative_float, positive_float
 from holdbeat.home import RECORDING_HELP, recording_arg

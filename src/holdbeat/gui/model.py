@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from holdbeat.analysis.baseline_band import Band, baseline_band
 from holdbeat.analysis.catchup import (
     CAUGHT_UP,
     DEFAULT_DWELL_S,
     OUT_AT_ONSET,
-    Band,
     LiveCatchUp,
-    baseline_band,
     expected_direction,
 )
 from holdbeat.events import (
