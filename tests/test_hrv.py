@@ -10,21 +10,12 @@ import pandas as pd
 import pytest
 
 from helpers import record_simulated
-from holdbeat.hrv import (
-    FREQ_COLUMNS,
-    TIME_COLUMNS,
-    HrvConfig,
-    contiguous,
-    dfa,
-    frequency_domain,
-    hrv_table,
-    nk_input,
-    phase_table,
-    poincare,
-    sample_entropy,
-    time_domain,
-    to_long,
-)
+from holdbeat.hrv.intervals import contiguous, nk_input
+from holdbeat.hrv.nonlinear import dfa, poincare, sample_entropy
+from holdbeat.hrv.phase_metrics import FREQ_COLUMNS, TIME_COLUMNS, HrvConfig
+from holdbeat.hrv.spectrum import frequency_domain
+from holdbeat.hrv.table import hrv_table, phase_table, to_long
+from holdbeat.hrv.time_domain import time_domain
 from holdbeat.recording import PhaseSpan, load
 from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
 from holdbeat.sources.simulator import SimConfig
@@ -82,7 +73,7 @@ def test_frequency_domain_equals_neurokit_hrv_frequency(n):
 def test_hann_window_is_scipys(n):
     from scipy.signal import get_window
 
-    from holdbeat.hrv import hann_periodic
+    from holdbeat.hrv.spectrum import hann_periodic
 
     assert np.array_equal(hann_periodic(n), get_window("hann", n))
 
