@@ -8,7 +8,8 @@ at 20,000 beats, ~5 s at 100,000.
 
 Above a limit (`HrvConfig.max_beats_sampen` in holdbeat.hrv.phase_metrics, 20,000 beats:
 ~5 h at rest), the phase is cut into consecutive segments of the limit's length (the last
-one shorter), A and B are counted within each segment with the tolerance r of the *whole* phase, and summed:
+one shorter), A and B are counted within each segment with the tolerance r of the *whole*
+phase, and summed:
 SampEn ≈ -ln(ΣB / ΣA). Pairs across segments are left out, so the cost is linear in N
 (full segments of the limit's cost, plus the rest) and never falls as the phase grows: no
 cliff, no dip. Pooling counts (rather than averaging per-segment SampEn) keeps it the
