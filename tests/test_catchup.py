@@ -617,3 +617,41 @@ def test_fit_tau_is_the_least_squares_optimum_scipy_finds(seed: int) -> None:
     sse_ours = float(np.sum((y - model(x, f.y0, f.amplitude, f.tau_s)) ** 2))
     sse_scipy = float(np.sum((y - model(x, *p)) ** 2))
     assert sse_ours <= sse_scipy * (1 + 1e-9)
+
+
+def test_fit_refuses_times_and_values_of_different_lengths() -> None:
+    with pytest.raises(ValueError, match=r"t_s and values differ in length \(3 vs 2\)"):
+        fit_exponential([0.0, 1.0, 2.0], [1.0, 2.0], 0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fit_tau_standard_error_is_the_one_curve_fit_reports(seed: int) -> None:
+    """τ's standard error from the fit covariance equals scipy's curve_fit's (relative
+    sigma: (JᵀJ)⁻¹ · SSE / (n − 3)), here where that SE is well below 1 s."""
+    from scipy.optimize import curve_fit
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0.0, 240.0, 300))
+    y = 0.5 + 1.2 * (1 - np.exp(-x / 30.0)) + rng.normal(0, 0.02, x.size)
+    f = fit_exponential(x, y, 0.0)
+    assert f.ok
+
+    def model(t, y0, a, tau):
+        return y0 + a * (1 - np.exp(-t / tau))
+
+    _, cov = curve_fit(model, x, y, p0=(0.0, 1.0, 50.0), maxfev=20000)
+    want = math.sqrt(cov[2, 2])
+    assert 0 < want < 1.0  # the case where a wrong sign test would give NaN
+    assert f.tau_se_s == pytest.approx(want, rel=1e-3)
+
+
+def test_band_reason_tells_no_valid_sample_from_too_few() -> None:
+    none = baseline_band([math.nan, math.nan], window_s=60.0, min_samples=2)
+    assert not none.valid and none.n == 0
+    assert none.reason == (
+        "no valid baseline samples (the 60 s window never filled: the baseline needs at "
+        "least 60 s of clean beats)"
+    )
+    one = baseline_band([math.nan, 3.0], window_s=60.0, min_samples=2)
+    assert not one.valid and one.n == 1
+    assert one.reason == "only 1 valid baseline samples (need 2)"
