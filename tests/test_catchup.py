@@ -655,3 +655,32 @@ def test_band_reason_tells_no_valid_sample_from_too_few() -> None:
     one = baseline_band([math.nan, 3.0], window_s=60.0, min_samples=2)
     assert not one.valid and one.n == 1
     assert one.reason == "only 1 valid baseline samples (need 2)"
+
+
+@pytest.mark.parametrize(
+    ("r2", "word"),
+    [
+        (1.0, "good"),
+        (0.6, "good"),
+        (0.5999, "fair"),
+        (0.3, "fair"),
+        (0.2999, "poor"),
+        (-2.0, "poor"),
+        (math.nan, "none"),
+    ],
+)
+def test_fit_quality_words_at_their_boundaries(r2: float, word: str) -> None:
+    from holdbeat.analysis.time_constant import ExpFit
+
+    assert ExpFit(10.0, 1.0, 1.0, 0.0, r2, 50).quality == word
+
+
+def test_fit_a_fast_tau_just_above_the_lower_bound_is_kept() -> None:
+    """τ = 1.3 s with the lower bound at 1 s: above bound + 1 %, so a time constant, not
+    'a step at onset'; τ = 1.005 s is within 1 % of the bound: a step."""
+    x = np.arange(0.0, 60.0, 0.1)
+    fast = fit_exponential(x, 2.0 - 1.5 * np.exp(-x / 1.3), 0.0, tau_min_s=1.0)
+    assert fast.ok and fast.tau_s == pytest.approx(1.3, rel=1e-4)
+    step = fit_exponential(x, 2.0 - 1.5 * np.exp(-x / 1.005), 0.0, tau_min_s=1.0)
+    assert not step.ok
+    assert step.reason == "a step at onset, not a gradual approach (τ at its lower bound)"

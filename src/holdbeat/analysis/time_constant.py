@@ -34,12 +34,8 @@ class ExpFit:
         return "good" if self.r2 >= 0.6 else "fair" if self.r2 >= 0.3 else "poor"
 
 
-def _model(x: np.ndarray, y0: float, a: float, tau: float) -> np.ndarray:
-    return y0 + a * -np.expm1(-x / tau)
-
-
 def _model_jac(x: np.ndarray, y0: float, a: float, tau: float) -> np.ndarray:
-    """Analytic Jacobian of _model (curve_fit would otherwise difference it numerically)."""
+    """Jacobian of y0 + a·(1 − exp(−x/τ)) in (y0, a, τ), for τ's standard error."""
     e = np.exp(-x / tau)
     return np.column_stack((np.ones_like(x), 1.0 - e, -a * x * e / (tau * tau)))
 
