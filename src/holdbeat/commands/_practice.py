@@ -8,7 +8,6 @@ import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -50,16 +49,6 @@ def add_practice_flags(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="also write the session's sounds to a WAV file (works without a sound device)",
     )
-
-
-def iso_datetime(value: str) -> datetime:
-    """'2026-03-02T19:30' (local time) or '…Z' / '…+01:00' -> datetime (argparse type)."""
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO date-time: {value!r} (e.g. 2026-03-02T19:30)"
-        ) from None
 
 
 def cue_config(args: argparse.Namespace) -> CueConfig | None:

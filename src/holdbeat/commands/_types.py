@@ -4,6 +4,7 @@ command for `--help` or a report stays fast."""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 
 from holdbeat.limits import MAX_SESSION_S
 
@@ -49,4 +50,14 @@ def parse_speed(value: str) -> float | None:
     return x
 
 
-__all__ = ["non_negative_float", "parse_speed", "positive_float"]
+def iso_datetime(value: str) -> datetime:
+    """'2026-03-02T19:30' (local time) or '…Z' / '…+01:00' -> datetime (argparse type)."""
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO date-time: {value!r} (e.g. 2026-03-02T19:30)"
+        ) from None
+
+
+__all__ = ["iso_datetime", "non_negative_float", "parse_speed", "positive_float"]

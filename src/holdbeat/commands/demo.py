@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from holdbeat.commands._practice import audio_sinks, iso_datetime, planner_for, practice_header
+from holdbeat.commands._practice import audio_sinks, planner_for, practice_header
 from holdbeat.commands._run_plan import run_plan_cli
 from holdbeat.commands._session_args import (
     add_session_flags,
@@ -14,6 +14,7 @@ from holdbeat.commands._session_args import (
     protocol_or_exit,
     view_settings,
 )
+from holdbeat.commands._types import iso_datetime
 from holdbeat.events import Device
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock, paced
