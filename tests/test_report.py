@@ -351,9 +351,10 @@ def test_figure_of_thousands_of_phases_is_capped(tmp_path: Path) -> None:
     from holdbeat.analysis.figures import MAX_TABLE_ROWS, report_figure, save
     from holdbeat.analysis.prep import prepare
     from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.interop.imported_session import build_recording
     from holdbeat.interop.importers import parse_rr_txt
     from holdbeat.interop.phases_file import PhaseSpec
-    from holdbeat.interop.synth import build_recording, recording_bytes
+    from holdbeat.interop.recording_lines import recording_bytes
     from holdbeat.recording import load
 
     n_phases, d = 300, 8.0

@@ -21,15 +21,11 @@ from holdbeat import log
 from holdbeat.home import HomeError, recordings_dir
 from holdbeat.inputs import open_regular, read_small, text_lines
 from holdbeat.interop import InteropError
-from holdbeat.interop.importers import FORMATS, UNITS, YEARS, detect_format, parse
+from holdbeat.interop.imported_rr import YEARS
+from holdbeat.interop.imported_session import Built, build_recording, label_for, resolve_start
+from holdbeat.interop.importers import FORMATS, UNITS, detect_format, parse
 from holdbeat.interop.phases_file import parse_phases
-from holdbeat.interop.synth import (
-    Built,
-    build_recording,
-    label_for,
-    resolve_start,
-    write_lines,
-)
+from holdbeat.interop.recording_lines import write_lines
 from holdbeat.limits import MAX_SMALL_FILE_BYTES
 from holdbeat.output import OutputError, write_files, write_new
 from holdbeat.recording import (
