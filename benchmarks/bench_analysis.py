@@ -23,12 +23,12 @@ import numpy as np
 from holdbeat.analysis.compare import CompareConfig, compare, summarize
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import ReportConfig, build_report
-from holdbeat.analysis.synth import synth_recording, write_recording
 from holdbeat.analysis.trajectory import rolling_metrics
 from holdbeat.beats import Beat
 from holdbeat.metrics import LiveWindow
 from holdbeat.recording import load
 from holdbeat.session import Phase, Protocol
+from holdbeat.sim.sessions import synth_recording, write_recording
 
 QUICK = "--quick" in sys.argv
 

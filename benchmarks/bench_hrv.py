@@ -29,7 +29,8 @@ from holdbeat.beats import Beat
 from holdbeat.correct import correct, neurokit_kubios
 from holdbeat.hrv import hrv_table, nk_input
 from holdbeat.metrics import LiveWindow
-from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
+from holdbeat.sim.artifacts import beat_times, inject_artifacts
+from holdbeat.sim.rr import synthetic_rr
 
 warnings.simplefilter("ignore")
 

@@ -30,8 +30,9 @@ from holdbeat.practice import PracticePlan, PracticePlanner
 from holdbeat.protocols import load_protocol
 from holdbeat.recording import new_header
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of, with_beliefs
+from holdbeat.sim.body import CLEAR_RESPONSES, ModeResponse, SimConfig
 from holdbeat.sinks.recorder import RecorderSink
-from holdbeat.sources.simulator import CLEAR_RESPONSES, ModeResponse, SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 from holdbeat.suggest import suggest
 
 # (day offset in the week, hour, protocol, mode, target, belief, situation, note after)

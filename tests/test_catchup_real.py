@@ -125,7 +125,7 @@ def test_window_and_report_give_the_same_catch_up_on_real_recordings(tmp_path, n
 def test_window_and_report_agree_on_simulated_recordings_with_carry_over(tmp_path, seed):
     from tests.helpers import record_simulated
 
-    from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig
+    from holdbeat.sim.body import CLEAR_RESPONSES, SimConfig
 
     path = record_simulated(
         tmp_path, "fierce-then-soft", SimConfig(seed=seed, responses=dict(CLEAR_RESPONSES))

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from holdbeat.correct import KubiosConfig, correct, detect, neurokit_kubios
-from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
+from holdbeat.sim.artifacts import beat_times, inject_artifacts
+from holdbeat.sim.rr import synthetic_rr
 
 
 def rmssd(rr: np.ndarray) -> float:

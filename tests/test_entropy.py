@@ -10,7 +10,8 @@ import pytest
 
 from holdbeat.entropy import sample_entropy_segments, template_counts, tolerance
 from holdbeat.hrv import HrvConfig, hrv_table, sample_entropy
-from holdbeat.rrsim import beat_times, synthetic_rr
+from holdbeat.sim.artifacts import beat_times
+from holdbeat.sim.rr import synthetic_rr
 
 
 def brute_counts(x: np.ndarray, m: int, r: float) -> tuple[int, int]:

@@ -20,10 +20,10 @@ from holdbeat.analysis.figure_compare import compare_figure, headline, swarm_off
 from holdbeat.analysis.figures import phase_labels, report_figure, save
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import ReportConfig, build_report
-from holdbeat.analysis.synth import synth_recording
 from holdbeat.cli import main
 from holdbeat.gui import palette as pal
 from holdbeat.session import Phase, Protocol
+from holdbeat.sim.sessions import synth_recording
 
 CFG = CompareConfig(n_resamples=999, traj_resamples=200)
 

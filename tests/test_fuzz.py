@@ -13,7 +13,7 @@ from tests.helpers import record_simulated
 
 from holdbeat.recording import Recording, RecordingError, load
 from holdbeat.session import Protocol, ProtocolError, protocol_from_toml
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.body import SimConfig
 
 json_values = st.recursive(
     st.none()

@@ -28,8 +28,10 @@ from holdbeat.practice import open_lapse, phase_rehold_cue, rating_scales, savor
 from holdbeat.protocols import load_protocol
 from holdbeat.recording import event_from_dict, event_to_dict, header_to_dict, load
 from holdbeat.session import DEFAULT_REHOLD, ProtocolError, protocol_from_toml
+from holdbeat.sim.body import SimConfig
+from holdbeat.sim.person import practice_events
 from holdbeat.sinks.practice_console import PracticeConsole
-from holdbeat.sources.simulator import SimConfig, practice_events, simulate
+from holdbeat.sources.simulator import simulate
 from holdbeat.textout import clean
 
 # ---------------------------------------------------------------- format

@@ -17,7 +17,7 @@ from holdbeat.clean import FlagConfig, LiveFlagger
 from holdbeat.correct import correct, neurokit_kubios
 from holdbeat.hrv import frequency_domain, hrv_table, segment_starts
 from holdbeat.quality import premature_beats
-from holdbeat.rrsim import inject_artifacts
+from holdbeat.sim.artifacts import inject_artifacts
 from real_corpus import ALL, CLEAN, load_real, rmssd_ms, score
 
 KINDS = {
@@ -223,8 +223,8 @@ def test_kubios_spectrum_option_gives_band_powers_near_the_default():
 def test_short_phases_follow_one_rule_with_or_without_the_spectrum():
     from holdbeat.analysis.prep import prepare
     from holdbeat.analysis.report import ReportConfig, build_report
-    from holdbeat.analysis.synth import synth_recording
     from holdbeat.session import Phase, Protocol
+    from holdbeat.sim.sessions import synth_recording
 
     proto = Protocol(
         "short",

@@ -269,7 +269,8 @@ def test_a_simulated_session_with_drop_outs_loads_as_it_was_live(tmp_path: Path)
     from tests.helpers import sim_header
 
     from holdbeat.protocols import load_protocol
-    from holdbeat.sources.simulator import SimConfig, simulate
+    from holdbeat.sim.body import SimConfig
+    from holdbeat.sources.simulator import simulate
 
     proto = load_protocol("alternating")
     events: list = []
