@@ -23,6 +23,7 @@ from holdbeat.events import Device, End, Header, Marker
 from holdbeat.protocols import load_protocol
 from holdbeat.recording import PhaseSpan, Recording
 from holdbeat.session import Protocol
+from holdbeat.sim import person
 from holdbeat.sim.artifacts import array_artifacts
 from holdbeat.sim.body import (
     NO_EFFECT,
@@ -36,15 +37,7 @@ from holdbeat.sim.body import (
     model_rr_ms,
     response_shift,
 )
-from holdbeat.sim.person import (
-    FELT_DRIVE,
-    FELT_LAG_S,
-    LAPSE_AFTER_START_S,
-    LAPSE_BEFORE_END_S,
-    LAPSE_S,
-    MARK_DELAY_S,
-    schedule,
-)
+from holdbeat.sim.person import schedule
 
 #: the beat times are a fixed point (RR depends on when the beat is): iterate until no beat
 #: moves by more than this; a few iterations leave the breathing phase scrambled at the beats
@@ -109,17 +102,20 @@ def synth_recording(
             last = resp.get(ph.mode, NO_EFFECT)
             target[sel] = 1.0
             tau[sel] = last.tau_s
-            if cfg.markers and stop - start > LAPSE_AFTER_START_S + LAPSE_BEFORE_END_S:
-                t = start + LAPSE_AFTER_START_S
+            if (
+                cfg.markers
+                and stop - start > person.LAPSE_AFTER_START_S + person.LAPSE_BEFORE_END_S
+            ):
+                t = start + person.LAPSE_AFTER_START_S
                 while True:
                     t += float(rng.exponential(60.0 / max(cfg.lapse_per_min, 1e-9)))
-                    if t >= stop - LAPSE_BEFORE_END_S:
+                    if t >= stop - person.LAPSE_BEFORE_END_S:
                         break
-                    length = float(rng.uniform(*LAPSE_S))
+                    length = float(rng.uniform(*person.LAPSE_S))
                     target[(grid >= t) & (grid < t + length)] = 0.0
-                    t_lapse = round(t + float(rng.uniform(*MARK_DELAY_S)), 6)
+                    t_lapse = round(t + float(rng.uniform(*person.MARK_DELAY_S)), 6)
                     markers.append(Marker(t_lapse, "lapse"))
-                    t_rehold = round(t + length + float(rng.uniform(*MARK_DELAY_S)), 6)
+                    t_rehold = round(t + length + float(rng.uniform(*person.MARK_DELAY_S)), 6)
                     markers.append(Marker(t_rehold, "rehold"))
                     t += length
         if last is not None:
@@ -130,9 +126,9 @@ def synth_recording(
         for start, stop, ph in sched:
             if not ph.is_hold:
                 continue
-            sel = np.flatnonzero((grid >= start) & (grid < stop) & (drive > FELT_DRIVE))
+            sel = np.flatnonzero((grid >= start) & (grid < stop) & (drive > person.FELT_DRIVE))
             if sel.size:
-                t_felt = float(grid[sel[0]]) + float(rng.uniform(*FELT_LAG_S))
+                t_felt = float(grid[sel[0]]) + float(rng.uniform(*person.FELT_LAG_S))
                 if t_felt < stop:
                     markers.append(Marker(round(t_felt, 6), "felt"))
     markers.sort(key=lambda m: m.t_s)

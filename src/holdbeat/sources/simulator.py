@@ -16,19 +16,10 @@ import numpy as np
 from holdbeat.events import Battery, Hrm, Marker, SessionEvent, Tick
 from holdbeat.hrs import encode_hrm
 from holdbeat.session import Protocol
+from holdbeat.sim import person
 from holdbeat.sim.artifacts import stream_artifacts
 from holdbeat.sim.body import REST_TAU_S, BeatBody, ModeResponse, SimConfig
-from holdbeat.sim.person import (
-    FELT_DRIVE,
-    FELT_LAG_S,
-    LAPSE_AFTER_START_S,
-    LAPSE_BEFORE_END_S,
-    LAPSE_S,
-    MARK_DELAY_S,
-    hold_ratings,
-    practice_events,
-    schedule,
-)
+from holdbeat.sim.person import hold_ratings, practice_events, schedule
 
 
 def _beats(
@@ -59,18 +50,18 @@ def _beats(
             hold
             and not lapsed
             and cfg.markers
-            and start + LAPSE_AFTER_START_S < t < stop - LAPSE_BEFORE_END_S
+            and start + person.LAPSE_AFTER_START_S < t < stop - person.LAPSE_BEFORE_END_S
             and rng.random() < cfg.lapse_per_min / 60.0 * body.step_s  # a rate in time
         ):
-            lapse_until = t + float(rng.uniform(*LAPSE_S))
-            events.append(Marker(t + float(rng.uniform(*MARK_DELAY_S)), "lapse"))
-            events.append(Marker(lapse_until + float(rng.uniform(*MARK_DELAY_S)), "rehold"))
+            lapse_until = t + float(rng.uniform(*person.LAPSE_S))
+            events.append(Marker(t + float(rng.uniform(*person.MARK_DELAY_S)), "lapse"))
+            events.append(Marker(lapse_until + float(rng.uniform(*person.MARK_DELAY_S)), "rehold"))
             lapsed = True
         target = 1.0 if (hold and not lapsed) else 0.0
         drive = body.approach(target, resp.tau_s if resp else REST_TAU_S)
-        if hold and cfg.markers and idx not in felt_done and drive > FELT_DRIVE:
+        if hold and cfg.markers and idx not in felt_done and drive > person.FELT_DRIVE:
             felt_done.add(idx)
-            events.append(Marker(t + float(rng.uniform(*FELT_LAG_S)), "felt"))
+            events.append(Marker(t + float(rng.uniform(*person.FELT_LAG_S)), "felt"))
         # After a hold the response decays with the last hold's direction.
         rr = body.next_rr(t, resp or _last_hold_response(sched, idx, cfg))
         t += rr / 1000.0
