@@ -25,14 +25,8 @@ from holdbeat.events import (
     Tick,
 )
 from holdbeat.hrs import encode_hrm
-from holdbeat.recording import (
-    NotARecording,
-    RecordingWriter,
-    UnsupportedVersion,
-    create_exclusive,
-    load,
-    new_header,
-)
+from holdbeat.recording import NotARecording, UnsupportedVersion, load
+from holdbeat.recording_writer import RecordingWriter, create_exclusive, new_header
 
 HEADER = new_header(
     Device(name="Polar H10 1234", address="AA:BB", source="strap"), {"name": "x", "phases": []}

@@ -328,7 +328,7 @@ def test_heart_rate_only_strap_reports_hr_and_says_hrv_is_unavailable(tmp_path: 
     from holdbeat.analysis.synth import recording_events
     from holdbeat.events import Hrm
     from holdbeat.hrs import encode_hrm
-    from holdbeat.recording import RecordingWriter
+    from holdbeat.recording_writer import RecordingWriter
 
     rec = synth_recording(short_protocol(hold_s=180.0), seed=1)
     w = RecordingWriter(tmp_path, rec.header, "hr-only", clock=lambda: 0.0)

@@ -32,12 +32,8 @@ from holdbeat.interop.synth import (
 )
 from holdbeat.limits import MAX_SMALL_FILE_BYTES
 from holdbeat.output import OutputError, write_files, write_new
-from holdbeat.recording import (
-    SUFFIX,
-    RecordingError,
-    load_stream,
-    session_filename,
-)
+from holdbeat.recording import SUFFIX, RecordingError, load_stream
+from holdbeat.recording_writer import session_filename
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
 
