@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from holdbeat.events import Connection, Hrm
+from holdbeat.interop.batch_lines import recording_bytes
 from holdbeat.interop.imported_rr import ImportedRR
 from holdbeat.interop.imported_session import build_recording
-from holdbeat.interop.recording_lines import recording_bytes
 from holdbeat.process import Processor
-from holdbeat.recording import event_to_dict, header_to_dict
+from holdbeat.recording_lines import event_to_dict, header_to_dict
 
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -113,7 +113,7 @@ def test_packetize_equals_the_per_beat_reference(units: list[int], cuts: list[in
 
 def test_chunk_boundaries_carry_the_timer_and_flagger(monkeypatch) -> None:
     """Decoded in chunks of 7 events: beat timing and live flags continue across chunks."""
-    import holdbeat.interop.recording_lines as synth
+    import holdbeat.interop.batch_lines as synth
 
     monkeypatch.setattr(synth, "CHUNK_EVENTS", 7)
     rng = np.random.default_rng(3)

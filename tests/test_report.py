@@ -66,7 +66,7 @@ def test_rolling_metrics_equal_the_live_window_beat_for_beat() -> None:
 def test_phase_time_domain_equals_neurokit2_hrv_time() -> None:
     import neurokit2 as nk
 
-    from holdbeat.hrv import nk_input
+    from holdbeat.hrv.intervals import nk_input
 
     rec = synth_recording("alternating", seed=2, artifact_rate=0.03)
     prep = prepare(rec, correction=False)
@@ -85,7 +85,7 @@ def test_report_and_compare_see_the_same_numbers_and_quality() -> None:
     """The report takes holdbeat.hrv's table; the comparison its own fast numpy. Same beats,
     same numbers; the same quality verdict as holdbeat.hrv."""
     from holdbeat.analysis.prep import phase_quality
-    from holdbeat.hrv import phase_table
+    from holdbeat.hrv.table import phase_table
 
     rec = synth_recording("alternating", seed=8, artifact_rate=0.04)
     prep = prepare(rec)
@@ -327,7 +327,7 @@ def test_synthetic_session_written_as_a_real_file_loads_back(tmp_path: Path) -> 
 def test_heart_rate_only_strap_reports_hr_and_says_hrv_is_unavailable(tmp_path: Path) -> None:
     from holdbeat.events import Hrm
     from holdbeat.hrs import encode_hrm
-    from holdbeat.recording import RecordingWriter
+    from holdbeat.recording_writer import RecordingWriter
     from holdbeat.sim.sessions import recording_events
 
     rec = synth_recording(short_protocol(hold_s=180.0), seed=1)
@@ -351,10 +351,10 @@ def test_figure_of_thousands_of_phases_is_capped(tmp_path: Path) -> None:
     from holdbeat.analysis.figures import MAX_TABLE_ROWS, report_figure, save
     from holdbeat.analysis.prep import prepare
     from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.interop.batch_lines import recording_bytes
     from holdbeat.interop.imported_session import build_recording
     from holdbeat.interop.importers import parse_rr_txt
     from holdbeat.interop.phases_file import PhaseSpec
-    from holdbeat.interop.recording_lines import recording_bytes
     from holdbeat.recording import load
 
     n_phases, d = 300, 8.0

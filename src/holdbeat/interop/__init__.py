@@ -10,7 +10,7 @@ One module, one job:
 - `phases_file` text -> phase spans for an imported session (CSV or TOML). Pure.
 - `notifications` imported RR -> the HRM notifications a strap would have sent. Pure.
 - `imported_session` imported RR + phases -> header, phase starts, notifications, end. Pure.
-- `recording_lines` session events -> the holdbeat/1 lines RecordingWriter writes, streaming.
+- `batch_lines` session events -> the holdbeat/1 lines RecordingWriter writes, in batches.
 - `export_csv`  recording -> beats CSV + events CSV. Pure.
 - `kubios`      recording -> Kubios RR text + a sidecar of phase samples. Pure.
 - `edf`         recording -> EDF+ (resampled RR/HR signals, phases/markers/beats as

@@ -3,7 +3,7 @@
 The beats become strap notifications (`interop.notifications`); the phases file or --mode
 becomes the protocol; the start time comes from --start, the file, or its modification time.
 `Built.iter_events` yields every event in time order, generated as it goes, ready for
-`interop.recording_lines`.
+`interop.batch_lines`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from holdbeat.interop.notifications import (
     units_to_ms,
 )
 from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
 
 FORMAT_TITLES = {

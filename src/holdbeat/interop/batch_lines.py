@@ -1,4 +1,4 @@
-"""Session events -> the holdbeat/1 lines RecordingWriter would write, fast and streaming.
+"""Session events -> the holdbeat/1 lines RecordingWriter would write, in numpy batches.
 
 An import of days is written chunk by chunk: packets parsed in numpy batches, beats timed and
 judged by the same code the loader uses, memory bounded whatever the session's length.
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from holdbeat.events import Connection, Header, Hrm, SessionEvent
-from holdbeat.recording import event_to_dict, header_to_dict
+from holdbeat.recording_lines import event_to_dict, header_to_dict
 
 #: one encoder, made once: json.dumps with arguments builds a new one per call
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
