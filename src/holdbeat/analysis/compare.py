@@ -14,6 +14,8 @@ Two stages, both pure:
 Unit of analysis: one value per **session and mode** (the mean of that session's holds in
 that mode). Holds within a session share a baseline and a day, so treating them as
 independent would make intervals too narrow; tests/test_calibration.py checks coverage.
+Rendering is beside it: text, JSON, CSV and the verdicts in words in compare_render, the
+figure in compare_figure.
 """
 
 from __future__ import annotations
@@ -49,15 +51,6 @@ from holdbeat.analysis.trajectory import event_locked
 from holdbeat.session import HOLD_MODES
 
 METRICS = ("dlnrmssd", "dhr", "drmssd", "latency", "dbelief", "dsafety", "lapse_dln")
-METRIC_TEXT = {
-    "dlnrmssd": ("Δ ln RMSSD", "ln(ms)"),
-    "dhr": ("Δ HR", "bpm"),
-    "drmssd": ("Δ RMSSD", "ms"),
-    "latency": ("catch-up latency", "s"),
-    "dbelief": ("belief rating change", "points"),
-    "dsafety": ("felt-safety rating change", "points"),
-    "lapse_dln": ("ln RMSSD change after a lapse", "ln(ms)"),
-}
 #: analysed next to the chosen metric, with the same statistics (`Comparison.extra`)
 EXTRA_METRICS = ("dbelief", "dsafety", "lapse_dln")
 #: rolling metric behind each comparison metric's trajectories

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from holdbeat.analysis.compare import METRIC_TEXT, Comparison
-from holdbeat.analysis.compare_render import verdict
+from holdbeat.analysis.compare import Comparison
+from holdbeat.analysis.compare_render import METRIC_TEXT, verdict
 from holdbeat.analysis.figures import TARGET_COLOURS, pyplot, style_axes
 from holdbeat.analysis.groups import group_colour_key, session_values
 from holdbeat.analysis.report import METRIC_LABELS

@@ -7,11 +7,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from holdbeat.analysis.compare import METRIC_TEXT, Comparison
+from holdbeat.analysis.compare import Comparison
 from holdbeat.analysis.groups import GroupStats
 from holdbeat.analysis.stats import Contrast, Estimate
 from holdbeat.analysis.textfmt import fmt_num, json_num, text_table
 from holdbeat.safe_text import for_terminal as shown
+
+#: what each compare metric is called and measured in (holdbeat.analysis.compare.METRICS)
+METRIC_TEXT = {
+    "dlnrmssd": ("Δ ln RMSSD", "ln(ms)"),
+    "dhr": ("Δ HR", "bpm"),
+    "drmssd": ("Δ RMSSD", "ms"),
+    "latency": ("catch-up latency", "s"),
+    "dbelief": ("belief rating change", "points"),
+    "dsafety": ("felt-safety rating change", "points"),
+    "lapse_dln": ("ln RMSSD change after a lapse", "ln(ms)"),
+}
 
 
 def _sure(p: float) -> str:
