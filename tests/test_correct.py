@@ -188,14 +188,17 @@ def test_empty_and_tiny_inputs():
 
 
 @pytest.mark.parametrize("w", [5, 11, 91])
-@pytest.mark.parametrize("n", ["short", 1000, 5000])
+@pytest.mark.parametrize("n", ["1", "w-1", "w", "w+1", "3w", "short", 1000, 5000, "rank"])
 def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) -> None:
     """The thresholds' rolling quartiles equal neurokit2's pandas rolling quantiles exactly."""
     import pandas as pd
 
-    from holdbeat.correct import _rolling
+    from holdbeat.correct import RANK_FILTER_MIN_CELLS, _rolling
 
-    size = 3 * w + 1 if n == "short" else int(n)
+    rank = RANK_FILTER_MIN_CELLS // w + 1  # the first length scipy's rank filter serves
+    sizes = {"1": 1, "w-1": w - 1, "w": w, "w+1": w + 1, "3w": 3 * w, "short": 3 * w + 1}
+    sizes["rank"] = rank
+    size = sizes[n] if isinstance(n, str) else n
     x = np.random.default_rng(w * 7 + size).normal(800, 50, size)
     for q in (0.1, 0.25, 0.5, 0.75):
         ref = pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()

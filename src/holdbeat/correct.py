@@ -38,7 +38,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 KINDS = ("missed", "extra", "ectopic", "longshort", "dropped")
 
@@ -124,51 +123,74 @@ class Corrected:
         return {name: int(np.sum(k == name)) for name in KINDS}
 
 
+RANK_FILTER_MIN_CELLS = 2_000_000  # beats x window: ~22,000 beats at the 91-beat window
+
+
 def _rolling(x: np.ndarray, w: int, q: float) -> np.ndarray:
     """Centred rolling quantile (linear interpolation) over an odd window `w`, truncated
-    at the ends.
+    at the ends: pandas' `rolling(w, center=True, min_periods=1).quantile(q)`."""
+    return _rolling_quantiles(x, w, (q,))[0]
+
+
+def _rolling_quantiles(x: np.ndarray, w: int, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """`_rolling` for several quantiles of the same series, from one sort of its windows.
 
     Equals pandas' `rolling(w, center=True, min_periods=1).quantile(q)` (what neurokit2
-    uses); rank filters do the interior ~5x faster, pandas only the ends.
+    uses; tests compare). Full windows: numpy sorts them in blocks for the usual session, so
+    `report` imports neither pandas nor scipy.ndimage (0.3-0.5 s of start-up); scipy's rank
+    filter once a series is so long (hours) that sorting costs more than that import.
     """
-    from scipy import ndimage
-
+    x = np.asarray(x, dtype=float)
     n = len(x)
-    if n <= 3 * w:
-        return pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
-    pos = (w - 1) * q
-    lo = int(np.floor(pos))
-    frac = pos - lo
-    out = ndimage.rank_filter(x, lo, size=w, mode="nearest")
-    if frac:
-        out = out + frac * (ndimage.rank_filter(x, lo + 1, size=w, mode="nearest") - out)
     h = w // 2
-    # The ends see truncated windows (min_periods=1): one nanquantile over a NaN-padded
-    # matrix of them, instead of two pandas calls per quantile.
-    idx = np.arange(w)
-    rows = np.arange(h)[:, None]
-    head = np.where(idx <= rows + h, x[np.minimum(idx, n - 1)], np.nan)
-    tail_src = x[n - w :]
-    tail = np.where(idx >= rows + 1, tail_src, np.nan)  # row r: position n - h + r
-    out[:h] = _row_quantile(head, q)
-    out[-h:] = _row_quantile(tail, q)
-    return out
+    outs = [np.empty(n) for _ in qs]
+    if n == 0:
+        return outs
+    ranks = [(int(np.floor((w - 1) * q)), (w - 1) * q - np.floor((w - 1) * q)) for q in qs]
+    if n * w > RANK_FILTER_MIN_CELLS:
+        from scipy import ndimage
+
+        for out, (lo, frac) in zip(outs, ranks, strict=True):
+            out[:] = ndimage.rank_filter(x, lo, size=w, mode="nearest")
+            if frac:
+                out += frac * (ndimage.rank_filter(x, lo + 1, size=w, mode="nearest") - out)
+    elif n >= w:
+        full = np.lib.stride_tricks.sliding_window_view(x, w)
+        block = max(1, 262_144 // w)  # bounded memory
+        for a in range(0, len(full), block):
+            srt = np.sort(full[a : a + block], axis=1)
+            for out, (lo, frac) in zip(outs, ranks, strict=True):
+                v = srt[:, lo]
+                if frac:
+                    v = v + frac * (srt[:, lo + 1] - v)
+                out[h + a : h + a + len(srt)] = v
+    # Rows whose window is truncated by an end (min_periods=1): the quantile of the values
+    # present, over a NaN-padded matrix of those windows.
+    edge = np.flatnonzero((np.arange(n) < h) | (np.arange(n) >= n - h))
+    if len(edge):
+        padded = np.concatenate([np.full(h, np.nan), x, np.full(h, np.nan)])
+        m = padded[edge[:, None] + np.arange(w)[None, :]]
+        s_m = np.sort(m, axis=1)  # NaN sort last
+        k = np.sum(~np.isnan(m), axis=1)
+        for out, q in zip(outs, qs, strict=True):
+            out[edge] = _row_quantile(s_m, k, q)
+    return outs
 
 
-def _row_quantile(m: np.ndarray, q: float) -> np.ndarray:
-    """Linear-interpolated quantile of each row's non-NaN values (np.nanquantile is slow)."""
-    s = np.sort(m, axis=1)  # NaN sort last
-    k = np.sum(~np.isnan(m), axis=1)
+def _row_quantile(s: np.ndarray, k: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated quantile of the first k[i] values of each sorted row `s`
+    (np.nanquantile is slow)."""
     pos = (k - 1) * q
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, k - 1)
-    rows = np.arange(len(m))
+    rows = np.arange(len(s))
     return s[rows, lo] + (pos - lo) * (s[rows, hi] - s[rows, lo])
 
 
 def _qd_threshold(x: np.ndarray, cfg: KubiosConfig) -> np.ndarray:
     ax = np.abs(x)
-    qd = (_rolling(ax, cfg.window, 0.75) - _rolling(ax, cfg.window, 0.25)) / 2.0
+    q75, q25 = _rolling_quantiles(ax, cfg.window, (0.75, 0.25))
+    qd = (q75 - q25) / 2.0
     return np.maximum(cfg.alpha * qd, cfg.min_threshold_ms)
 
 
