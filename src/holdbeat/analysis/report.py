@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -252,22 +252,16 @@ def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[P
         rows = [
             r
             if i == base_i
-            else _replace_deltas(
+            else replace(
                 r,
-                _delta(r.hr_bpm, b.hr_bpm),
-                _delta(r.rmssd_ms, b.rmssd_ms),
-                _delta(r.ln_rmssd, b.ln_rmssd),
-                _delta(r.hf_ms2, b.hf_ms2),
+                d_hr_bpm=_delta(r.hr_bpm, b.hr_bpm),
+                d_rmssd_ms=_delta(r.rmssd_ms, b.rmssd_ms),
+                d_ln_rmssd=_delta(r.ln_rmssd, b.ln_rmssd),
+                d_hf_ms2=_delta(r.hf_ms2, b.hf_ms2),
             )
             for i, r in enumerate(rows)
         ]
     return rows
-
-
-def _replace_deltas(r: PhaseRow, dhr: float, drm: float, dln: float, dhf: float) -> PhaseRow:
-    from dataclasses import replace
-
-    return replace(r, d_hr_bpm=dhr, d_rmssd_ms=drm, d_ln_rmssd=dln, d_hf_ms2=dhf)
 
 
 def baseline_position(phases: list[PhaseSpan]) -> int | None:
