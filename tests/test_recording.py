@@ -229,6 +229,11 @@ def test_loading_rebuilds_exactly_what_the_live_pipeline_made(steps: list) -> No
     want = reference_times(_reference_packets(steps))
     assert rec.gap_before.tolist() == [g for _, _, g in want]
     assert rec.beat_t_s.tolist() == pytest.approx([t for t, _, _ in want], abs=1e-9)
+    # without live flags (import's read-back check): everything else identical, no flags
+    bare = from_events(Path("x.jsonl"), HEADER, events, [], live_flags=False)
+    assert bare.beat_t_s.tolist() == t and bare.rr_ms.tolist() == rr
+    assert bare.gap_before.tolist() == gap and bare.malformed == bad
+    assert bare.flag.tolist() == [""] * len(rr)
 
 
 def _reference_packets(steps: list) -> list[tuple[float, list[float] | None]]:

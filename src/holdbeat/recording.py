@@ -50,6 +50,7 @@ from holdbeat.inputs import iter_lines, open_regular
 from holdbeat.limits import (
     MAX_HEADER_BYTES,
     MAX_LINE_BYTES,
+    MAX_SESSION_S,
     MAX_SESSION_TEXT,
     seconds_ok,
 )
@@ -427,15 +428,19 @@ def load(path: str | os.PathLike) -> Recording:
         return load_stream(path, f)
 
 
-def load_stream(path: Path, f: BinaryIO) -> Recording:
-    """`load` of an open binary file (`path` only names it in messages)."""
+def load_stream(path: Path, f: BinaryIO, live_flags: bool = True) -> Recording:
+    """`load` of an open binary file (`path` only names it in messages).
+
+    `live_flags=False` skips re-judging every beat with the live flagger (all flags ""):
+    only for checks that read the RR back, such as `import` verifying what it wrote.
+    """
     try:
-        return _load(path, f)
+        return _load(path, f, live_flags)
     except OSError as e:
         raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
 
 
-def _load(path: Path, f: BinaryIO) -> Recording:
+def _load(path: Path, f: BinaryIO, live_flags: bool = True) -> Recording:
     first = f.readline(MAX_HEADER_BYTES + 1)
     if not first.strip():
         raise NotARecording(f"{path}: empty file, not a holdbeat recording")
@@ -462,6 +467,7 @@ def _load(path: Path, f: BinaryIO) -> Recording:
     events: list[SessionEvent] = []
     t_last = -math.inf
     t_phase = -math.inf
+    loads = orjson.loads
     for n, raw, complete in iter_lines(f, MAX_LINE_BYTES):
         lineno = n + 1
         if raw is None:
@@ -470,10 +476,21 @@ def _load(path: Path, f: BinaryIO) -> Recording:
             )
             continue
         try:
-            d = orjson.loads(raw)
-            if not isinstance(d, dict):
+            d = loads(raw)
+            # the usual line, a notification, without the general parser's dispatch (a
+            # day has ~90,000 of them); anything unusual takes the general path
+            if (
+                type(d) is dict
+                and d.get("type") == "hrm"
+                and type(hx := d.get("raw")) is str
+                and type(t := d.get("t")) is float
+                and 0.0 <= t <= MAX_SESSION_S
+            ):
+                ev: SessionEvent = Hrm(t, bytes.fromhex(hx))
+            elif not isinstance(d, dict):
                 raise TypeError("not a JSON object")
-            ev = event_from_dict(d)
+            else:
+                ev = event_from_dict(d)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as e:
             if not raw.strip():
                 continue
@@ -489,7 +506,7 @@ def _load(path: Path, f: BinaryIO) -> Recording:
                 continue
             warnings.append(f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})")
             continue
-        if isinstance(ev, PhaseStart):
+        if type(ev) is PhaseStart:
             if ev.t_s < t_phase:
                 warnings.append(
                     f"line {lineno}: skipped, phase {ev.name!r} starts at {ev.t_s} s, before "
@@ -501,11 +518,15 @@ def _load(path: Path, f: BinaryIO) -> Recording:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
         t_last = ev.t_s
         events.append(ev)
-    return from_events(path, header, events, warnings)
+    return from_events(path, header, events, warnings, live_flags)
 
 
 def from_events(
-    path: Path, header: Header, events: list[SessionEvent], warnings: list[str]
+    path: Path,
+    header: Header,
+    events: list[SessionEvent],
+    warnings: list[str],
+    live_flags: bool = True,
 ) -> Recording:
     """Rebuild beats and flags from the events exactly as the live pipeline
     (`holdbeat.process`) did, through the same BeatTimer and LiveFlagger, but with the
@@ -561,7 +582,7 @@ def from_events(
         packet_gap.append(g)
     gap = np.zeros(len(rr_all), dtype=bool)
     gap[lo] = packet_gap  # only a packet's first beat can follow a gap
-    flag = list(map(judge, rr_all, gap.tolist()))
+    flag = list(map(judge, rr_all, gap.tolist())) if live_flags else [""] * len(rr_all)
     if end is None and events:
         warnings.append("no 'end' event: the session did not finish cleanly (crash or power loss?)")
     t_stop = end.t_s if end else (events[-1].t_s if events else 0.0)
