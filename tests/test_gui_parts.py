@@ -74,8 +74,8 @@ def in_hold_model() -> ViewModel:
     proc = Processor(60.0)
     t = feed_beats(m, 30, 0.0, proc)
     assert t == 30.0
-    m.handle(PhaseStart(30.0, 1, "calm hold", "hold", "soft", 300.0, "Feel it.", "I am safe.",
-                        "self"), None)  # fmt: skip
+    hold = PhaseStart(30.0, 1, "calm hold", "hold", "soft", 300.0, "Feel it.", "I am safe.", "self")
+    m.handle(hold, None)
     feed_beats(m, 60, t, proc)
     m.handle(Marker(70.0, "lapse"), None)
     m.handle(Marker(72.0, "note", "hello"), None)
