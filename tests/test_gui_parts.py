@@ -24,6 +24,7 @@ from holdbeat.gui.legend import Legend
 from holdbeat.gui.model import CatchUpView, ViewModel
 from holdbeat.gui.overlays import LABEL_LEVELS, MARKER_ROWS, Overlays
 from holdbeat.gui.plots import Plots, nice_range
+from holdbeat.gui.practice import ActionDialog, NoteDialog
 from holdbeat.gui.readouts import Readouts, catchup_colour
 from holdbeat.gui.status_line import StatusLine
 from holdbeat.hrs import encode_hrm
@@ -360,3 +361,25 @@ def test_overlays_band_and_catchup_lines(shown):
     # near the view's right edge the label goes to the left of its line
     o.place(m, 0.0, 116.0)
     assert o.catchup_lines[(3, "ln_rmssd")][1].label.anchors[0][0] == 1.0
+
+
+# ---------------------------------------------------------------- practice dialogs
+
+
+def test_the_save_buttons_send_the_typed_text(shown):
+    parent = shown(QtWidgets.QWidget(), (200, 100))
+    plans: list[str] = []
+    act = ActionDialog(parent, plans.append)
+    act.edit.setText("  send the email  ")
+    (button,) = act.findChildren(QtWidgets.QPushButton)
+    assert button.text() == "save"
+    button.click()
+    assert plans == ["send the email"]
+    notes: list[str] = []
+    note = NoteDialog(parent, lambda text: notes.append(text) or "disk full")
+    note.edit.setPlainText("calmer than last week")
+    (button,) = note.findChildren(QtWidgets.QPushButton)
+    assert button.text() == "save the note"
+    button.click()
+    assert notes == ["calmer than last week"]
+    assert note.status.text() == "disk full"  # not saved: the dialog says why
