@@ -102,7 +102,7 @@ def main() -> int:
         lambda: rolling_metrics(prep.t_s, prep.rr_ms, prep.gap_before, ~prep.usable, 60.0)
     )
     t_live = best(live_loop)
-    from holdbeat.hrv import phase_table
+    from holdbeat.hrv.table import phase_table
 
     t_fast = best(lambda: phase_table(rec, corrected=prep.corrected))
     t_nkt = best(lambda: phase_table(rec, corrected=prep.corrected, engine="neurokit"), 1)

@@ -39,7 +39,7 @@ from holdbeat.events import Device
 from holdbeat.pipeline import from_iterable, run_session
 from holdbeat.practice import PracticePlan, PracticePlanner
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of, with_beliefs
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sources.simulator import SimConfig, simulate

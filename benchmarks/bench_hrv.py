@@ -27,7 +27,8 @@ import numpy as np
 
 from holdbeat.beats import Beat
 from holdbeat.correct import correct, neurokit_kubios
-from holdbeat.hrv import hrv_table, nk_input
+from holdbeat.hrv.intervals import nk_input
+from holdbeat.hrv.table import hrv_table
 from holdbeat.metrics import LiveWindow
 from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
 

@@ -38,7 +38,7 @@ from holdbeat.gui.window import LiveWindow
 from holdbeat.hrs import parse_hrm
 from holdbeat.pipeline import Session, SessionClock, paced
 from holdbeat.process import Processor
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import Phase, Protocol, beliefs_of
 from holdbeat.sinks.view import ViewSink
 from holdbeat.sources.simulator import SimConfig, simulate

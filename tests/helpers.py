@@ -11,7 +11,7 @@ from pathlib import Path
 from holdbeat.events import Device
 from holdbeat.pipeline import from_iterable, run_session
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, Protocol, beliefs_of
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sources.simulator import SimConfig, simulate

@@ -55,7 +55,7 @@ def rmssd_ms(rr: np.ndarray) -> float:
 
 def hf_ms2(rr: np.ndarray) -> float:
     """HF power of a contiguous series, holdbeat's spectrum on its own beat times."""
-    from holdbeat.hrv import frequency_domain
+    from holdbeat.hrv.spectrum import frequency_domain
 
     rr = np.asarray(rr, float)
     return float(frequency_domain(rr, np.cumsum(rr) / 1000.0)["HF"])

@@ -593,3 +593,28 @@ def test_fit_tau_bound_uses_time_since_onset_and_downsampling_keeps_order() -> N
     x, y = planted(601, 300.0, tau=40.0)
     f = fit_exponential(x, y, 0.0)
     assert f.ok and f.n == 301 and f.tau_s == pytest.approx(40.0, rel=0.1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_fit_tau_is_the_least_squares_optimum_scipy_finds(seed: int) -> None:
+    """An independent optimiser (scipy's curve_fit, 3 parameters) on the same data reaches
+    the same τ and no lower SSE: the grid refinement finds the optimum, not a nearby point."""
+    from scipy.optimize import curve_fit
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0.0, 240.0, 200))
+    tau_true = float(rng.uniform(15.0, 80.0))
+    y = 0.5 + 1.2 * (1 - np.exp(-x / tau_true)) + rng.normal(0, 0.15, x.size)
+    f = fit_exponential(x, y, 0.0)
+    assert f.ok
+
+    def model(t, y0, a, tau):
+        return y0 + a * (1 - np.exp(-t / tau))
+
+    p, _ = curve_fit(model, x, y, p0=(0.0, 1.0, 50.0), maxfev=20000)
+    assert f.tau_s == pytest.approx(p[2], rel=1e-4)
+    assert f.y0 == pytest.approx(p[0], rel=1e-4, abs=1e-6)
+    assert f.amplitude == pytest.approx(p[1], rel=1e-4)
+    sse_ours = float(np.sum((y - model(x, f.y0, f.amplitude, f.tau_s)) ** 2))
+    sse_scipy = float(np.sum((y - model(x, *p)) ** 2))
+    assert sse_ours <= sse_scipy * (1 + 1e-9)

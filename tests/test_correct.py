@@ -9,7 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from holdbeat.correct import KubiosConfig, correct, detect, neurokit_kubios
+from holdbeat.correct import correct, neurokit_kubios
+from holdbeat.detect import KubiosConfig, detect
 from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
 
 
@@ -188,18 +189,21 @@ def test_empty_and_tiny_inputs():
 
 
 @pytest.mark.parametrize("w", [5, 11, 91])
-@pytest.mark.parametrize("n", ["short", 1000, 5000])
+@pytest.mark.parametrize("n", ["1", "w-1", "w", "w+1", "3w", "short", 1000, 5000, "rank"])
 def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) -> None:
     """The thresholds' rolling quartiles equal neurokit2's pandas rolling quantiles exactly."""
     import pandas as pd
 
-    from holdbeat.correct import _rolling
+    from holdbeat.rolling import RANK_FILTER_MIN_CELLS, rolling_quantile
 
-    size = 3 * w + 1 if n == "short" else int(n)
+    rank = RANK_FILTER_MIN_CELLS // w + 1  # the first length scipy's rank filter serves
+    sizes = {"1": 1, "w-1": w - 1, "w": w, "w+1": w + 1, "3w": 3 * w, "short": 3 * w + 1}
+    sizes["rank"] = rank
+    size = sizes[n] if isinstance(n, str) else n
     x = np.random.default_rng(w * 7 + size).normal(800, 50, size)
     for q in (0.1, 0.25, 0.5, 0.75):
         ref = pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
-        np.testing.assert_allclose(_rolling(x, w, q), ref, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(rolling_quantile(x, w, q), ref, rtol=0, atol=1e-9)
 
 
 # ---------------------------------------------------------------- boundaries, every field
@@ -309,7 +313,7 @@ def test_interp_uses_good_neighbours_or_the_median():
 
 def crafted(rr: np.ndarray, flag: str, at: list[int], mrrs: dict[int, float] | None = None):
     """A Detection with chosen flags: median 800 ms, Th2 100 ms everywhere."""
-    from holdbeat.correct import Detection
+    from holdbeat.detect import Detection
 
     n = len(rr)
     flags = {k: np.zeros(n, bool) for k in ("ectopic", "missed", "extra", "longshort")}

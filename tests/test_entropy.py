@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from holdbeat.entropy import sample_entropy_segments, template_counts, tolerance
-from holdbeat.hrv import HrvConfig, hrv_table, sample_entropy
+from holdbeat.hrv.nonlinear import sample_entropy
+from holdbeat.hrv.phase_metrics import HrvConfig
+from holdbeat.hrv.table import hrv_table
 from holdbeat.rrsim import beat_times, synthetic_rr
 
 

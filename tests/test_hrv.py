@@ -10,21 +10,12 @@ import pandas as pd
 import pytest
 
 from helpers import record_simulated
-from holdbeat.hrv import (
-    FREQ_COLUMNS,
-    TIME_COLUMNS,
-    HrvConfig,
-    contiguous,
-    dfa,
-    frequency_domain,
-    hrv_table,
-    nk_input,
-    phase_table,
-    poincare,
-    sample_entropy,
-    time_domain,
-    to_long,
-)
+from holdbeat.hrv.intervals import contiguous, nk_input
+from holdbeat.hrv.nonlinear import dfa, poincare, sample_entropy
+from holdbeat.hrv.phase_metrics import FREQ_COLUMNS, TIME_COLUMNS, HrvConfig
+from holdbeat.hrv.spectrum import frequency_domain
+from holdbeat.hrv.table import hrv_table, phase_table, to_long
+from holdbeat.hrv.time_domain import time_domain
 from holdbeat.recording import PhaseSpan, load
 from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
 from holdbeat.sources.simulator import SimConfig
@@ -82,7 +73,7 @@ def test_frequency_domain_equals_neurokit_hrv_frequency(n):
 def test_hann_window_is_scipys(n):
     from scipy.signal import get_window
 
-    from holdbeat.hrv import hann_periodic
+    from holdbeat.hrv.spectrum import hann_periodic
 
     assert np.array_equal(hann_periodic(n), get_window("hann", n))
 
@@ -283,3 +274,26 @@ def test_empty_phase_and_phase_input_forms():
         hrv_table(t, rr, [("x", 10.0, 5.0)])
     with pytest.raises(ValueError, match="engine"):
         hrv_table(t, rr, spans, engine="kubios")
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 10, 333, 5000])
+def test_quadratic_interp_equals_scipy_interp1d(n: int) -> None:
+    """neurokit2's RR interpolation re-done without scipy.interpolate: same values, the
+    flat fill outside the beats included (points before, on and after both ends)."""
+    from scipy.interpolate import interp1d
+
+    from holdbeat.hrv.spectrum import quadratic_interp
+
+    rng = np.random.default_rng(n)
+    rr = rng.normal(850.0, 60.0, n)
+    t = np.cumsum(rr) / 1000.0
+    x_new = np.concatenate([np.arange(t[0] - 0.3, t[-1] + 0.6, 0.25), t, [t[0] - 5, t[-1] + 5]])
+    ref = interp1d(t, rr, kind="quadratic", bounds_error=False, fill_value=([rr[0]], [rr[-1]]))
+    np.testing.assert_allclose(quadratic_interp(t, rr, x_new), ref(x_new), rtol=1e-12, atol=1e-9)
+
+
+def test_quadratic_interp_needs_three_points() -> None:
+    from holdbeat.hrv.spectrum import quadratic_interp
+
+    with pytest.raises(ValueError, match="needs >= 3 points, got 2"):
+        quadratic_interp(np.array([0.0, 1.0]), np.array([800.0, 810.0]), np.array([0.5]))

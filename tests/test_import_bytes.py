@@ -15,7 +15,7 @@ from holdbeat.events import Connection, Hrm
 from holdbeat.interop.importers import ImportedRR
 from holdbeat.interop.synth import build_recording, recording_bytes
 from holdbeat.process import Processor
-from holdbeat.recording import event_to_dict, header_to_dict
+from holdbeat.recording_lines import event_to_dict, header_to_dict
 
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 

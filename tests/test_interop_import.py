@@ -524,7 +524,8 @@ def test_cli_import_start_override_and_binary_input(tmp_path: Path, capsys) -> N
 )
 def test_any_rr_series_round_trips_through_strap_packets(rr: list[float]) -> None:
     from holdbeat.interop.synth import recording_bytes
-    from holdbeat.recording import event_from_dict, from_events, header_from_dict
+    from holdbeat.recording import from_events
+    from holdbeat.recording_lines import event_from_dict, header_from_dict
 
     imp = parse_rr_txt("\n".join(repr(x) for x in rr), "h.txt", units="ms")
     built = build_recording(imp, started=T0)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from holdbeat.beats import Beat
 from holdbeat.clean import LiveFlagger
-from holdbeat.hrv import nk_input
+from holdbeat.hrv.intervals import nk_input
 from holdbeat.metrics import LiveMetrics, LiveWindow
 from holdbeat.process import Processor
 from holdbeat.protocols import load_protocol

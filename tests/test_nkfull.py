@@ -14,7 +14,7 @@ import pytest
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.synth import synth_recording, write_recording
 from holdbeat.cli import main
-from holdbeat.hrv import nk_input
+from holdbeat.hrv.intervals import nk_input
 from holdbeat.recording import load
 from holdbeat.session import Phase, Protocol
 

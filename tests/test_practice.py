@@ -26,7 +26,8 @@ from holdbeat.keys import (
 from holdbeat.notes import NoteError, append_note
 from holdbeat.practice import open_lapse, phase_rehold_cue, rating_scales, savor_holds
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import event_from_dict, event_to_dict, header_to_dict, load
+from holdbeat.recording import load
+from holdbeat.recording_lines import event_from_dict, event_to_dict, header_to_dict
 from holdbeat.session import DEFAULT_REHOLD, ProtocolError, protocol_from_toml
 from holdbeat.sinks.practice_console import PracticeConsole
 from holdbeat.sources.simulator import SimConfig, practice_events, simulate

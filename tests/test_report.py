@@ -66,7 +66,7 @@ def test_rolling_metrics_equal_the_live_window_beat_for_beat() -> None:
 def test_phase_time_domain_equals_neurokit2_hrv_time() -> None:
     import neurokit2 as nk
 
-    from holdbeat.hrv import nk_input
+    from holdbeat.hrv.intervals import nk_input
 
     rec = synth_recording("alternating", seed=2, artifact_rate=0.03)
     prep = prepare(rec, correction=False)
@@ -85,7 +85,7 @@ def test_report_and_compare_see_the_same_numbers_and_quality() -> None:
     """The report takes holdbeat.hrv's table; the comparison its own fast numpy. Same beats,
     same numbers; the same quality verdict as holdbeat.hrv."""
     from holdbeat.analysis.prep import phase_quality
-    from holdbeat.hrv import phase_table
+    from holdbeat.hrv.table import phase_table
 
     rec = synth_recording("alternating", seed=8, artifact_rate=0.04)
     prep = prepare(rec)
@@ -328,7 +328,7 @@ def test_heart_rate_only_strap_reports_hr_and_says_hrv_is_unavailable(tmp_path: 
     from holdbeat.analysis.synth import recording_events
     from holdbeat.events import Hrm
     from holdbeat.hrs import encode_hrm
-    from holdbeat.recording import RecordingWriter
+    from holdbeat.recording_writer import RecordingWriter
 
     rec = synth_recording(short_protocol(hold_s=180.0), seed=1)
     w = RecordingWriter(tmp_path, rec.header, "hr-only", clock=lambda: 0.0)

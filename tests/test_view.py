@@ -31,7 +31,8 @@ from holdbeat.keys import MARKER_KEYS
 from holdbeat.metrics import LiveWindow as MetricWindow
 from holdbeat.pipeline import Session
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import Recording, load, new_header
+from holdbeat.recording import Recording, load
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, Protocol, beliefs_of, with_beliefs
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sinks.view import ViewSink

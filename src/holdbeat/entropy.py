@@ -6,9 +6,10 @@ match within r (Chebyshev distance) over m and over m + 1 points (neurokit2's
 the first point only pairs within r there are checked (~10 % of all pairs for RR), ~0.3 s
 at 20,000 beats, ~5 s at 100,000.
 
-Above a limit (`holdbeat.hrv.HrvConfig.max_beats_sampen`, 20,000 beats: ~5 h at rest), the
-phase is cut into consecutive segments of the limit's length (the last one shorter), A and
-B are counted within each segment with the tolerance r of the *whole* phase, and summed:
+Above a limit (`HrvConfig.max_beats_sampen` in holdbeat.hrv.phase_metrics, 20,000 beats:
+~5 h at rest), the phase is cut into consecutive segments of the limit's length (the last
+one shorter), A and B are counted within each segment with the tolerance r of the *whole*
+phase, and summed:
 SampEn ≈ -ln(ΣB / ΣA). Pairs across segments are left out, so the cost is linear in N
 (full segments of the limit's cost, plus the rest) and never falls as the phase grows: no
 cliff, no dip. Pooling counts (rather than averaging per-segment SampEn) keeps it the

@@ -9,7 +9,7 @@ Definition (the one `hrv_time` of neurokit2 computes on the same beats, see docs
   both beats are clean, both are in the window, and beat i is contiguous with beat i-1
   (not `gap_before`: no lost beats between them). A difference that touches a flagged beat
   or spans a gap is never used - exactly what neurokit2 does when the flagged beats are
-  removed and `RRI_Time` tells it where the holes are (`holdbeat.hrv.nk_input`).
+  removed and `RRI_Time` tells it where the holes are (`holdbeat.hrv.intervals.nk_input`).
 * ln RMSSD = natural log of RMSSD (undefined when RMSSD is 0).
 
 Implementation: running sums of the (shifted) clean RR, their squares and the squared

@@ -4,7 +4,7 @@ holdbeat's own tables use fast numpy re-implementations (tested equal to neuroki
 speed matters. This bridge is the other path: neurokit2 itself — `hrv_time`,
 `hrv_frequency` and `hrv_nonlinear` — called once per phase on the beats the report uses
 (offline-corrected, dropped beats removed, no successive difference across a phase boundary,
-a gap or a removed beat: `holdbeat.hrv.nk_input`). Every column neurokit2 returns is kept
+a gap or a removed beat: `holdbeat.hrv.intervals.nk_input`). Every column neurokit2 returns is kept
 under its own name, with neurokit2's version, so the numbers can be cited as neurokit2's.
 
 Settings are pinned so the frequency domain is reproducible: Welch, RR interpolated at 4 Hz,
@@ -55,7 +55,7 @@ class NkFull:
 
 def phase_input(prep: Prepared, start_s: float, end_s: float) -> dict[str, np.ndarray]:
     """neurokit2's {"RRI", "RRI_Time"} for the usable corrected beats ending in [start, end)."""
-    from holdbeat.hrv import nk_input
+    from holdbeat.hrv.intervals import nk_input
 
     sel = (prep.t_s >= start_s) & (prep.t_s < end_s)
     gap = prep.gap_before[sel].copy()
@@ -115,7 +115,7 @@ def full_indices(
         if progress is not None:
             progress()
     settings = {
-        "input": "holdbeat's corrected beats per phase (holdbeat.hrv.nk_input)",
+        "input": "holdbeat's corrected beats per phase (holdbeat.hrv.intervals.nk_input)",
         "hrv_frequency": {
             "psd_method": PSD_METHOD,
             "interpolation_rate": INTERPOLATION_HZ,

@@ -198,9 +198,8 @@ def _hrv_rows(prep: Prepared, cfg: ReportConfig) -> list[dict[str, float | str]]
     beats; without a correction (or with --no-frequency) the numpy time domain only."""
     rec = prep.rec
     if prep.corrected is not None and cfg.frequency:
-        from holdbeat.hrv import phase_table
+        from holdbeat.hrv.table import phase_rows
 
-        df = phase_table(rec, corrected=prep.corrected)
         return [
             {
                 "hr": float(r["HR_bpm"]),
@@ -214,7 +213,7 @@ def _hrv_rows(prep: Prepared, cfg: ReportConfig) -> list[dict[str, float | str]]
                 else "",
                 "why_freq": _hf_lf_reason(str(r["reason_frequency"])),
             }
-            for _, r in df.iterrows()
+            for r in phase_rows(rec, corrected=prep.corrected)
         ]
     out = []
     for ph in rec.phases:

@@ -276,7 +276,7 @@ def recording_events(rec: Recording) -> list:
 
 def write_recording(directory: Path, rec: Recording, label: str = "synthetic") -> Path:
     """Write a synthetic recording as a real holdbeat/1 file (0600, never overwriting)."""
-    from holdbeat.recording import RecordingWriter
+    from holdbeat.recording_writer import RecordingWriter
 
     w = RecordingWriter(Path(directory), rec.header, label, clock=lambda: 0.0)
     try:

@@ -17,7 +17,7 @@ from holdbeat.commands._practice import audio_sinks, iso_datetime, planner_for, 
 from holdbeat.events import Device
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock, paced
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of
 from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig, simulate

@@ -25,7 +25,7 @@ from holdbeat.commands._practice import audio_sinks, cue_config, planner_for, pr
 from holdbeat.events import Device, End
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import Protocol, beliefs_of
 
 

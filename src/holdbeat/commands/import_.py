@@ -32,12 +32,8 @@ from holdbeat.interop.synth import (
 )
 from holdbeat.limits import MAX_SMALL_FILE_BYTES
 from holdbeat.output import OutputError, write_files, write_new
-from holdbeat.recording import (
-    SUFFIX,
-    RecordingError,
-    load_stream,
-    session_filename,
-)
+from holdbeat.recording import SUFFIX, RecordingError, load_stream
+from holdbeat.recording_writer import session_filename
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
 
@@ -163,7 +159,7 @@ def verify(built: Built, f: BinaryIO) -> None:
     compare with the encoded RR. Raises RecordingError if they differ."""
     f.flush()
     f.seek(0)
-    rec = load_stream(Path("<import>"), f)
+    rec = load_stream(Path("<import>"), f, live_flags=False)  # RR is what is checked
     if rec.malformed:
         raise RecordingError(f"internal error: unparseable notification at {rec.malformed[0][0]} s")
     if rec.warnings:

@@ -16,7 +16,8 @@ from holdbeat.commands._common import (
 )
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
-from holdbeat.recording import RecordingError, load, new_header
+from holdbeat.recording import RecordingError, load
+from holdbeat.recording_writer import new_header
 from holdbeat.session import protocol_from_dict
 from holdbeat.sources.replay import replay_events
 

@@ -33,7 +33,8 @@ from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
 from holdbeat.interop.importers import ImportedRR, ImportFormatError
 from holdbeat.interop.phases_file import PhasesFileError, PhaseSpec
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
-from holdbeat.recording import event_to_dict, header_to_dict, new_header
+from holdbeat.recording_lines import event_to_dict, header_to_dict
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_PROMPTS, Phase, Protocol, beliefs_of, with_beliefs
 
 PACKET_UNITS = 1024  # notification period: 1 s in 1/1024 s units
