@@ -9,7 +9,7 @@ import io
 from holdbeat.events import Connection, Device, End, Hrm, PhaseStart, Tick
 from holdbeat.hrs import encode_hrm
 from holdbeat.process import Processor
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import Phase, Protocol
 from holdbeat.sinks.console import ConsoleSink
 

@@ -30,7 +30,7 @@ from holdbeat.gui.status_line import StatusLine
 from holdbeat.hrs import encode_hrm
 from holdbeat.keys import MARKER_KEYS
 from holdbeat.process import Processor
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import Phase, Protocol
 
 SOFT_GREEN = (0x00, 0x9E, 0x73)  # Okabe-Ito bluish green: the soft mode and "caught up"
