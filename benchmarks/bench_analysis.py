@@ -106,7 +106,8 @@ def main() -> int:
 
     t_fast = best(lambda: phase_table(rec, corrected=prep.corrected))
     t_nkt = best(lambda: phase_table(rec, corrected=prep.corrected, engine="neurokit"), 1)
-    from holdbeat.analysis.figures import report_figure, save
+    from holdbeat.analysis.figures import save
+    from holdbeat.analysis.report_figure import report_figure
 
     t_fig = best(lambda: save(report_figure(rep, prep), tmp / "r.png"), 2)
     total = t_load + t_prep + t_rep

@@ -19,7 +19,8 @@ import pytest
 
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DEFAULT_K
 from holdbeat.analysis.prep import prepare
-from holdbeat.analysis.report import ReportConfig, build_report, report_to_dict
+from holdbeat.analysis.report import ReportConfig, build_report
+from holdbeat.analysis.report_render import report_to_dict
 from holdbeat.gui.model import ViewModel
 from holdbeat.pipeline import Session
 from holdbeat.recording import load

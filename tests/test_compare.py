@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from holdbeat.analysis import stats
-from holdbeat.analysis.compare import CompareConfig, compare, summarize, verdict
+from holdbeat.analysis.compare import CompareConfig, compare, summarize
+from holdbeat.analysis.compare_render import verdict
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.synth import synth_recording
 from holdbeat.cli import main

@@ -12,15 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from holdbeat.analysis.lapses import lapse_spans
 from holdbeat.analysis.prep import prepare, time_domain
-from holdbeat.analysis.report import (
-    ReportConfig,
-    build_report,
-    format_text,
-    lapse_spans,
-    report_csv_rows,
-    report_to_dict,
-)
+from holdbeat.analysis.report import ReportConfig, build_report
+from holdbeat.analysis.report_render import format_text, report_csv_rows, report_to_dict
 from holdbeat.analysis.synth import no_effect_responses, synth_recording
 from holdbeat.analysis.trajectory import rolling_metrics
 from holdbeat.beats import Beat
@@ -348,9 +343,10 @@ def test_figure_of_thousands_of_phases_is_capped(tmp_path: Path) -> None:
     labels, a capped table; file text with '$' is never parsed as mathtext."""
     from datetime import UTC, datetime
 
-    from holdbeat.analysis.figures import MAX_TABLE_ROWS, report_figure, save
+    from holdbeat.analysis.figures import save
     from holdbeat.analysis.prep import prepare
     from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.analysis.report_figure import MAX_TABLE_ROWS, report_figure
     from holdbeat.interop.importers import parse_rr_txt
     from holdbeat.interop.phases_file import PhaseSpec
     from holdbeat.interop.synth import build_recording, recording_bytes

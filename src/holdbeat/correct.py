@@ -111,6 +111,21 @@ def _correct_pass(
     def near(v: float, ref: float, tol: float) -> bool:
         return abs(v - ref) < tol
 
+    def pair_sum_ok(a: int, total: float, m: float, tol_sum: float) -> bool:
+        """Does the pair a, a+1 span two beats? Two local medians, or - when the paper's
+        ectopic pattern marks it - the two clean beats around it: at a breathing swing
+        the median lags the rhythm, the neighbours do not."""
+        if near(total, 2 * m, tol_sum):
+            return True
+        return bool(
+            det.ectopic[a : a + 2].any()
+            and a >= 1
+            and a + 2 < n
+            and not candidate[a - 1]
+            and not candidate[a + 2]
+            and near(total, float(rr[a - 1] + rr[a + 2]), tol_sum)
+        )
+
     def pair(j: int, kind: str) -> _Edit:
         """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
         a, b = interp([j, j + 1])
@@ -140,7 +155,8 @@ def _correct_pass(
         # clearly shorter / longer than the local median: half Th2, and at least
         # min_departure of the median (on a low-variability heart Th2 / 2 is ~25 ms, and
         # the sum rules below then "repair" ordinary breathing-driven pairs)
-        dev = max(tol / 2, cfg.min_departure * m)
+        floor = cfg.min_departure * m
+        dev = max(tol / 2, floor)
         lo, hi = m - dev, m + dev
         short = v < lo
         long_ = v > hi
@@ -160,10 +176,24 @@ def _correct_pass(
                 anch = [i == k - 1 for i in range(k)]
                 edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
                 events.extend([(j, "missed")] * (k - 1))
-            elif short and has_next and rr[j + 1] > hi and near(v + rr[j + 1], 2 * m, tol_sum):
-                edit = pair(j, "ectopic")  # premature beat, then the compensatory pause
-            elif long_ and prev_free and rr[j - 1] < lo and near(rr[j - 1] + v, 2 * m, tol_sum):
-                edit = pair(j - 1, "ectopic")
+            elif (
+                short
+                and has_next
+                and rr[j + 1] > (hi if not det.ectopic[j : j + 2].any() else m + floor)
+                and pair_sum_ok(j, v + rr[j + 1], m, tol_sum)
+            ):
+                # premature beat, then the compensatory pause; when the paper's ectopic
+                # pattern marks the pair, the pause need only be longer than the median
+                # by min_departure (after a clearly premature beat a breathing-driven
+                # lengthening by half Th2 is rare, and Th2 is wide on a varied heart)
+                edit = pair(j, "ectopic")
+            elif (
+                long_
+                and prev_free
+                and rr[j - 1] < (lo if not det.ectopic[j - 1 : j + 1].any() else m - floor)
+                and pair_sum_ok(j - 1, rr[j - 1] + v, m, tol_sum)
+            ):
+                edit = pair(j - 1, "ectopic")  # the same pair, seen from its pause
             elif long_ and has_next and rr[j + 1] < lo and near(v + rr[j + 1], 2 * m, tol_sum):
                 edit = pair(j, "longshort")  # a late peak: long, then short
             elif det.any[j] and (short or long_) and abs(mrrs[j]) > cfg.mrrs_limit:

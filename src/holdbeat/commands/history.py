@@ -221,7 +221,8 @@ def run(args: argparse.Namespace) -> int:
             write_csv(args.csv, CSV_COLS, history_csv_rows(digests))
             print(f"wrote {clean(str(args.csv))}", file=sys.stderr)
         if args.png:
-            from holdbeat.analysis.history_figure import history_figure, save
+            from holdbeat.analysis.figures import save
+            from holdbeat.analysis.history_figure import history_figure
 
             save(history_figure(digests), args.png)
             print(f"wrote {clean(str(args.png))}", file=sys.stderr)

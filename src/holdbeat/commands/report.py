@@ -115,13 +115,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from holdbeat.analysis.io import OutputError, check_outputs, write_csv, write_json
     from holdbeat.analysis.prep import prepare
-    from holdbeat.analysis.report import (
-        ReportConfig,
-        build_report,
-        format_text,
-        report_csv_rows,
-        report_to_dict,
-    )
+    from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.analysis.report_render import format_text, report_csv_rows, report_to_dict
     from holdbeat.recording import RecordingError, load
     from holdbeat.safe_text import for_terminal as shown
 
@@ -208,7 +203,8 @@ def run(args: argparse.Namespace) -> int:
             write_csv(args.csv, cols, rows, inputs=inputs)
             print(f"wrote {shown(args.csv)}", file=sys.stderr)
         if args.png:
-            from holdbeat.analysis.figures import report_figure, save
+            from holdbeat.analysis.figures import save
+            from holdbeat.analysis.report_figure import report_figure
 
             log.info("drawing the figure into %s", args.png)
             save(report_figure(rep, prep), args.png, inputs)
