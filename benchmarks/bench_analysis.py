@@ -23,12 +23,12 @@ import numpy as np
 from holdbeat.analysis.compare import CompareConfig, compare, summarize
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import ReportConfig, build_report
-from holdbeat.analysis.synth import synth_recording, write_recording
 from holdbeat.analysis.trajectory import rolling_metrics
 from holdbeat.beats import Beat
 from holdbeat.metrics import LiveWindow
 from holdbeat.recording import load
 from holdbeat.session import Phase, Protocol
+from holdbeat.sim.sessions import synth_recording, write_recording
 
 QUICK = "--quick" in sys.argv
 
@@ -106,7 +106,8 @@ def main() -> int:
 
     t_fast = best(lambda: phase_table(rec, corrected=prep.corrected))
     t_nkt = best(lambda: phase_table(rec, corrected=prep.corrected, engine="neurokit"), 1)
-    from holdbeat.analysis.figures import report_figure, save
+    from holdbeat.analysis.figures import save
+    from holdbeat.analysis.report_figure import report_figure
 
     t_fig = best(lambda: save(report_figure(rep, prep), tmp / "r.png"), 2)
     total = t_load + t_prep + t_rep

@@ -39,10 +39,11 @@ from holdbeat.events import Device
 from holdbeat.pipeline import from_iterable, run_session
 from holdbeat.practice import PracticePlan, PracticePlanner
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of, with_beliefs
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.recorder import RecorderSink
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 QUICK = "--quick" in sys.argv
 N = 200 if QUICK else 1000

@@ -30,7 +30,8 @@ from holdbeat.correct import correct, neurokit_kubios
 from holdbeat.hrv.intervals import nk_input
 from holdbeat.hrv.table import hrv_table
 from holdbeat.metrics import LiveWindow
-from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
+from holdbeat.sim.artifacts import beat_times, inject_artifacts
+from holdbeat.sim.rr import synthetic_rr
 
 warnings.simplefilter("ignore")
 

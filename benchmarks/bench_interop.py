@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from holdbeat.interop.batch_lines import recording_bytes
 from holdbeat.interop.edf import export_edf
 from holdbeat.interop.export_csv import export_csv
+from holdbeat.interop.imported_session import build_recording
 from holdbeat.interop.importers import parse_rr_txt
 from holdbeat.interop.kubios import export_kubios
-from holdbeat.interop.synth import build_recording, recording_bytes
 from holdbeat.recording import load
 
 

@@ -19,11 +19,13 @@ import numpy as np
 from holdbeat.events import Device
 from holdbeat.hrs import encode_hrm, parse_hrm, parse_hrm_batch
 from holdbeat.pipeline import from_iterable, run_session
-from holdbeat.recording import load, new_header
+from holdbeat.recording import load
+from holdbeat.recording_writer import new_header
 from holdbeat.session import Phase, Protocol, beliefs_of
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sources.replay import replay_events
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 HOUR = Protocol(
     "hour",

@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from holdbeat.correct import correct, neurokit_kubios
-from holdbeat.rrsim import inject_artifacts
+from holdbeat.sim.artifacts import inject_artifacts
 from real_corpus import (
     CLEAN,
     catchup_on_cut,
@@ -129,8 +129,9 @@ def catchup_table() -> None:
 def simulator_table(n: int = 30) -> None:
     from holdbeat.analysis.prep import prepare
     from holdbeat.analysis.report import ReportConfig, build_report
-    from holdbeat.analysis.synth import no_effect_responses, synth_recording
     from holdbeat.session import Phase, Protocol
+    from holdbeat.sim.body import no_effect_responses
+    from holdbeat.sim.sessions import synth_recording
 
     proto = Protocol(
         "cal",
@@ -142,7 +143,7 @@ def simulator_table(n: int = 30) -> None:
     print(f"\n### Catch-up on the simulator ({n} sessions each, soft hold of 5 min)\n")
     print("| responses | ln RMSSD caught up | HR caught up | median latency (ln RMSSD) |")
     print("| --- | --- | --- | --- |")
-    from holdbeat.sources.simulator import CLEAR_RESPONSES
+    from holdbeat.sim.body import CLEAR_RESPONSES
 
     for label, resp in (
         ("none (null)", no_effect_responses()),

@@ -54,8 +54,8 @@ def holdbeat() -> list[str]:
 
 
 def twenty_minutes(d: Path) -> Path:
-    from holdbeat.analysis.synth import synth_recording, write_recording
     from holdbeat.session import Phase, Protocol
+    from holdbeat.sim.sessions import synth_recording, write_recording
 
     spec = [
         ("baseline", "baseline", "neutral", 3),
@@ -70,8 +70,8 @@ def twenty_minutes(d: Path) -> Path:
 
 
 def long_phase(d: Path, hours: float) -> Path:
-    from holdbeat.analysis.synth import synth_recording, write_recording
     from holdbeat.session import Phase, Protocol
+    from holdbeat.sim.sessions import synth_recording, write_recording
 
     p = Protocol(
         f"long{hours:g}",
@@ -84,8 +84,8 @@ def long_phase(d: Path, hours: float) -> Path:
 
 
 def day(d: Path) -> Path:
-    from holdbeat.analysis.synth import synth_recording, write_recording
     from holdbeat.session import Phase, Protocol
+    from holdbeat.sim.sessions import synth_recording, write_recording
 
     p = Protocol(
         "day",
@@ -159,7 +159,7 @@ def main() -> int:
         # ------------------------------------------------------------ compare, one process
         n = 100 if args.quick else 500
         print(f"\ncompare of {n} recordings, one process (--jobs 1, 999 resamples)")
-        from holdbeat.analysis.synth import synth_recording, write_recording
+        from holdbeat.sim.sessions import synth_recording, write_recording
 
         many = tmp / "many"
         for s in range(n):

@@ -38,10 +38,11 @@ from holdbeat.gui.window import LiveWindow
 from holdbeat.hrs import parse_hrm
 from holdbeat.pipeline import Session, SessionClock, paced
 from holdbeat.process import Processor
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import Phase, Protocol, beliefs_of
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.view import ViewSink
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 HOUR_S = 3600.0
 

@@ -28,10 +28,11 @@ from holdbeat.notes import append_note
 from holdbeat.pipeline import from_iterable, run_session
 from holdbeat.practice import PracticePlan, PracticePlanner
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of, with_beliefs
+from holdbeat.sim.body import CLEAR_RESPONSES, ModeResponse, SimConfig
 from holdbeat.sinks.recorder import RecorderSink
-from holdbeat.sources.simulator import CLEAR_RESPONSES, ModeResponse, SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 from holdbeat.suggest import suggest
 
 # (day offset in the week, hour, protocol, mode, target, belief, situation, note after)

@@ -11,10 +11,11 @@ from pathlib import Path
 from holdbeat.events import Device
 from holdbeat.pipeline import from_iterable, run_session
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, Protocol, beliefs_of
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.recorder import RecorderSink
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 
 def sim_header(protocol: Protocol, seed: int = 0):

@@ -15,7 +15,7 @@ import numpy as np
 from holdbeat.events import Battery, Connection, Device, End, Hrm, Marker, PhaseStart, Rating
 from holdbeat.hrs import encode_hrm
 from holdbeat.process import Processor
-from holdbeat.recording import RecordingWriter, new_header
+from holdbeat.recording_writer import RecordingWriter, new_header
 from holdbeat.session import Phase, Protocol, beliefs_of
 
 BELIEF = "Ça ne me définit pas — 不"

@@ -132,18 +132,8 @@ def test_the_graph_sees_function_level_and_relative_imports(tmp_path: Path) -> N
     assert g["holdbeat.low"] == set()
 
 
-#: Circles still open in rooms being reshaped elsewhere (issue 19); each goes when its room
-#: is split. A circle not listed here fails the test; a listed one that is gone passes.
-KNOWN_CYCLES: list[list[str]] = [
-    ["holdbeat.analysis.figure_compare", "holdbeat.analysis.figures"],
-    ["holdbeat.analysis.practice", "holdbeat.analysis.report"],
-    ["holdbeat.interop.hrvlogger", "holdbeat.interop.importers"],
-]
-
-
 def test_no_import_circle_among_holdbeat_modules() -> None:
     graph = import_graph()
     assert len(graph) > 50  # the tree was found
     assert "holdbeat.commands._common" not in graph  # the old bucket is gone
-    new = [c for c in cycles(graph) if c not in KNOWN_CYCLES]
-    assert new == []
+    assert cycles(graph) == []

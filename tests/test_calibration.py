@@ -17,9 +17,9 @@ from holdbeat.analysis.catchup import DEFAULT_DWELL_S, catch_up, expected_direct
 from holdbeat.analysis.compare import CompareConfig, Comparison, SessionSummary, compare, summarize
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import ReportConfig, bands_of
-from holdbeat.analysis.synth import no_effect_responses, synth_recording
 from holdbeat.session import Phase, Protocol
-from holdbeat.sources.simulator import DEFAULT_RESPONSES, ModeResponse
+from holdbeat.sim.body import DEFAULT_RESPONSES, ModeResponse, no_effect_responses
+from holdbeat.sim.sessions import synth_recording
 
 REPS = 200
 PER_MODE = 5  # sessions per mode and replication: what one person might have after weeks

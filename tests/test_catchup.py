@@ -236,8 +236,8 @@ def test_live_agrees_exactly_with_offline_on_random_series(direction: str) -> No
 
 
 def test_live_agrees_with_offline_on_a_simulated_session() -> None:
-    from holdbeat.analysis.synth import synth_recording
     from holdbeat.analysis.trajectory import rolling_metrics
+    from holdbeat.sim.sessions import synth_recording
 
     rec = synth_recording("alternating", seed=4)
     roll = rolling_metrics(rec.beat_t_s, rec.rr_ms, rec.gap_before, rec.artifact, window_s=60.0)

@@ -20,7 +20,8 @@ import pytest
 from holdbeat.analysis.baseline_band import DEFAULT_K
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S
 from holdbeat.analysis.prep import prepare
-from holdbeat.analysis.report import ReportConfig, build_report, report_to_dict
+from holdbeat.analysis.report import ReportConfig, build_report
+from holdbeat.analysis.report_render import report_to_dict
 from holdbeat.gui.model import ViewModel
 from holdbeat.pipeline import Session
 from holdbeat.recording import load
@@ -126,7 +127,7 @@ def test_window_and_report_give_the_same_catch_up_on_real_recordings(tmp_path, n
 def test_window_and_report_agree_on_simulated_recordings_with_carry_over(tmp_path, seed):
     from tests.helpers import record_simulated
 
-    from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig
+    from holdbeat.sim.body import CLEAR_RESPONSES, SimConfig
 
     path = record_simulated(
         tmp_path, "fierce-then-soft", SimConfig(seed=seed, responses=dict(CLEAR_RESPONSES))

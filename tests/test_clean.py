@@ -14,8 +14,9 @@ from helpers import record_simulated
 from holdbeat.beats import Beat
 from holdbeat.clean import FlagConfig, LiveFlagger
 from holdbeat.recording import load
-from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.artifacts import beat_times, inject_artifacts
+from holdbeat.sim.body import SimConfig
+from holdbeat.sim.rr import synthetic_rr
 
 
 def _flags(rr, gap=None, config=None) -> list[str]:

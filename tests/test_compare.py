@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from holdbeat.analysis import stats
-from holdbeat.analysis.compare import CompareConfig, compare, summarize, verdict
+from holdbeat.analysis.compare import CompareConfig, compare, summarize
+from holdbeat.analysis.compare_render import verdict
 from holdbeat.analysis.prep import prepare
-from holdbeat.analysis.synth import synth_recording
 from holdbeat.cli import main
 from holdbeat.session import Phase, Protocol
-from holdbeat.sources.simulator import CLEAR_RESPONSES
+from holdbeat.sim.body import CLEAR_RESPONSES
+from holdbeat.sim.sessions import synth_recording
 
 QUICK = CompareConfig(n_resamples=999, traj_resamples=200)
 
@@ -213,7 +214,7 @@ def test_latency_metric_uses_reached_holds_only() -> None:
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.helpers import record_simulated
 
-    from holdbeat.sources.simulator import SimConfig
+    from holdbeat.sim.body import SimConfig
 
     d = tmp_path_factory.mktemp("recs")
     for seed in range(3):

@@ -11,8 +11,8 @@ import pytest
 
 import holdbeat.recording
 from holdbeat.analysis import cache
-from holdbeat.analysis.synth import synth_recording, write_recording
 from holdbeat.cli import main
+from holdbeat.sim.sessions import synth_recording, write_recording
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from holdbeat.cli import main
 from holdbeat.protocols import load_protocol
 from holdbeat.recording import load
 from holdbeat.session import with_beliefs
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.body import SimConfig
 
 RES = 499
 

@@ -9,8 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
-from holdbeat.correct import KubiosConfig, correct, detect, neurokit_kubios
-from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
+from holdbeat.correct import correct, neurokit_kubios
+from holdbeat.detect import KubiosConfig, detect
+from holdbeat.sim.artifacts import beat_times, inject_artifacts
+from holdbeat.sim.rr import synthetic_rr
 
 
 def rmssd(rr: np.ndarray) -> float:
@@ -193,7 +195,7 @@ def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) ->
     """The thresholds' rolling quartiles equal neurokit2's pandas rolling quantiles exactly."""
     import pandas as pd
 
-    from holdbeat.correct import RANK_FILTER_MIN_CELLS, _rolling
+    from holdbeat.rolling import RANK_FILTER_MIN_CELLS, rolling_quantile
 
     rank = RANK_FILTER_MIN_CELLS // w + 1  # the first length scipy's rank filter serves
     sizes = {"1": 1, "w-1": w - 1, "w": w, "w+1": w + 1, "3w": 3 * w, "short": 3 * w + 1}
@@ -202,7 +204,7 @@ def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) ->
     x = np.random.default_rng(w * 7 + size).normal(800, 50, size)
     for q in (0.1, 0.25, 0.5, 0.75):
         ref = pd.Series(x).rolling(w, center=True, min_periods=1).quantile(q).to_numpy()
-        np.testing.assert_allclose(_rolling(x, w, q), ref, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(rolling_quantile(x, w, q), ref, rtol=0, atol=1e-9)
 
 
 # ---------------------------------------------------------------- boundaries, every field
@@ -312,7 +314,7 @@ def test_interp_uses_good_neighbours_or_the_median():
 
 def crafted(rr: np.ndarray, flag: str, at: list[int], mrrs: dict[int, float] | None = None):
     """A Detection with chosen flags: median 800 ms, Th2 100 ms everywhere."""
-    from holdbeat.correct import Detection
+    from holdbeat.detect import Detection
 
     n = len(rr)
     flags = {k: np.zeros(n, bool) for k in ("ectopic", "missed", "extra", "longshort")}
@@ -384,3 +386,90 @@ def test_pass_corrects_the_very_first_beat():
     np.testing.assert_array_equal(o_rr, np.full(11, 800.0))
     assert ev == [(0, "missed")] and src.tolist() == [0, *range(10)]
     assert kind[:2].tolist() == ["missed", "missed"] and anch.tolist() == [False] + [True] * 10
+
+
+def wide(rr: np.ndarray, flag: str, at: list[int]):
+    """`crafted` with Th2 200 ms: lo/hi = 700/900 ms (half Th2), the floor 752/848 ms (6 %),
+    sums within 200 ms."""
+    from dataclasses import replace
+
+    return replace(crafted(rr, flag, at), th2_ms=np.full(len(rr), 200.0))
+
+
+@pytest.mark.parametrize(
+    ("pause_ms", "flag", "paired"),
+    [
+        (860.0, "ectopic", True),  # above median + 6 % is enough under the ectopic pattern
+        (848.5, "ectopic", True),
+        (848.0, "ectopic", False),  # exactly median + 6 %: not longer
+        (860.0, "longshort", False),  # without the pattern the pause must pass hi (900)
+        (900.5, "longshort", True),
+    ],
+)
+def test_pass_ectopic_pair_pause_threshold(pause_ms: float, flag: str, paired: bool) -> None:
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11] = 640.0, pause_ms
+    o_rr, src, kind, anch, ev = _correct_pass(rr, wide(rr, flag, [10]), KubiosConfig())
+    if paired:
+        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
+        assert o_rr[10] + o_rr[11] == pytest.approx(640.0 + pause_ms)
+        # the pause is within 15 % of the median, so not a candidate: beat 10 interpolates
+        # between beat 9 (800) and the pause itself, beat 11 is the pause; sum kept
+        a, b = (800.0 + pause_ms) / 2.0, pause_ms
+        assert o_rr[10] == pytest.approx(a * (640.0 + pause_ms) / (a + b), rel=1e-12)
+        assert np.flatnonzero(~anch).tolist() == [10]
+    else:
+        assert ev == [] and not kind.astype(bool).any()
+        np.testing.assert_array_equal(o_rr, rr)
+    assert src.tolist() == list(range(20))
+
+
+@pytest.mark.parametrize(
+    ("premature_ms", "flag_at", "paired"),
+    [
+        (751.5, 11, True),  # below median - 6 % under the ectopic pattern (flag on the pause)
+        (752.0, 11, False),  # exactly median - 6 %: not shorter
+        (740.0, None, False),  # no pattern: the premature beat must pass lo (700)
+    ],
+)
+def test_pass_ectopic_pair_seen_from_its_pause(premature_ms, flag_at, paired) -> None:
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11] = premature_ms, 1000.0
+    det = wide(rr, "ectopic", [11]) if flag_at else wide(rr, "longshort", [11])
+    o_rr, src, kind, anch, ev = _correct_pass(rr, det, KubiosConfig())
+    if paired:
+        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
+        assert o_rr[10] + o_rr[11] == pytest.approx(premature_ms + 1000.0)
+    else:
+        assert ev == [] and not kind.astype(bool).any()
+        np.testing.assert_array_equal(o_rr, rr)
+    assert src.tolist() == list(range(20))
+    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+
+
+@pytest.mark.parametrize(
+    ("flag", "after_ms", "paired"),
+    [
+        ("ectopic", 900.0, True),  # 690 + 1150 = 1840: two neighbours (900 + 900), not 2 x 800
+        ("longshort", 900.0, False),  # the neighbours count only under the ectopic pattern
+        ("ectopic", 1000.0, False),  # a neighbour off the median (a candidate) is no reference
+    ],
+)
+def test_pass_pair_sum_against_the_clean_neighbours(flag, after_ms, paired) -> None:
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[9], rr[10], rr[11], rr[12] = 900.0, 690.0, 1150.0, after_ms
+    o_rr, src, kind, anch, ev = _correct_pass(rr, wide(rr, flag, [10]), KubiosConfig())
+    if paired:
+        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
+        assert o_rr[10] + o_rr[11] == pytest.approx(1840.0)
+    else:
+        assert ev == [] and not kind.astype(bool).any()
+        np.testing.assert_array_equal(o_rr, rr)
+    assert src.tolist() == list(range(20))
+    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])

@@ -32,9 +32,10 @@ from holdbeat.practice import PracticePlan, PracticePlanner
 from holdbeat.protocols import load_protocol
 from holdbeat.recording import load
 from holdbeat.session import DEFAULT_ACTION_S
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.audio import AudioSink, WavOut, open_audio, read_wav, write_wav
 from holdbeat.sinks.recorder import RecorderSink
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 # ---------------------------------------------------------------- the schedule (pure)
 

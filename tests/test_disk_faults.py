@@ -20,8 +20,9 @@ from tests.helpers import demo_max, sim_header
 from holdbeat.pipeline import run_session
 from holdbeat.protocols import load_protocol
 from holdbeat.recording import load
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.recorder import RecorderSink, RecordingFailed
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 
 def limit_file_size() -> None:

@@ -12,7 +12,8 @@ from holdbeat.entropy import sample_entropy_segments, template_counts, tolerance
 from holdbeat.hrv.nonlinear import sample_entropy
 from holdbeat.hrv.phase_metrics import HrvConfig
 from holdbeat.hrv.table import hrv_table
-from holdbeat.rrsim import beat_times, synthetic_rr
+from holdbeat.sim.artifacts import beat_times
+from holdbeat.sim.rr import synthetic_rr
 
 
 def brute_counts(x: np.ndarray, m: int, r: float) -> tuple[int, int]:

@@ -15,15 +15,17 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from holdbeat.analysis.compare import CompareConfig, compare, summarize, verdict
-from holdbeat.analysis.figure_compare import compare_figure, headline, swarm_offsets
-from holdbeat.analysis.figures import phase_labels, report_figure, save
+from holdbeat.analysis.compare import CompareConfig, compare, summarize
+from holdbeat.analysis.compare_figure import compare_figure, headline, swarm_offsets
+from holdbeat.analysis.compare_render import verdict
+from holdbeat.analysis.figures import save
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import ReportConfig, build_report
-from holdbeat.analysis.synth import synth_recording
+from holdbeat.analysis.report_figure import phase_labels, report_figure
 from holdbeat.cli import main
 from holdbeat.gui import palette as pal
 from holdbeat.session import Phase, Protocol
+from holdbeat.sim.sessions import synth_recording
 
 CFG = CompareConfig(n_resamples=999, traj_resamples=200)
 
@@ -62,7 +64,7 @@ def test_headline_is_one_plain_sentence_and_says_when_sessions_are_few(cmp5) -> 
 
 
 def test_g_has_the_contrasts_sign_in_words_and_table(cmp5) -> None:
-    from holdbeat.commands.compare import format_comparison
+    from holdbeat.analysis.compare_render import format_comparison
 
     table = format_comparison(cmp5)
     for c in (cmp5.pairwise[0], cmp5.paired[0]):

@@ -13,7 +13,7 @@ from tests.helpers import record_simulated
 
 from holdbeat.recording import Recording, RecordingError, load
 from holdbeat.session import Protocol, ProtocolError, protocol_from_toml
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.body import SimConfig
 
 json_values = st.recursive(
     st.none()
@@ -196,7 +196,8 @@ rr_text = st.lists(
 @given(text=rr_text, fmt=st.sampled_from(["polar-sensor-logger", "elite-hrv", "rr-txt"]))
 def test_importers_survive_arbitrary_text(text: str, fmt: str) -> None:
     from holdbeat.interop import InteropError
-    from holdbeat.interop.importers import RR_MAX_MS, RR_MIN_MS, detect_format, parse
+    from holdbeat.interop.imported_rr import RR_MAX_MS, RR_MIN_MS
+    from holdbeat.interop.importers import detect_format, parse
 
     for attempt in (lambda: parse(text, fmt, "fuzz.txt"), lambda: detect_format(text, "fuzz.txt")):
         try:

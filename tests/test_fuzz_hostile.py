@@ -26,7 +26,7 @@ from tests.helpers import record_simulated
 
 from holdbeat.cli import main
 from holdbeat.session import Phase, Protocol
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.body import SimConfig
 
 N = int(os.environ.get("HOLDBEAT_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(

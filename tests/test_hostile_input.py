@@ -17,7 +17,7 @@ from tests.helpers import record_simulated, run_cli
 
 from holdbeat.recording import RecordingError, load
 from holdbeat.session import Phase, Protocol
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.body import SimConfig
 
 TINY = Protocol(
     "tiny",

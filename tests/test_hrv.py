@@ -17,8 +17,9 @@ from holdbeat.hrv.spectrum import frequency_domain
 from holdbeat.hrv.table import hrv_table, phase_table, to_long
 from holdbeat.hrv.time_domain import time_domain
 from holdbeat.recording import PhaseSpan, load
-from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.artifacts import beat_times, inject_artifacts
+from holdbeat.sim.body import SimConfig
+from holdbeat.sim.rr import synthetic_rr
 
 nk = pytest.importorskip("neurokit2")
 

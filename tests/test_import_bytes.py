@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from holdbeat.events import Connection, Hrm
-from holdbeat.interop.importers import ImportedRR
-from holdbeat.interop.synth import build_recording, recording_bytes
+from holdbeat.interop.batch_lines import recording_bytes
+from holdbeat.interop.imported_rr import ImportedRR
+from holdbeat.interop.imported_session import build_recording
 from holdbeat.process import Processor
-from holdbeat.recording import event_to_dict, header_to_dict
+from holdbeat.recording_lines import event_to_dict, header_to_dict
 
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -66,7 +67,7 @@ def test_random_rr_sequences(rr: list[float]) -> None:
 
 def packetize_reference(units, t_beats, segs):
     """The per-beat implementation packetize replaced (kept as the reference)."""
-    from holdbeat.interop.synth import MAX_RR_PER_PACKET, PACKET_UNITS, Packet, _hr
+    from holdbeat.interop.notifications import MAX_RR_PER_PACKET, PACKET_UNITS, Packet, _hr
 
     packets = []
     hr = 0
@@ -98,7 +99,7 @@ def packetize_reference(units, t_beats, segs):
     st.lists(st.integers(1, 399), max_size=4),
 )
 def test_packetize_equals_the_per_beat_reference(units: list[int], cuts: list[int]) -> None:
-    from holdbeat.interop.synth import Segment, beat_times, packetize
+    from holdbeat.interop.notifications import Segment, beat_times, packetize
 
     u = np.array(units, dtype=np.int64)
     starts = sorted({0, *(c for c in cuts if c < len(u))})
@@ -112,7 +113,7 @@ def test_packetize_equals_the_per_beat_reference(units: list[int], cuts: list[in
 
 def test_chunk_boundaries_carry_the_timer_and_flagger(monkeypatch) -> None:
     """Decoded in chunks of 7 events: beat timing and live flags continue across chunks."""
-    import holdbeat.interop.synth as synth
+    import holdbeat.interop.batch_lines as synth
 
     monkeypatch.setattr(synth, "CHUNK_EVENTS", 7)
     rng = np.random.default_rng(3)

@@ -313,7 +313,7 @@ def test_cli_export_bad_recording_exits_2(tmp_path: Path, capsys) -> None:
 
 def _tiny_recording(directory: Path, packets: list[tuple[float, bytes]]) -> Path:
     from holdbeat.events import Device, End, Hrm
-    from holdbeat.recording import RecordingWriter, new_header
+    from holdbeat.recording_writer import RecordingWriter, new_header
 
     w = RecordingWriter(directory, new_header(Device(name="t")), "tiny")
     for t, raw in packets:

@@ -17,20 +17,16 @@ from hypothesis import strategies as st
 from holdbeat.commands import import_ as import_cmd
 from holdbeat.events import Connection, End, Hrm, PhaseStart
 from holdbeat.hrs import parse_hrm
+from holdbeat.interop.imported_rr import ImportFormatError
+from holdbeat.interop.imported_session import build_recording
 from holdbeat.interop.importers import (
-    ImportFormatError,
     detect_format,
     parse_elite_hrv,
     parse_polar_sensor_logger,
     parse_rr_txt,
 )
+from holdbeat.interop.notifications import HALF_UNIT_MS, rr_to_units, units_to_ms
 from holdbeat.interop.phases_file import PhasesFileError, parse_phases
-from holdbeat.interop.synth import (
-    HALF_UNIT_MS,
-    build_recording,
-    rr_to_units,
-    units_to_ms,
-)
 from holdbeat.recording import load
 from holdbeat.session import ProtocolError
 
@@ -276,7 +272,7 @@ def test_long_rr_get_heart_rate_only_notifications_like_a_strap() -> None:
 
 
 def test_imported_file_loads_back_with_same_rr_and_times(tmp_path: Path) -> None:
-    from holdbeat.interop.synth import recording_bytes
+    from holdbeat.interop.batch_lines import recording_bytes
 
     rr = _rr(500)
     imp = parse_rr_txt("\n".join(f"{x:.4f}" for x in rr), "r.txt")
@@ -295,7 +291,7 @@ def test_imported_file_loads_back_with_same_rr_and_times(tmp_path: Path) -> None
 
 
 def test_polar_timestamp_gap_becomes_an_explicit_connection_gap(tmp_path: Path) -> None:
-    from holdbeat.interop.synth import recording_bytes
+    from holdbeat.interop.batch_lines import recording_bytes
 
     rows = ["Phone timestamp;RR-interval [ms]"]
     t = datetime(2026, 3, 1, 9, 30, 0).timestamp()
@@ -523,8 +519,9 @@ def test_cli_import_start_override_and_binary_input(tmp_path: Path, capsys) -> N
     )
 )
 def test_any_rr_series_round_trips_through_strap_packets(rr: list[float]) -> None:
-    from holdbeat.interop.synth import recording_bytes
-    from holdbeat.recording import event_from_dict, from_events, header_from_dict
+    from holdbeat.interop.batch_lines import recording_bytes
+    from holdbeat.recording import from_events
+    from holdbeat.recording_lines import event_from_dict, header_from_dict
 
     imp = parse_rr_txt("\n".join(repr(x) for x in rr), "h.txt", units="ms")
     built = build_recording(imp, started=T0)

@@ -18,7 +18,7 @@ from holdbeat.commands import import_ as import_cmd
 from holdbeat.hrs import RR_UNITS_PER_S
 from holdbeat.interop.edf import export_edf, read_edf_series, tachogram
 from holdbeat.recording import load
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.body import SimConfig
 
 
 def _cli(argv: list[str]) -> int:

@@ -16,8 +16,10 @@ from holdbeat.hrv.intervals import nk_input
 from holdbeat.metrics import LiveMetrics, LiveWindow
 from holdbeat.process import Processor
 from holdbeat.protocols import load_protocol
-from holdbeat.rrsim import beat_times, inject_artifacts, synthetic_rr
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sim.artifacts import beat_times, inject_artifacts
+from holdbeat.sim.body import SimConfig
+from holdbeat.sim.rr import synthetic_rr
+from holdbeat.sources.simulator import simulate
 
 nk = pytest.importorskip("neurokit2")
 

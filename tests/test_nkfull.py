@@ -12,11 +12,11 @@ import neurokit2 as nk
 import pytest
 
 from holdbeat.analysis.prep import prepare
-from holdbeat.analysis.synth import synth_recording, write_recording
 from holdbeat.cli import main
 from holdbeat.hrv.intervals import nk_input
 from holdbeat.recording import load
 from holdbeat.session import Phase, Protocol
+from holdbeat.sim.sessions import synth_recording, write_recording
 
 PROTO = Protocol(
     "short",

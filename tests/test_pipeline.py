@@ -12,11 +12,13 @@ from tests.helpers import demo_max, record_simulated, run_cli, sim_header
 from holdbeat.events import End, Hrm, PhaseStart, Tick
 from holdbeat.pipeline import NextPhase, Stop, from_iterable, paced, run_session
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import load, new_header
+from holdbeat.recording import load
+from holdbeat.recording_writer import new_header
 from holdbeat.session import protocol_from_dict
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sources.replay import replay_events
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 
 def event_lines(path: Path) -> list[dict]:

@@ -26,10 +26,13 @@ from holdbeat.keys import (
 from holdbeat.notes import NoteError, append_note
 from holdbeat.practice import open_lapse, phase_rehold_cue, rating_scales, savor_holds
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import event_from_dict, event_to_dict, header_to_dict, load
+from holdbeat.recording import load
+from holdbeat.recording_lines import event_from_dict, event_to_dict, header_to_dict
 from holdbeat.session import DEFAULT_REHOLD, ProtocolError, protocol_from_toml
+from holdbeat.sim.body import SimConfig
+from holdbeat.sim.person import practice_events
 from holdbeat.sinks.practice_console import PracticeConsole
-from holdbeat.sources.simulator import SimConfig, practice_events, simulate
+from holdbeat.sources.simulator import simulate
 from holdbeat.textout import clean
 
 # ---------------------------------------------------------------- format

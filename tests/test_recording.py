@@ -25,14 +25,8 @@ from holdbeat.events import (
     Tick,
 )
 from holdbeat.hrs import encode_hrm
-from holdbeat.recording import (
-    NotARecording,
-    RecordingWriter,
-    UnsupportedVersion,
-    create_exclusive,
-    load,
-    new_header,
-)
+from holdbeat.recording import NotARecording, UnsupportedVersion, load
+from holdbeat.recording_writer import RecordingWriter, create_exclusive, new_header
 
 HEADER = new_header(
     Device(name="Polar H10 1234", address="AA:BB", source="strap"), {"name": "x", "phases": []}
@@ -229,6 +223,11 @@ def test_loading_rebuilds_exactly_what_the_live_pipeline_made(steps: list) -> No
     want = reference_times(_reference_packets(steps))
     assert rec.gap_before.tolist() == [g for _, _, g in want]
     assert rec.beat_t_s.tolist() == pytest.approx([t for t, _, _ in want], abs=1e-9)
+    # without live flags (import's read-back check): everything else identical, no flags
+    bare = from_events(Path("x.jsonl"), HEADER, events, [], live_flags=False)
+    assert bare.beat_t_s.tolist() == t and bare.rr_ms.tolist() == rr
+    assert bare.gap_before.tolist() == gap and bare.malformed == bad
+    assert bare.flag.tolist() == [""] * len(rr)
 
 
 def _reference_packets(steps: list) -> list[tuple[float, list[float] | None]]:
@@ -269,7 +268,8 @@ def test_a_simulated_session_with_drop_outs_loads_as_it_was_live(tmp_path: Path)
     from tests.helpers import sim_header
 
     from holdbeat.protocols import load_protocol
-    from holdbeat.sources.simulator import SimConfig, simulate
+    from holdbeat.sim.body import SimConfig
+    from holdbeat.sources.simulator import simulate
 
     proto = load_protocol("alternating")
     events: list = []

@@ -12,23 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from holdbeat.analysis.lapses import lapse_spans
 from holdbeat.analysis.prep import prepare, time_domain
-from holdbeat.analysis.report import (
-    ReportConfig,
-    build_report,
-    format_text,
-    lapse_spans,
-    report_csv_rows,
-    report_to_dict,
-)
-from holdbeat.analysis.synth import no_effect_responses, synth_recording
+from holdbeat.analysis.report import ReportConfig, build_report
+from holdbeat.analysis.report_render import format_text, report_csv_rows, report_to_dict
 from holdbeat.analysis.trajectory import rolling_metrics
 from holdbeat.beats import Beat
 from holdbeat.cli import main
 from holdbeat.events import Marker
 from holdbeat.metrics import LiveWindow
 from holdbeat.session import Phase, Protocol
-from holdbeat.sources.simulator import CLEAR_RESPONSES
+from holdbeat.sim.body import CLEAR_RESPONSES, no_effect_responses
+from holdbeat.sim.sessions import synth_recording
 
 FAST = ReportConfig(frequency=False)
 
@@ -241,7 +236,7 @@ def test_custom_directions_and_metrics() -> None:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.helpers import record_simulated
 
-    from holdbeat.sources.simulator import SimConfig
+    from holdbeat.sim.body import SimConfig
 
     return record_simulated(tmp_path_factory.mktemp("rec"), "single", SimConfig(seed=1))
 
@@ -309,8 +304,8 @@ def test_cli_report_rejects_bad_flags(recorded: Path, capsys: pytest.CaptureFixt
 
 
 def test_synthetic_session_written_as_a_real_file_loads_back(tmp_path: Path) -> None:
-    from holdbeat.analysis.synth import write_recording
     from holdbeat.recording import load
+    from holdbeat.sim.sessions import write_recording
 
     rec = synth_recording("single", seed=2)
     path = write_recording(tmp_path, rec)
@@ -325,10 +320,10 @@ def test_synthetic_session_written_as_a_real_file_loads_back(tmp_path: Path) -> 
 
 
 def test_heart_rate_only_strap_reports_hr_and_says_hrv_is_unavailable(tmp_path: Path) -> None:
-    from holdbeat.analysis.synth import recording_events
     from holdbeat.events import Hrm
     from holdbeat.hrs import encode_hrm
-    from holdbeat.recording import RecordingWriter
+    from holdbeat.recording_writer import RecordingWriter
+    from holdbeat.sim.sessions import recording_events
 
     rec = synth_recording(short_protocol(hold_s=180.0), seed=1)
     w = RecordingWriter(tmp_path, rec.header, "hr-only", clock=lambda: 0.0)
@@ -348,12 +343,14 @@ def test_figure_of_thousands_of_phases_is_capped(tmp_path: Path) -> None:
     labels, a capped table; file text with '$' is never parsed as mathtext."""
     from datetime import UTC, datetime
 
-    from holdbeat.analysis.figures import MAX_TABLE_ROWS, report_figure, save
+    from holdbeat.analysis.figures import save
     from holdbeat.analysis.prep import prepare
     from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.analysis.report_figure import MAX_TABLE_ROWS, report_figure
+    from holdbeat.interop.batch_lines import recording_bytes
+    from holdbeat.interop.imported_session import build_recording
     from holdbeat.interop.importers import parse_rr_txt
     from holdbeat.interop.phases_file import PhaseSpec
-    from holdbeat.interop.synth import build_recording, recording_bytes
     from holdbeat.recording import load
 
     n_phases, d = 300, 8.0

@@ -29,7 +29,7 @@ from holdbeat.session import (
     suggest_mode,
     with_beliefs,
 )
-from holdbeat.sources.simulator import SimConfig
+from holdbeat.sim.body import SimConfig
 
 GOOD = """
 name = "mine"

@@ -43,7 +43,8 @@ from holdbeat.gui import text as view_text
 from holdbeat.gui.model import ViewModel
 from holdbeat.hrs import HeartRateMeasurement
 from holdbeat.pipeline import run_session
-from holdbeat.recording import Recording, load, new_header
+from holdbeat.recording import Recording, load
+from holdbeat.recording_writer import new_header
 from holdbeat.session import Protocol, beliefs_of, protocol_from_toml
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sources.strap import StrapSource

@@ -32,11 +32,13 @@ from holdbeat.keys import MARKER_KEYS
 from holdbeat.metrics import LiveWindow as MetricWindow
 from holdbeat.pipeline import Session
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import Recording, load, new_header
+from holdbeat.recording import Recording, load
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, Protocol, beliefs_of, with_beliefs
+from holdbeat.sim.body import CLEAR_RESPONSES, SimConfig
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sinks.view import ViewSink
-from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 WINDOW_S = 60.0
 

@@ -15,11 +15,13 @@ from holdbeat.gui.practice import ActionDialog, DoneDialog
 from holdbeat.gui.window import LiveWindow
 from holdbeat.pipeline import Session
 from holdbeat.protocols import load_protocol
-from holdbeat.recording import load, new_header
+from holdbeat.recording import load
+from holdbeat.recording_writer import new_header
 from holdbeat.session import DEFAULT_ACTION_S, DEFAULT_REHOLD, beliefs_of, with_beliefs
+from holdbeat.sim.body import SimConfig
 from holdbeat.sinks.recorder import RecorderSink
 from holdbeat.sinks.view import ViewSink
-from holdbeat.sources.simulator import SimConfig, simulate
+from holdbeat.sources.simulator import simulate
 
 SHOTS = Path(os.environ.get("HOLDBEAT_SHOTS", "")) if os.environ.get("HOLDBEAT_SHOTS") else None
 

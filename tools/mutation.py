@@ -53,6 +53,7 @@ DEFAULT_MODULES = (
     "src/holdbeat/metrics.py",
     "src/holdbeat/analysis/stats.py",
     "src/holdbeat/correct.py",
+    "src/holdbeat/detect.py",
     "src/holdbeat/analysis/catchup.py",
     "src/holdbeat/analysis/baseline_band.py",
     "src/holdbeat/analysis/time_constant.py",

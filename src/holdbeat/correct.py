@@ -1,18 +1,6 @@
 """Offline RR artifact correction in the manner of Lipponen & Tarvainen (2019). Pure numpy.
 
-Detection follows the paper (and Kubios): per beat n,
-
-* dRR_n = RR_n - RR_{n-1}; Th1 = alpha * QD(|dRR|) over a centred window of 91 beats
-  (QD = quartile deviation = (Q3 - Q1) / 2, alpha = 5.2); dRRs = dRR / Th1;
-* mRR_n = RR_n - median11(RR)_n, negative values doubled; Th2 = alpha * QD(|mRR|) over 91
-  beats; mRRs = mRR / Th2;
-* subspaces S11 = dRRs_n; S12 = max(dRRs_{n-1}, dRRs_{n+1}) if dRRs_n > 0 else the min;
-  S21 = dRRs_n; S22 = min(dRRs_{n+1}, dRRs_{n+2}) if dRRs_n >= 0 else the max;
-* ectopic: (S11 > 1 and S12 < -c1 S11 - c2) or (S11 < -1 and S12 > -c1 S11 + c2), with
-  c1 = 0.13, c2 = 0.17;
-* long: S21 > 1 and S22 < -1; short: S21 < -1 and S22 > 1; either, or |mRRs| > 3, is a
-  long/short beat, which is a *missed* beat when |RR_n / 2 - med_n| < Th2_n and an *extra*
-  beat when |RR_n + RR_{n+1} - med_n| < Th2_n.
+Detection (`holdbeat.detect`) follows the paper (and Kubios); the correction acts on it.
 
 Correction (where holdbeat departs from neurokit2 0.2.13's `signal_fixpeaks`, which leaves
 most ectopic pairs and every edge artifact in place - NeuroKit issue #1062):
@@ -35,65 +23,13 @@ most ectopic pairs and every edge artifact in place - NeuroKit issue #1062):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from holdbeat.detect import Detection, KubiosConfig, detect
+
 KINDS = ("missed", "extra", "ectopic", "longshort", "dropped")
-
-
-@dataclass(frozen=True)
-class KubiosConfig:
-    alpha: float = 5.2
-    window: int = 91  # beats, for the quartile-deviation thresholds
-    medfilt: int = 11  # beats, for the local median RR
-    c1: float = 0.13
-    c2: float = 0.17
-    max_passes: int = 4
-    max_missed: int = 3  # a long RR explained by at most this many missed beats is split
-    min_threshold_ms: float = (
-        5.0  # floor on Th1/Th2 so a near-constant RR series is not all artifacts
-    )
-    lo_ms: float = 300.0
-    hi_ms: float = 2000.0
-    pad: int = 3  # virtual median beats on each side of a run, so edges are judged too
-    # A beat flagged only by the dRR pattern (no missed/extra/ectopic-pair arithmetic) is
-    # replaced only when it is also this far from the local median (|mRR| / Th2, the
-    # paper's long/short criterion): otherwise it is respiratory sinus arrhythmia.
-    mrrs_limit: float = 3.0
-    # Beats further than this share from the local median are candidates even when the
-    # thresholds do not flag them (changed only when missed/extra/pair arithmetic fits).
-    off_median: float = 0.15
-    # "short", "long" and "near" use Th2, but at most this share of the local median.
-    max_tolerance: float = 0.3
-    min_sum_tolerance: float = 0.2
-    min_departure: float = 0.06
-
-    def __post_init__(self) -> None:
-        if self.window < 3 or self.medfilt < 3 or not (self.window % 2 and self.medfilt % 2):
-            raise ValueError("window and medfilt must be odd numbers of beats, at least 3")
-        if not 0 < self.lo_ms < self.hi_ms:
-            raise ValueError(f"need 0 < lo_ms < hi_ms, got {self.lo_ms!r}, {self.hi_ms!r}")
-        if self.max_passes < 1 or self.max_missed < 1:
-            raise ValueError("max_passes and max_missed must be at least 1")
-
-
-@dataclass(frozen=True)
-class Detection:
-    """Per-beat classification of one run (one detection pass)."""
-
-    ectopic: np.ndarray
-    missed: np.ndarray
-    extra: np.ndarray
-    longshort: np.ndarray
-    med_ms: np.ndarray  # local median RR
-    th2_ms: np.ndarray  # the mRR threshold, ms
-    th1_ms: np.ndarray  # the dRR threshold, ms
-    subspaces: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def any(self) -> np.ndarray:
-        return self.ectopic | self.missed | self.extra | self.longshort
 
 
 @dataclass(frozen=True)
@@ -121,138 +57,6 @@ class Corrected:
         if input_mask is not None:
             k = k[np.asarray(input_mask, dtype=bool)[self.event_index]]
         return {name: int(np.sum(k == name)) for name in KINDS}
-
-
-RANK_FILTER_MIN_CELLS = 2_000_000  # beats x window: ~22,000 beats at the 91-beat window
-
-
-def _rolling(x: np.ndarray, w: int, q: float) -> np.ndarray:
-    """Centred rolling quantile (linear interpolation) over an odd window `w`, truncated
-    at the ends: pandas' `rolling(w, center=True, min_periods=1).quantile(q)`."""
-    return _rolling_quantiles(x, w, (q,))[0]
-
-
-def _rolling_quantiles(x: np.ndarray, w: int, qs: tuple[float, ...]) -> list[np.ndarray]:
-    """`_rolling` for several quantiles of the same series, from one sort of its windows.
-
-    Equals pandas' `rolling(w, center=True, min_periods=1).quantile(q)` (what neurokit2
-    uses; tests compare). Full windows: numpy sorts them in blocks for the usual session, so
-    `report` imports neither pandas nor scipy.ndimage (0.3-0.5 s of start-up); scipy's rank
-    filter once a series is so long (hours) that sorting costs more than that import.
-    """
-    x = np.asarray(x, dtype=float)
-    n = len(x)
-    h = w // 2
-    outs = [np.empty(n) for _ in qs]
-    if n == 0:
-        return outs
-    ranks = [(int(np.floor((w - 1) * q)), (w - 1) * q - np.floor((w - 1) * q)) for q in qs]
-    if n * w > RANK_FILTER_MIN_CELLS:
-        from scipy import ndimage
-
-        for out, (lo, frac) in zip(outs, ranks, strict=True):
-            out[:] = ndimage.rank_filter(x, lo, size=w, mode="nearest")
-            if frac:
-                out += frac * (ndimage.rank_filter(x, lo + 1, size=w, mode="nearest") - out)
-    elif n >= w:
-        full = np.lib.stride_tricks.sliding_window_view(x, w)
-        block = max(1, 262_144 // w)  # bounded memory
-        for a in range(0, len(full), block):
-            srt = np.sort(full[a : a + block], axis=1)
-            for out, (lo, frac) in zip(outs, ranks, strict=True):
-                v = srt[:, lo]
-                if frac:
-                    v = v + frac * (srt[:, lo + 1] - v)
-                out[h + a : h + a + len(srt)] = v
-    # Rows whose window is truncated by an end (min_periods=1): the quantile of the values
-    # present, over a NaN-padded matrix of those windows.
-    edge = np.flatnonzero((np.arange(n) < h) | (np.arange(n) >= n - h))
-    if len(edge):
-        padded = np.concatenate([np.full(h, np.nan), x, np.full(h, np.nan)])
-        m = padded[edge[:, None] + np.arange(w)[None, :]]
-        s_m = np.sort(m, axis=1)  # NaN sort last
-        k = np.sum(~np.isnan(m), axis=1)
-        for out, q in zip(outs, qs, strict=True):
-            out[edge] = _row_quantile(s_m, k, q)
-    return outs
-
-
-def _row_quantile(s: np.ndarray, k: np.ndarray, q: float) -> np.ndarray:
-    """Linear-interpolated quantile of the first k[i] values of each sorted row `s`
-    (np.nanquantile is slow)."""
-    pos = (k - 1) * q
-    lo = np.floor(pos).astype(int)
-    hi = np.minimum(lo + 1, k - 1)
-    rows = np.arange(len(s))
-    return s[rows, lo] + (pos - lo) * (s[rows, hi] - s[rows, lo])
-
-
-def _qd_threshold(x: np.ndarray, cfg: KubiosConfig) -> np.ndarray:
-    ax = np.abs(x)
-    q75, q25 = _rolling_quantiles(ax, cfg.window, (0.75, 0.25))
-    qd = (q75 - q25) / 2.0
-    return np.maximum(cfg.alpha * qd, cfg.min_threshold_ms)
-
-
-def detect(
-    rr_ms: np.ndarray,
-    cfg: KubiosConfig | None = None,
-    thresholds_ms: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Detection:
-    """Classify the beats of one contiguous run (see the module docstring).
-
-    `thresholds_ms` = (Th1, Th2) per beat fixes the thresholds instead of estimating them
-    from this series: later passes judge the corrected series by the *recording's*
-    variability, not by that of an already-smoothed series.
-    """
-    cfg = cfg or KubiosConfig()
-    rr = np.asarray(rr_ms, dtype=float)
-    n = len(rr)
-    p = cfg.pad
-    if n == 0:
-        z = np.zeros(0, bool)
-        return Detection(z, z, z, z, np.zeros(0), np.zeros(0), np.zeros(0))
-    # Pad both ends with the local median so dRR, S12 and S22 exist at the edges.
-    head = np.median(rr[: cfg.medfilt])
-    tail = np.median(rr[-cfg.medfilt :])
-    x = np.concatenate([np.full(p, head), rr, np.full(p, tail)])
-    drr = np.diff(x, prepend=x[0])
-    med = _rolling(x, cfg.medfilt, 0.5)
-    mrr = x - med
-    mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
-    if thresholds_ms is None:
-        th1 = _qd_threshold(drr, cfg)
-        th2 = _qd_threshold(mrr, cfg)
-    else:
-        th1, th2 = (np.pad(np.asarray(a, float), p, mode="edge") for a in thresholds_ms)
-    drrs = drr / th1
-    mrrs = mrr / th2
-    prev = np.concatenate([[drrs[0]], drrs[:-1]])
-    nxt = np.concatenate([drrs[1:], [drrs[-1]]])
-    nxt2 = np.concatenate([drrs[2:], [drrs[-1]] * 2])
-    s12 = np.where(drrs > 0, np.maximum(prev, nxt), np.where(drrs < 0, np.minimum(prev, nxt), 0.0))
-    s22 = np.where(drrs >= 0, np.minimum(nxt, nxt2), np.maximum(nxt, nxt2))
-    c1, c2 = cfg.c1, cfg.c2
-    ectopic = ((drrs > 1) & (s12 < -c1 * drrs - c2)) | ((drrs < -1) & (s12 > -c1 * drrs + c2))
-    long_ = (drrs > 1) & (s22 < -1)
-    short = (drrs < -1) & (s22 > 1)
-    big = np.abs(mrrs) > 3
-    ls = ~ectopic & (long_ | short | big)
-    x_next = np.concatenate([x[1:], [x[-1]]])
-    missed = ls & (long_ | (mrrs > 3)) & (np.abs(x / 2.0 - med) < th2)
-    extra = ls & ~missed & (short | (mrrs < -3)) & (np.abs(x + x_next - med) < th2)
-    longshort = ls & ~missed & ~extra
-    real = slice(p, p + n)
-    return Detection(
-        ectopic=ectopic[real],
-        missed=missed[real],
-        extra=extra[real],
-        longshort=longshort[real],
-        med_ms=med[real],
-        th2_ms=th2[real],
-        th1_ms=th1[real],
-        subspaces={"drrs": drrs[real], "mrrs": mrrs[real], "s12": s12[real], "s22": s22[real]},
-    )
 
 
 class _Interp:
@@ -307,6 +111,21 @@ def _correct_pass(
     def near(v: float, ref: float, tol: float) -> bool:
         return abs(v - ref) < tol
 
+    def pair_sum_ok(a: int, total: float, m: float, tol_sum: float) -> bool:
+        """Does the pair a, a+1 span two beats? Two local medians, or - when the paper's
+        ectopic pattern marks it - the two clean beats around it: at a breathing swing
+        the median lags the rhythm, the neighbours do not."""
+        if near(total, 2 * m, tol_sum):
+            return True
+        return bool(
+            det.ectopic[a : a + 2].any()
+            and a >= 1
+            and a + 2 < n
+            and not candidate[a - 1]
+            and not candidate[a + 2]
+            and near(total, float(rr[a - 1] + rr[a + 2]), tol_sum)
+        )
+
     def pair(j: int, kind: str) -> _Edit:
         """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
         a, b = interp([j, j + 1])
@@ -336,7 +155,8 @@ def _correct_pass(
         # clearly shorter / longer than the local median: half Th2, and at least
         # min_departure of the median (on a low-variability heart Th2 / 2 is ~25 ms, and
         # the sum rules below then "repair" ordinary breathing-driven pairs)
-        dev = max(tol / 2, cfg.min_departure * m)
+        floor = cfg.min_departure * m
+        dev = max(tol / 2, floor)
         lo, hi = m - dev, m + dev
         short = v < lo
         long_ = v > hi
@@ -356,10 +176,24 @@ def _correct_pass(
                 anch = [i == k - 1 for i in range(k)]
                 edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
                 events.extend([(j, "missed")] * (k - 1))
-            elif short and has_next and rr[j + 1] > hi and near(v + rr[j + 1], 2 * m, tol_sum):
-                edit = pair(j, "ectopic")  # premature beat, then the compensatory pause
-            elif long_ and prev_free and rr[j - 1] < lo and near(rr[j - 1] + v, 2 * m, tol_sum):
-                edit = pair(j - 1, "ectopic")
+            elif (
+                short
+                and has_next
+                and rr[j + 1] > (hi if not det.ectopic[j : j + 2].any() else m + floor)
+                and pair_sum_ok(j, v + rr[j + 1], m, tol_sum)
+            ):
+                # premature beat, then the compensatory pause; when the paper's ectopic
+                # pattern marks the pair, the pause need only be longer than the median
+                # by min_departure (after a clearly premature beat a breathing-driven
+                # lengthening by half Th2 is rare, and Th2 is wide on a varied heart)
+                edit = pair(j, "ectopic")
+            elif (
+                long_
+                and prev_free
+                and rr[j - 1] < (lo if not det.ectopic[j - 1 : j + 1].any() else m - floor)
+                and pair_sum_ok(j - 1, rr[j - 1] + v, m, tol_sum)
+            ):
+                edit = pair(j - 1, "ectopic")  # the same pair, seen from its pause
             elif long_ and has_next and rr[j + 1] < lo and near(v + rr[j + 1], 2 * m, tol_sum):
                 edit = pair(j, "longshort")  # a late peak: long, then short
             elif det.any[j] and (short or long_) and abs(mrrs[j]) > cfg.mrrs_limit:

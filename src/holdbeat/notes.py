@@ -16,7 +16,7 @@ import orjson
 
 from holdbeat import FORMAT
 from holdbeat.events import SessionNote
-from holdbeat.recording import event_to_dict
+from holdbeat.recording_lines import event_to_dict
 
 MAX_TAIL = 65536
 

@@ -1,23 +1,16 @@
-"""The holdbeat/1 recording format: JSON Lines, header then one event per line.
+"""Loading a holdbeat/1 recording (JSON Lines: header, then one event per line) into beats.
 
-Writing is append-only, one flushed line per event, fsync at least every 2 s and at
-every phase change and at the end. Files are created exclusively (never overwritten)
-with mode 0600: they are health data. Loading re-parses the raw notification bytes,
-so parser fixes re-apply to old recordings.
+Loading re-parses the raw notification bytes, so parser fixes re-apply to old recordings,
+and rebuilds beats and live flags exactly as the live pipeline made them. Lines are read by
+`recording_lines`; `recording_writer` writes them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import math
 import os
-import time
-import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,35 +23,29 @@ from holdbeat.clean import LiveFlagger
 from holdbeat.events import (
     ActionDone,
     ActionPlan,
-    Battery,
     Connection,
     Cue,
-    Device,
     End,
     Header,
     Hrm,
     Marker,
     PhaseStart,
-    PracticeEvent,
     Rating,
     SessionEvent,
     SessionNote,
 )
-from holdbeat.header_check import header_problem, seconds_problem
+from holdbeat.header_check import header_problem
 from holdbeat.hrs import parse_hrm_batch
 from holdbeat.inputs import iter_lines, open_regular
 from holdbeat.limits import (
     MAX_HEADER_BYTES,
     MAX_LINE_BYTES,
     MAX_SESSION_S,
-    MAX_SESSION_TEXT,
-    seconds_ok,
 )
-from holdbeat.process import Processed
+from holdbeat.recording_lines import event_from_dict, header_from_dict
 
 FORMAT_FAMILY = "holdbeat/"
 SUFFIX = ".jsonl"
-FSYNC_EVERY_S = 2.0
 
 
 class RecordingError(ValueError):
@@ -71,273 +58,6 @@ class NotARecording(RecordingError):
 
 class UnsupportedVersion(RecordingError):
     pass
-
-
-# ---------------------------------------------------------------- event <-> JSON
-
-
-def _t(t_s: float) -> float:
-    return round(float(t_s), 6)
-
-
-def header_to_dict(h: Header) -> dict:
-    d = asdict(h)
-    d = {"format": d.pop("format"), **d}
-    d["beliefs"] = list(h.beliefs)
-    if not d["practice"]:
-        del d["practice"]  # headers without practice details stay as they always were
-    return d
-
-
-def header_from_dict(d: dict) -> Header:
-    dev = d.get("device") or {}
-    if not isinstance(dev, dict):
-        dev = {}
-    known = set(Device.__dataclass_fields__)
-    device = Device(**{k: v for k, v in dev.items() if k in known})
-    return Header(
-        session_id=str(d.get("session_id", "")),
-        started_utc=str(d.get("started_utc", "")),
-        device=device,
-        protocol=d.get("protocol") if isinstance(d.get("protocol"), dict) else {},
-        beliefs=tuple(b for b in d.get("beliefs") or () if isinstance(b, dict)),
-        software=d.get("software") if isinstance(d.get("software"), dict) else {},
-        settings=d.get("settings") if isinstance(d.get("settings"), dict) else {},
-        format=str(d.get("format", FORMAT)),
-        practice=d.get("practice") if isinstance(d.get("practice"), dict) else {},
-    )
-
-
-def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
-    """One recording line. For `hrm`, decoded values are for people; `raw` is the truth."""
-    if isinstance(ev, Hrm):
-        d: dict = {"t": _t(ev.t_s), "type": "hrm", "raw": ev.raw.hex()}
-        if processed is not None:
-            if processed.error:
-                d["error"] = processed.error
-            elif processed.measurement is not None:
-                m = processed.measurement
-                d["hr"] = m.hr_bpm
-                d["rr"] = [round(r, 3) for r in m.rr_ms]
-                if m.contact is not None:
-                    d["contact"] = m.contact
-                if m.energy_kj is not None:
-                    d["energy"] = m.energy_kj
-                flags = [b.flag for b in processed.beats]
-                if any(flags):
-                    d["flags"] = flags
-        return d
-    if isinstance(ev, PhaseStart):
-        return {
-            "t": _t(ev.t_s),
-            "type": "phase",
-            "index": ev.index,
-            "name": ev.name,
-            "kind": ev.kind,
-            "mode": ev.mode,
-            "duration_s": ev.duration_s,
-            "prompt": ev.prompt,
-            "belief": ev.belief,
-            "target": ev.target,
-        }
-    if isinstance(ev, Marker):
-        return {"t": _t(ev.t_s), "type": "marker", "kind": ev.kind, "text": ev.text}
-    if isinstance(ev, Rating):
-        return {
-            "t": _t(ev.t_s),
-            "type": "rating",
-            "phase": ev.phase_index,
-            "when": ev.when,
-            "scale": ev.scale,
-            "value": ev.value,
-        }
-    if isinstance(ev, Connection):
-        return {"t": _t(ev.t_s), "type": "connection", "state": ev.state, "detail": ev.detail}
-    if isinstance(ev, Battery):
-        return {"t": _t(ev.t_s), "type": "battery", "percent": ev.percent}
-    if isinstance(ev, End):
-        return {"t": _t(ev.t_s), "type": "end", "reason": ev.reason}
-    if isinstance(ev, Cue | SessionNote | ActionPlan | ActionDone):
-        return _practice_to_dict(ev)
-    raise TypeError(f"not a recordable event: {ev!r}")
-
-
-def _practice_to_dict(ev: PracticeEvent) -> dict:
-    """The event types added for the practice (cues, notes, act-and-savor); docs/format.md."""
-    if isinstance(ev, Cue):
-        return {
-            "t": _t(ev.t_s),
-            "type": "cue",
-            "kind": ev.kind,
-            "phase": ev.phase_index,
-            "detail": ev.detail,
-        }
-    if isinstance(ev, SessionNote):
-        return {"t": _t(ev.t_s), "type": "session_note", "when": ev.when, "text": ev.text}
-    if isinstance(ev, ActionPlan):
-        return {"t": _t(ev.t_s), "type": "action", "phase": ev.phase_index, "text": ev.text}
-    return {"t": _t(ev.t_s), "type": "action_done", "phase": ev.phase_index, "done": ev.done}
-
-
-NOTE_WHEN = ("before", "after")
-
-
-def _practice_from_dict(kind: str, t: float, d: dict) -> SessionEvent:
-    if kind == "cue":
-        return Cue(t, str(d["kind"]), int(d["phase"]), str(d.get("detail", "")))
-    if kind == "session_note":
-        when = str(d["when"])
-        if when not in NOTE_WHEN:
-            raise ValueError(f"note 'when' must be one of {', '.join(NOTE_WHEN)}, not {when!r}")
-        return SessionNote(t, when, str(d["text"]))
-    if kind == "action":
-        return ActionPlan(t, int(d["phase"]), str(d["text"]))
-    if kind == "action_done":
-        if not isinstance(d["done"], bool):
-            raise TypeError("action_done 'done' must be true or false")
-        return ActionDone(t, int(d["phase"]), d["done"])
-    raise ValueError(f"unknown event type {kind!r}")
-
-
-def event_from_dict(d: dict) -> SessionEvent:
-    """Raise KeyError/TypeError/ValueError on a line that is not a valid event."""
-    kind = d["type"]
-    t = float(d["t"])
-    if not seconds_ok(t):
-        raise ValueError(f"time {t!r} is outside a session (0 to {MAX_SESSION_TEXT})")
-    if kind == "hrm":
-        raw = d["raw"]
-        if not isinstance(raw, str):
-            raise TypeError("raw must be a hex string")
-        return Hrm(t, bytes.fromhex(raw))
-    if kind == "phase":
-        dur = d.get("duration_s")
-        if dur is not None and (why := seconds_problem(dur, "duration_s")):
-            raise ValueError(why)
-        return PhaseStart(
-            t_s=t,
-            index=int(d["index"]),
-            name=str(d.get("name", "")),
-            kind=str(d["kind"]),
-            mode=str(d.get("mode", "neutral")),
-            duration_s=None if dur is None else float(dur),
-            prompt=str(d.get("prompt", "")),
-            belief=str(d.get("belief", "")),
-            target=str(d.get("target", "")),
-        )
-    if kind == "marker":
-        return Marker(t, str(d["kind"]), str(d.get("text", "")))
-    if kind == "rating":
-        return Rating(t, int(d["phase"]), str(d["when"]), str(d["scale"]), int(d["value"]))
-    if kind == "connection":
-        return Connection(t, str(d["state"]), str(d.get("detail", "")))
-    if kind == "battery":
-        return Battery(t, int(d["percent"]))
-    if kind == "end":
-        return End(t, str(d.get("reason", "")))
-    return _practice_from_dict(kind, t, d)
-
-
-# ---------------------------------------------------------------- writing
-
-
-def new_header(
-    device: Device,
-    protocol: dict | None = None,
-    beliefs: Iterable[dict] = (),
-    settings: dict | None = None,
-    started: datetime | None = None,
-    practice: dict | None = None,
-) -> Header:
-    started = started or datetime.now(UTC)
-    return Header(
-        session_id=str(uuid.uuid4()),
-        started_utc=started.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        device=device,
-        protocol=protocol or {},
-        beliefs=tuple(beliefs),
-        software={"name": "holdbeat", "version": __version__},
-        settings=settings or {},
-        practice=practice or {},
-    )
-
-
-def session_filename(started: datetime, label: str) -> str:
-    local = started.astimezone()
-    safe = (
-        "".join(c if c.isalnum() or c in "-_" else "-" for c in label.lower()).strip("-")
-        or "session"
-    )
-    return f"{local:%Y-%m-%d_%H%M%S}_{safe}"
-
-
-def create_exclusive(directory: Path, stem: str) -> tuple[Path, int]:
-    """Create a new 0600 file that did not exist; add -2, -3... rather than overwrite."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for n in range(1, 10_000):
-        name = f"{stem}{SUFFIX}" if n == 1 else f"{stem}-{n}{SUFFIX}"
-        path = directory / name
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-        except FileExistsError:
-            continue
-        os.fchmod(fd, 0o600)  # umask can only remove bits; make sure it is exactly 0600
-        return path, fd
-    raise RecordingError(f"could not find a free file name for {stem!r} in {directory}")
-
-
-class RecordingWriter:
-    """Append-only writer. Every line is flushed; fsync every FSYNC_EVERY_S and on demand."""
-
-    def __init__(
-        self,
-        directory: Path,
-        header: Header,
-        label: str,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        started = datetime.fromisoformat(header.started_utc.replace("Z", "+00:00"))
-        self.path, fd = create_exclusive(Path(directory), session_filename(started, label))
-        self._f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        self._clock = clock
-        self._last_sync = clock()
-        self.closed = False
-        self.lines = 0
-        self._line(header_to_dict(header))
-        self.sync()
-
-    def _line(self, d: dict) -> None:
-        self._f.write(json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n")
-        self._f.flush()
-        self.lines += 1
-
-    def write(self, ev: SessionEvent, processed: Processed | None = None) -> None:
-        if self.closed:
-            raise RecordingError(f"{self.path} is already closed")
-        self._line(event_to_dict(ev, processed))
-        if (
-            isinstance(ev, PhaseStart | End | Connection)
-            or self._clock() - self._last_sync >= FSYNC_EVERY_S
-        ):
-            self.sync()
-
-    def sync(self) -> None:
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._last_sync = self._clock()
-        if os.fstat(self._f.fileno()).st_nlink == 0:
-            # Someone deleted the file: writing on would only fill an invisible inode.
-            raise FileNotFoundError(errno.ENOENT, "the file was removed while recording")
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            with contextlib.suppress(OSError):
-                self.sync()
-            # After a failed write the buffer may still hold the line the disk refused;
-            # closing retries it and fails again. The fd is released either way.
-            with contextlib.suppress(OSError):
-                self._f.close()
 
 
 # ---------------------------------------------------------------- loading
@@ -428,15 +148,19 @@ def load(path: str | os.PathLike) -> Recording:
         return load_stream(path, f)
 
 
-def load_stream(path: Path, f: BinaryIO) -> Recording:
-    """`load` of an open binary file (`path` only names it in messages)."""
+def load_stream(path: Path, f: BinaryIO, live_flags: bool = True) -> Recording:
+    """`load` of an open binary file (`path` only names it in messages).
+
+    `live_flags=False` skips re-judging every beat with the live flagger (all flags ""):
+    only for checks that read the RR back, such as `import` verifying what it wrote.
+    """
     try:
-        return _load(path, f)
+        return _load(path, f, live_flags)
     except OSError as e:
         raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
 
 
-def _load(path: Path, f: BinaryIO) -> Recording:
+def _load(path: Path, f: BinaryIO, live_flags: bool = True) -> Recording:
     first = f.readline(MAX_HEADER_BYTES + 1)
     if not first.strip():
         raise NotARecording(f"{path}: empty file, not a holdbeat recording")
@@ -514,11 +238,15 @@ def _load(path: Path, f: BinaryIO) -> Recording:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
         t_last = ev.t_s
         events.append(ev)
-    return from_events(path, header, events, warnings)
+    return from_events(path, header, events, warnings, live_flags)
 
 
 def from_events(
-    path: Path, header: Header, events: list[SessionEvent], warnings: list[str]
+    path: Path,
+    header: Header,
+    events: list[SessionEvent],
+    warnings: list[str],
+    live_flags: bool = True,
 ) -> Recording:
     """Rebuild beats and flags from the events exactly as the live pipeline
     (`holdbeat.process`) did, through the same BeatTimer and LiveFlagger, but with the
@@ -574,7 +302,7 @@ def from_events(
         packet_gap.append(g)
     gap = np.zeros(len(rr_all), dtype=bool)
     gap[lo] = packet_gap  # only a packet's first beat can follow a gap
-    flag = list(map(judge, rr_all, gap.tolist()))
+    flag = list(map(judge, rr_all, gap.tolist())) if live_flags else [""] * len(rr_all)
     if end is None and events:
         warnings.append("no 'end' event: the session did not finish cleanly (crash or power loss?)")
     t_stop = end.t_s if end else (events[-1].t_s if events else 0.0)

@@ -14,6 +14,8 @@ Two stages, both pure:
 Unit of analysis: one value per **session and mode** (the mean of that session's holds in
 that mode). Holds within a session share a baseline and a day, so treating them as
 independent would make intervals too narrow; tests/test_calibration.py checks coverage.
+Rendering is beside it: text, JSON, CSV and the verdicts in words in compare_render, the
+figure in compare_figure.
 """
 
 from __future__ import annotations
@@ -40,23 +42,14 @@ from holdbeat.analysis.groups import (
     group_order,
     group_stats,
 )
-from holdbeat.analysis.lapses import baseline_noise
+from holdbeat.analysis.lapses import baseline_noise, lapse_spans
 from holdbeat.analysis.practice import hold_practice_fields, ratings_of
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
-from holdbeat.analysis.report import baseline_position, lapse_spans
+from holdbeat.analysis.report import baseline_position
 from holdbeat.analysis.trajectory import event_locked
 from holdbeat.session import HOLD_MODES
 
 METRICS = ("dlnrmssd", "dhr", "drmssd", "latency", "dbelief", "dsafety", "lapse_dln")
-METRIC_TEXT = {
-    "dlnrmssd": ("Δ ln RMSSD", "ln(ms)"),
-    "dhr": ("Δ HR", "bpm"),
-    "drmssd": ("Δ RMSSD", "ms"),
-    "latency": ("catch-up latency", "s"),
-    "dbelief": ("belief rating change", "points"),
-    "dsafety": ("felt-safety rating change", "points"),
-    "lapse_dln": ("ln RMSSD change after a lapse", "ln(ms)"),
-}
 #: analysed next to the chosen metric, with the same statistics (`Comparison.extra`)
 EXTRA_METRICS = ("dbelief", "dsafety", "lapse_dln")
 #: rolling metric behind each comparison metric's trajectories
@@ -439,42 +432,3 @@ def _notes(
             "physiology (a hold excluded for quality leaves out its ratings too)."
         )
     return out
-
-
-# ---------------------------------------------------------------- words
-
-
-def _sure(p: float) -> str:
-    if p < 0.001:
-        return "very unlikely to be chance"
-    if p < 0.01:
-        return "unlikely to be chance"
-    if p < 0.05:
-        return "probably not chance, but more sessions would make it firm"
-    return "could easily be chance"
-
-
-def verdict(c: stats.Contrast, metric: str) -> str:
-    """One plain-language sentence for a contrast."""
-    label, unit = METRIC_TEXT[metric]
-    pair = f"{c.a} vs {c.b}" + (" (same sessions)" if c.paired else "")
-    if not c.ok:
-        return f"{pair}: can't say — {c.reason}."
-    if c.excludes_zero:
-        # say it the way round that needs no minus signs: "higher in X than in Y by d (CI)"
-        hi, lo, d, a, b = (
-            (c.a, c.b, c.diff, c.ci_lo, c.ci_hi)
-            if c.diff > 0
-            else (c.b, c.a, -c.diff, -c.ci_hi, -c.ci_lo)
-        )
-        return (
-            f"{pair}: they differ — {label} is {d:.3g} {unit} higher in {hi} than in {lo} "
-            f"(95 % CI {a:.3g} to {b:.3g}; p = {c.p:.2g}; g = {c.g:+.2f} for {c.a} − {c.b}); "
-            f"{_sure(c.p)}."
-        )
-    n = f"n = {c.n_a}" + (" sessions" if c.paired else f" and {c.n_b} sessions")
-    return (
-        f"{pair}: no clear difference — {c.a} minus {c.b} = {c.diff:+.3g} {unit} (95 % CI "
-        f"{c.ci_lo:+.3g} to {c.ci_hi:+.3g}, which includes zero; p = {c.p:.2g}; g = {c.g:+.2f}). "
-        f"Consistent with no difference, or one too small to see with {n}."
-    )

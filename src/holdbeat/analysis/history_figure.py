@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from holdbeat.analysis.figures import TARGET_COLOURS
@@ -165,9 +164,3 @@ def history_figure(digests: Sequence[SessionDigest]) -> Figure:
         color=pal.MUTED,
     )
     return fig
-
-
-def save(fig: Figure, path: Path) -> None:
-    from holdbeat.analysis.figures import save as save_png
-
-    save_png(fig, path)

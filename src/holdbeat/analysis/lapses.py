@@ -129,17 +129,33 @@ def baseline_noise(prep: Prepared, base: PhaseSpan | None) -> Noise:
     return Noise(float(np.std(vals, ddof=1)), len(vals))
 
 
+def lapse_spans(
+    markers: list, start_s: float, end_s: float
+) -> tuple[int, tuple[tuple[float, float], ...]]:
+    """Lapse count and lapsed intervals within [start_s, end_s) from lapse/rehold markers.
+
+    Holding is the state at onset; `lapse` starts a lapsed span (if holding), `rehold`
+    ends it; a span still open at the end of the hold runs to the end.
+    """
+    count = 0
+    spans: list[tuple[float, float]] = []
+    lapsed_at: float | None = None
+    for m in sorted((m for m in markers if start_s <= m.t_s < end_s), key=lambda m: m.t_s):
+        if m.kind == "lapse":
+            count += 1
+            if lapsed_at is None:
+                lapsed_at = m.t_s
+        elif m.kind == "rehold" and lapsed_at is not None:
+            spans.append((lapsed_at, m.t_s))
+            lapsed_at = None
+    if lapsed_at is not None:
+        spans.append((lapsed_at, end_s))
+    return count, tuple(spans)
+
+
 def lapse_onsets(markers, start_s: float, end_s: float) -> list[float]:
     """Starts of lapsed spans in [start_s, end_s): a lapse while already lapsed is not new."""
-    out = []
-    lapsed = False
-    for m in sorted((m for m in markers if start_s <= m.t_s < end_s), key=lambda m: m.t_s):
-        if m.kind == "lapse" and not lapsed:
-            out.append(m.t_s)
-            lapsed = True
-        elif m.kind == "rehold":
-            lapsed = False
-    return out
+    return [a for a, _ in lapse_spans(markers, start_s, end_s)[1]]
 
 
 def lapse_responses(

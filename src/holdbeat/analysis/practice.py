@@ -2,7 +2,8 @@
 
 The situation (and the mode it suggested), notes before and after, the act-and-savor action
 and whether it was done, the ratings before and after each hold with their change, and
-what the body did after each lapse (holdbeat.analysis.lapses). Pure; `report` renders it.
+what the body did after each lapse (holdbeat.analysis.lapses). Pure; practice_render renders
+it for `report`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdbeat.analysis.lapses import LapseResponse, Noise, baseline_noise, lapse_responses
+from holdbeat.analysis.lapses import (
+    LapseResponse,
+    Noise,
+    baseline_noise,
+    lapse_responses,
+    lapse_spans,
+)
 from holdbeat.analysis.prep import Prepared
 from holdbeat.events import ActionDone, ActionPlan
 from holdbeat.recording import Recording
-from holdbeat.textout import clean
 
 SCALES = ("belief", "safety", "satisfaction")
 NAN = math.nan
@@ -124,8 +130,6 @@ def practice_summary(prep: Prepared) -> PracticeSummary:
 
 def hold_practice_fields(prep: Prepared, ph, rated, base, noise) -> dict:
     """A hold's ratings, lapses and lapse response (compare's HoldUnit fields)."""
-    from holdbeat.analysis.report import lapse_spans  # report imports this module
-
     n_lapse, spans = lapse_spans(prep.rec.markers, ph.start_s, ph.end_s)
     resp = [
         r.change_ln for r in lapse_responses(prep, [ph], base, noise) if math.isfinite(r.change_ln)
@@ -143,133 +147,4 @@ def hold_practice_fields(prep: Prepared, ph, rated, base, noise) -> dict:
         "lapsed_s": sum(b - a for a, b in spans),
         "lapse_dln": float(np.mean(resp)) if resp else nan,
         "lapses_measured": len(resp),
-    }
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def _v(x: float) -> str:
-    return "—" if not math.isfinite(x) else f"{x:.0f}"
-
-
-def _d(x: float) -> str:
-    return "" if not math.isfinite(x) else f" ({x:+.0f})"
-
-
-def format_practice(ps: PracticeSummary, table) -> list[str]:
-    """Text sections for `report`; `table` is report.text_table."""
-    out: list[str] = []
-    if ps.situation or ps.notes_before or ps.notes_after or ps.actions:
-        out += ["", "THE PRACTICE"]
-        if ps.situation:
-            out.append(f"  situation: “{clean(ps.situation)}”")
-            if ps.suggestion:
-                label = ps.suggestion.get("mode", "")
-                if ps.suggestion.get("stance"):
-                    label += f" with {ps.suggestion['stance']}"
-                why = clean(ps.suggestion.get("reason", ""))
-                out.append(f"    suggested: {clean(label)} — {why}")
-        out += [f"  note before: {clean(n)}" for n in ps.notes_before]
-        for a in ps.actions:
-            done = {True: "done", False: "not done", None: "not answered"}[a.done]
-            out.append(f"  action: {clean(a.text) or '(not said)'} — {done}")
-        out += [f"  note after: {clean(n)}" for n in ps.notes_after]
-    out += ["", "RATINGS (0–10; before → after, change)"]
-    rows = [
-        [
-            r.name,
-            r.mode,
-            f"{_v(r.belief_pre)} → {_v(r.belief_post)}{_d(r.d_belief)}",
-            f"{_v(r.safety_pre)} → {_v(r.safety_post)}{_d(r.d_safety)}",
-            _v(r.satisfaction),
-        ]
-        for r in ps.ratings
-    ]
-    if rows:
-        out += table(["hold", "mode", "belief", "felt safety", "satisfaction"], rows, right=set())
-    else:
-        out.append("  (no holds)")
-    out += ["", "AFTER EACH LAPSE (ln RMSSD 30–60 s after the key − the 30 s before it)"]
-    if not ps.lapses:
-        out.append("  no lapses marked")
-        return out
-    band = ps.noise.ci_half
-    for lr in ps.lapses:
-        m, sec = divmod(int(lr.t_s), 60)
-        at = f"{m}:{sec:02d}"
-        if not math.isfinite(lr.change_ln):
-            out.append(f"  {at} ({lr.mode}): — ({lr.reason})")
-            continue
-        way = {True: "toward the baseline", False: "away from the baseline", None: ""}[
-            lr.toward_baseline
-        ]
-        noise = (
-            f" ± {band:.2f} at rest; {'beyond' if lr.beyond_noise else 'within'} the noise"
-            if math.isfinite(band)
-            else ""
-        )
-        out.append(
-            f"  {at} ({lr.mode}): ln RMSSD {lr.pre_ln:.2f} → {lr.post_ln:.2f} "
-            f"({lr.change_ln:+.2f}{noise}){', ' + way if way else ''}; HR {lr.change_hr:+.1f} bpm"
-        )
-    if not math.isfinite(band):
-        out.append(f"  uncertainty unknown: {ps.noise.reason}")
-    else:
-        out.append(
-            f"  ± is 1.96·√2 × the SD of a 30 s window over the baseline "
-            f"({ps.noise.sd_ln:.3f}, {ps.noise.n_windows} windows): a change at rest stays "
-            "inside it 95 % of the time"
-        )
-    return out
-
-
-def _num(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
-def practice_to_dict(ps: PracticeSummary) -> dict:
-    return {
-        "situation": ps.situation,
-        "suggestion": ps.suggestion,
-        "notes_before": list(ps.notes_before),
-        "notes_after": list(ps.notes_after),
-        "actions": [{"phase": a.phase_index, "text": a.text, "done": a.done} for a in ps.actions],
-        "ratings": [
-            {
-                "index": r.index,
-                "name": r.name,
-                "mode": r.mode,
-                "target": r.target,
-                "belief_pre": _num(r.belief_pre),
-                "belief_post": _num(r.belief_post),
-                "safety_pre": _num(r.safety_pre),
-                "safety_post": _num(r.safety_post),
-                "satisfaction": _num(r.satisfaction),
-                "d_belief": _num(r.d_belief),
-                "d_safety": _num(r.d_safety),
-            }
-            for r in ps.ratings
-        ],
-        "lapses": [
-            {
-                "t_s": lr.t_s,
-                "hold_index": lr.hold_index,
-                "mode": lr.mode,
-                "pre_ln_rmssd": _num(lr.pre_ln),
-                "post_ln_rmssd": _num(lr.post_ln),
-                "change_ln_rmssd": _num(lr.change_ln),
-                "change_hr_bpm": _num(lr.change_hr),
-                "toward_baseline": lr.toward_baseline,
-                "noise_ci_half": _num(lr.ci_half_ln),
-                "reason": lr.reason,
-            }
-            for lr in ps.lapses
-        ],
-        "lapse_noise": {
-            "sd_ln_rmssd": _num(ps.noise.sd_ln),
-            "windows": ps.noise.n_windows,
-            "reason": ps.noise.reason,
-        },
-        "cues": ps.cues,
     }

@@ -274,19 +274,9 @@ def contrast(
         lo, hi = _ci((x, y), _diff_means, rng, n_resamples, confidence)
     else:
         lo, hi = boot_t_diff(x, y, rng, n_resamples, confidence)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return Contrast(*names, x.size, y.size, diff, lo, hi, nan, nan, False, UNBOUNDED)
-    # no warning filter: permutation_test warns for none of the inputs that get here
-    perm = st.permutation_test(
-        (x, y),
-        _diff_means,
-        permutation_type="independent",
-        vectorized=True,
-        n_resamples=n_resamples,
-        alternative="two-sided",
-        rng=rng,
-    )
-    return Contrast(*names, x.size, y.size, diff, lo, hi, hedges_g(x, y), float(perm.pvalue), False)
+    head = (*names, x.size, y.size, diff, lo, hi)
+    g = lambda: hedges_g(x, y)  # noqa: E731
+    return _with_p(head, (x, y), _diff_means, "independent", g, rng, n_resamples)
 
 
 def paired_contrast(
@@ -314,19 +304,36 @@ def paired_contrast(
         lo, hi = _ci((x,), _mean, rng, n_resamples, confidence)
     else:
         lo, hi = boot_t_mean(x, rng, n_resamples, confidence)
+    head = (*names, n, n, mean, lo, hi)
+    return _with_p(head, (x,), _mean, "samples", lambda: hedges_gz(x), rng, n_resamples)
+
+
+def _with_p(
+    head: tuple,
+    data: tuple[np.ndarray, ...],
+    statistic: Callable,
+    permutation_type: str,
+    g: Callable[[], float],
+    rng: np.random.Generator,
+    n_resamples: int,
+) -> Contrast:
+    """Both contrasts' last step: an unbounded CI stops here; else the effect size and the
+    two-sided permutation p ("independent": labels shuffled; "samples": signs flipped)."""
+    paired = permutation_type == "samples"
+    lo, hi = head[-2:]
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        return Contrast(*names, n, n, mean, lo, hi, nan, nan, True, UNBOUNDED)
+        return Contrast(*head, math.nan, math.nan, paired, UNBOUNDED)
     # no warning filter: permutation_test warns for none of the inputs that get here
     perm = st.permutation_test(
-        (x,),
-        _mean,
-        permutation_type="samples",
+        data,
+        statistic,
+        permutation_type=permutation_type,
         vectorized=True,
         n_resamples=n_resamples,
         alternative="two-sided",
         rng=rng,
     )
-    return Contrast(*names, n, n, mean, lo, hi, hedges_gz(x), float(perm.pvalue), True)
+    return Contrast(*head, g(), float(perm.pvalue), paired)
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
-"""Plain-text tables and numbers for the terminal reports (no heavy imports, so `history`
-can print from its cache without loading the analysis stack)."""
+"""Numbers and plain-text tables for the rendered reports (terminal and JSON; no heavy
+imports, so `history` can print from its cache without loading the analysis stack)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ def fmt_num(x: float | None, spec: str, signed: bool = False) -> str:
     if x is None or not math.isfinite(x):
         return "—"
     return format(x, ("+" if signed else "") + spec)
+
+
+def json_num(x: float | None) -> float | None:
+    """A number for JSON, which has no NaN or infinity: those (and None) become null."""
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def text_table(

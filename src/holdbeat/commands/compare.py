@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -16,8 +15,7 @@ from holdbeat.commands._types import non_negative_float
 from holdbeat.commands.report import add_catchup_flags
 
 if TYPE_CHECKING:
-    from holdbeat.analysis.compare import CompareConfig, Comparison, SessionSummary
-    from holdbeat.analysis.stats import Contrast
+    from holdbeat.analysis.compare import CompareConfig, SessionSummary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -158,229 +156,14 @@ def load_summaries(
     return sums, errors
 
 
-def format_comparison(cmp: Comparison) -> str:
-    from holdbeat.analysis.compare import METRIC_TEXT, verdict
-    from holdbeat.analysis.compare_practice import format_practice_sections
-    from holdbeat.analysis.report import fmt_num as _f
-    from holdbeat.analysis.report import text_table as _table
-    from holdbeat.safe_text import for_terminal as shown
-
-    cfg = cmp.config
-    label, unit = METRIC_TEXT[cfg.metric]
-    out = [
-        f"holdbeat compare · {cmp.n_sessions} recordings · {len(cmp.units)} holds used · "
-        f"{len(cmp.excluded)} excluded",
-        f"metric: {label} ({unit})"
-        + ("" if cfg.metric == "latency" else ", hold phase minus the session's baseline phase")
-        + f"; one value per session and {cfg.by.replace(',', ' and ')}",
-        "",
-        f"BY {cfg.by.upper().replace(',', ' AND ')} (95 % CI: bootstrap of the mean over sessions)",
-    ]
-    head = [cfg.by.replace(",", " · "), "sessions", "holds", "mean", "median", "95 % CI"]
-    head += ["caught up", "median lat."]
-    rows = []
-    for m in cmp.modes:
-        e = m.estimate
-        ci = f"{e.ci_lo:+.3g} to {e.ci_hi:+.3g}" if e.ok else (e.reason if m.n_holds else "—")
-        rows.append(
-            [
-                m.mode,
-                str(m.n_sessions),
-                str(m.n_holds),
-                _f(e.mean, "+.3g"),
-                _f(e.median, "+.3g"),
-                ci,
-                (f"{m.reached}/{m.band_ok}" if m.band_ok else "—")
-                + (f" ({m.carried_over} out at onset)" if m.carried_over else ""),
-                _f(m.latency_median_s, ".0f") + (" s" if math.isfinite(m.latency_median_s) else ""),
-            ]
-        )
-    out += _table(head, rows, right={1, 2, 3, 4, 6, 7})
-    what = {"mode": "modes", "target": "targets"}.get(cfg.by, "groups")
-    for title, cs in (
-        (f"BETWEEN {what.upper()} (all sessions; unpaired)", cmp.pairwise),
-        (f"WITHIN SESSIONS (paired: sessions that held both {what})", cmp.paired),
-    ):
-        out += ["", title]
-        head = ["contrast", "n", "difference", "95 % CI", "Hedges' g", "perm. p"]
-        rows = []
-        for c in cs:
-            n = f"{c.n_a}" if c.paired else f"{c.n_a}/{c.n_b}"
-            if c.ok:
-                rows.append(
-                    [
-                        f"{c.a} − {c.b}",
-                        n,
-                        f"{c.diff:+.3g}",
-                        f"{c.ci_lo:+.3g} to {c.ci_hi:+.3g}",
-                        f"{c.g:+.2f}",
-                        f"{c.p:.3g}",
-                    ]
-                )
-            else:
-                rows.append([f"{c.a} − {c.b}", n, "—", c.reason, "—", "—"])
-        out += _table(head, rows, right={1, 2, 4, 5})
-    out += ["", "IN WORDS"]
-    for unp, par in zip(cmp.pairwise, cmp.paired, strict=True):
-        if unp.n_a == 0 and unp.n_b == 0:
-            continue
-        out.append("  • " + shown(verdict(unp, cfg.metric)))
-        if par.n_a:
-            out.append("  • " + shown(verdict(par, cfg.metric)))
-    if not any(u.n_a or u.n_b for u in cmp.pairwise):
-        out.append("  • no usable holds: nothing to compare.")
-    out += format_practice_sections(cmp, _table)
-    out += ["", f"EXCLUDED HOLDS ({len(cmp.excluded)})"]
-    if cmp.excluded:
-        out += _table(
-            ["file", "phase", "mode", "reason"],
-            [[Path(e.file).name, e.phase, e.mode, e.reason] for e in cmp.excluded],
-            right=set(),
-        )
-    else:
-        out.append("  none")
-    out += ["", "NOTES"] + [f"  - {shown(n)}" for n in cmp.notes]
-    return "\n".join(out)
-
-
-def comparison_to_dict(cmp: Comparison) -> dict:
-    def num(x: float) -> float | None:
-        return float(x) if isinstance(x, int | float) and math.isfinite(x) else None
-
-    def contrast(c: Contrast) -> dict:
-        return {
-            "a": c.a,
-            "b": c.b,
-            "paired": c.paired,
-            "n_a": c.n_a,
-            "n_b": c.n_b,
-            "diff": num(c.diff),
-            "ci": [num(c.ci_lo), num(c.ci_hi)],
-            "hedges_g": num(c.g),
-            "p_permutation": num(c.p),
-            "reason": c.reason,
-        }
-
-    from holdbeat.analysis.compare_practice import extra_to_dict
-
-    cfg = cmp.config
-    return {
-        "config": {
-            "by": cfg.by,
-            "metric": cfg.metric,
-            "include_low_quality": cfg.include_low_quality,
-            "low_quality_pct": cfg.low_quality_pct,
-            "min_hold_s": cfg.min_hold_s,
-            "window_s": cfg.window_s,
-            "k": cfg.k,
-            "dwell_s": cfg.dwell_s,
-            "resamples": cfg.n_resamples,
-            "seed": cfg.seed,
-        },
-        "n_recordings": cmp.n_sessions,
-        "modes": [
-            {
-                "mode": m.mode,  # the group: a mode, a target, or "mode · target" (see by)
-                "sessions": m.n_sessions,
-                "holds": m.n_holds,
-                "mean": num(m.estimate.mean),
-                "median": num(m.estimate.median),
-                "sd": num(m.estimate.sd),
-                "ci": [num(m.estimate.ci_lo), num(m.estimate.ci_hi)],
-                "reason": m.estimate.reason,
-                "caught_up": m.reached,
-                "catch_up_computable": m.band_ok,
-                "out_at_onset": m.carried_over,
-                "median_latency_s": num(m.latency_median_s),
-            }
-            for m in cmp.modes
-        ],
-        "pairwise": [contrast(c) for c in cmp.pairwise],
-        "within_session": [contrast(c) for c in cmp.paired],
-        "trajectories": [
-            {
-                "event": t.event,
-                "mode": t.mode,
-                "sessions": t.n_sessions,
-                "offset_s": [num(x) for x in t.offsets_s],
-                "mean": [num(x) for x in t.mean],
-                "ci_lo": [num(x) for x in t.lo],
-                "ci_hi": [num(x) for x in t.hi],
-                "n": [int(x) for x in t.n],
-            }
-            for t in cmp.trajectories
-        ],
-        "holds": [
-            {
-                **{k: (num(v) if isinstance(v, float) else v) for k, v in u.__dict__.items()},
-                "dbelief": num(u.dbelief),
-                "dsafety": num(u.dsafety),
-            }
-            for u in cmp.units
-        ],
-        "practice": {m: extra_to_dict(gs) for m, gs in cmp.extra.items()},
-        "excluded": [e.__dict__ for e in cmp.excluded],
-        "notes": list(cmp.notes),
-    }
-
-
-CSV_COLS = (
-    "file",
-    "session",
-    "index",
-    "name",
-    "mode",
-    "duration_s",
-    "corrected_pct",
-    "dhr",
-    "drmssd",
-    "dlnrmssd",
-    "latency",
-    "reached",
-    "carried_over",
-    # the practice (issue 17): when, what about, ratings, lapses
-    "started_utc",
-    "target",
-    "belief_pre",
-    "belief_post",
-    "dbelief",
-    "safety_pre",
-    "safety_post",
-    "dsafety",
-    "satisfaction",
-    "lapses",
-    "lapsed_s",
-    "lapse_dln",
-    "included",
-    "reason",
-)
-
-
-def comparison_csv_rows(cmp: Comparison) -> list[list[object]]:
-    """One row per hold, included or excluded (with the reason); blank where unknown."""
-    rows: list[list[object]] = []
-    for u in cmp.units:
-        row = []
-        for c in CSV_COLS[:-2]:
-            v = getattr(u, c)
-            row.append("" if isinstance(v, float) and not math.isfinite(v) else v)
-        rows.append([*row, True, ""])
-    for e in cmp.excluded:
-        idx, _, name = e.phase.lstrip("#").partition(" ")
-        known = {
-            "file": e.file,
-            "started_utc": e.started_utc,
-            "index": idx,
-            "name": name,
-            "mode": e.mode,
-            "target": e.target,
-        }
-        rows.append([known.get(c, "") for c in CSV_COLS[:-2]] + [False, e.reason])
-    return rows
-
-
 def run(args: argparse.Namespace) -> int:
     from holdbeat.analysis.compare import CompareConfig, compare
+    from holdbeat.analysis.compare_render import (
+        CSV_COLS,
+        comparison_csv_rows,
+        comparison_to_dict,
+        format_comparison,
+    )
     from holdbeat.analysis.io import (
         find_recordings,
         write_csv,
@@ -450,7 +233,8 @@ def run(args: argparse.Namespace) -> int:
         write_json(path, d, files)
 
     def figure_out(path: Path) -> None:
-        from holdbeat.analysis.figures import compare_figure, save
+        from holdbeat.analysis.compare_figure import compare_figure
+        from holdbeat.analysis.figures import save
 
         save(compare_figure(cmp), path, files)
 

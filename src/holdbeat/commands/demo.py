@@ -18,11 +18,12 @@ from holdbeat.commands._types import iso_datetime
 from holdbeat.events import Device
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock, paced
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.runner import SessionPlan
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import DEFAULT_ACTION_S, beliefs_of
-from holdbeat.sources.simulator import CLEAR_RESPONSES, SimConfig, simulate
+from holdbeat.sim.body import CLEAR_RESPONSES, SimConfig
+from holdbeat.sources.simulator import simulate
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -211,7 +211,8 @@ def run(args: argparse.Namespace) -> int:
             print(format_trends(digests))
 
     def figure_out(path: Path) -> None:
-        from holdbeat.analysis.history_figure import history_figure, save
+        from holdbeat.analysis.figures import save
+        from holdbeat.analysis.history_figure import history_figure
 
         save(history_figure(digests), path)
 

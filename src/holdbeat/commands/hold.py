@@ -25,7 +25,7 @@ from holdbeat.commands._types import positive_float
 from holdbeat.events import Device, End
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock
-from holdbeat.recording import new_header
+from holdbeat.recording_writer import new_header
 from holdbeat.runner import SessionPlan
 from holdbeat.session import Protocol, beliefs_of
 

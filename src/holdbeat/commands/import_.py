@@ -21,23 +21,15 @@ from holdbeat import log
 from holdbeat.home import HomeError, recordings_dir
 from holdbeat.inputs import open_regular, read_small, text_lines
 from holdbeat.interop import InteropError
-from holdbeat.interop.importers import FORMATS, UNITS, YEARS, detect_format, parse
+from holdbeat.interop.batch_lines import write_lines
+from holdbeat.interop.imported_rr import YEARS
+from holdbeat.interop.imported_session import Built, build_recording, label_for, resolve_start
+from holdbeat.interop.importers import FORMATS, UNITS, detect_format, parse
 from holdbeat.interop.phases_file import parse_phases
-from holdbeat.interop.synth import (
-    Built,
-    build_recording,
-    label_for,
-    resolve_start,
-    write_lines,
-)
 from holdbeat.limits import MAX_SMALL_FILE_BYTES
 from holdbeat.output import OutputError, write_files, write_new
-from holdbeat.recording import (
-    SUFFIX,
-    RecordingError,
-    load_stream,
-    session_filename,
-)
+from holdbeat.recording import SUFFIX, RecordingError, load_stream
+from holdbeat.recording_writer import session_filename
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS, ProtocolError
 
@@ -163,7 +155,7 @@ def verify(built: Built, f: BinaryIO) -> None:
     compare with the encoded RR. Raises RecordingError if they differ."""
     f.flush()
     f.seek(0)
-    rec = load_stream(Path("<import>"), f)
+    rec = load_stream(Path("<import>"), f, live_flags=False)  # RR is what is checked
     if rec.malformed:
         raise RecordingError(f"internal error: unparseable notification at {rec.malformed[0][0]} s")
     if rec.warnings:

@@ -12,7 +12,8 @@ from holdbeat.commands._run_plan import run_plan_cli
 from holdbeat.commands._session_args import add_speed_flag, add_view_flags, view_settings
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
-from holdbeat.recording import RecordingError, load, new_header
+from holdbeat.recording import RecordingError, load
+from holdbeat.recording_writer import new_header
 from holdbeat.runner import SessionPlan
 from holdbeat.session import protocol_from_dict
 from holdbeat.sources.replay import replay_events

@@ -109,13 +109,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from holdbeat.analysis.io import write_csv, write_json
     from holdbeat.analysis.prep import prepare
-    from holdbeat.analysis.report import (
-        ReportConfig,
-        build_report,
-        format_text,
-        report_csv_rows,
-        report_to_dict,
-    )
+    from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.analysis.report_render import format_text, report_csv_rows, report_to_dict
     from holdbeat.recording import RecordingError, load
     from holdbeat.safe_text import for_terminal as shown
 
@@ -192,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
         write_csv(path, cols, rows, inputs=inputs)
 
     def figure_out(path: Path) -> None:
-        from holdbeat.analysis.figures import report_figure, save
+        from holdbeat.analysis.figures import save
+        from holdbeat.analysis.report_figure import report_figure
 
         log.info("drawing the figure into %s", path)
         save(report_figure(rep, prep), path, inputs)

@@ -61,6 +61,12 @@ class _Question(QtWidgets.QDialog):
         label.setWordWrap(True)
         self.lay.addWidget(label)
 
+    def add_save_button(self, text: str, save: Callable[[], None]) -> None:
+        """The dialog's last row: one button at the right that saves the answer."""
+        ok = QtWidgets.QPushButton(text)
+        ok.clicked.connect(save)
+        self.lay.addWidget(ok, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+
     def show_beside(self, window: QtWidgets.QWidget) -> None:
         self.adjustSize()
         geo = window.frameGeometry()
@@ -79,9 +85,7 @@ class ActionDialog(_Question):
         self.edit.setPlaceholderText("e.g. send the email I have been putting off")
         self.edit.returnPressed.connect(self.save)
         self.lay.addWidget(self.edit)
-        ok = QtWidgets.QPushButton("save")
-        ok.clicked.connect(self.save)
-        self.lay.addWidget(ok, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+        self.add_save_button("save", self.save)
 
     def save(self) -> None:
         text = self.edit.text().strip()
@@ -120,9 +124,7 @@ class NoteDialog(_Question):
         self.status = QtWidgets.QLabel("")
         self.status.setStyleSheet(f"color: {pal.MUTED};")
         self.lay.addWidget(self.status)
-        ok = QtWidgets.QPushButton("save the note")
-        ok.clicked.connect(self.save)
-        self.lay.addWidget(ok, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+        self.add_save_button("save the note", self.save)
 
     def save(self) -> None:
         text = self.edit.toPlainText().strip()

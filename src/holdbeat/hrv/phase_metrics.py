@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdbeat import quality
-from holdbeat.correct import KubiosConfig
+from holdbeat.detect import KubiosConfig
 from holdbeat.hrv.intervals import CONTIGUOUS_TOL_MS
 from holdbeat.hrv.nonlinear import dfa, poincare, sample_entropy
 from holdbeat.hrv.spectrum import FREQ_BANDS, frequency_domain

@@ -2,9 +2,15 @@
 
 One module, one job:
 
-- `importers`   text -> RR intervals (Polar Sensor Logger, Elite HRV, plain RR text). Pure.
+- `imported_rr` what every importer shares: ImportedRR, ImportFormatError, the RR checks,
+                line and number readers. Pure.
+- `importers`   text -> RR intervals (Polar Sensor Logger, Elite HRV, plain RR text), format
+                detection and dispatch. Pure.
+- `hrvlogger`, `fit`, `edf_import`: HRV Logger CSV, Garmin FIT, EDF/EDF+ -> RR intervals.
 - `phases_file` text -> phase spans for an imported session (CSV or TOML). Pure.
-- `synth`       RR intervals -> strap-like HRM notifications -> holdbeat/1 lines. Pure.
+- `notifications` imported RR -> the HRM notifications a strap would have sent. Pure.
+- `imported_session` imported RR + phases -> header, phase starts, notifications, end. Pure.
+- `batch_lines` session events -> the holdbeat/1 lines RecordingWriter writes, in batches.
 - `export_csv`  recording -> beats CSV + events CSV. Pure.
 - `kubios`      recording -> Kubios RR text + a sidecar of phase samples. Pure.
 - `edf`         recording -> EDF+ (resampled RR/HR signals, phases/markers/beats as

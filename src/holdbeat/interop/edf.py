@@ -161,6 +161,27 @@ def _range_max(values: np.ndarray, floor: float, step: float) -> float:
     return max(floor, math.ceil(top / step) * step)
 
 
+def _signal(
+    data: np.ndarray,
+    fs_hz: int,
+    label: str,
+    unit: str,
+    transducer: str,
+    range_floor_step: tuple[float, float],
+    prefiltering: str,
+) -> edfio.EdfSignal:
+    """One signal, its physical range from 0 to its maximum rounded up (at least the floor)."""
+    return edfio.EdfSignal(
+        data,
+        fs_hz,
+        label=label,
+        physical_dimension=unit,
+        transducer_type=transducer,
+        physical_range=(0.0, _range_max(data, *range_floor_step)),
+        prefiltering=prefiltering,
+    )
+
+
 def build_edf(rec: Recording, fs_hz: int = FS_HZ) -> edfio.Edf:
     if not (isinstance(fs_hz, int) and 1 <= fs_hz <= 1000):
         raise ValueError(f"EDF sample rate must be a whole number of Hz (1..1000), not {fs_hz!r}")
@@ -178,32 +199,16 @@ def build_edf(rec: Recording, fs_hz: int = FS_HZ) -> edfio.Edf:
     shr = strap_hr(rec.hr_t_s, rec.hr_bpm, n, fs_hz)
     how = f"resampled {fs_hz}Hz, linear between beats; 0=no data"
     signals = [
-        edfio.EdfSignal(
-            rr,
-            fs_hz,
-            label=RR_LABEL,
-            physical_dimension="ms",
-            transducer_type="BLE HRS chest strap",
-            physical_range=(0.0, _range_max(rr, 3000.0, 500.0)),
-            prefiltering=how,
-        ),
-        edfio.EdfSignal(
-            hr,
-            fs_hz,
-            label=HR_LABEL,
-            physical_dimension="bpm",
-            transducer_type="60000/RR",
-            physical_range=(0.0, _range_max(hr, 300.0, 50.0)),
-            prefiltering=how,
-        ),
-        edfio.EdfSignal(
+        _signal(rr, fs_hz, RR_LABEL, "ms", "BLE HRS chest strap", (3000.0, 500.0), how),
+        _signal(hr, fs_hz, HR_LABEL, "bpm", "60000/RR", (300.0, 50.0), how),
+        _signal(
             shr,
             fs_hz,
-            label=STRAP_LABEL,
-            physical_dimension="bpm",
-            transducer_type="strap HR field",
-            physical_range=(0.0, _range_max(shr, 300.0, 50.0)),
-            prefiltering=f"sample-and-hold {STRAP_HR_HOLD_S:g}s max; 0=no data",
+            STRAP_LABEL,
+            "bpm",
+            "strap HR field",
+            (300.0, 50.0),
+            f"sample-and-hold {STRAP_HR_HOLD_S:g}s max; 0=no data",
         ),
     ]
     start = _start(rec)

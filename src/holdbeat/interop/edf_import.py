@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from holdbeat.events import Marker, Rating, SessionEvent
-from holdbeat.interop.importers import ImportedRR, ImportFormatError, check_rr_ms
+from holdbeat.interop.imported_rr import ImportedRR, ImportFormatError, check_rr_ms
 from holdbeat.interop.phases_file import PhaseSpec
 
 _BEAT = re.compile(r"^beat RR=([0-9.]+) ms(?: flag=(\S+))?( gap)?$")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from holdbeat.interop.importers import ImportedRR, ImportFormatError, check_rr_ms
+from holdbeat.interop.imported_rr import ImportedRR, ImportFormatError, check_rr_ms
 
 FORMAT = "fit"
 HRV_MESSAGE = "hrv"

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from holdbeat.interop.importers import (
+from holdbeat.interop.imported_rr import (
     ImportedRR,
     ImportFormatError,
-    _lines,
-    _number,
-    _show,
     check_rr_ms,
+    nonblank_lines,
+    parse_number,
+    show,
 )
 
 FORMAT = "hrv-logger"
@@ -34,7 +34,7 @@ def looks_like(first_line: str) -> bool:
 
 
 def parse_hrv_logger(text: str, origin: str = "<hrv-logger>") -> ImportedRR:
-    lines = _lines(text)  # streamed: (line number, text) of non-empty lines
+    lines = nonblank_lines(text)  # streamed: (line number, text) of non-empty lines
     first = next(lines, None)
     if first is None:
         raise ImportFormatError(origin, None, "empty file: no header and no RR intervals")
@@ -49,7 +49,7 @@ def parse_hrv_logger(text: str, origin: str = "<hrv-logger>") -> ImportedRR:
             origin,
             n0,
             f"not an HRV Logger RR file: expected the header 'date,rr,since start', "
-            f"found {_show(head)}",
+            f"found {show(head)}",
         )
     i_t, i_rr = cols.index(DATE), cols.index(RR)
     rr: list[float] = []
@@ -62,7 +62,7 @@ def parse_hrv_logger(text: str, origin: str = "<hrv-logger>") -> ImportedRR:
                 origin,
                 n,
                 f"expected {len(cols)} ','-separated fields ({', '.join(cols)}), "
-                f"found {len(fields)} in {_show(line)}",
+                f"found {len(fields)} in {show(line)}",
             )
         ts = fields[i_t].strip()
         try:
@@ -71,10 +71,10 @@ def parse_hrv_logger(text: str, origin: str = "<hrv-logger>") -> ImportedRR:
             raise ImportFormatError(
                 origin,
                 n,
-                f"field 'date': {_show(ts)} is not a date-time "
+                f"field 'date': {show(ts)} is not a date-time "
                 "(expected e.g. 2025-03-15 09:00:15.123)",
             ) from None
-        value = _number(fields[i_rr], origin, n, "field 'rr'")
+        value = parse_number(fields[i_rr], origin, n, "field 'rr'")
         rr.append(check_rr_ms(value, origin, n))
         src.append(n)
         stamps.append(stamp)

@@ -1,9 +1,8 @@
 """RR files from other apps -> RR intervals in ms. Pure: text in, arrays out, no file access.
 
 Every parser names the line and the reason when it refuses a file, and refuses the whole file
-(nothing partial). Accepted RR: RR_MIN_MS..RR_MAX_MS. Values outside are not heartbeats at all
-(a 0 ms or a one-minute "interval" is a logging error or a recording gap); real artifacts such
-as 250 ms or 2500 ms are accepted and later flagged by the live artifact check like any strap's.
+(nothing partial). What the parsers share (ImportedRR, the error, the RR checks, line and
+number readers) is in `imported_rr`.
 
 Formats
 - polar-sensor-logger: Polar Sensor Logger's RR file, `;`-separated with header
@@ -27,199 +26,41 @@ import itertools
 import math
 import re
 from array import array
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from holdbeat.interop import InteropError
+from holdbeat.interop.imported_rr import (
+    NUMBER,
+    Collected,
+    ImportedRR,
+    ImportFormatError,
+    Source,
+    check_all_rr_ms,
+    check_rr_ms,
+    nonblank_lines,
+    parse_number,
+    parse_stamp,
+    refuse_not_positive,
+    require_some,
+    show,
+)
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
-from holdbeat.safe_text import for_terminal
 
 FORMATS = ("polar-sensor-logger", "elite-hrv", "hrv-logger", "rr-txt")
 UNITS = ("ms", "s")
-RR_MIN_MS = 100.0
-RR_MAX_MS = 10_000.0
-#: no session holds more beats: every accepted RR is at least RR_MIN_MS long
-MAX_BEATS = int(MAX_SESSION_S * 1000 / RR_MIN_MS)
-#: timestamps outside these years are not a recording's (year 1, 2100: a broken clock)
-YEARS = (1970, 2099)
-QUOTE_CHARS = 24
-SHORT_TOKEN = 16
-
-Source = str | Iterable[tuple[int, str]]
 
 PSL_TIME = "Phone timestamp"
 PSL_RR = "RR-interval [ms]"
 _ELITE_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ _T](\d{2})-(\d{2})-(\d{2})")
 _ISO_START = re.compile(r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-class ImportFormatError(InteropError):
-    """The file is not what the chosen format expects; names the line when there is one."""
-
-    def __init__(self, origin: str, line: int | None, reason: str) -> None:
-        self.origin = origin
-        self.line = line
-        self.reason = reason
-        where = f"{origin}: line {line}" if line is not None else origin
-        super().__init__(f"{where}: {reason}")
-
-
-@dataclass(frozen=True)
-class ImportedRR:
-    """RR intervals read from another app's file, before any re-encoding.
-
-    Arrays, not tuples of Python floats: seven days of RR stay ~100 MB at most."""
-
-    format: str
-    rr_ms: np.ndarray
-    source_lines: np.ndarray  # line number of each RR in the source file
-    units: str  # units the file used ("ms" or "s")
-    timestamps: tuple[datetime, ...] | None = None  # per RR (small files); or stamp_s
-    start: datetime | None = None  # start of the first RR interval when the file tells
-    start_from: str = ""  # where `start` came from, for the header
-    notes: tuple[str, ...] = field(default=())
-    stamp_s: np.ndarray | None = None  # per RR: seconds after `first_stamp`
-    first_stamp: datetime | None = None
-    # per RR: the file says beats are missing before it (a gap the timestamps may not show)
-    gap_before: tuple[bool, ...] | None = None
-    # session time of the first beat when the file knows it (default: its RR after 0)
-    first_beat_s: float | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "rr_ms", np.asarray(self.rr_ms, dtype=float))
-        object.__setattr__(self, "source_lines", np.asarray(self.source_lines, dtype=np.int64))
-        if self.timestamps and self.stamp_s is None:
-            first = self.timestamps[0]
-            offsets = [(t - first).total_seconds() for t in self.timestamps]
-            object.__setattr__(self, "stamp_s", np.asarray(offsets, dtype=float))
-            object.__setattr__(self, "first_stamp", first)
-
-
-_DATA_LIKE = re.compile(r"^[0-9\s.,;:+\-eETZ/]*$")
-
-
-def _show(text: str, limit: int = QUOTE_CHARS) -> str:
-    """File text for an error message: a short token, or a short prefix of something that
-    looks like RR data, quoted and escaped; anything else (a password file given by
-    mistake) is described, not quoted."""
-    text = text.strip()
-    if len(text) <= SHORT_TOKEN or _DATA_LIKE.match(text):
-        return repr(for_terminal(text, limit))
-    return f"({len(text)} characters of text, not shown)"
-
-
-def _lines(source: Source) -> Iterator[tuple[int, str]]:
-    """(line number, stripped text) of non-empty lines; a UTF-8 BOM is ignored."""
-    if isinstance(source, str):
-        source = enumerate(source.removeprefix("\ufeff").splitlines(), start=1)
-    for n, s in source:
-        s = s.strip()
-        if s:
-            yield n, s
-
-
-def _too_long(origin: str, line: int) -> ImportFormatError:
-    return ImportFormatError(
-        origin,
-        line,
-        f"the RR intervals up to here add up to more than {MAX_SESSION_TEXT}, longer than "
-        "one session can be: split the file into sessions",
-    )
-
-
-class _Collected:
-    """RR values and their line numbers in compact arrays, bounded as they grow."""
-
-    def __init__(self, origin: str, sum_limit: float) -> None:
-        self.origin = origin
-        self.values = array("d")
-        self.lines = array("q")
-        self.total = 0.0
-        self.sum_limit = sum_limit
-
-    def add(self, value: float, line: int) -> None:
-        self.total += value
-        if self.total > self.sum_limit or len(self.values) >= MAX_BEATS:
-            raise _too_long(self.origin, line)
-        self.values.append(value)
-        self.lines.append(line)
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.frombuffer(self.values, dtype=float), np.frombuffer(self.lines, dtype=np.int64)
-
-
-def _number(token: str, origin: str, line: int, what: str = "RR value") -> float:
-    t = token.strip()
-    if not _NUMBER.match(t):
-        hint = ""
-        if re.match(r"^\d+,\d+$", t):
-            hint = " (a decimal comma? use '.' as the decimal separator)"
-        raise ImportFormatError(origin, line, f"{what} {_show(t)} is not a number{hint}")
-    return float(t)
-
-
-def check_rr_ms(rr_ms: float, origin: str, line: int, unit_note: str = "") -> float:
-    """Refuse values that cannot be a heartbeat interval; say why and how to fix it."""
-    if not math.isfinite(rr_ms):
-        raise ImportFormatError(origin, line, f"RR {rr_ms} is not a finite number")
-    if rr_ms < 0:
-        raise ImportFormatError(origin, line, f"RR {rr_ms:g} ms is negative")
-    if rr_ms == 0:
-        raise ImportFormatError(origin, line, "RR 0 ms: an interval cannot be zero")
-    if not RR_MIN_MS <= rr_ms <= RR_MAX_MS:
-        reason = (
-            f"RR {rr_ms:g} ms is absurd (accepted {RR_MIN_MS:g}–{RR_MAX_MS:g} ms{unit_note}); "
-            + (
-                "a pause that long is a recording gap, not a heartbeat: split the file there"
-                if rr_ms > RR_MAX_MS
-                else "no heart beats that fast: check the units or remove the value"
-            )
-        )
-        raise ImportFormatError(origin, line, reason)
-    return rr_ms
-
-
-def check_all_rr_ms(rr_ms: np.ndarray, lines: np.ndarray, origin: str, unit_note: str = "") -> None:
-    """check_rr_ms on every value, at numpy speed: the first bad one raises."""
-    bad = np.flatnonzero(~((rr_ms >= RR_MIN_MS) & (rr_ms <= RR_MAX_MS)))
-    if len(bad):
-        i = int(bad[0])
-        check_rr_ms(float(rr_ms[i]), origin, int(lines[i]), unit_note)
-    if float(rr_ms.sum()) > MAX_SESSION_S * 1000:
-        raise _too_long(origin, int(lines[-1]))
-
-
-def _require_some(rr: object, origin: str, what: str) -> None:
-    if not len(rr):  # type: ignore[arg-type]
-        raise ImportFormatError(origin, None, f"no RR intervals found ({what})")
-
-
-def _stamp(ts: str, origin: str, line: int) -> datetime:
-    try:
-        stamp = datetime.fromisoformat(ts)
-    except ValueError:
-        raise ImportFormatError(
-            origin, line, f"{_show(ts)} is not a timestamp (expected e.g. 2024-05-01T10:15:30.123)"
-        ) from None
-    if not YEARS[0] <= stamp.year <= YEARS[1]:
-        raise ImportFormatError(
-            origin,
-            line,
-            f"timestamp {_show(ts)} is not a plausible time for a recording (years "
-            f"{YEARS[0]}–{YEARS[1]}): is the phone's clock wrong?",
-        )
-    return stamp
 
 
 # ---------------------------------------------------------------- Polar Sensor Logger
 
 
 def parse_polar_sensor_logger(text: Source, origin: str = "<psl>") -> ImportedRR:
-    lines = _lines(text)
+    lines = nonblank_lines(text)
     first = next(lines, None)
     if first is None:
         raise ImportFormatError(origin, None, "empty file: no header and no RR intervals")
@@ -238,7 +79,7 @@ def parse_polar_sensor_logger(text: Source, origin: str = "<psl>") -> ImportedRR
     if PSL_TIME not in cols or PSL_RR not in cols:
         if _ISO_START.match(head):
             raise ImportFormatError(
-                origin, n0, f"header missing: {expected}, found data {_show(head)}"
+                origin, n0, f"header missing: {expected}, found data {show(head)}"
             )
         hint = ""
         if head.startswith(PSL_TIME):
@@ -246,11 +87,11 @@ def parse_polar_sensor_logger(text: Source, origin: str = "<psl>") -> ImportedRR
                 " (this is another Polar Sensor Logger stream: import the file ending in _RR.txt)"
             )
         raise ImportFormatError(
-            origin, n0, f"not a Polar Sensor Logger RR file: {expected}, found {_show(head)}{hint}"
+            origin, n0, f"not a Polar Sensor Logger RR file: {expected}, found {show(head)}{hint}"
         )
     i_t, i_rr = cols.index(PSL_TIME), cols.index(PSL_RR)
     need = max(i_t, i_rr) + 1
-    rr = _Collected(origin, MAX_SESSION_S * 1000)
+    rr = Collected(origin, MAX_SESSION_S * 1000)
     offsets = array("d")
     first_stamp: datetime | None = None
     for n, line in lines:
@@ -262,10 +103,10 @@ def parse_polar_sensor_logger(text: Source, origin: str = "<psl>") -> ImportedRR
                 origin,
                 n,
                 f"expected {len(cols)} ';'-separated fields, found {len(fields)} "
-                f"in {_show(line)}{why}",
+                f"in {show(line)}{why}",
             )
-        stamp = _stamp(fields[i_t].strip(), origin, n)
-        value = _number(fields[i_rr], origin, n)
+        stamp = parse_stamp(fields[i_t].strip(), origin, n)
+        value = parse_number(fields[i_rr], origin, n)
         rr.add(check_rr_ms(value, origin, n), n)
         if first_stamp is None:
             first_stamp = stamp
@@ -279,12 +120,12 @@ def parse_polar_sensor_logger(text: Source, origin: str = "<psl>") -> ImportedRR
             raise ImportFormatError(
                 origin,
                 n,
-                f"timestamp {_show(fields[i_t])} is more than {MAX_SESSION_TEXT} from the "
+                f"timestamp {show(fields[i_t])} is more than {MAX_SESSION_TEXT} from the "
                 "first one: longer than one session can be (a clock jump? split the file)",
             )
         offsets.append(offset)
     rr_ms, src = rr.arrays()
-    _require_some(rr_ms, origin, "the header is there but no rows follow")
+    require_some(rr_ms, origin, "the header is there but no rows follow")
     assert first_stamp is not None
     start = first_stamp - timedelta(milliseconds=float(rr_ms[0]))
     return ImportedRR(
@@ -314,9 +155,9 @@ def elite_start_from_name(filename: str) -> datetime | None:
 
 
 def parse_elite_hrv(text: Source, origin: str = "<elite-hrv>", filename: str = "") -> ImportedRR:
-    rr = _Collected(origin, MAX_SESSION_S * 1000)
+    rr = Collected(origin, MAX_SESSION_S * 1000)
     first_line: int | None = None
-    for n, line in _lines(text):
+    for n, line in nonblank_lines(text):
         if first_line is None:
             first_line = n
         for sep, name in ((";", "';'"), ("\t", "a tab")):
@@ -332,18 +173,16 @@ def parse_elite_hrv(text: Source, origin: str = "<elite-hrv>", filename: str = "
             tokens = tokens[:-1]  # a trailing comma
         for tok in tokens:
             if tok == "":
-                raise ImportFormatError(
-                    origin, n, f"an empty value between commas in {_show(line)}"
-                )
-            if not _NUMBER.match(tok):
+                raise ImportFormatError(origin, n, f"an empty value between commas in {show(line)}")
+            if not NUMBER.match(tok):
                 if n == first_line and not len(rr.values):
                     raise ImportFormatError(
                         origin,
                         n,
-                        f"{_show(tok)} is not a number: an Elite HRV RR export has no header, "
+                        f"{show(tok)} is not a number: an Elite HRV RR export has no header, "
                         "only RR values in ms",
                     )
-                raise ImportFormatError(origin, n, f"RR value {_show(tok)} is not a number")
+                raise ImportFormatError(origin, n, f"RR value {show(tok)} is not a number")
             value = float(tok)
             if not math.isfinite(value):
                 raise ImportFormatError(origin, n, f"RR {value} is not a finite number")
@@ -351,7 +190,7 @@ def parse_elite_hrv(text: Source, origin: str = "<elite-hrv>", filename: str = "
     if first_line is None:
         raise ImportFormatError(origin, None, "empty file: no RR intervals")
     rr_ms, src = rr.arrays()
-    _require_some(rr_ms, origin, "the file has no values")
+    require_some(rr_ms, origin, "the file has no values")
     med = float(np.median(rr_ms))
     if med < 10:
         raise ImportFormatError(
@@ -399,9 +238,9 @@ def parse_rr_txt(text: Source, origin: str = "<rr-txt>", units: str | None = Non
         raise ValueError(f"units must be one of {UNITS}, not {units!r}")
     # Whatever the units, values summing past this are longer than a session in ms, and
     # far longer in s: stop reading there.
-    rr = _Collected(origin, MAX_SESSION_S * 1000)
+    rr = Collected(origin, MAX_SESSION_S * 1000)
     seen = False
-    for n, line in _lines(text):
+    for n, line in nonblank_lines(text):
         if line.startswith("#"):
             continue
         seen = True
@@ -409,23 +248,18 @@ def parse_rr_txt(text: Source, origin: str = "<rr-txt>", units: str | None = Non
             raise ImportFormatError(
                 origin,
                 n,
-                f"expected one RR value per line, found {_show(line)} "
+                f"expected one RR value per line, found {show(line)} "
                 "(for ','-separated values use --from elite-hrv)",
             )
         if not len(rr.values) and not re.search(r"\d", line):
             raise ImportFormatError(
                 origin,
                 n,
-                f"{_show(line)} is not a number: plain RR text has no header "
+                f"{show(line)} is not a number: plain RR text has no header "
                 "(delete the line or start it with '#')",
             )
-        value = _number(line, origin, n)
-        if not math.isfinite(value):
-            raise ImportFormatError(origin, n, f"RR value {_show(line)} is not a finite number")
-        if value < 0:
-            raise ImportFormatError(origin, n, f"RR value {value:g} is negative")
-        if value == 0:
-            raise ImportFormatError(origin, n, "RR value 0: an interval cannot be zero")
+        value = parse_number(line, origin, n)
+        refuse_not_positive(value, origin, n, "RR value", "", show(line))
         rr.add(value, n)
     if not seen:
         raise ImportFormatError(origin, None, "empty file: no RR intervals")
@@ -452,23 +286,25 @@ def parse_rr_txt(text: Source, origin: str = "<rr-txt>", units: str | None = Non
 def detect_format(text: Source, filename: str = "") -> tuple[str, str]:
     """(format, why) from the first lines and Elite HRV's file-name pattern; or
     ImportFormatError. A file that is none of them is not quoted: it may be anything."""
-    lines = list(itertools.islice(((n, s) for n, s in _lines(text) if not s.startswith("#")), 50))
+    lines = list(
+        itertools.islice(((n, s) for n, s in nonblank_lines(text) if not s.startswith("#")), 50)
+    )
     if not lines:
         raise ImportFormatError(filename or "<input>", None, "empty file: no RR intervals")
     n, first = lines[0]
     if PSL_RR in first or first.startswith(PSL_TIME):
-        return "polar-sensor-logger", f"header {_show(first)} (Polar Sensor Logger)"
+        return "polar-sensor-logger", f"header {show(first)} (Polar Sensor Logger)"
     if _ISO_START.match(first) and ";" in first:
         return "polar-sensor-logger", "rows of 'timestamp;RR' (Polar Sensor Logger)"
     from holdbeat.interop.hrvlogger import looks_like
 
     if looks_like(first):
-        return "hrv-logger", f"header {_show(first)} (HRV Logger)"
+        return "hrv-logger", f"header {show(first)} (HRV Logger)"
     head = [s for _, s in lines]
 
     def numbers(s: str) -> bool:
         tokens = [t.strip() for t in s.split(",")]
-        return all(_NUMBER.match(t) for t in tokens if t) and any(tokens)
+        return all(NUMBER.match(t) for t in tokens if t) and any(tokens)
 
     if numbers(first):
         decimal_commas = all(re.match(r"^\d,\d+$", s) for s in head)  # '0,812': s, decimal comma

@@ -19,7 +19,6 @@ from holdbeat.events import (
     Tick,
 )
 from holdbeat.keys import key_legend
-from holdbeat.metrics import LiveMetrics
 from holdbeat.process import Processed
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import Protocol, format_duration
@@ -49,14 +48,10 @@ class ConsoleSink:
         self.every_s = every_s
         self.recording = recording
         self._next_status = 0.0
-        self._phase: PhaseStart | None = None
-        self._metrics: LiveMetrics | None = None
-        self._hr: int | None = None
-        self._rr: tuple[float, ...] = ()
-        self._conn = "connected"
+        self._rr: tuple[float, ...] = ()  # the last notification's RR intervals
         self.lines = 0
-        # the window's pure model, fed the same events: the console shows the same band and
-        # catch-up state as the window (no Qt involved)
+        # the window's pure model, fed the same events: the console shows the same phase,
+        # metrics, connection, band and catch-up state as the window (no Qt involved)
         from holdbeat.gui.model import ViewModel
 
         self._model = ViewModel()
@@ -76,21 +71,20 @@ class ConsoleSink:
         self._print(f"keys (type, then Enter): {key_legend()}")
 
     def _status(self, t_s: float) -> None:
-        m = self._metrics
-        ph = self._phase
+        model = self._model
+        m = model.metrics
+        ph = model.current_phase
         left = ""
-        if ph is not None and ph.duration_s:
-            left = f" {clock(ph.t_s + ph.duration_s - t_s)} left"
+        if ph is not None and ph.planned_s:
+            left = f" {clock(ph.start_s + ph.planned_s - t_s)} left"
         phase = f"{ph.name} [{ph.mode}]{left}" if ph else "-"
-        hr = fmt(m.hr_bpm, ".0f") if m is not None and m.n_beats else str(self._hr or "—")
+        strap_hr = str(model.last_strap_hr or "—")
+        hr = fmt(m.hr_bpm, ".0f") if m is not None and m.n_beats else strap_hr
         ln = fmt(m.ln_rmssd, ".2f") if m is not None and m.valid else "—"
         rr = ",".join(f"{r:.0f}" for r in self._rr) or "—"
         q = f" flagged {m.flagged_share:.0%}" if m is not None and m.n_flagged else ""
-        conn = (
-            ""
-            if self._conn in ("connected", "restored", "contact_restored")
-            else f"  [{self._conn}]"
-        )
+        state = model.status.connection
+        conn = "" if state in ("connected", "restored", "contact_restored") else f"  [{state}]"
         rr = f"{rr} ms" if rr != "—" else rr
         ln = f"{ln} ln(ms)" if ln != "—" else ln
         self._print(
@@ -120,7 +114,6 @@ class ConsoleSink:
 
     def _handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, PhaseStart):
-            self._phase = ev
             dur = (
                 f" for {format_duration(ev.duration_s)}"
                 if ev.duration_s
@@ -140,7 +133,6 @@ class ConsoleSink:
             self._print(f"{clock(ev.t_s)}  rating ({ev.when}) {ev.scale} = {ev.value}/10")
             return
         if isinstance(ev, Connection):
-            self._conn = ev.state
             msg = {
                 "lost": "connection lost — reconnecting…",
                 "restored": "connection restored",
@@ -155,11 +147,7 @@ class ConsoleSink:
             if processed.error:
                 self._print(f"{clock(ev.t_s)}  ! skipped: {processed.error}")
                 return
-            if processed.hr is not None:
-                self._hr = processed.hr.hr_bpm
             self._rr = tuple(b.rr_ms for b in processed.beats)
-            if processed.metrics:
-                self._metrics = processed.metrics[-1]
         if isinstance(ev, Hrm | Tick) and ev.t_s >= self._next_status:
             self._status(ev.t_s)
             self._next_status = ev.t_s + self.every_s

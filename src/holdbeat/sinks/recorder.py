@@ -6,7 +6,8 @@ from pathlib import Path
 
 from holdbeat.events import End, Header, SessionEvent, Tick
 from holdbeat.process import Processed
-from holdbeat.recording import RecordingError, RecordingWriter
+from holdbeat.recording import RecordingError
+from holdbeat.recording_writer import RecordingWriter
 from holdbeat.session import Protocol
 
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from holdbeat.analysis.compare import METRIC_TEXT, Comparison, verdict
-from holdbeat.analysis.figures import TARGET_COLOURS
+from holdbeat.analysis.compare import Comparison
+from holdbeat.analysis.compare_render import METRIC_TEXT, verdict
+from holdbeat.analysis.figures import TARGET_COLOURS, pyplot, style_axes
 from holdbeat.analysis.groups import group_colour_key, session_values
 from holdbeat.analysis.report import METRIC_LABELS
 from holdbeat.gui import palette as pal
@@ -205,9 +206,7 @@ def _trajectory_panel(ax: Axes, cmp: Comparison, ev: str, first: bool) -> None:
 
 
 def compare_figure(cmp: Comparison) -> Figure:
-    from holdbeat.analysis.figures import _plt, _style
-
-    plt = _plt()
+    plt = pyplot()
     modes = [m.mode for m in cmp.modes if m.estimate.n > 0]  # modes, targets or both
     contrasts = [c for c in (*cmp.pairwise, *cmp.paired) if c.ok]
     not_drawn = [c for c in (*cmp.pairwise, *cmp.paired) if not c.ok and (c.n_a or c.n_b)]
@@ -251,11 +250,11 @@ def compare_figure(cmp: Comparison) -> Figure:
         bottom = y - h - 0.25 / height
         if modes:
             ax = fig.add_axes((0.07, bottom, 0.27, h))
-            _style(ax)
+            style_axes(ax)
             _modes_panel(ax, cmp, modes)
         if contrasts:
             ax = fig.add_axes((0.5, bottom, 0.47, h))
-            _style(ax)
+            style_axes(ax)
             _contrasts_panel(ax, cmp, contrasts)
         y -= mid_in / height
     if low_in:
@@ -264,6 +263,6 @@ def compare_figure(cmp: Comparison) -> Figure:
         w = 0.9 / len(events)
         for i, ev in enumerate(events):
             ax = fig.add_axes((0.07 + i * w, bottom, w - 0.05, h))
-            _style(ax)
+            style_axes(ax)
             _trajectory_panel(ax, cmp, ev, i == 0)
     return fig

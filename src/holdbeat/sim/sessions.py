@@ -1,12 +1,11 @@
 """Beat-level simulated sessions in memory, vectorised: for calibration, benchmarks, docs.
 
-Same physiological model and parameters as `holdbeat.sources.simulator` (SimConfig,
-ModeResponse): RR = mean RR(HR shift) + vagal gain × RSA + 0.1 Hz wave + vagal gain ×
-AR(1) noise; a first-order catch-up drive toward 1 while a belief is held (toward 0 when
-lapsed or not holding) with the mode's time constant; artifacts that keep the sum of RR
-(missed / extra / ectopic). It skips the HRM packets, the pipeline and the file, so a
-session costs about a millisecond instead of a few hundred; the random draws differ from
-`simulate()`, so the same seed gives a different (equally valid) session.
+The strap simulator's body, person and artifacts (`sim.body`, `sim.person`,
+`sim.artifacts`), computed in arrays over the whole session: the catch-up drive on a 0.25 s
+grid, the RR formula at the beat times. It skips the HRM packets, the pipeline and the
+file, so a session costs about a millisecond instead of a few hundred; the random draws
+differ from `sources.simulator.simulate()`, so the same seed gives a different (equally
+valid) session with the same statistics (tests/test_sim.py).
 
 `vary=True` also draws the person's day: resting HR and vagal amplitude differ from session
 to session, as they do in life; a calibration that ignored this would be too easy.
@@ -24,65 +23,41 @@ from holdbeat.events import Device, End, Header, Marker
 from holdbeat.protocols import load_protocol
 from holdbeat.recording import PhaseSpan, Recording
 from holdbeat.session import Protocol
-from holdbeat.sources.simulator import ModeResponse, SimConfig, schedule
+from holdbeat.sim import person
+from holdbeat.sim.artifacts import array_artifacts
+from holdbeat.sim.body import (
+    NO_EFFECT,
+    RESP_JITTER,
+    REST_TAU_S,
+    ModeResponse,
+    SimConfig,
+    approach_path,
+    ar1,
+    ar_innovation_sd,
+    model_rr_ms,
+    response_shift,
+)
+from holdbeat.sim.person import schedule
 
-NO_EFFECT = ModeResponse(dhr_bpm=0.0, vagal_gain=1.0, tau_s=45.0)
-REST_TAU_S = 45.0
-
-
-def no_effect_responses() -> dict[str, ModeResponse]:
-    """Holding changes nothing, in any mode."""
-    return {m: NO_EFFECT for m in ("fierce", "soft", "loving-kindness")}
-
-
-def _drive(grid: np.ndarray, target: np.ndarray, tau: np.ndarray, dt: float) -> np.ndarray:
-    """First-order approach to `target` with time constant `tau`, piecewise closed form."""
-    out = np.empty(grid.size)
-    change = np.flatnonzero(np.r_[True, (target[1:] != target[:-1]) | (tau[1:] != tau[:-1])])
-    ends = np.r_[change[1:], grid.size]
-    y = 0.0
-    for a, b in zip(change, ends, strict=True):
-        decay = np.exp(-dt * np.arange(1, b - a + 1) / tau[a])
-        seg = target[a] + (y - target[a]) * decay
-        out[a:b] = seg
-        y = float(seg[-1])
-    return out
+#: the beat times are a fixed point (RR depends on when the beat is): iterate until no beat
+#: moves by more than this; a few iterations leave the breathing phase scrambled at the beats
+#: and bias HR (tests/test_sim.py compares with the strap simulator, which has no such step)
+FIXED_POINT_TOL_S = 1e-3
+FIXED_POINT_MAX = 12
 
 
-def _artifacts(
-    rr: np.ndarray, rate: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Missed / extra / ectopic beats, each keeping the sum of RR; returns (rr, is_artifact)."""
-    n = rr.size
-    kind = np.zeros(n, dtype=np.int8)
-    if rate <= 0 or n < 4:
-        return rr, kind.astype(bool)
-    pos = np.flatnonzero(rng.random(n - 2) < rate)
-    if pos.size:
-        keep = np.r_[True, np.diff(pos) >= 3]  # artifacts do not overlap
-        pos = pos[keep]
-    kinds = rng.integers(0, 3, pos.size)
-    fr = rng.uniform(0.35, 0.65, pos.size)
-    pre = rng.uniform(0.6, 0.75, pos.size)
-    rr = rr.copy()
-    bad = np.zeros(n, bool)
-    for p, k, f, s in zip(pos[::-1], kinds[::-1], fr[::-1], pre[::-1], strict=True):
-        if k == 0:  # missed: two intervals reported as one
-            rr[p] += rr[p + 1]
-            rr = np.delete(rr, p + 1)
-            bad = np.delete(bad, p + 1)
-            bad[p] = True
-        elif k == 1:  # extra: one interval split in two
-            rr = np.insert(rr, p + 1, rr[p] * (1 - f))
-            rr[p] *= f
-            bad = np.insert(bad, p + 1, True)
-            bad[p] = True
-        else:  # ectopic: premature beat, compensatory pause
-            short = rr[p] * s
-            rr[p + 1] += rr[p] - short
-            rr[p] = short
-            bad[p] = bad[p + 1] = True
-    return rr, bad
+def _first_guess(hr_t: np.ndarray, gain_t: np.ndarray, ar: np.ndarray, dt: float) -> np.ndarray:
+    """Beat times of the mean heart (beat k when the integral of HR reaches k) plus the
+    noise's running sum: the waves then move each beat by tens of ms, not by seconds, and
+    the fixed point is reached in a few steps."""
+    beats_done = np.cumsum(hr_t / 60.0 * dt)  # beats completed by the end of each grid step
+    k = np.arange(1, ar.size + 1)
+    t_mean = np.interp(k, beats_done, dt * np.arange(1, hr_t.size + 1))
+    if k.size and k[-1] > beats_done[-1]:  # past the grid: at the last HR
+        over = k > beats_done[-1]
+        t_mean[over] = hr_t.size * dt + (k[over] - beats_done[-1]) * 60.0 / hr_t[-1]
+    gi = np.minimum((t_mean / dt).astype(int), hr_t.size - 1)
+    return t_mean + np.cumsum(gain_t[gi] * ar) / 1000.0
 
 
 def synth_recording(
@@ -127,57 +102,60 @@ def synth_recording(
             last = resp.get(ph.mode, NO_EFFECT)
             target[sel] = 1.0
             tau[sel] = last.tau_s
-            if cfg.markers and stop - start > 50:
-                t = start + 20.0
+            if (
+                cfg.markers
+                and stop - start > person.LAPSE_AFTER_START_S + person.LAPSE_BEFORE_END_S
+            ):
+                t = start + person.LAPSE_AFTER_START_S
                 while True:
                     t += float(rng.exponential(60.0 / max(cfg.lapse_per_min, 1e-9)))
-                    if t >= stop - 30.0:
+                    if t >= stop - person.LAPSE_BEFORE_END_S:
                         break
-                    length = float(rng.uniform(8, 25))
+                    length = float(rng.uniform(*person.LAPSE_S))
                     target[(grid >= t) & (grid < t + length)] = 0.0
-                    markers.append(Marker(round(t + float(rng.uniform(0.5, 2.0)), 6), "lapse"))
-                    markers.append(
-                        Marker(round(t + length + float(rng.uniform(0.5, 2.0)), 6), "rehold")
-                    )
+                    t_lapse = round(t + float(rng.uniform(*person.MARK_DELAY_S)), 6)
+                    markers.append(Marker(t_lapse, "lapse"))
+                    t_rehold = round(t + length + float(rng.uniform(*person.MARK_DELAY_S)), 6)
+                    markers.append(Marker(t_rehold, "rehold"))
                     t += length
         if last is not None:
             dhr_of[grid >= start] = last.dhr_bpm
             gain_of[grid >= start] = last.vagal_gain
-    drive = _drive(grid, target, tau, dt)
+    drive = approach_path(target, tau, dt)
     if cfg.markers:
         for start, stop, ph in sched:
             if not ph.is_hold:
                 continue
-            sel = np.flatnonzero((grid >= start) & (grid < stop) & (drive > 0.85))
+            sel = np.flatnonzero((grid >= start) & (grid < stop) & (drive > person.FELT_DRIVE))
             if sel.size:
-                t_felt = float(grid[sel[0]]) + float(rng.uniform(10, 30))
+                t_felt = float(grid[sel[0]]) + float(rng.uniform(*person.FELT_LAG_S))
                 if t_felt < stop:
                     markers.append(Marker(round(t_felt, 6), "felt"))
     markers.sort(key=lambda m: m.t_s)
-    hr_t = hr0 + dhr_of * drive
-    gain_t = vag * (1.0 + (gain_of - 1.0) * drive)
+    dhr_t, gain_t = response_shift(dhr_of, gain_of, drive)
+    hr_t = hr0 + dhr_t
+    gain_t = vag * gain_t
     # -- beats: RR from the model at the beat times (fixed point: RR depends on t)
     n = int(end_s * hr_t.max() / 60.0 * 1.15) + 10
-    e = rng.normal(0.0, cfg.noise_ms * math.sqrt(1 - 0.25), n)
-    ar = np.convolve(e, 0.5 ** np.arange(48))[:n]  # AR(1), φ = 0.5 (0.5**48 ≈ 4e-15)
-    resp_hz = cfg.resp_hz * float(rng.uniform(0.9, 1.1))
+    e = rng.normal(0.0, ar_innovation_sd(cfg.noise_ms), n)
+    ar = ar1(e)
+    resp_hz = cfg.resp_hz * float(rng.uniform(*RESP_JITTER))
     ph_r, ph_lf = rng.uniform(0, 2 * math.pi, 2)
-    t_beat = np.arange(1, n + 1) * 60.0 / hr0
-    for _ in range(4):
+    t_beat = _first_guess(hr_t, gain_t, ar, dt)
+    for _ in range(FIXED_POINT_MAX):  # each beat's RR evaluated at its own time
         tb = np.clip(t_beat, 0.0, grid[-1])
         gi = np.minimum((tb / dt).astype(int), grid.size - 1)
         g = gain_t[gi]
-        rr = (
-            60000.0 / hr_t[gi]
-            + g * cfg.rsa_ms * np.sin(2 * math.pi * resp_hz * tb + ph_r)
-            + cfg.lf_ms * np.sin(2 * math.pi * 0.1 * tb + ph_lf)
-            + g * ar
-        )
-        rr = np.clip(rr, 350.0, 1800.0)
-        t_beat = np.cumsum(rr) / 1000.0
+        rsa_angle = 2 * math.pi * resp_hz * tb + ph_r
+        rr = model_rr_ms(60000.0 / hr_t[gi], g, cfg.rsa_ms, rsa_angle, cfg.lf_ms, tb, ph_lf, ar)
+        t_new = np.cumsum(rr) / 1000.0
+        moved = float(np.max(np.abs(t_new - t_beat), initial=0.0))
+        t_beat = t_new
+        if moved < FIXED_POINT_TOL_S:
+            break
     keep = t_beat < end_s
     rr = rr[keep]
-    rr, bad = _artifacts(rr, rate, np.random.default_rng([seed, 9]))
+    rr, bad = array_artifacts(rr, rate, np.random.default_rng([seed, 9]))
     t0 = float(rng.uniform(0.3, 1.0))
     bt = t0 + np.cumsum(rr) / 1000.0
     inside = bt < end_s
@@ -276,7 +254,7 @@ def recording_events(rec: Recording) -> list:
 
 def write_recording(directory: Path, rec: Recording, label: str = "synthetic") -> Path:
     """Write a synthetic recording as a real holdbeat/1 file (0600, never overwriting)."""
-    from holdbeat.recording import RecordingWriter
+    from holdbeat.recording_writer import RecordingWriter
 
     w = RecordingWriter(Path(directory), rec.header, label, clock=lambda: 0.0)
     try:

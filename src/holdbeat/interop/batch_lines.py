@@ -1,0 +1,102 @@
+"""Session events -> the holdbeat/1 lines RecordingWriter would write, in numpy batches.
+
+An import of days is written chunk by chunk: packets parsed in numpy batches, beats timed and
+judged by the same code the loader uses, memory bounded whatever the session's length.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from holdbeat.events import Connection, Header, Hrm, SessionEvent
+from holdbeat.recording_lines import event_to_dict, header_to_dict
+
+#: one encoder, made once: json.dumps with arguments builds a new one per call
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+CHUNK_EVENTS = 4096  # events decoded per batch: memory stays bounded, numpy does the work
+
+
+def _line(d: dict) -> bytes:
+    return (_ENCODE(d) + "\n").encode("utf-8")
+
+
+class _Decoder:
+    """What the live Processor puts on a recording line (HR, RR, contact, energy, flags),
+    for a chunk of events at a time: packets parsed in one numpy batch, beats timed and
+    judged by the same BeatTimer.time / LiveFlagger.judge the loader uses (tested equal to
+    the Processor), state carried from chunk to chunk, no live HRV (a line never holds it)."""
+
+    def __init__(self) -> None:
+        from holdbeat.beats import BeatTimer
+        from holdbeat.clean import LiveFlagger
+
+        self.timer = BeatTimer()
+        self.flagger = LiveFlagger()
+
+    def lines(self, events: list[SessionEvent]) -> Iterator[bytes]:
+        from holdbeat.hrs import parse_hrm_batch
+
+        hrms = [ev for ev in events if isinstance(ev, Hrm)]
+        batch = parse_hrm_batch([ev.raw for ev in hrms])
+        ok, hr = batch.ok.tolist(), batch.hr_bpm.tolist()
+        contact, energy = batch.contact.tolist(), batch.energy_kj.tolist()
+        rr_all, starts = batch.rr_ms.tolist(), batch.rr_start.tolist()
+        k = 0
+        for ev in events:
+            if isinstance(ev, Connection):
+                if ev.state == "lost":
+                    self.timer.reset()  # as Processor.on_connection
+                yield _line(event_to_dict(ev))
+                continue
+            if not isinstance(ev, Hrm):
+                yield _line(event_to_dict(ev))
+                continue
+            d = event_to_dict(ev)  # t, type, raw
+            if not ok[k]:
+                d["error"] = batch.errors[k]
+            else:
+                a, b = starts[k], starts[k + 1]
+                d["hr"] = hr[k]
+                rr = rr_all[a:b]
+                d["rr"] = [round(r, 3) for r in rr]
+                if contact[k] >= 0:
+                    d["contact"] = bool(contact[k])
+                if energy[k] >= 0:
+                    d["energy"] = energy[k]
+                if rr:
+                    _, gap = self.timer.time(ev.t_s, rr)
+                    judge = self.flagger.judge
+                    flags = [judge(r, gap and i == 0) for i, r in enumerate(rr)]
+                    if any(flags):
+                        d["flags"] = flags
+            k += 1
+            yield _line(d)
+
+
+def write_lines(
+    f: BinaryIO, header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
+) -> None:
+    """Write exactly the lines RecordingWriter writes, chunk by chunk: memory does not grow
+    with the session. `window_s` is unused (a recording line has no rolling HRV)."""
+    f.write(_line(header_to_dict(header)))
+    decoder = _Decoder()
+    chunk: list[SessionEvent] = []
+    for ev in events:
+        chunk.append(ev)
+        if len(chunk) >= CHUNK_EVENTS:
+            f.writelines(decoder.lines(chunk))
+            chunk = []
+    if chunk:
+        f.writelines(decoder.lines(chunk))
+
+
+def recording_bytes(
+    header: Header, events: Iterable[SessionEvent], window_s: float = 60.0
+) -> bytes:
+    """The whole recording in memory (small imports and tests); see write_lines."""
+    buf = io.BytesIO()
+    write_lines(buf, header, events, window_s)
+    return buf.getvalue()
