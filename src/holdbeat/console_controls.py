@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._print import say
 from holdbeat.keys import (
     ActionCmd,
     CommandError,
@@ -28,6 +27,7 @@ from holdbeat.keys import (
     to_event,
 )
 from holdbeat.pipeline import Control, NextPhase, SessionClock, Stop
+from holdbeat.printing import say
 from holdbeat.textout import clean
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._print import say
 from holdbeat.console_controls import ConsoleControls, PhaseWatch, ask_after_note
 from holdbeat.events import End, Header, SessionEvent
 from holdbeat.gui.display import display_available
 from holdbeat.pipeline import SessionClock, Stop, run_session
+from holdbeat.printing import say
 from holdbeat.session import Protocol
 from holdbeat.sinks.console import ConsoleSink
 from holdbeat.sinks.recorder import RecorderSink

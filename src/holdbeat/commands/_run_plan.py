@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._print import say
 from holdbeat.events import End
+from holdbeat.printing import say
 from holdbeat.runner import SessionInterrupted, SessionPlan, execute
 from holdbeat.sinks.recorder import RecordingFailed
 

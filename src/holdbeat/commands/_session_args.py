@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._print import say
 from holdbeat.commands._types import parse_speed, positive_float
 from holdbeat.home import out_arg
+from holdbeat.printing import say
 from holdbeat.protocols import builtin_names, load_protocol
 from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS, Protocol, ProtocolError, with_beliefs

@@ -9,8 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from holdbeat import log
-from holdbeat.commands._outputs import add_figure_flag, add_json_flag, refuse_outputs, write_outputs
-from holdbeat.commands._print import refuse_unreadable
+from holdbeat.commands._files import (
+    add_figure_flag,
+    add_json_flag,
+    refuse_outputs,
+    refuse_unreadable,
+    write_outputs,
+)
 from holdbeat.commands._types import non_negative_float
 from holdbeat.commands.report import add_catchup_flags
 
@@ -220,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     )
     cmp = compare(sums, cfg)
     if not getattr(args, "quiet", False):
-        from holdbeat.commands._print import emit
+        from holdbeat.printing import emit
         from holdbeat.termtable import fit_text
 
         emit(fit_text(format_comparison(cmp)))

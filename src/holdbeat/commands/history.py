@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from holdbeat.commands._print import refuse_unreadable
+from holdbeat.commands._files import refuse_unreadable
 from holdbeat.home import LEGACY_DIR as DEFAULT_OUT
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv,
         write_json,
     )
-    from holdbeat.commands._outputs import refuse_outputs, write_outputs
+    from holdbeat.commands._files import refuse_outputs, write_outputs
     from holdbeat.home import search_dirs
     from holdbeat.textout import clean
 

@@ -13,7 +13,6 @@ import argparse
 import sys
 
 from holdbeat.commands._practice import audio_sinks, cue_config, planner_for, practice_header
-from holdbeat.commands._print import say
 from holdbeat.commands._run_plan import run_plan_cli
 from holdbeat.commands._session_args import (
     add_session_flags,
@@ -25,6 +24,7 @@ from holdbeat.commands._types import positive_float
 from holdbeat.events import Device, End
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock
+from holdbeat.printing import say
 from holdbeat.recording_writer import new_header
 from holdbeat.runner import SessionPlan
 from holdbeat.session import Protocol, beliefs_of

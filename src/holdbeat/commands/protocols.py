@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from holdbeat.commands._print import say
+from holdbeat.printing import say
 from holdbeat.protocols import builtin_names, load_protocol
 from holdbeat.session import ProtocolError, format_duration
 

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 from holdbeat import log
-from holdbeat.commands._print import say
 from holdbeat.commands._run_plan import run_plan_cli
 from holdbeat.commands._session_args import add_speed_flag, add_view_flags, view_settings
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.pipeline import SessionClock, paced
+from holdbeat.printing import say
 from holdbeat.recording import RecordingError, load
 from holdbeat.recording_writer import new_header
 from holdbeat.runner import SessionPlan

@@ -9,7 +9,7 @@ from pathlib import Path
 from holdbeat import log
 from holdbeat.analysis.baseline_band import DEFAULT_K
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DIRECTIONS
-from holdbeat.commands._outputs import add_figure_flag, add_json_flag, refuse_outputs, write_outputs
+from holdbeat.commands._files import add_figure_flag, add_json_flag, refuse_outputs, write_outputs
 from holdbeat.commands._types import non_negative_float, positive_float
 from holdbeat.home import RECORDING_HELP, recording_arg
 
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("per-phase HRV, baseline bands, catch-ups (k %g, dwell %g s)", args.k, args.dwell)
     rep = build_report(prep, cfg)
     if not getattr(args, "quiet", False):
-        from holdbeat.commands._print import emit
+        from holdbeat.printing import emit
         from holdbeat.termtable import fit_text
 
         emit(fit_text(format_text(rep)))

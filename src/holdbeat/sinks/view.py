@@ -217,7 +217,7 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
         win.redraw()
         await asyncio.sleep(0.05)  # let Qt lay out the final texts (no nested processEvents)
         if plan.screenshot is not None:
-            from holdbeat.commands._print import say
+            from holdbeat.printing import say
 
             err = save_screenshot(win, plan.screenshot)
             say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else sys.stdout)

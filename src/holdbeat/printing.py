@@ -1,10 +1,9 @@
-"""Printing that a dead terminal or closed pipe cannot break; light (no asyncio, no numpy)
-so `report` and `compare` can use it without importing the session runner."""
+"""Printing that a dead terminal or closed pipe cannot break; light (no asyncio, no numpy),
+for the commands and for what runs a session (the runner, the console keys, the window)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import TextIO
 
 from holdbeat.safe_text import for_terminal
@@ -30,22 +29,4 @@ def say(text: object, file: TextIO | None = None) -> bool:
     return True
 
 
-def refuse_unreadable(
-    errors: list[str], skip_bad: bool, render: Callable[[str], str] = for_terminal
-) -> bool:
-    """Name every unreadable input on stderr; True when the command must stop (exit 2)
-    because the user did not ask to --skip-bad them. One rule for compare and history."""
-    if not errors:
-        return False
-    for e in errors:
-        print(f"holdbeat: {render(e)}", file=sys.stderr)
-    if skip_bad:
-        return False
-    print(
-        f"holdbeat: {len(errors)} input(s) unreadable; fix or remove them, or use --skip-bad",
-        file=sys.stderr,
-    )
-    return True
-
-
-__all__ = ["emit", "refuse_unreadable", "say"]
+__all__ = ["emit", "say"]

@@ -1,6 +1,7 @@
-"""The output files of the analysis commands (report, compare, history): the flags that
-name them, the checks before any work, and writing them with one rule for messages and
-exit codes (2: a path refused, e.g. a recording or a device; 1: the disk failed)."""
+"""The files of the analysis commands (report, compare, history): unreadable inputs named
+(and the command stopped unless --skip-bad), the flags that name the outputs, the checks
+before any work, and writing them with one rule for messages and exit codes (2: a path
+refused, e.g. a recording or a device; 1: the disk failed)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,21 @@ def write_outputs(
         print(f"holdbeat: could not write output: {render(str(e))}", file=sys.stderr)
         return EXIT_WRITE_FAILED
     return 0
+
+
+def refuse_unreadable(
+    errors: list[str], skip_bad: bool, render: Callable[[str], str] = for_terminal
+) -> bool:
+    """Name every unreadable input on stderr; True when the command must stop (exit 2)
+    because the user did not ask to --skip-bad them. One rule for compare and history."""
+    if not errors:
+        return False
+    for e in errors:
+        print(f"holdbeat: {render(e)}", file=sys.stderr)
+    if skip_bad:
+        return False
+    print(
+        f"holdbeat: {len(errors)} input(s) unreadable; fix or remove them, or use --skip-bad",
+        file=sys.stderr,
+    )
+    return True
