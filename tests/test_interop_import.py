@@ -614,3 +614,31 @@ def test_rr_txt_too_long_is_refused_at_the_line_that_passes_the_limit() -> None:
         parse_rr_txt(text, "long.txt", units="ms")
     first_over = int(MAX_SESSION_S * 1000 // 1500.0) + 1  # the beat whose sum passes it
     assert f"long.txt: line {first_over}:" in str(e.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    t=st.floats(0.0, 7 * 86400.0),
+    hr=st.integers(0, 65535),
+    rr=st.lists(st.floats(0.0, 64000.0), max_size=12),
+    contact=st.sampled_from([-1, 0, 1]),
+    energy=st.integers(-1, 65535),
+    flag_pool=st.lists(st.sampled_from(["", "range", "jump", "ectopic"]), max_size=12),
+)
+def test_hrm_line_is_what_the_json_encoder_writes(t, hr, rr, contact, energy, flag_pool):
+    """The hand-formatted notification line equals the general path (event_to_dict of the
+    packet, its decoded fields added as the Processor does, json-encoded), byte for byte."""
+    from holdbeat.interop.batch_lines import _line, hrm_line
+    from holdbeat.recording_lines import time_field
+
+    flags = (flag_pool + [""] * len(rr))[: len(rr)]
+    raw = bytes([0x10, 72]) + b"\x00\x04" * len(rr)
+    d = {"t": time_field(t), "type": "hrm", "raw": raw.hex(), "hr": hr}
+    d["rr"] = [round(r, 3) for r in rr]
+    if contact >= 0:
+        d["contact"] = bool(contact)
+    if energy >= 0:
+        d["energy"] = energy
+    if any(flags):
+        d["flags"] = flags
+    assert hrm_line(time_field(t), raw.hex(), hr, rr, contact, energy, flags) == _line(d)
