@@ -555,3 +555,90 @@ def test_cli_import_disk_failure_exits_1_and_leaves_no_file(
     err = capsys.readouterr().err
     assert "No space left on device" in err and f"cannot write {out}" in err
     assert list(out.iterdir()) == []
+
+
+# ---------------------------------------------------------------- rr-txt, long files
+
+
+def _day_text(n: int, rng: np.random.Generator) -> tuple[str, list[float], list[int]]:
+    """n plain RR lines with comments and blank lines between them; the values and the
+    line numbers they stand on."""
+    out, values, lines = [], [], []
+    for v, d in zip(rng.uniform(400.0, 1400.0, n), rng.integers(0, 4, n), strict=True):
+        v = round(float(v), int(d))
+        if rng.random() < 0.01:
+            out.append("# a comment")
+        if rng.random() < 0.01:
+            out.append("")
+        out.append(f"{v:g}")
+        values.append(float(f"{v:g}"))
+        lines.append(len(out))
+    return "\n".join(out) + "\n", values, lines
+
+
+def test_rr_txt_long_file_reads_every_value_on_its_line() -> None:
+    """A day of plain lines (read a chunk at a time) gives each value and its line number,
+    as reading them one by one would."""
+    text, values, lines = _day_text(10_000, np.random.default_rng(5))
+    got = parse_rr_txt(text, "day.txt", units="ms")
+    assert got.rr_ms.tolist() == values
+    assert got.source_lines.tolist() == lines
+    assert got.units == "ms" and got.format == "rr-txt"
+
+
+@pytest.mark.parametrize("at", [0, 4095, 4096, 9999])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("0", "RR value 0: an interval cannot be zero"),
+        ("812,5", "decimal comma"),
+        ("800 810", "expected one RR value per line"),
+        ("-800", "is negative"),
+    ],
+)
+def test_rr_txt_bad_line_anywhere_in_a_long_file_is_named(at: int, bad: str, message: str):
+    text, _, lines = _day_text(10_000, np.random.default_rng(at))
+    rows = text.split("\n")
+    rows[lines[at] - 1] = bad
+    with pytest.raises(ImportFormatError, match=message) as e:
+        parse_rr_txt("\n".join(rows), "day.txt", units="ms")
+    assert f"day.txt: line {lines[at]}:" in str(e.value)
+
+
+def test_rr_txt_too_long_is_refused_at_the_line_that_passes_the_limit() -> None:
+    from holdbeat.limits import MAX_SESSION_S
+
+    n = int(MAX_SESSION_S * 1000 / 1500.0) + 10  # 1500-ms beats: past the limit near the end
+    text = "1500\n" * n
+    with pytest.raises(ImportFormatError, match="longer than one session") as e:
+        parse_rr_txt(text, "long.txt", units="ms")
+    first_over = int(MAX_SESSION_S * 1000 // 1500.0) + 1  # the beat whose sum passes it
+    assert f"long.txt: line {first_over}:" in str(e.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    t=st.floats(0.0, 7 * 86400.0),
+    hr=st.integers(0, 65535),
+    rr=st.lists(st.floats(0.0, 64000.0), max_size=12),
+    contact=st.sampled_from([-1, 0, 1]),
+    energy=st.integers(-1, 65535),
+    flag_pool=st.lists(st.sampled_from(["", "range", "jump", "ectopic"]), max_size=12),
+)
+def test_hrm_line_is_what_the_json_encoder_writes(t, hr, rr, contact, energy, flag_pool):
+    """The hand-formatted notification line equals the general path (event_to_dict of the
+    packet, its decoded fields added as the Processor does, json-encoded), byte for byte."""
+    from holdbeat.interop.batch_lines import _line, hrm_line
+    from holdbeat.recording_lines import time_field
+
+    flags = (flag_pool + [""] * len(rr))[: len(rr)]
+    raw = bytes([0x10, 72]) + b"\x00\x04" * len(rr)
+    d = {"t": time_field(t), "type": "hrm", "raw": raw.hex(), "hr": hr}
+    d["rr"] = [round(r, 3) for r in rr]
+    if contact >= 0:
+        d["contact"] = bool(contact)
+    if energy >= 0:
+        d["energy"] = energy
+    if any(flags):
+        d["flags"] = flags
+    assert hrm_line(time_field(t), raw.hex(), hr, rr, contact, energy, flags) == _line(d)

@@ -30,7 +30,8 @@ from holdbeat.limits import MAX_SESSION_TEXT, seconds_ok
 from holdbeat.process import Processed
 
 
-def _t(t_s: float) -> float:
+def time_field(t_s: float) -> float:
+    """A time as recorded: seconds to the microsecond."""
     return round(float(t_s), 6)
 
 
@@ -65,7 +66,7 @@ def header_from_dict(d: dict) -> Header:
 def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
     """One recording line. For `hrm`, decoded values are for people; `raw` is the truth."""
     if isinstance(ev, Hrm):
-        d: dict = {"t": _t(ev.t_s), "type": "hrm", "raw": ev.raw.hex()}
+        d: dict = {"t": time_field(ev.t_s), "type": "hrm", "raw": ev.raw.hex()}
         if processed is not None:
             if processed.error:
                 d["error"] = processed.error
@@ -83,7 +84,7 @@ def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
         return d
     if isinstance(ev, PhaseStart):
         return {
-            "t": _t(ev.t_s),
+            "t": time_field(ev.t_s),
             "type": "phase",
             "index": ev.index,
             "name": ev.name,
@@ -95,10 +96,10 @@ def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
             "target": ev.target,
         }
     if isinstance(ev, Marker):
-        return {"t": _t(ev.t_s), "type": "marker", "kind": ev.kind, "text": ev.text}
+        return {"t": time_field(ev.t_s), "type": "marker", "kind": ev.kind, "text": ev.text}
     if isinstance(ev, Rating):
         return {
-            "t": _t(ev.t_s),
+            "t": time_field(ev.t_s),
             "type": "rating",
             "phase": ev.phase_index,
             "when": ev.when,
@@ -106,11 +107,16 @@ def event_to_dict(ev: SessionEvent, processed: Processed | None = None) -> dict:
             "value": ev.value,
         }
     if isinstance(ev, Connection):
-        return {"t": _t(ev.t_s), "type": "connection", "state": ev.state, "detail": ev.detail}
+        return {
+            "t": time_field(ev.t_s),
+            "type": "connection",
+            "state": ev.state,
+            "detail": ev.detail,
+        }
     if isinstance(ev, Battery):
-        return {"t": _t(ev.t_s), "type": "battery", "percent": ev.percent}
+        return {"t": time_field(ev.t_s), "type": "battery", "percent": ev.percent}
     if isinstance(ev, End):
-        return {"t": _t(ev.t_s), "type": "end", "reason": ev.reason}
+        return {"t": time_field(ev.t_s), "type": "end", "reason": ev.reason}
     if isinstance(ev, Cue | SessionNote | ActionPlan | ActionDone):
         return _practice_to_dict(ev)
     raise TypeError(f"not a recordable event: {ev!r}")
@@ -120,17 +126,22 @@ def _practice_to_dict(ev: PracticeEvent) -> dict:
     """The event types added for the practice (cues, notes, act-and-savor); docs/format.md."""
     if isinstance(ev, Cue):
         return {
-            "t": _t(ev.t_s),
+            "t": time_field(ev.t_s),
             "type": "cue",
             "kind": ev.kind,
             "phase": ev.phase_index,
             "detail": ev.detail,
         }
     if isinstance(ev, SessionNote):
-        return {"t": _t(ev.t_s), "type": "session_note", "when": ev.when, "text": ev.text}
+        return {"t": time_field(ev.t_s), "type": "session_note", "when": ev.when, "text": ev.text}
     if isinstance(ev, ActionPlan):
-        return {"t": _t(ev.t_s), "type": "action", "phase": ev.phase_index, "text": ev.text}
-    return {"t": _t(ev.t_s), "type": "action_done", "phase": ev.phase_index, "done": ev.done}
+        return {"t": time_field(ev.t_s), "type": "action", "phase": ev.phase_index, "text": ev.text}
+    return {
+        "t": time_field(ev.t_s),
+        "type": "action_done",
+        "phase": ev.phase_index,
+        "done": ev.done,
+    }
 
 
 NOTE_WHEN = ("before", "after")
