@@ -141,3 +141,37 @@ def baseline_band(
     if not sd > 0:
         return Band(mean, sd, k, int(est.size), metric, "baseline is constant (SD 0): no band")
     return Band(mean, sd, k, int(est.size), metric)
+
+
+#: Where a hold's band comes from. "baseline": the session's baseline, for every hold (the
+#: default). "rest": the last baseline or rest phase before the hold, so a hold after a rest
+#: is judged against where the rest left the body, not against the start of the session
+#: (benchmarks/bench_reference.py: it cuts the carry-over of an earlier hold's effect into a
+#: later hold's catch-up from 11-41 % to 2-5 % on real hearts; docs/analysis.md).
+REFERENCES = ("baseline", "rest")
+#: The header setting a session records its reference under (live = report).
+REFERENCE_SETTING = "catchup_reference"
+
+
+def reference_position(
+    kinds: list[str], hold_pos: int, reference: str, baseline_pos: int | None
+) -> int | None:
+    """Position of the phase whose beats give the hold at `hold_pos` its band.
+
+    `kinds` are the session's phase kinds in order; `baseline_pos` is the baseline the
+    session uses ("baseline" always returns it). "rest": the nearest baseline or rest phase
+    before the hold; none before it → the baseline's position (None without one)."""
+    if reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
+    if reference == "rest":
+        for i in range(hold_pos - 1, -1, -1):
+            if kinds[i] in ("baseline", "rest"):
+                return i
+    return baseline_pos
+
+
+def recorded_reference(settings: dict) -> str:
+    """The reference a recorded session used live ("baseline" when it says none or
+    something unknown: older recordings)."""
+    ref = settings.get(REFERENCE_SETTING, "baseline") if isinstance(settings, dict) else ""
+    return ref if ref in REFERENCES else "baseline"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from holdbeat.analysis import stats
-from holdbeat.analysis.baseline_band import DEFAULT_K, baseline_band
+from holdbeat.analysis.baseline_band import DEFAULT_K, REFERENCES
 from holdbeat.analysis.catchup import (
     DEFAULT_DWELL_S,
     DEFAULT_MAX_GAP_S,
@@ -42,10 +42,15 @@ from holdbeat.analysis.groups import (
     group_order,
     group_stats,
 )
+from holdbeat.analysis.hold_bands import (
+    baseline_position,
+    hold_reference,
+    phase_bands,
+    session_reference,
+)
 from holdbeat.analysis.lapses import baseline_noise, lapse_spans
 from holdbeat.analysis.practice import hold_practice_fields, ratings_of
 from holdbeat.analysis.prep import LOW_QUALITY_PCT, Prepared, phase_quality, time_domain
-from holdbeat.analysis.report import baseline_position
 from holdbeat.analysis.trajectory import event_locked
 from holdbeat.session import HOLD_MODES
 
@@ -92,10 +97,13 @@ class CompareConfig:
     trajectories: bool = True
     by: str = "mode"  # mode | target | mode,target (holdbeat.analysis.groups)
     extra: bool = True  # also rating change and lapse response, same statistics
+    reference: str | None = None  # a hold's band: REFERENCES; None = what each session used
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
+        if self.reference is not None and self.reference not in REFERENCES:
+            raise ValueError(f"reference must be one of {REFERENCES}, not {self.reference!r}")
         group_key(self.by)  # raises on an unknown grouping
 
     @property
@@ -207,21 +215,18 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
     noise = baseline_noise(prep, base_span)
     band = lat_band = None
     if not base_why:
-        bph = rec.phases[base_i]  # type: ignore[index]
-        inb = roll.between(bph.start_s, bph.end_s)
-        w = cfg.window_s
-        band = baseline_band(roll.metric(tm)[inb], cfg.k, tm, t_s=roll.t_s[inb], window_s=w)
-        lat_band = baseline_band(
-            roll.metric(cfg.latency_metric)[inb],
-            cfg.k,
-            cfg.latency_metric,
-            t_s=roll.t_s[inb],
-            window_s=w,
-        )
-    for prev, ph in zip([None, *rec.phases[:-1]], rec.phases, strict=True):
+        bands = phase_bands(prep, base_i, (tm, cfg.latency_metric), cfg.k, cfg.window_s)
+        band, lat_band = bands[tm], bands[cfg.latency_metric]
+    reference = session_reference(prep, cfg.reference)
+    for pos, (prev, ph) in enumerate(zip([None, *rec.phases[:-1]], rec.phases, strict=True)):
         if ph.kind != "hold":
             continue
         label = f"#{ph.index} {ph.name or ph.kind}"
+        hold_band = lat_band
+        ref_i = hold_reference(prep, pos, reference, base_i)
+        if not base_why and ref_i is not None and ref_i != base_i:  # the rest before it
+            lm = cfg.latency_metric
+            hold_band = phase_bands(prep, ref_i, (lm,), cfg.k, cfg.window_s)[lm]
         q = phase_quality(prep, ph, cfg.low_quality_pct)
         pct = q.changed_pct
         why = ""
@@ -238,15 +243,15 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
             td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(ph))
             if td.reason:
                 why = f"HRV not computable ({td.reason})"
-        if not why and cfg.metric == "latency" and not (lat_band is not None and lat_band.valid):
-            why = f"no usable baseline band for catch-up ({lat_band.reason if lat_band else ''})"
+        if not why and cfg.metric == "latency" and not (hold_band is not None and hold_band.valid):
+            why = f"no usable baseline band for catch-up ({hold_band.reason if hold_band else ''})"
         if why or td is None or base_td is None:
             excl.append(Exclusion(file, label, ph.mode, why, ph.target, rec.header.started_utc))
             continue
         cu = catch_up(
             roll.t_s,
             roll.metric(cfg.latency_metric),
-            lat_band,  # type: ignore[arg-type]
+            hold_band,  # type: ignore[arg-type]
             ph.start_s,
             expected_direction(cfg.latency_metric, ph.mode),
             cfg.dwell_s,
@@ -268,7 +273,7 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
                 dlnrmssd=td.ln_rmssd - base_td.ln_rmssd,
                 latency=cu.latency_s,
                 reached=cu.reached,
-                band_ok=bool(lat_band is not None and lat_band.valid),
+                band_ok=bool(hold_band is not None and hold_band.valid),
                 carried_over=cu.carried_over,
                 **hold_practice_fields(prep, ph, rated.get(ph.index), base_span, noise),
             )

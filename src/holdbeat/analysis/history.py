@@ -141,10 +141,11 @@ def _catchup(prep: Prepared, ph, bands, rcfg) -> tuple[str, float]:
 
 def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
     # imported here: reading digests from the cache needs none of the analysis stack
+    from holdbeat.analysis.hold_bands import baseline_position
     from holdbeat.analysis.lapses import baseline_noise
     from holdbeat.analysis.practice import actions_of, hold_practice_fields, ratings_of
     from holdbeat.analysis.prep import phase_quality, time_domain
-    from holdbeat.analysis.report import ReportConfig, bands_of, baseline_position
+    from holdbeat.analysis.report import ReportConfig, bands_of, hold_bands
 
     cfg = cfg or HistoryConfig()
     rec = prep.rec
@@ -166,7 +167,7 @@ def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
     rated = {r.index: r for r in ratings_of(rec)}
     noise = baseline_noise(prep, base)
     holds = []
-    for ph in rec.phases:
+    for pos, ph in enumerate(rec.phases):
         if ph.kind != "hold":
             continue
         td = time_domain(prep.rr_ms, prep.gap_before, prep.usable, prep.phase_mask(ph))
@@ -177,7 +178,8 @@ def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
             why = "no baseline phase"
         elif not ok:
             why = td.reason or (base_td.reason if base_td else "") or why
-        state, latency = _catchup(prep, ph, bands, rcfg)
+        # the band the session used live: the baseline's, or the rest's before this hold
+        state, latency = _catchup(prep, ph, hold_bands(prep, rcfg, pos, base_i, bands)[0], rcfg)
         fields = hold_practice_fields(prep, ph, rated.get(ph.index), base, noise)
         holds.append(
             HoldDigest(

@@ -14,13 +14,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from holdbeat.analysis.baseline_band import DEFAULT_K, Band, baseline_band
+from holdbeat.analysis.baseline_band import DEFAULT_K, REFERENCES, Band
 from holdbeat.analysis.catchup import (
     DEFAULT_DWELL_S,
     DEFAULT_MAX_GAP_S,
     CatchUp,
     catch_up,
     expected_direction,
+)
+from holdbeat.analysis.hold_bands import (
+    baseline_position,
+    hold_reference,
+    phase_bands,
+    session_reference,
 )
 from holdbeat.analysis.lapses import lapse_spans
 from holdbeat.analysis.practice import PracticeSummary, practice_summary
@@ -49,6 +55,9 @@ class ReportConfig:
     short_hold_s: float = SHORT_HOLD_S
     low_quality_pct: float = LOW_QUALITY_PCT
     frequency: bool = True  # the full holdbeat.hrv table incl. HF/LF (else time domain only)
+    # where a hold's band comes from (baseline_band.REFERENCES); None: what the session
+    # used live (its header's settings), so the report agrees with the window
+    reference: str | None = None
 
     @property
     def primary(self) -> str:
@@ -120,6 +129,7 @@ class HoldRow:
     lapse_spans: tuple[tuple[float, float], ...]
     felt: tuple[FeltLead, ...]
     ratings: dict[str, int] = field(default_factory=dict)  # "pre belief" -> value
+    reference_index: int | None = None  # the phase whose beats gave this hold its band
 
     def catchup_of(self, metric: str) -> MetricCatchUp | None:
         return next((c for c in self.catchups if c.metric == metric), None)
@@ -140,6 +150,7 @@ class SessionReport:
     holds: tuple[HoldRow, ...]
     caveats: tuple[str, ...]
     practice: PracticeSummary | None = None  # ratings, lapses, notes (analysis/practice.py)
+    reference: str = "baseline"  # where the holds' bands come from (baseline_band.REFERENCES)
 
 
 # ---------------------------------------------------------------- pieces
@@ -261,24 +272,24 @@ def _phase_rows(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> list[P
     return rows
 
 
-def baseline_position(phases: list[PhaseSpan]) -> int | None:
-    """Position of the first baseline phase (the reference for bands and deltas)."""
-    return next((i for i, p in enumerate(phases) if p.kind == "baseline"), None)
+def bands_of(prep: Prepared, cfg: ReportConfig, pos: int | None) -> dict[str, Band]:
+    """The catch-up metrics' bands over the phase at `pos` (the baseline, usually)."""
+    return phase_bands(prep, pos, cfg.metrics, cfg.k, cfg.window_s)
 
 
-def bands_of(prep: Prepared, cfg: ReportConfig, base_i: int | None) -> dict[str, Band]:
-    out: dict[str, Band] = {}
-    for metric in cfg.metrics:
-        if base_i is None:
-            out[metric] = Band(math.nan, math.nan, cfg.k, 0, metric, "no baseline phase")
-            continue
-        ph = prep.rec.phases[base_i]
-        roll = prep.catchup_rolling
-        sel = roll.between(ph.start_s, ph.end_s)
-        out[metric] = baseline_band(
-            roll.metric(metric)[sel], cfg.k, metric, t_s=roll.t_s[sel], window_s=cfg.window_s
-        )
-    return out
+def hold_bands(
+    prep: Prepared,
+    cfg: ReportConfig,
+    hold_pos: int,
+    base_i: int | None,
+    base_bands: dict[str, Band],
+) -> tuple[dict[str, Band], int | None]:
+    """The bands of the hold at `hold_pos` and the position of the phase they come from:
+    the baseline's, or (reference "rest") the nearest rest or baseline before the hold."""
+    ref = hold_reference(prep, hold_pos, session_reference(prep, cfg.reference), base_i)
+    if ref == base_i:
+        return base_bands, base_i
+    return bands_of(prep, cfg, ref), ref
 
 
 def hold_catchups(
@@ -305,10 +316,12 @@ def _hold_rows(
 ) -> list[HoldRow]:
     rec = prep.rec
     out: list[HoldRow] = []
-    for ph, row in zip(rec.phases, rows, strict=True):
+    base_i = baseline_position(rec.phases)
+    for pos, (ph, row) in enumerate(zip(rec.phases, rows, strict=True)):
         if ph.kind != "hold":
             continue
-        cus = hold_catchups(prep, ph, bands, cfg)
+        hbands, ref_i = hold_bands(prep, cfg, pos, base_i, bands)
+        cus = hold_catchups(prep, ph, hbands, cfg)
         n_lapse, spans = lapse_spans(rec.markers, ph.start_s, ph.end_s)
         lapsed = sum(b - a for a, b in spans)
         primary = cus[0].catchup
@@ -342,6 +355,7 @@ def _hold_rows(
                 lapse_spans=spans,
                 felt=tuple(felt),
                 ratings=ratings,
+                reference_index=ref_i,
             )
         )
     return out
@@ -404,6 +418,8 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
     for m in cfg.metrics:
         if m not in METRIC_LABELS:
             raise ValueError(f"unknown metric {m!r} (one of {', '.join(METRIC_LABELS)})")
+    if cfg.reference is not None and cfg.reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {REFERENCES}, got {cfg.reference!r}")
     rec = prep.rec
     base_i = baseline_position(rec.phases)
     rows = _phase_rows(prep, cfg, base_i)
@@ -423,4 +439,5 @@ def build_report(prep: Prepared, cfg: ReportConfig | None = None) -> SessionRepo
         holds=tuple(holds),
         caveats=tuple(_caveats(prep, cfg, base_i, bands, rows, holds)),
         practice=practice_summary(prep),
+        reference=session_reference(prep, cfg.reference),
     )

@@ -168,8 +168,10 @@ def report_to_dict(rep: SessionReport) -> dict:
             "duration_s": h.duration_s,
             "short": h.short,
             "low_quality": h.low_quality,
+            "reference_index": h.reference_index,
             "catch_up": {
                 c.metric: {
+                    "band": band(c.band),
                     "expected": c.catchup.expected,
                     "reached": c.catchup.reached,
                     "latency_s": json_num(c.catchup.latency_s),
@@ -218,6 +220,7 @@ def report_to_dict(rep: SessionReport) -> dict:
             "max_gap_s": cfg.max_gap_s,
             "short_hold_s": cfg.short_hold_s,
             "low_quality_pct": cfg.low_quality_pct,
+            "reference": rep.reference,
         },
         "baseline_index": rep.baseline_index,
         "bands": {m: band(b) for m, b in rep.bands.items()},

@@ -91,9 +91,28 @@ def add_session_flags(p: argparse.ArgumentParser) -> None:
         help="recordings folder (default: HOLDBEAT_RECORDINGS, the config file's 'recordings' "
         "or your user data folder; `holdbeat --help` shows which)",
     )
+    add_reference_flag(p, "each hold's catch-up band: from the baseline (default), or from the "
+                       "rest just before the hold (for protocols with rests between holds); "
+                       "recorded, so report, compare and history use the same")  # fmt: skip
     from holdbeat.commands._practice import add_practice_flags
 
     add_practice_flags(p)
+
+
+def add_reference_flag(p: argparse.ArgumentParser, help_text: str, default: str | None = None):
+    """--reference baseline|rest (holdbeat.analysis.baseline_band.REFERENCES)."""
+    p.add_argument(
+        "--reference",
+        choices=("baseline", "rest"),  # baseline_band.REFERENCES, without importing numpy
+        default=default,
+        help=help_text,
+    )
+
+
+def reference_setting(args: argparse.Namespace) -> dict:
+    """The header setting for the chosen reference (nothing for the default)."""
+    ref = getattr(args, "reference", None)
+    return {"catchup_reference": ref} if ref and ref != "baseline" else {}
 
 
 def resolve_protocol(

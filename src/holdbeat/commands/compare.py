@@ -210,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
         n_resamples=args.resamples,
         seed=args.seed,
         by=args.by,
+        reference=args.reference,
     )
     sums, bad = load_summaries(
         files, cfg, args.jobs, getattr(args, "quiet", False), not getattr(args, "no_cache", True)

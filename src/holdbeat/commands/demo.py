@@ -12,6 +12,7 @@ from holdbeat.commands._session_args import (
     add_speed_flag,
     add_view_flags,
     protocol_or_exit,
+    reference_setting,
     view_settings,
 )
 from holdbeat.commands._types import iso_datetime
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             "seed": args.seed,
             "artifact_rate": args.artifacts,
             "speed": "max" if args.speed is None else args.speed,
+            **reference_setting(args),
         },
         started=args.start,
         practice=practice_header(args, protocol),

@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip unreadable files (listed) instead of stopping with exit code 2",
     )
-    add_catchup_flags(p)
+    add_catchup_flags(p, reference=False)
     p.add_argument("--quiet", action="store_true", help="no table on the terminal")
     p.set_defaults(func=run)
 

@@ -18,6 +18,7 @@ from holdbeat.commands._session_args import (
     add_session_flags,
     add_view_flags,
     protocol_or_exit,
+    reference_setting,
     view_settings,
 )
 from holdbeat.commands._types import positive_float
@@ -110,6 +111,7 @@ def build_plan(args: argparse.Namespace, protocol: Protocol, source) -> SessionP
     settings = {
         "window_s": args.window,
         "reconnect_deadline_s": args.reconnect_deadline,
+        **reference_setting(args),
     }
 
     async def prepare(plan: SessionPlan) -> None:

@@ -37,7 +37,7 @@ def direction(value: str) -> tuple[str, str, str]:
     return metric, mode, d
 
 
-def add_catchup_flags(p: argparse.ArgumentParser) -> None:
+def add_catchup_flags(p: argparse.ArgumentParser, reference: bool = True) -> None:
     p.add_argument(
         "--k",
         type=positive_float,
@@ -58,6 +58,11 @@ def add_catchup_flags(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="rolling window for HR / ln RMSSD trajectories in seconds (default 60, as live)",
     )
+    if reference:  # (history follows what each session used live)
+        from holdbeat.commands._session_args import add_reference_flag
+
+        add_reference_flag(p, "each hold's band: from the baseline, or the rest just before "
+                           "the hold (default: what the session used live)")  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -134,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         window_s=args.window,
         directions=overrides or None,
         frequency=not args.no_frequency,
+        reference=args.reference,
     )
     log.info(
         "%d beats, %d phases; correcting artifacts and computing rolling %g s metrics",

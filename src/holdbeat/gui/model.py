@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from holdbeat.analysis.baseline_band import Band, baseline_band
+from holdbeat.analysis.baseline_band import Band, baseline_band, recorded_reference
 from holdbeat.analysis.catchup import (
     CAUGHT_UP,
     DEFAULT_DWELL_S,
@@ -164,6 +164,9 @@ class ViewModel:
     bands: dict[str, Band] = field(default_factory=dict)  # metric -> baseline band (valid only)
     band_notes: dict[str, str] = field(default_factory=dict)  # metric -> why there is no band
     dwell_s: float = DEFAULT_DWELL_S
+    # where each hold's band comes from (baseline_band.REFERENCES), as the session recorded
+    # it in its header: "rest" re-bands after every rest, as `report` does
+    reference: str = "baseline"
     # versions: the window redraws a part only when its version moved
     data_version: int = 0
     layout_version: int = 0  # phases, markers, band, catch-up
@@ -179,6 +182,7 @@ class ViewModel:
 
     def start(self, header: Header, protocol: Protocol | None) -> None:
         self.header = header
+        self.reference = recorded_reference(header.settings)
         self.protocol = protocol
         dev = header.device
         self.status.device = dev.name or dev.address or dev.source
@@ -342,8 +346,8 @@ class ViewModel:
 
     def _close_phase(self, ph: PhaseView, t_s: float) -> None:
         ph.end_s = t_s
-        if ph.kind == "baseline":
-            # Beats are timed from RR, so the baseline's last beats can arrive in packets
+        if ph.kind == "baseline" or (ph.kind == "rest" and self.reference == "rest"):
+            # Beats are timed from RR, so the phase's last beats can arrive in packets
             # after it ended: the band waits for the first beat past its end.
             self._resolve_band()
             self._pending_band = ph
@@ -382,7 +386,8 @@ class ViewModel:
             if band.valid:
                 self.bands[metric] = band
                 self.band_notes.pop(metric, None)
-            else:
+            else:  # no band for the next hold (not an earlier phase's): as `report`
+                self.bands.pop(metric, None)
                 self.band_notes[metric] = band.reason
 
     def _open_catchup(self, ev: PhaseStart) -> None:

@@ -14,6 +14,7 @@ from PySide6 import QtCore  # the binding before pyqtgraph picks one
 # isort: split
 import pyqtgraph as pg
 
+from holdbeat.analysis.baseline_band import Band
 from holdbeat.events import Marker
 from holdbeat.gui import palette as pal
 from holdbeat.gui import text as txt
@@ -104,6 +105,7 @@ class Overlays:
         self.marker_lines: list[tuple[Marker, list[pg.InfiniteLine]]] = []
         self.catchup_lines: dict[tuple[int, str], list[pg.InfiniteLine]] = {}
         self.band_items: dict[str, list[pg.GraphicsObject]] = {}
+        self._band_of: dict[str, object] = {}  # the band each metric's items show
 
     def sync(self, m: ViewModel) -> None:
         """Add what is new in the model's layout; fix the spans of phases that closed."""
@@ -115,8 +117,17 @@ class Overlays:
         for mk in m.markers[len(self.marker_lines) :]:
             self.marker_lines.append((mk, self._add_marker(mk)))
         for metric, band in m.bands.items():
-            if metric not in self.band_items:
-                self.band_items[metric] = self._add_band(metric, band.lo, band.mean, band.hi)
+            items = self.band_items.get(metric)
+            if items is None:
+                label = "baseline band" if m.reference == "baseline" else "band (rest before)"
+                self.band_items[metric] = self._add_band(metric, band, label)
+            elif self._band_of.get(metric) is not band:  # reference "rest": a new rest's band
+                items[0].setRegion((band.lo, band.hi))
+                items[1].setValue(band.mean)
+            self._band_of[metric] = band
+        for metric, items in self.band_items.items():  # a rest too short for a band
+            for item in items:
+                item.setVisible(metric in m.bands)
         # catch-up lines: ln RMSSD across both plots, HR in the HR plot
         for key, cu in m.catchups.items():
             if cu.t_caught_s is not None and key not in self.catchup_lines:
@@ -160,10 +171,10 @@ class Overlays:
             if label.orthoPos != MARKER_ROWS[row]:
                 label.setPosition(MARKER_ROWS[row])
 
-    def _add_band(self, metric: str, lo: float, mean: float, hi: float) -> list[pg.GraphicsObject]:
+    def _add_band(self, metric: str, band: Band, label: str) -> list[pg.GraphicsObject]:
         plot = self.ln_plot if metric == "ln_rmssd" else self.hr_plot
         reg = pg.LinearRegionItem(
-            values=(lo, hi),
+            values=(band.lo, band.hi),
             orientation="horizontal",
             movable=False,
             brush=pg.mkBrush(pal.rgba(pal.BAND, 55)),
@@ -171,10 +182,10 @@ class Overlays:
         )
         reg.setZValue(-15)
         mean_line = pg.InfiniteLine(
-            pos=mean,
+            pos=band.mean,
             angle=0,
             pen=pg.mkPen(pal.rgba(pal.BLUE, 130), width=1, style=QtCore.Qt.PenStyle.DotLine),
-            label="baseline band",
+            label=label,
             labelOpts={
                 "position": 0.02,
                 "color": pal.BLUE,
