@@ -341,6 +341,7 @@ def test_overlays_band_and_catchup_lines(shown):
     region, mean_line = o.band_items["ln_rmssd"]
     assert region.getRegion() == pytest.approx((3.1, 3.9))
     assert mean_line.value() == pytest.approx(3.5)
+    assert m.reference == "baseline" and mean_line.label.toPlainText() == "baseline band"
     assert set(o.catchup_lines) == {(1, "ln_rmssd"), (1, "hr")}  # only caught-up ones
     ln_lines, hr_lines = o.catchup_lines[(1, "ln_rmssd")], o.catchup_lines[(1, "hr")]
     assert len(ln_lines) == 2 and len(hr_lines) == 1  # ln RMSSD across both plots
@@ -361,6 +362,31 @@ def test_overlays_band_and_catchup_lines(shown):
     # near the view's right edge the label goes to the left of its line
     o.place(m, 0.0, 116.0)
     assert o.catchup_lines[(3, "ln_rmssd")][1].label.anchors[0][0] == 1.0
+
+
+def test_overlays_follow_a_new_band_and_hide_a_missing_one(shown):
+    """Reference "rest": each rest gives the next hold a new band; the lines move to it,
+    and hide when a rest was too short for one (the hold then has none)."""
+    m = in_hold_model()
+    m.reference = "rest"
+    p = shown(Plots(60.0), (1000, 600))
+    o = Overlays(p.hr_plot, p.ln_plot)
+    m.bands["ln_rmssd"] = Band(mean=3.5, sd=0.2, k=2.0, n=8, metric="ln_rmssd")
+    o.sync(m)
+    region, mean_line = o.band_items["ln_rmssd"]
+    assert mean_line.label.toPlainText() == "band (rest before)"
+    m.bands["ln_rmssd"] = Band(mean=3.8, sd=0.25, k=2.0, n=2, metric="ln_rmssd")
+    o.sync(m)
+    assert o.band_items["ln_rmssd"] == [region, mean_line]  # moved, not added again
+    assert region.getRegion() == pytest.approx((3.3, 4.3))
+    assert mean_line.value() == pytest.approx(3.8)
+    assert region.isVisible() and mean_line.isVisible()
+    del m.bands["ln_rmssd"]
+    o.sync(m)
+    assert not region.isVisible() and not mean_line.isVisible()
+    m.bands["ln_rmssd"] = Band(mean=3.6, sd=0.2, k=2.0, n=3, metric="ln_rmssd")
+    o.sync(m)
+    assert region.isVisible() and mean_line.value() == pytest.approx(3.6)
 
 
 # ---------------------------------------------------------------- practice dialogs
