@@ -151,3 +151,38 @@ def test_default_sessions_record_no_reference_and_use_the_baseline(tmp_path):
             assert (math.isnan(unit.latency) and math.isnan(cu.latency_s)) or (
                 unit.latency == pytest.approx(cu.latency_s)
             )
+
+
+def test_hold_bands_pieces(tmp_path):
+    """The pieces the report, compare and history share: the baseline's position, the band
+    over a phase (or the reason there is none), and each hold's reference phase."""
+    from types import SimpleNamespace
+
+    from holdbeat.analysis.hold_bands import (
+        baseline_position,
+        hold_reference,
+        phase_bands,
+        session_reference,
+    )
+    from holdbeat.analysis.prep import prepare
+    from holdbeat.recording import load
+
+    phases = [SimpleNamespace(kind=k) for k in ("rest", "baseline", "hold", "baseline")]
+    assert baseline_position(phases) == 1  # the first baseline
+    assert baseline_position(phases[:1]) is None
+    prep = prepare(load(_demo(tmp_path, 6, "--reference", "rest")))
+    none = phase_bands(prep, None, ("ln_rmssd", "hr"), 2.5, 60.0)
+    assert set(none) == {"ln_rmssd", "hr"}
+    for metric, b in none.items():
+        assert not b.valid and b.reason == "no baseline phase" and b.metric == metric
+        assert b.k == 2.5 and b.n == 0 and math.isnan(b.mean) and math.isnan(b.sd)
+    roll = prep.catchup_rolling
+    rest = prep.rec.phases[2]
+    sel = roll.between(rest.start_s, rest.end_s)
+    got = phase_bands(prep, 2, ("hr",), 1.5, 60.0)["hr"]
+    want = baseline_band(roll.metric("hr")[sel], 1.5, "hr", t_s=roll.t_s[sel], window_s=60.0)
+    assert (got.mean, got.sd, got.k, got.n) == (want.mean, want.sd, 1.5, want.n)
+    assert session_reference(prep, None) == "rest"  # what the session recorded
+    assert session_reference(prep, "baseline") == "baseline"
+    assert [hold_reference(prep, i, "rest", 0) for i in (1, 3, 5, 7)] == [0, 2, 4, 6]
+    assert [hold_reference(prep, i, "baseline", 0) for i in (1, 3, 5, 7)] == [0, 0, 0, 0]
