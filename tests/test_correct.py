@@ -473,3 +473,42 @@ def test_pass_pair_sum_against_the_clean_neighbours(flag, after_ms, paired) -> N
         np.testing.assert_array_equal(o_rr, rr)
     assert src.tolist() == list(range(20))
     assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+
+
+def test_rolling_quantile_of_nothing_is_empty() -> None:
+    from holdbeat.rolling import rolling_quantile, rolling_quantiles
+
+    assert rolling_quantile(np.zeros(0), 91, 0.5).shape == (0,)
+    a, b = rolling_quantiles(np.zeros(0), 11, (0.25, 0.75))
+    assert a.shape == b.shape == (0,)
+
+
+def test_the_documented_correction_constants() -> None:
+    """docs/hrv.md §4 states these (calibrated on the real corpus, not the simulator)."""
+    c = KubiosConfig()
+    assert (c.alpha, c.window, c.medfilt, c.c1, c.c2) == (5.2, 91, 11, 0.13, 0.17)
+    assert (c.min_departure, c.min_sum_tolerance, c.max_tolerance) == (0.06, 0.2, 0.3)
+    assert (c.off_median, c.mrrs_limit, c.max_passes, c.max_missed) == (0.15, 3.0, 4, 3)
+
+
+@pytest.mark.parametrize(("rr_ms", "longshort"), [(700.0, False), (699.0, True)])
+def test_detect_short_beat_needs_drrs_below_minus_one(rr_ms: float, longshort: bool) -> None:
+    """Th1 = Th2 = 100 ms fixed: dRR -100 ms is dRRs = -1 exactly, not yet short; -101 is."""
+    rr = np.full(30, 800.0)
+    rr[15], rr[16] = rr_ms, 900.0  # then a longer beat: S22 = dRRs of it = 2 > 1
+    th = np.full(30, 100.0)
+    d = detect(rr, thresholds_ms=(th, th))
+    assert d.subspaces["drrs"][15] == pytest.approx((rr_ms - 800.0) / 100.0)
+    assert bool(d.longshort[15]) is longshort
+    assert not d.ectopic[15] and not d.missed[15] and not d.extra[15]
+
+
+@pytest.mark.parametrize(("rr_ms", "big"), [(1100.0, False), (1101.0, True)])
+def test_detect_long_short_by_magnitude_needs_mrrs_above_three(rr_ms: float, big: bool) -> None:
+    """A huge Th1 silences the dRR rules; Th2 = 100 ms: mRR 300 ms is |mRRs| = 3, not big."""
+    rr = np.full(30, 800.0)
+    rr[15] = rr_ms
+    d = detect(rr, thresholds_ms=(np.full(30, 1e6), np.full(30, 100.0)))
+    assert d.subspaces["mrrs"][15] == pytest.approx((rr_ms - 800.0) / 100.0)
+    assert bool(d.longshort[15]) is big
+    assert not d.any[:15].any() and not d.any[16:].any()
