@@ -237,9 +237,13 @@ def test_lo_hi_limits_drop_exactly_outside_and_report_it():
     assert hi.event_index.tolist() == [0] and hi.passes == 0 and hi.n_input == 2
 
 
-def test_nonfinite_beat_every_field():
-    c = correct(np.array([1.0, 2.0, 3.0]), np.array([800.0, math.nan, 800.0]))
-    assert c.rr_ms[0] == 800.0 and math.isnan(c.rr_ms[1]) and c.rr_ms[2] == 800.0
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -800.0, 0.0])
+def test_nonfinite_beat_every_field(bad: float):
+    """NaN, infinite, negative or zero RR: one dropped beat, the run split around it (an
+    infinite RR is not a long beat to split, a gap is recorded on each side)."""
+    c = correct(np.array([1.0, 2.0, 3.0]), np.array([800.0, bad, 800.0]))
+    assert c.rr_ms[0] == 800.0 and c.rr_ms[2] == 800.0
+    assert c.rr_ms[1] == bad or (math.isnan(bad) and math.isnan(c.rr_ms[1]))
     assert c.t_s.tolist() == [1.0, 2.0, 3.0]
     assert c.gap_before.tolist() == [False, False, True]  # no difference across the hole
     assert c.kind.tolist() == ["", "dropped", ""] and c.keep.tolist() == [True, False, True]
