@@ -186,3 +186,20 @@ def test_hold_bands_pieces(tmp_path):
     assert session_reference(prep, "baseline") == "baseline"
     assert [hold_reference(prep, i, "rest", 0) for i in (1, 3, 5, 7)] == [0, 2, 4, 6]
     assert [hold_reference(prep, i, "baseline", 0) for i in (1, 3, 5, 7)] == [0, 0, 0, 0]
+
+
+def test_report_text_says_where_each_hold_band_comes_from(tmp_path):
+    from holdbeat.analysis.prep import prepare
+    from holdbeat.analysis.report import ReportConfig, build_report
+    from holdbeat.analysis.report_render import format_text
+    from holdbeat.recording import load
+
+    prep = prepare(load(_demo(tmp_path, 7, "--reference", "rest")))
+    text = format_text(build_report(prep, ReportConfig(frequency=False)))
+    assert (
+        "each hold's band comes from the rest just before it (reference rest): "
+        "fierce hold 1 ← baseline, soft hold 1 ← rest 1, soft hold 2 ← rest 2, "
+        "fierce hold 2 ← rest 3"
+    ) in text
+    base = format_text(build_report(prep, ReportConfig(frequency=False, reference="baseline")))
+    assert "reference rest" not in base

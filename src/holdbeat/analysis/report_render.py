@@ -83,6 +83,15 @@ def format_text(rep: SessionReport) -> str:
         f"HOLDS (catch-up: leaves the band in the expected direction and stays out "
         f"{cfg.dwell_s:g} s)",
     ]
+    if rep.reference == "rest":
+        out.append(
+            "  each hold's band comes from the rest just before it (reference rest): "
+            + ", ".join(
+                f"{shown(h.name)} ← {shown(rep.phases[h.reference_index].name)}"
+                for h in rep.holds
+                if h.reference_index is not None
+            )
+        )
     head = ["hold", "mode", "dur"]
     for m in cfg.metrics:
         head += [f"{METRIC_LABELS[m]} catch-up", "τ (R²)"]
