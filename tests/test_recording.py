@@ -223,10 +223,12 @@ def test_loading_rebuilds_exactly_what_the_live_pipeline_made(steps: list) -> No
     want = reference_times(_reference_packets(steps))
     assert rec.gap_before.tolist() == [g for _, _, g in want]
     assert rec.beat_t_s.tolist() == pytest.approx([t for t, _, _ in want], abs=1e-9)
-    # without live flags (import's read-back check): everything else identical, no flags
-    bare = from_events(Path("x.jsonl"), HEADER, events, [], live_flags=False)
-    assert bare.beat_t_s.tolist() == t and bare.rr_ms.tolist() == rr
-    assert bare.gap_before.tolist() == gap and bare.malformed == bad
+    # RR only (import's read-back check): the same RR, HR and errors; no times, gaps, flags
+    bare = from_events(Path("x.jsonl"), HEADER, events, [], live=False)
+    assert bare.rr_ms.tolist() == rr and bare.malformed == bad
+    assert list(zip(bare.hr_t_s.tolist(), bare.hr_bpm.tolist(), strict=True)) == hr
+    assert len(bare.beat_t_s) == len(rr) and np.isnan(bare.beat_t_s).all()
+    assert not bare.gap_before.any() and len(bare.gap_before) == len(rr)
     assert bare.flag.tolist() == [""] * len(rr)
 
 

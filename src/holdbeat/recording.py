@@ -148,19 +148,20 @@ def load(path: str | os.PathLike) -> Recording:
         return load_stream(path, f)
 
 
-def load_stream(path: Path, f: BinaryIO, live_flags: bool = True) -> Recording:
+def load_stream(path: Path, f: BinaryIO, live: bool = True) -> Recording:
     """`load` of an open binary file (`path` only names it in messages).
 
-    `live_flags=False` skips re-judging every beat with the live flagger (all flags ""):
-    only for checks that read the RR back, such as `import` verifying what it wrote.
+    `live=False` skips re-timing and re-judging every beat as the live session did (beat
+    times NaN, flags ""): only for checks that read the RR back, such as `import`
+    verifying what it wrote.
     """
     try:
-        return _load(path, f, live_flags)
+        return _load(path, f, live)
     except OSError as e:
         raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
 
 
-def _load(path: Path, f: BinaryIO, live_flags: bool = True) -> Recording:
+def _load(path: Path, f: BinaryIO, live: bool = True) -> Recording:
     first = f.readline(MAX_HEADER_BYTES + 1)
     if not first.strip():
         raise NotARecording(f"{path}: empty file, not a holdbeat recording")
@@ -238,7 +239,7 @@ def _load(path: Path, f: BinaryIO, live_flags: bool = True) -> Recording:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
         t_last = ev.t_s
         events.append(ev)
-    return from_events(path, header, events, warnings, live_flags)
+    return from_events(path, header, events, warnings, live)
 
 
 def from_events(
@@ -246,7 +247,7 @@ def from_events(
     header: Header,
     events: list[SessionEvent],
     warnings: list[str],
-    live_flags: bool = True,
+    live: bool = True,
 ) -> Recording:
     """Rebuild beats and flags from the events exactly as the live pipeline
     (`holdbeat.process`) did, through the same BeatTimer and LiveFlagger, but with the
@@ -294,15 +295,20 @@ def from_events(
     bt: list[float] = []
     packet_gap: list[bool] = []
     time_packet, judge = timer.time, flagger.judge
-    for i, a, b, r in zip(with_rr.tolist(), lo, hi, reset.tolist(), strict=True):
+    packets = zip(with_rr.tolist(), lo, hi, reset.tolist(), strict=True) if live else ()
+    for i, a, b, r in packets:
         if r:
             timer.reset()
         times, g = time_packet(t_hrm[i], rr_all[a:b])
         bt += times
         packet_gap.append(g)
     gap = np.zeros(len(rr_all), dtype=bool)
-    gap[lo] = packet_gap  # only a packet's first beat can follow a gap
-    flag = list(map(judge, rr_all, gap.tolist())) if live_flags else [""] * len(rr_all)
+    if live:
+        gap[lo] = packet_gap  # only a packet's first beat can follow a gap
+        flag = list(map(judge, rr_all, gap.tolist()))
+    else:  # RR only: no beat times, no flags
+        bt = [math.nan] * len(rr_all)
+        flag = [""] * len(rr_all)
     if end is None and events:
         warnings.append("no 'end' event: the session did not finish cleanly (crash or power loss?)")
     t_stop = end.t_s if end else (events[-1].t_s if events else 0.0)

@@ -155,7 +155,7 @@ def verify(built: Built, f: BinaryIO) -> None:
     compare with the encoded RR. Raises RecordingError if they differ."""
     f.flush()
     f.seek(0)
-    rec = load_stream(Path("<import>"), f, live_flags=False)  # RR is what is checked
+    rec = load_stream(Path("<import>"), f, live=False)  # RR is what is checked
     if rec.malformed:
         raise RecordingError(f"internal error: unparseable notification at {rec.malformed[0][0]} s")
     if rec.warnings:
