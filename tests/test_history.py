@@ -279,6 +279,19 @@ def test_history_command_outputs(month: Path, tmp_path: Path) -> None:
         assert stat.S_IMODE(f.stat().st_mode) == 0o600
 
 
+def test_history_figure_type_by_extension_checked_before_any_work(month, tmp_path) -> None:
+    """As report and compare: .png/.svg/.pdf by the extension (--png or --figure), anything
+    else refused with exit 2 before a recording is read, and nothing written."""
+    bad = tmp_path / "trends.txt"
+    r = run_cli("history", str(month), "--no-cache", "--png", str(bad))
+    assert r.returncode == 2 and "use .png, .svg or .pdf (not '.txt')" in r.stderr
+    assert not bad.exists() and r.stdout == "" and "Traceback" not in r.stderr
+    svg = tmp_path / "trends.svg"
+    r = run_cli("history", str(month), "--no-cache", "--figure", str(svg), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert svg.read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
+
+
 def test_history_bad_inputs(month: Path, tmp_path: Path) -> None:
     recs = copy_of(month, tmp_path)
     (recs / "broken.jsonl").write_text("not a recording\n")

@@ -49,7 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--csv", type=Path, metavar="PATH", help="one row per hold as CSV")
     p.add_argument("--json", type=Path, metavar="PATH", help="every session and trend as JSON")
-    p.add_argument("--png", type=Path, metavar="PATH", help="trends over weeks as a PNG")
+    from holdbeat.commands._files import add_figure_flag
+
+    add_figure_flag(p)  # trends over weeks; PNG, SVG or PDF by the extension, checked first
     p.add_argument("--trends", action="store_true", help="also print the weekly trend tables")
     p.add_argument(
         "--brief", action="store_true", help="the table only, without situations and notes"
@@ -185,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     files, errors = find_recordings(paths)
-    if refuse_outputs([args.png, args.json, args.csv], files, render=clean):
+    if refuse_outputs([args.png, args.json, args.csv], files, figure=args.png, render=clean):
         return 2
     if args.jobs < 0:
         print("holdbeat: --jobs must be 0 (automatic) or more", file=sys.stderr)
