@@ -160,6 +160,7 @@ def test_hold_bands_pieces(tmp_path):
 
     from holdbeat.analysis.hold_bands import (
         baseline_position,
+        hold_bands,
         hold_reference,
         phase_bands,
         session_reference,
@@ -186,6 +187,11 @@ def test_hold_bands_pieces(tmp_path):
     assert session_reference(prep, "baseline") == "baseline"
     assert [hold_reference(prep, i, "rest", 0) for i in (1, 3, 5, 7)] == [0, 2, 4, 6]
     assert [hold_reference(prep, i, "baseline", 0) for i in (1, 3, 5, 7)] == [0, 0, 0, 0]
+    base = phase_bands(prep, 0, ("hr", "ln_rmssd"), 2.0, 60.0)
+    assert hold_bands(prep, 3, "baseline", 0, base, 2.0, 60.0) == (base, 0)
+    assert hold_bands(prep, 1, "rest", 0, base, 2.0, 60.0)[0] is base  # right after it
+    rest_bands, ref = hold_bands(prep, 3, "rest", 0, base, 2.0, 60.0)
+    assert ref == 2 and rest_bands == phase_bands(prep, 2, ("hr", "ln_rmssd"), 2.0, 60.0)
 
 
 def test_report_text_says_where_each_hold_band_comes_from(tmp_path):

@@ -44,7 +44,7 @@ from holdbeat.analysis.groups import (
 )
 from holdbeat.analysis.hold_bands import (
     baseline_position,
-    hold_reference,
+    hold_bands,
     phase_bands,
     session_reference,
 )
@@ -223,10 +223,10 @@ def summarize(prep: Prepared, cfg: CompareConfig | None = None) -> SessionSummar
             continue
         label = f"#{ph.index} {ph.name or ph.kind}"
         hold_band = lat_band
-        ref_i = hold_reference(prep, pos, reference, base_i)
-        if not base_why and ref_i is not None and ref_i != base_i:  # the rest before it
+        if lat_band is not None:  # the baseline's, or the rest's before this hold
             lm = cfg.latency_metric
-            hold_band = phase_bands(prep, ref_i, (lm,), cfg.k, cfg.window_s)[lm]
+            hold_band = hold_bands(prep, pos, reference, base_i, {lm: lat_band}, cfg.k,
+                                   cfg.window_s)[0][lm]  # fmt: skip
         q = phase_quality(prep, ph, cfg.low_quality_pct)
         pct = q.changed_pct
         why = ""

@@ -141,11 +141,11 @@ def _catchup(prep: Prepared, ph, bands, rcfg) -> tuple[str, float]:
 
 def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
     # imported here: reading digests from the cache needs none of the analysis stack
-    from holdbeat.analysis.hold_bands import baseline_position
+    from holdbeat.analysis.hold_bands import baseline_position, hold_bands, session_reference
     from holdbeat.analysis.lapses import baseline_noise
     from holdbeat.analysis.practice import actions_of, hold_practice_fields, ratings_of
     from holdbeat.analysis.prep import phase_quality, time_domain
-    from holdbeat.analysis.report import ReportConfig, bands_of, hold_bands
+    from holdbeat.analysis.report import ReportConfig, bands_of
 
     cfg = cfg or HistoryConfig()
     rec = prep.rec
@@ -164,6 +164,7 @@ def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
         frequency=False,
     )
     bands = bands_of(prep, rcfg, base_i)
+    reference = session_reference(prep, None)  # what the session used live
     rated = {r.index: r for r in ratings_of(rec)}
     noise = baseline_noise(prep, base)
     holds = []
@@ -179,7 +180,8 @@ def digest(prep: Prepared, cfg: HistoryConfig | None = None) -> SessionDigest:
         elif not ok:
             why = td.reason or (base_td.reason if base_td else "") or why
         # the band the session used live: the baseline's, or the rest's before this hold
-        state, latency = _catchup(prep, ph, hold_bands(prep, rcfg, pos, base_i, bands)[0], rcfg)
+        hbands = hold_bands(prep, pos, reference, base_i, bands, rcfg.k, rcfg.window_s)[0]
+        state, latency = _catchup(prep, ph, hbands, rcfg)
         fields = hold_practice_fields(prep, ph, rated.get(ph.index), base, noise)
         holds.append(
             HoldDigest(

@@ -54,3 +54,21 @@ def hold_reference(prep: Prepared, hold_pos: int, reference: str, base_i: int | 
     """Position of the phase that gives the hold at `hold_pos` its band."""
     kinds = [p.kind for p in prep.rec.phases]
     return reference_position(kinds, hold_pos, reference, base_i)
+
+
+def hold_bands(
+    prep: Prepared,
+    hold_pos: int,
+    reference: str,
+    base_i: int | None,
+    base_bands: dict[str, Band],
+    k: float,
+    window_s: float,
+) -> tuple[dict[str, Band], int | None]:
+    """The bands (of `base_bands`' metrics) for the hold at `hold_pos`, and the position of
+    the phase they come from: the baseline's own, or the nearest rest or baseline before
+    the hold under reference "rest"."""
+    ref = hold_reference(prep, hold_pos, reference, base_i)
+    if ref == base_i:
+        return base_bands, base_i
+    return phase_bands(prep, ref, tuple(base_bands), k, window_s), ref

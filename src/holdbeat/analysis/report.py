@@ -24,7 +24,7 @@ from holdbeat.analysis.catchup import (
 )
 from holdbeat.analysis.hold_bands import (
     baseline_position,
-    hold_reference,
+    hold_bands,
     phase_bands,
     session_reference,
 )
@@ -277,21 +277,6 @@ def bands_of(prep: Prepared, cfg: ReportConfig, pos: int | None) -> dict[str, Ba
     return phase_bands(prep, pos, cfg.metrics, cfg.k, cfg.window_s)
 
 
-def hold_bands(
-    prep: Prepared,
-    cfg: ReportConfig,
-    hold_pos: int,
-    base_i: int | None,
-    base_bands: dict[str, Band],
-) -> tuple[dict[str, Band], int | None]:
-    """The bands of the hold at `hold_pos` and the position of the phase they come from:
-    the baseline's, or (reference "rest") the nearest rest or baseline before the hold."""
-    ref = hold_reference(prep, hold_pos, session_reference(prep, cfg.reference), base_i)
-    if ref == base_i:
-        return base_bands, base_i
-    return bands_of(prep, cfg, ref), ref
-
-
 def hold_catchups(
     prep: Prepared, ph: PhaseSpan, bands: Mapping[str, Band], cfg: ReportConfig, fit: bool = True
 ) -> tuple[MetricCatchUp, ...]:
@@ -317,10 +302,11 @@ def _hold_rows(
     rec = prep.rec
     out: list[HoldRow] = []
     base_i = baseline_position(rec.phases)
+    reference = session_reference(prep, cfg.reference)
     for pos, (ph, row) in enumerate(zip(rec.phases, rows, strict=True)):
         if ph.kind != "hold":
             continue
-        hbands, ref_i = hold_bands(prep, cfg, pos, base_i, bands)
+        hbands, ref_i = hold_bands(prep, pos, reference, base_i, bands, cfg.k, cfg.window_s)
         cus = hold_catchups(prep, ph, hbands, cfg)
         n_lapse, spans = lapse_spans(rec.markers, ph.start_s, ph.end_s)
         lapsed = sum(b - a for a, b in spans)

@@ -130,12 +130,9 @@ def _quadratic_basis(t: np.ndarray, u: np.ndarray, n: int) -> tuple[np.ndarray, 
 def _thomas(sub: np.ndarray, diag: np.ndarray, sup: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve a tridiagonal system (sub[0] and sup[-1] unused)."""
     n = len(diag)
-    cp = np.zeros(n)
-    dp = np.zeros(n)
     a, b, c, d = sub.tolist(), diag.tolist(), sup.tolist(), rhs.tolist()
-    cp[0] = c[0] / b[0]
-    dp[0] = d[0] / b[0]
-    cpl, dpl = cp.tolist(), dp.tolist()
+    cpl, dpl = [0.0] * n, [0.0] * n  # plain floats: the loop is Python
+    cpl[0], dpl[0] = c[0] / b[0], d[0] / b[0]
     for i in range(1, n):
         m = b[i] - a[i] * cpl[i - 1]
         cpl[i] = c[i] / m

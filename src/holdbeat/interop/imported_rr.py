@@ -128,20 +128,19 @@ class Collected:
         self.values.append(value)
         self.lines.append(line)
 
-    def fits(self, values: list[float]) -> bool:
-        """Would `extend` stay within the bounds? (If not, `add` them one by one: the
-        first value past a bound raises with its line.)"""
+    def extend_if_fits(self, values: list[float], lines: list[int]) -> bool:
+        """`add` for many positive values at once, when none would pass a bound; False
+        (nothing added) otherwise, and `add` them one by one: the first value past a bound
+        raises with its line."""
         total = self.total
         for v in values:  # the running sum `add` keeps, in its order
             total += v
-        return total <= self.sum_limit and len(self.values) + len(values) <= MAX_BEATS
-
-    def extend(self, values: list[float], lines: list[int]) -> None:
-        """`add` for many positive values that `fits` said fit."""
-        for v in values:
-            self.total += v
+        if total > self.sum_limit or len(self.values) + len(values) > MAX_BEATS:
+            return False
+        self.total = total
         self.values.extend(values)
         self.lines.extend(lines)
+        return True
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.frombuffer(self.values, dtype=float), np.frombuffer(self.lines, dtype=np.int64)

@@ -238,8 +238,7 @@ def _rr_txt_chunk(chunk: list[tuple[int, str]], rr: Collected, origin: str) -> N
     is ~90,000 lines), anything else line by line, which says what is wrong and where."""
     if chunk and all(_PLAIN_RR.fullmatch(line) for _, line in chunk):
         values = [float(line) for _, line in chunk]
-        if min(values) > 0 and rr.fits(values):
-            rr.extend(values, [n for n, _ in chunk])
+        if min(values) > 0 and rr.extend_if_fits(values, [n for n, _ in chunk]):
             return
     for n, line in chunk:
         if re.search(r"[\s,;]", line) and not re.match(r"^\d+,\d+$", line):
