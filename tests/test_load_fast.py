@@ -1,5 +1,7 @@
 """The loader's fast paths equal the plain ones they replace.
 
+* `clean.flag_all` == `LiveFlagger.judge` beat by beat, on every flag, other settings and
+  drawn series;
 * `beats.time_all` == `BeatTimer.reset()` / `BeatTimer.time` packet by packet, on every
   branch of the timer (on time, ahead of the clock, a gap, slow-clock drift, the minimum
   spacing, resets), on fixed cases and hypothesis-drawn packet streams;
@@ -18,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from holdbeat.beats import BeatTimer, time_all
+from holdbeat.clean import FlagConfig, LiveFlagger, flag_all
 from holdbeat.events import Hrm, Marker
 from holdbeat.hrs import encode_hrm
 from holdbeat.inputs import iter_lines
@@ -282,3 +285,105 @@ def test_lazy_events_behave_as_the_list():
     assert ev != [h[0], h[1], m]
     assert bool(Events([], [], [], [])) is False
     assert "Marker" in repr(ev)
+
+
+# ---------------------------------------------------------------- the flagger
+
+
+def judged_one_by_one(rr, gap, cfg=None):
+    f = LiveFlagger(cfg)
+    return [f.judge(r, g) for r, g in zip(rr, gap, strict=True)]
+
+
+def wavy(n, seed, rsa_ms=60.0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 850.0 + rsa_ms * np.sin(2 * np.pi * t / 4.5) + rng.normal(0, 15, n)
+
+
+def test_flag_all_equals_the_flagger_on_a_long_series_with_every_kind_of_flag():
+    rr = wavy(6000, 1)
+    rr[500] *= 0.6  # premature (jump)
+    rr[800], rr[801] = rr[800] * 0.8, rr[801] * 1.15  # a short-long pair (ectopic)
+    rr[1200] = 2500.0  # out of range
+    rr[1500:1600] += 400.0  # a sustained shift: relearned
+    rr[2000] = rr[2000] * 1.5  # a long beat, abrupt
+    gap = np.zeros(rr.size, bool)
+    gap[[3000, 3010, 4500]] = True
+    want = judged_one_by_one(rr.tolist(), gap.tolist())
+    assert set(want) == {"", "jump", "ectopic", "range"}  # every branch is exercised
+    assert flag_all(rr, gap) == want
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        FlagConfig(),
+        FlagConfig(history=10, spread_beats=12),  # even windows: the mean of the middle two
+        FlagConfig(pair_jump=0.0, spread_k=0.0),
+        FlagConfig(history=3, relearn=2, spread_beats=8),
+        FlagConfig(step=0.0, spread_k=0.0),  # every long jump is abrupt
+    ],
+)
+def test_flag_all_equals_the_flagger_for_other_settings(cfg):
+    rng = np.random.default_rng(7)
+    rr = wavy(3000, 2, rsa_ms=90.0)
+    hit = rng.choice(rr.size, 90, replace=False)
+    rr[hit] *= rng.uniform(0.5, 1.6, hit.size)
+    gap = rng.random(rr.size) < 0.003
+    assert flag_all(rr, gap, cfg) == judged_one_by_one(rr.tolist(), gap.tolist(), cfg)
+
+
+@pytest.mark.parametrize(("level", "edge"), [(1990.0, 2000.0), (306.0, 300.0)])
+def test_flag_all_at_the_range_limits_inside_a_clean_stretch(level, edge, monkeypatch):
+    rng = np.random.default_rng(5)
+    rr = level + rng.uniform(-3.0, 3.0, 200)
+    rr[100] = edge  # on the limit: in range (lo_ms <= rr <= hi_ms)
+    rr[150] = np.nextafter(edge, 2 * edge - level)  # just outside
+    gap = np.zeros(rr.size, bool)
+    want = judged_one_by_one(rr.tolist(), gap.tolist())
+    assert want[100] == "" and want[150] == "range"
+    calls = []
+    judge = LiveFlagger.judge
+    monkeypatch.setattr(LiveFlagger, "judge", lambda self, *a: calls.append(1) or judge(self, *a))
+    assert flag_all(rr, gap) == want
+    # one by one: the first 33 beats (windows filling), the flagged one, the 33 after it;
+    # beat 100 is skipped over as clean by the numpy verdict
+    need = FlagConfig().spread_beats + 2
+    assert len(calls) == 2 * need + 1
+
+
+def test_flag_all_on_short_series_and_empty():
+    assert flag_all(np.zeros(0), np.zeros(0, bool)) == []
+    rr = wavy(40, 3)
+    rr[35] = 100.0
+    gap = np.zeros(40, bool)
+    assert flag_all(rr, gap) == judged_one_by_one(rr.tolist(), gap.tolist())
+    assert flag_all(rr, gap)[35] == "range"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([1.0, 0.55, 0.8, 0.9, 1.15, 1.3, 1.7, 3.0, 0.2]),
+            st.integers(0, 80),  # clean beats after it: long runs reach the fast path
+            st.integers(0, 40),  # 0: a gap before the beat
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 3),
+    st.integers(0, 2**32 - 1),
+)
+def test_flag_all_equals_the_flagger_on_drawn_series(draw, base, seed):
+    level = 600.0 + 150.0 * base
+    rng = np.random.default_rng(seed)
+    rr, gap = [], []
+    for m, run, g in draw:
+        rr.append(level * m)
+        gap.append(g == 0)
+        rr += (level + rng.normal(0, 0.05 * level, run)).tolist()
+        gap += [False] * run
+    rr_a, gap_a = np.array(rr), np.array(gap, dtype=bool)
+    assert flag_all(rr_a, gap_a) == judged_one_by_one(rr, gap)

@@ -142,7 +142,7 @@ def time_all(
     host = np.asarray(t_host_s, dtype=float)
     maxlen = timer._lags.maxlen or 0
     resets = [i for i, r in enumerate(reset) if r] + [n]
-    p, chunk, r_next = 0, 256, 0
+    p, chunk, r_next = 0, 2048, 0
     while p < n:
         while resets[r_next] < p:
             r_next += 1
@@ -150,7 +150,7 @@ def time_all(
             e = min(resets[r_next], p + chunk)  # a chunk never runs into a reset
             k = _on_time(timer, host[p:e], rr_ms, rr_start[p : e + 1], times, off, maxlen)
             p += k
-            chunk = min(max(256, 2 * k), 1 << 16)
+            chunk = min(max(512, 2 * k), 1 << 16)
             if k and p == e:
                 continue
             if p >= n:

@@ -208,35 +208,47 @@ class LiveFlagger:
 def flag_all(
     rr_ms: np.ndarray, gap_before: np.ndarray, config: FlagConfig | None = None
 ) -> list[str]:
-    """`LiveFlagger.judge` over a whole recording, equal flag for flag, ~10x faster.
+    """`LiveFlagger.judge` over a whole recording, equal flag for flag (tested).
 
-    Loading re-judges every beat as the live session did (a day is ~100,000 beats). Most
-    stretches are clean, and while the flagger's windows hold only the beats just before,
-    its state is a function of those beats: a stretch is checked in numpy on the
-    assumption that every beat in it is clean, up to the first beat that is not (or follows
-    a gap), which the live flagger judges from its true state. Tested equal to the live
-    flagger on simulated, real and adversarial series.
+    Loading re-judges every beat as the live session did (a day is ~100,000 beats). Once
+    the flagger has seen `spread_beats + 2` clean contiguous beats, its windows hold
+    exactly the beats just before, so its verdict on the next beat is a function of the
+    raw series: computed for every beat at once in numpy. The flagger then skips ahead
+    over beats that verdict calls clean, and judges the others (and the beats after a
+    flag, a gap or a relearn, until its windows are full again) one by one.
     """
     c = config or FlagConfig()
-    rr = np.asarray(rr_ms, dtype=float)
+    x = np.asarray(rr_ms, dtype=float)
     gap = np.asarray(gap_before, dtype=bool)
-    n = int(rr.size)
+    n = int(x.size)
     out = [""] * n
-    rr_list, gap_list = rr.tolist(), gap.tolist()
+    need = max(c.spread_beats, c.history) + 2
+    if n <= need:
+        f = LiveFlagger(c)
+        return [f.judge(r, g) for r, g in zip(x.tolist(), gap.tolist(), strict=True)]
+    med, clean = _verdicts(x, c, need)
+    stops = [*np.flatnonzero(~clean | gap).tolist(), n]
+    rr, gp = x.tolist(), gap.tolist()
     f = LiveFlagger(c)
     judge = f.judge
-    i, chunk = 0, 64
+    streak, i, s = 0, 0, 0  # streak: clean contiguous beats just judged
     while i < n:
-        if not gap_list[i] and f._steady():
-            end = min(n, i + chunk)
-            k = _clean_run(f, rr[i:end], gap[i:end])
-            i += k
-            chunk = min(max(64, 2 * k), 8192)
-            if k and i == end:
-                continue  # the chunk ran out, not the clean run
-        if i < n:
-            out[i] = judge(rr_list[i], gap_list[i])
-            i += 1
+        if streak >= need and not gp[i]:
+            while stops[s] < i:
+                s += 1
+            j = stops[s]
+            if j > i:
+                streak += j - i
+                i = j
+                if i == n:
+                    break
+                f._absorb(rr[i - need : i], float(med[i - 1]))
+        why = out[i] = judge(rr[i], gp[i])
+        # a clean beat is the newest in the windows, also after a gap (they restart at it)
+        # and when it relearns the median (they refill from it and the flagged beats just
+        # before: older than the streak, out of the windows once it is long enough)
+        streak = 0 if why else (1 if gp[i] else streak + 1)
+        i += 1
     return out
 
 
@@ -250,49 +262,36 @@ def _median_rows(win: np.ndarray) -> np.ndarray:
     return 0.5 * (p[:, h - 1] + p[:, h])
 
 
-def _clean_run(f: LiveFlagger, x: np.ndarray, gap: np.ndarray) -> int:
-    """How many beats of `x` from the first are clean for `f` in its current (steady)
-    state, with `f` advanced past them; the beat after them is not clean (or follows a
-    gap, or `x` ran out)."""
-    c = f.config
-    m = int(x.size)
-    hist = np.fromiter(f._recent, dtype=float, count=len(f._recent))
-    med = _median_rows(np.lib.stride_tricks.sliding_window_view(np.concatenate([hist, x]),
-                                                                hist.size)[:m])  # fmt: skip
-    prev = np.empty(m)
-    prev[0] = f._prev  # type: ignore[assignment]
-    prev[1:] = x[:-1]
-    has_short = np.empty(m, dtype=bool)
-    short = np.empty(m)
-    has_short[0] = f._short is not None
-    short[0] = f._short if f._short is not None else 0.0
-    has_short[1:] = x[:-1] < (1.0 - c.pair_jump) * med[:-1]
-    short[1:] = x[:-1]
-    bad = ~((c.lo_ms <= x) & (x <= c.hi_ms))
-    bad[1:] |= gap[1:]
+def _verdicts(x: np.ndarray, c: FlagConfig, need: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per beat: the running median and whether the beat is clean, for a flagger whose
+    last `need` beats were clean and contiguous (its windows then hold the raw beats)."""
+    n = x.size
+    view = np.lib.stride_tricks.sliding_window_view
+    med = np.full(n, np.nan)
+    med[c.history :] = _median_rows(view(x, c.history))[:-1]  # the beats before each
+    clean = np.zeros(n, dtype=bool)
+    i = np.arange(need, n)
+    xi, mi, prev = x[i], med[i], x[i - 1]
+    bad = ~((c.lo_ms <= xi) & (xi <= c.hi_ms))
     if c.pair_jump > 0:
-        up = x - med
+        short = prev < (1.0 - c.pair_jump) * med[i - 1]
+        up = xi - mi
         bad |= (
-            has_short
-            & (c.pair_jump * med < up)
-            & (up <= c.jump * med)
-            & (np.abs(short + x - 2.0 * med) <= c.pair_jump * med)
+            short
+            & (c.pair_jump * mi < up)
+            & (up <= c.jump * mi)
+            & (np.abs(prev + xi - 2.0 * mi) <= c.pair_jump * mi)
         )
-    far = np.abs(x - med) > c.jump * med
-    bad |= far & (x < med)
-    long_far = np.flatnonzero(far & ~(x < med))
+    far = np.abs(xi - mi) > c.jump * mi
+    bad |= far & (xi < mi)
+    long_far = np.flatnonzero(far & ~(xi < mi))
     if long_far.size:
-        diffs = np.concatenate(
-            [np.fromiter(f._diffs, dtype=float, count=len(f._diffs)),
-             np.abs(np.diff(x, prepend=f._last))]
-        )  # fmt: skip
-        lim = c.step * med[long_far]
+        at = i[long_far]
+        lim = c.step * mi[long_far]
         if c.spread_k > 0:
-            win = np.lib.stride_tricks.sliding_window_view(diffs, len(f._diffs))[long_far]
+            d = np.abs(np.diff(x))  # d[k - 1] = |x[k] - x[k - 1]|
+            win = view(d, c.spread_beats)[at - 1 - c.spread_beats]  # the diffs before `at`
             lim = np.maximum(lim, c.spread_k * 1.4826 * _median_rows(win))
-        bad[long_far] |= (lim <= 0) | (np.abs(x[long_far] - prev[long_far]) > lim)
-    stop = np.flatnonzero(bad)
-    k = int(stop[0]) if stop.size else m
-    if k:
-        f._absorb(x[:k].tolist(), float(med[k - 1]))
-    return k
+        bad[long_far] |= (lim <= 0) | (np.abs(x[at] - x[at - 1]) > lim)
+    clean[i] = ~bad
+    return med, clean

@@ -20,7 +20,7 @@ import orjson
 
 from holdbeat import FORMAT, __version__
 from holdbeat.beats import BeatTimer, time_all
-from holdbeat.clean import LiveFlagger
+from holdbeat.clean import flag_all
 from holdbeat.events import (
     ActionDone,
     ActionPlan,
@@ -237,7 +237,7 @@ def from_scan(path: Path, header: Header, sc: Scanned, live: bool = True) -> Rec
         )
         bt = bt_arr
         gap[lo] = packet_gap  # only a packet's first beat can follow a gap
-        flag = list(map(LiveFlagger().judge, rr_all, gap.tolist()))
+        flag = flag_all(batch.rr_ms, gap)
     else:  # RR only: no beat times, no flags
         bt = [math.nan] * len(rr_all)
         flag = [""] * len(rr_all)
