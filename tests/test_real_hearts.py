@@ -39,12 +39,7 @@ SEEDS = range(10)
 #: neighbour (HF +8-16 %). docs/hrv.md lists the figures.
 KNOWN_SHORT = {
     ("nsr_5min", "ectopic", 0.01),
-    ("nsr_5min", "ectopic", 0.02),
     ("nsr_5min", "ectopic", 0.05),
-    ("nsr_5min", "extra", 0.01),  # HF +8 % on one draw (RMSSD +4.5 %)
-    ("nsr_5min", "extra", 0.05),
-    ("nsr_60min", "ectopic", 0.02),
-    ("nsr_60min", "ectopic", 0.05),
 }
 
 
