@@ -22,6 +22,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from holdbeat.hrs import HeartRateMeasurement
 
 #: the closest two successive beats are ever timed (when the host clock and RR disagree)
@@ -79,7 +81,10 @@ class BeatTimer:
         """(beat times, gap before the first) for one packet's non-empty RR, in plain floats:
         `push` without the Beat objects, for loading a day of packets."""
         rr = rr_ms
-        total_s = sum(rr) / 1000.0
+        total_ms = 0.0
+        for r in rr:  # left to right on every Python (3.12's sum() compensates)
+            total_ms += r
+        total_s = total_ms / 1000.0
         gap = False
         if self._t_last is None:
             t_end, gap = t_host_s, True
@@ -112,3 +117,106 @@ class BeatTimer:
             times.append(t)
         self._t_last = self._t_prev = t_end
         return times, gap
+
+
+def time_all(
+    timer: BeatTimer,
+    t_host_s: list[float],
+    rr_ms: np.ndarray,
+    rr_start: np.ndarray,
+    reset: list[bool],
+) -> tuple[np.ndarray, list[bool]]:
+    """`timer.time` over many packets at once: (every beat's time, gap before each packet).
+
+    Packet i holds `rr_ms[rr_start[i]:rr_start[i + 1]]` (non-empty) and arrived at
+    `t_host_s[i]`; `reset[i]`: the connection was lost before it. Equal to calling
+    `timer.reset()` / `timer.time` packet by packet (tested), ~10x faster: while packets
+    arrive on time the timeline is a running sum, checked in numpy; a packet that needs a
+    decision (ahead of the clock, a gap, slow-clock drift, a reset) takes `timer.time`.
+    """
+    n = len(t_host_s)
+    times = np.empty(int(rr_start[-1]) - int(rr_start[0]))
+    off = int(rr_start[0])
+    gaps = [False] * n
+    rr_list = rr_ms.tolist()
+    host = np.asarray(t_host_s, dtype=float)
+    maxlen = timer._lags.maxlen or 0
+    resets = [i for i, r in enumerate(reset) if r] + [n]
+    p, chunk, r_next = 0, 256, 0
+    while p < n:
+        while resets[r_next] < p:
+            r_next += 1
+        if timer._t_last is not None and not reset[p]:
+            e = min(resets[r_next], p + chunk)  # a chunk never runs into a reset
+            k = _on_time(timer, host[p:e], rr_ms, rr_start[p : e + 1], times, off, maxlen)
+            p += k
+            chunk = min(max(256, 2 * k), 1 << 16)
+            if k and p == e:
+                continue
+            if p >= n:
+                break
+        if reset[p]:
+            timer.reset()
+        a, b = int(rr_start[p]), int(rr_start[p + 1])
+        t, gaps[p] = timer.time(t_host_s[p], rr_list[a:b])
+        times[a - off : b - off] = t
+        p += 1
+    return times, gaps
+
+
+def _on_time(
+    timer: BeatTimer,
+    host: np.ndarray,
+    rr_ms: np.ndarray,
+    start: np.ndarray,
+    times: np.ndarray,
+    off: int,
+    maxlen: int,
+) -> int:
+    """How many packets from the first are on time for `timer`, with their beats timed
+    into `times` and `timer` advanced past them (as `BeatTimer.time` would have)."""
+    m = host.size
+    counts = np.diff(start)
+    first = start[:-1]
+    # the packet sums as `sum(rr) / 1000.0` adds them: left to right
+    acc = rr_ms[first].copy()
+    top = acc.copy()
+    for q in range(1, int(counts.max())):
+        has = counts > q
+        nxt = rr_ms[first[has] + q]
+        acc[has] += nxt
+        top[has] = np.maximum(top[has], nxt)
+    total = acc / 1000.0
+    t_end = np.cumsum(np.concatenate([[timer._t_last], total]))[1:]
+    t_prev = np.concatenate([[timer._t_last], t_end[:-1]])
+    lag = host - t_end
+    bad = (lag < -timer.ahead_tol_s) | (lag > top / 1000.0 + timer.slack_s)
+    bad |= t_prev + MIN_SPACING_S + total - rr_ms[first] / 1000.0 > t_end
+    # slow-clock drift: the last `maxlen` lags (the deque and these) all above 0.5 s
+    late = lag > 0.5
+    carry = 0
+    for x in reversed(timer._lags):
+        if x <= 0.5:
+            break
+        carry += 1
+    idx = np.arange(m)
+    last_on_time = np.maximum.accumulate(np.where(late, -1, idx))
+    run = idx - last_on_time + np.where(last_on_time < 0, carry, 0)
+    bad |= late & (run >= maxlen) & (len(timer._lags) + idx + 1 >= maxlen)
+    stop = np.flatnonzero(bad)
+    k = int(stop[0]) if stop.size else m
+    if k:
+        # beat times: from the packet's start, adding each RR in turn
+        f0, c = first[:k], counts[:k]
+        cur = t_end[:k] - total[:k]
+        sel = np.arange(k)
+        for q in range(int(c.max())):
+            if q:
+                keep = c[sel] > q
+                sel, cur = sel[keep], cur[keep]
+            at = f0[sel] + q
+            cur = cur + rr_ms[at] / 1000.0
+            times[at - off] = cur
+        timer._t_last = timer._t_prev = float(t_end[k - 1])
+        timer._lags.extend(lag[:k].tolist())
+    return k

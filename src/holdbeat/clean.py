@@ -9,6 +9,8 @@ import bisect
 from collections import deque
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from holdbeat.beats import Beat
 
 
@@ -117,6 +119,31 @@ class LiveFlagger:
         n = len(s)
         return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
+    def _steady(self) -> bool:
+        """Windows full: the state is a function of the clean beats just before."""
+        c = self.config
+        return len(self._recent) == c.history and len(self._diffs) == c.spread_beats
+
+    def _absorb(self, run: list[float], med_last: float) -> None:
+        """The state after judging `run` clean, beat by beat (`med_last`: the median the
+        last of them was judged against); for `flag_all`."""
+        c = self.config
+        last = self._last
+        for r in run[-(c.spread_beats + 1) :]:
+            if last is not None:
+                self._diffs.append(abs(r - last))
+            last = r
+        while len(self._diffs) > c.spread_beats:
+            self._diffs.popleft()
+        self._sorted_diffs = sorted(self._diffs)
+        self._recent.extend(run[-c.history :])
+        while len(self._recent) > c.history:
+            self._recent.popleft()
+        self._sorted = sorted(self._recent)
+        self._last = self._prev = run[-1]
+        self._pending.clear()
+        self._short = run[-1] if run[-1] < (1.0 - c.pair_jump) * med_last else None
+
     def flag(self, beat: Beat) -> Beat:
         why = self.judge(beat.rr_ms, beat.gap_before)
         return replace(beat, flag=why) if why else beat
@@ -173,3 +200,99 @@ class LiveFlagger:
         self._remember(rr)
         self._remember_diff(rr)
         return ""
+
+
+# ---------------------------------------------------------------- a whole recording at once
+
+
+def flag_all(
+    rr_ms: np.ndarray, gap_before: np.ndarray, config: FlagConfig | None = None
+) -> list[str]:
+    """`LiveFlagger.judge` over a whole recording, equal flag for flag, ~10x faster.
+
+    Loading re-judges every beat as the live session did (a day is ~100,000 beats). Most
+    stretches are clean, and while the flagger's windows hold only the beats just before,
+    its state is a function of those beats: a stretch is checked in numpy on the
+    assumption that every beat in it is clean, up to the first beat that is not (or follows
+    a gap), which the live flagger judges from its true state. Tested equal to the live
+    flagger on simulated, real and adversarial series.
+    """
+    c = config or FlagConfig()
+    rr = np.asarray(rr_ms, dtype=float)
+    gap = np.asarray(gap_before, dtype=bool)
+    n = int(rr.size)
+    out = [""] * n
+    rr_list, gap_list = rr.tolist(), gap.tolist()
+    f = LiveFlagger(c)
+    judge = f.judge
+    i, chunk = 0, 64
+    while i < n:
+        if not gap_list[i] and f._steady():
+            end = min(n, i + chunk)
+            k = _clean_run(f, rr[i:end], gap[i:end])
+            i += k
+            chunk = min(max(64, 2 * k), 8192)
+            if k and i == end:
+                continue  # the chunk ran out, not the clean run
+        if i < n:
+            out[i] = judge(rr_list[i], gap_list[i])
+            i += 1
+    return out
+
+
+def _median_rows(win: np.ndarray) -> np.ndarray:
+    """Each row's median as `LiveFlagger.median` takes it (middle one, or the mean of two)."""
+    n = win.shape[1]
+    h = n // 2
+    if n % 2:
+        return np.partition(win, h, axis=1)[:, h]
+    p = np.partition(win, (h - 1, h), axis=1)
+    return 0.5 * (p[:, h - 1] + p[:, h])
+
+
+def _clean_run(f: LiveFlagger, x: np.ndarray, gap: np.ndarray) -> int:
+    """How many beats of `x` from the first are clean for `f` in its current (steady)
+    state, with `f` advanced past them; the beat after them is not clean (or follows a
+    gap, or `x` ran out)."""
+    c = f.config
+    m = int(x.size)
+    hist = np.fromiter(f._recent, dtype=float, count=len(f._recent))
+    med = _median_rows(np.lib.stride_tricks.sliding_window_view(np.concatenate([hist, x]),
+                                                                hist.size)[:m])  # fmt: skip
+    prev = np.empty(m)
+    prev[0] = f._prev  # type: ignore[assignment]
+    prev[1:] = x[:-1]
+    has_short = np.empty(m, dtype=bool)
+    short = np.empty(m)
+    has_short[0] = f._short is not None
+    short[0] = f._short if f._short is not None else 0.0
+    has_short[1:] = x[:-1] < (1.0 - c.pair_jump) * med[:-1]
+    short[1:] = x[:-1]
+    bad = ~((c.lo_ms <= x) & (x <= c.hi_ms))
+    bad[1:] |= gap[1:]
+    if c.pair_jump > 0:
+        up = x - med
+        bad |= (
+            has_short
+            & (c.pair_jump * med < up)
+            & (up <= c.jump * med)
+            & (np.abs(short + x - 2.0 * med) <= c.pair_jump * med)
+        )
+    far = np.abs(x - med) > c.jump * med
+    bad |= far & (x < med)
+    long_far = np.flatnonzero(far & ~(x < med))
+    if long_far.size:
+        diffs = np.concatenate(
+            [np.fromiter(f._diffs, dtype=float, count=len(f._diffs)),
+             np.abs(np.diff(x, prepend=f._last))]
+        )  # fmt: skip
+        lim = c.step * med[long_far]
+        if c.spread_k > 0:
+            win = np.lib.stride_tricks.sliding_window_view(diffs, len(f._diffs))[long_far]
+            lim = np.maximum(lim, c.spread_k * 1.4826 * _median_rows(win))
+        bad[long_far] |= (lim <= 0) | (np.abs(x[long_far] - prev[long_far]) > lim)
+    stop = np.flatnonzero(bad)
+    k = int(stop[0]) if stop.size else m
+    if k:
+        f._absorb(x[:k].tolist(), float(med[k - 1]))
+    return k

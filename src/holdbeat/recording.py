@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +19,7 @@ import numpy as np
 import orjson
 
 from holdbeat import FORMAT, __version__
-from holdbeat.beats import BeatTimer
+from holdbeat.beats import BeatTimer, time_all
 from holdbeat.clean import LiveFlagger
 from holdbeat.events import (
     ActionDone,
@@ -27,7 +28,6 @@ from holdbeat.events import (
     Cue,
     End,
     Header,
-    Hrm,
     Marker,
     PhaseStart,
     Rating,
@@ -36,13 +36,12 @@ from holdbeat.events import (
 )
 from holdbeat.header_check import header_problem
 from holdbeat.hrs import parse_hrm_batch
-from holdbeat.inputs import iter_lines, open_regular
+from holdbeat.inputs import open_regular
 from holdbeat.limits import (
     MAX_HEADER_BYTES,
-    MAX_LINE_BYTES,
-    MAX_SESSION_S,
 )
-from holdbeat.recording_lines import event_from_dict, header_from_dict
+from holdbeat.recording_lines import header_from_dict
+from holdbeat.recording_scan import Scanned, scan, scanned
 
 FORMAT_FAMILY = "holdbeat/"
 SUFFIX = ".jsonl"
@@ -85,7 +84,7 @@ class PhaseSpan:
 class Recording:
     path: Path
     header: Header
-    events: list[SessionEvent]
+    events: Sequence[SessionEvent]  # a list, or (loaded) `recording_scan.Events`
     beat_t_s: np.ndarray
     rr_ms: np.ndarray
     gap_before: np.ndarray  # bool
@@ -184,90 +183,29 @@ def _load(path: Path, f: BinaryIO, live: bool = True) -> Recording:
     if problem:
         raise RecordingError(f"{path}: line 1 (the header): {problem}")
     header = header_from_dict(head)
-    warnings: list[str] = []
-    events: list[SessionEvent] = []
-    t_last = -math.inf
-    t_phase = -math.inf
-    loads = orjson.loads
-    for n, raw, complete in iter_lines(f, MAX_LINE_BYTES):
-        lineno = n + 1
-        if raw is None:
-            warnings.append(
-                f"line {lineno}: skipped, longer than {MAX_LINE_BYTES >> 20} MiB (not an event)"
-            )
-            continue
-        try:
-            d = loads(raw)
-            # the usual line, a notification, without the general parser's dispatch (a
-            # day has ~90,000 of them); anything unusual takes the general path
-            if (
-                type(d) is dict
-                and d.get("type") == "hrm"
-                and type(hx := d.get("raw")) is str
-                and type(t := d.get("t")) is float
-                and 0.0 <= t <= MAX_SESSION_S
-            ):
-                ev: SessionEvent = Hrm(t, bytes.fromhex(hx))
-            elif not isinstance(d, dict):
-                raise TypeError("not a JSON object")
-            else:
-                ev = event_from_dict(d)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as e:
-            if not raw.strip():
-                continue
-            if not complete:
-                warnings.append(
-                    f"line {lineno}: truncated last line ignored (the session was cut off)"
-                )
-                continue
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                warnings.append(f"line {lineno}: skipped, not UTF-8 text (damaged bytes)")
-                continue
-            warnings.append(f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})")
-            continue
-        if type(ev) is PhaseStart:
-            if ev.t_s < t_phase:
-                warnings.append(
-                    f"line {lineno}: skipped, phase {ev.name!r} starts at {ev.t_s} s, before "
-                    f"the previous phase ({t_phase} s)"
-                )
-                continue
-            t_phase = ev.t_s
-        if ev.t_s < t_last:
-            warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
-        t_last = ev.t_s
-        events.append(ev)
-    return from_events(path, header, events, warnings, live)
+    return from_scan(path, header, scan(f), live)
 
 
 def from_events(
-    path: Path,
-    header: Header,
-    events: list[SessionEvent],
-    warnings: list[str],
-    live: bool = True,
+    path: Path, header: Header, events: list[SessionEvent], warnings: list[str], live: bool = True
 ) -> Recording:
+    """`from_scan` of events already in hand (an import, a test)."""
+    return from_scan(path, header, scanned(events, warnings), live)
+
+
+def from_scan(path: Path, header: Header, sc: Scanned, live: bool = True) -> Recording:
     """Rebuild beats and flags from the events exactly as the live pipeline
     (`holdbeat.process`) did, through the same BeatTimer and LiveFlagger, but with the
     packets parsed in one batch and no per-beat objects: a day loads in well under 1 s."""
-    raws: list[bytes] = []
-    t_hrm: list[float] = []
-    lost_before: list[int] = []  # packet indices preceded by a lost connection
+    events, warnings, t_hrm, lost_before = sc.events, sc.warnings, sc.t_hrm, sc.lost_before
     starts: list[PhaseStart] = []
     markers: list[Marker] = []
     ratings: list[Rating] = []
     conns: list[Connection] = []
     practice: dict[type, list] = {Cue: [], SessionNote: [], ActionPlan: []}
     end: End | None = None
-    for ev in events:
-        if isinstance(ev, Hrm):
-            raws.append(ev.raw)
-            t_hrm.append(ev.t_s)
-        elif isinstance(ev, Connection):
-            if ev.state == "lost":
-                lost_before.append(len(raws))
+    for ev in sc.others:
+        if isinstance(ev, Connection):
             conns.append(ev)
         elif isinstance(ev, PhaseStart):
             starts.append(ev)
@@ -281,7 +219,7 @@ def from_events(
             practice[ActionPlan].append(ev)
         elif type(ev) in practice:
             practice[type(ev)].append(ev)
-    batch = parse_hrm_batch(raws)
+    batch = parse_hrm_batch(sc.raws)
     malformed = [(t_hrm[i], msg) for i, msg in sorted(batch.errors.items())]
     t_packet = np.asarray(t_hrm, dtype=float)
 
@@ -289,23 +227,17 @@ def from_events(
     # that has RR: reset where the count of losses so far grows.
     with_rr = np.flatnonzero(np.diff(batch.rr_start) > 0)
     reset = np.diff(np.searchsorted(lost_before, with_rr, side="right"), prepend=0) > 0
-    timer, flagger = BeatTimer(), LiveFlagger()
     rr_all = batch.rr_ms.tolist()  # plain floats: the live path sums Python floats
-    lo, hi = batch.rr_start[with_rr].tolist(), batch.rr_start[with_rr + 1].tolist()
-    bt: list[float] = []
-    packet_gap: list[bool] = []
-    time_packet, judge = timer.time, flagger.judge
-    packets = zip(with_rr.tolist(), lo, hi, reset.tolist(), strict=True) if live else ()
-    for i, a, b, r in packets:
-        if r:
-            timer.reset()
-        times, g = time_packet(t_hrm[i], rr_all[a:b])
-        bt += times
-        packet_gap.append(g)
+    lo = batch.rr_start[with_rr].tolist()
     gap = np.zeros(len(rr_all), dtype=bool)
     if live:
+        starts_w = np.append(batch.rr_start[with_rr], batch.rr_start[-1])
+        bt_arr, packet_gap = time_all(
+            BeatTimer(), t_packet[with_rr].tolist(), batch.rr_ms, starts_w, reset.tolist()
+        )
+        bt = bt_arr
         gap[lo] = packet_gap  # only a packet's first beat can follow a gap
-        flag = list(map(judge, rr_all, gap.tolist()))
+        flag = list(map(LiveFlagger().judge, rr_all, gap.tolist()))
     else:  # RR only: no beat times, no flags
         bt = [math.nan] * len(rr_all)
         flag = [""] * len(rr_all)

@@ -1,0 +1,303 @@
+"""The event lines of a recording (after the header) -> events, warnings, and the
+notifications as columns.
+
+A day is ~90,000 notification lines, all written in one canonical form
+(`{"t":2.02,"type":"hrm","raw":"16438b03"}`). A file that fits in memory is scanned in one
+regular-expression pass: canonical notification lines become columns without a JSON parse
+or a per-line Python step, and every other line (phases, markers, anything damaged or
+unusual) takes the general path, line by line, exactly as a streamed file does. Both paths
+give the same events and the same warnings (tested on damaged and hostile files).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import compress
+from operator import not_
+from typing import BinaryIO
+
+import numpy as np
+import orjson
+
+from holdbeat.events import Connection, Hrm, PhaseStart, SessionEvent
+from holdbeat.inputs import iter_lines
+from holdbeat.limits import MAX_LINE_BYTES, MAX_SESSION_S
+from holdbeat.recording_lines import event_from_dict
+
+#: files up to this size (after the header) are scanned in one pass in memory
+BULK_BYTES = 64 << 20
+
+# group 1: t, group 2: hex raw of a canonical notification line; group 3: any other line
+_LINE = re.compile(
+    rb'^(?:\{"t":((?:0|[1-9][0-9]*)\.[0-9]+),"type":"hrm","raw":"((?:[0-9a-f]{2})*)"\}|(.*))$',
+    re.M,
+)
+
+
+class Events(Sequence):
+    """Every kept event in file order, notifications as `Hrm` objects made on first use:
+    only export and replay walk them, and a day is ~90,000 of them."""
+
+    def __init__(
+        self, t_hrm: list[float], raws: list[bytes], others: list[SessionEvent], at: list[int]
+    ) -> None:
+        self._parts = (t_hrm, raws, others, at)  # at: notifications before each other event
+        self._list: list[SessionEvent] | None = None
+
+    def _events(self) -> list[SessionEvent]:
+        if self._list is None:
+            t_hrm, raws, others, at = self._parts
+            hrm = list(map(Hrm, t_hrm, raws))
+            out: list[SessionEvent] = []
+            done = 0
+            for a, ev in zip(at, others, strict=True):
+                out += hrm[done:a]
+                out.append(ev)
+                done = a
+            out += hrm[done:]
+            self._list = out
+        return self._list
+
+    def __len__(self) -> int:
+        return len(self._parts[0]) + len(self._parts[2])
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._events()[i]
+
+    def __iter__(self):
+        return iter(self._events())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Events | list):
+            return self._events() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Events({self._events()!r})"
+
+
+@dataclass
+class Scanned:
+    """What the lines hold, in file order."""
+
+    events: Sequence[SessionEvent]  # every event kept, notifications included
+    t_hrm: list[float]  # the notifications' times ...
+    raws: list[bytes]  # ... and bytes
+    lost_before: list[int]  # per lost connection: the notifications before it
+    others: list[SessionEvent]  # the kept events that are not notifications
+    warnings: list[str] = field(default_factory=list)
+
+
+def scanned(events: list[SessionEvent], warnings: list[str]) -> Scanned:
+    """The same columns of events already in hand."""
+    out = Scanned(events, [], [], [], [], warnings)
+    for ev in events:
+        if type(ev) is Hrm:
+            out.t_hrm.append(ev.t_s)
+            out.raws.append(ev.raw)
+        else:
+            if type(ev) is Connection and ev.state == "lost":
+                out.lost_before.append(len(out.raws))
+            out.others.append(ev)
+    return out
+
+
+def scan(f: BinaryIO) -> Scanned:
+    """The lines after the header (already read) of an open recording."""
+    try:
+        st = os.fstat(f.fileno())
+        left = st.st_size - f.tell()
+        bulk = stat.S_ISREG(st.st_mode) and 0 <= left <= BULK_BYTES
+    except (AttributeError, OSError, ValueError):  # not a real file (BytesIO, a wrapper)
+        bulk = False
+    if bulk:
+        data = f.read(BULK_BYTES + 1)
+        if len(data) <= BULK_BYTES:  # it did not grow past the limit meanwhile
+            return _scan_bulk(data)
+        return _scan_lines(_lines_after(data, f))
+    return _scan_lines(iter_lines(f, MAX_LINE_BYTES))
+
+
+def _lines_after(data: bytes, f: BinaryIO):  # pragma: no cover - a file growing past 64 MiB
+    """`iter_lines` over `data` then the rest of `f`."""
+    import io
+
+    class _Chain(io.RawIOBase):
+        def __init__(self) -> None:
+            self._head = data
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, n: int = -1) -> bytes:
+            if self._head:
+                out, self._head = self._head[:n], self._head[n:]
+                return out
+            return f.read(n)
+
+    return iter_lines(_Chain(), MAX_LINE_BYTES)  # type: ignore[arg-type]
+
+
+def event_of_line(raw: bytes | None, lineno: int, complete: bool, warnings: list[str]):
+    """One line's event, or None (and a warning saying why) when it is skipped."""
+    if raw is None:
+        warnings.append(
+            f"line {lineno}: skipped, longer than {MAX_LINE_BYTES >> 20} MiB (not an event)"
+        )
+        return None
+    try:
+        d = orjson.loads(raw)
+        # the usual line, a notification, without the general parser's dispatch
+        if (
+            type(d) is dict
+            and d.get("type") == "hrm"
+            and type(hx := d.get("raw")) is str
+            and type(t := d.get("t")) is float
+            and 0.0 <= t <= MAX_SESSION_S
+        ):
+            return Hrm(t, bytes.fromhex(hx))
+        if not isinstance(d, dict):
+            raise TypeError("not a JSON object")
+        return event_from_dict(d)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as e:
+        if not raw.strip():
+            return None
+        if not complete:
+            warnings.append(f"line {lineno}: truncated last line ignored (the session was cut off)")
+            return None
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            warnings.append(f"line {lineno}: skipped, not UTF-8 text (damaged bytes)")
+            return None
+        warnings.append(f"line {lineno}: skipped, not a valid event ({type(e).__name__}: {e})")
+        return None
+
+
+def _phase_ok(ev: PhaseStart, lineno: int, t_phase: float, warnings: list[str]) -> bool:
+    if ev.t_s < t_phase:
+        warnings.append(
+            f"line {lineno}: skipped, phase {ev.name!r} starts at {ev.t_s} s, before "
+            f"the previous phase ({t_phase} s)"
+        )
+        return False
+    return True
+
+
+def _scan_lines(lines) -> Scanned:
+    """Line by line, in bounded memory (a stream, or a file too large for one pass)."""
+    out = Scanned([], [], [], [], [])
+    warnings = out.warnings
+    t_last = t_phase = -float("inf")
+    for n, raw, complete in lines:
+        lineno = n + 1  # the header is line 1
+        ev = event_of_line(raw, lineno, complete, warnings)
+        if ev is None:
+            continue
+        if type(ev) is Hrm:
+            out.t_hrm.append(ev.t_s)
+            out.raws.append(ev.raw)
+        else:
+            if type(ev) is PhaseStart:
+                if not _phase_ok(ev, lineno, t_phase, warnings):
+                    continue
+                t_phase = ev.t_s
+            if type(ev) is Connection and ev.state == "lost":
+                out.lost_before.append(len(out.raws))
+            out.others.append(ev)
+        if ev.t_s < t_last:
+            warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
+        t_last = ev.t_s
+        out.events.append(ev)
+    return out
+
+
+def _scan_bulk(data: bytes) -> Scanned:
+    """One pass over a whole file: canonical notification lines as columns."""
+    found = _LINE.findall(data)
+    ends_nl = data.endswith(b"\n") or not data
+    if ends_nl:
+        found.pop()  # what follows the last newline is no line
+    n = len(found)
+    ts, hexes, rest = zip(*found, strict=True) if found else ((), (), ())
+    hrm_i = np.fromiter(compress(range(n), ts), dtype=np.int64)
+    t = np.array(list(map(float, compress(ts, ts))), dtype=float)
+    in_range = t <= MAX_SESSION_S  # (the pattern admits no sign)
+    if not in_range.all():  # an absurd time: the general path words the warning
+        hrm_i, t = hrm_i[in_range], t[in_range]
+    if in_range.all():
+        hex_kept = list(compress(hexes, ts))
+        other_i = list(compress(range(n), map(not_, ts)))
+    else:
+        hex_kept = [hexes[i] for i in hrm_i.tolist()]
+        other_i = sorted(set(range(n)) - set(hrm_i.tolist()))
+
+    # the other lines, one by one, in order
+    warned: list[tuple[int, str]] = []
+    others: list[SessionEvent] = []
+    kept_i: list[int] = []
+    lost_at: list[int] = []
+    more: list[tuple[int, float, bytes]] = []  # notifications in another form
+    t_phase = -float("inf")
+    for i in other_i:
+        lineno = i + 2
+        raw = rest[i] if not ts[i] else b'{"t":%s,"type":"hrm","raw":"%s"}' % (ts[i], hexes[i])
+        w: list[str] = []
+        ev = event_of_line(
+            raw if len(raw) <= MAX_LINE_BYTES else None, lineno, i < n - 1 or ends_nl, w
+        )
+        warned.extend((i, m) for m in w)
+        if ev is None:
+            continue
+        if type(ev) is PhaseStart:
+            w = []
+            ok = _phase_ok(ev, lineno, t_phase, w)
+            warned.extend((i, m) for m in w)
+            if not ok:
+                continue
+            t_phase = ev.t_s
+        if type(ev) is Hrm:
+            more.append((i, ev.t_s, ev.raw.hex().encode("ascii")))
+            continue
+        if type(ev) is Connection and ev.state == "lost":
+            lost_at.append(i)
+        others.append(ev)
+        kept_i.append(i)
+
+    if more:  # merged into the columns in file order
+        mi, mt, mh = zip(*more, strict=True)
+        hrm_i = np.concatenate([hrm_i, np.asarray(mi, dtype=np.int64)])
+        order = np.argsort(hrm_i, kind="stable")
+        hrm_i = hrm_i[order]
+        t = np.concatenate([t, np.asarray(mt, dtype=float)])[order]
+        hex_all = [*hex_kept, *mh]
+        hex_kept = [hex_all[j] for j in order.tolist()]
+
+    # notifications: bytes, events, and where the other events fall between them
+    t_hrm = t.tolist()
+    lens = np.fromiter(map(len, hex_kept), dtype=np.int64, count=len(hex_kept)) // 2
+    buf = bytes.fromhex(b"".join(hex_kept).decode("ascii"))
+    ends = np.cumsum(lens).tolist()
+    raws = [buf[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)] if ends else []
+    at = np.searchsorted(hrm_i, np.asarray(kept_i, dtype=np.int64)).tolist()
+    events = Events(t_hrm, raws, others, at)
+
+    # time going backwards, over every kept event in file order
+    line_i = np.concatenate([hrm_i, np.asarray(kept_i, dtype=np.int64)])
+    t_all = np.concatenate([t, np.array([ev.t_s for ev in others], dtype=float)])
+    order = np.argsort(line_i, kind="stable")
+    line_i, t_all = line_i[order], t_all[order]
+    for k in (np.flatnonzero(t_all[1:] < t_all[:-1]) + 1).tolist():
+        warned.append(
+            (int(line_i[k]), f"line {int(line_i[k]) + 2}: time goes backwards "
+             f"({float(t_all[k])} after {float(t_all[k - 1])})")
+        )  # fmt: skip
+    warned.sort(key=lambda x: x[0])
+    lost_before = np.searchsorted(hrm_i, np.asarray(lost_at, dtype=np.int64)).tolist()
+    return Scanned(events, t_hrm, raws, lost_before, others, [m for _, m in warned])

@@ -1,0 +1,284 @@
+"""The loader's fast paths equal the plain ones they replace.
+
+* `beats.time_all` == `BeatTimer.reset()` / `BeatTimer.time` packet by packet, on every
+  branch of the timer (on time, ahead of the clock, a gap, slow-clock drift, the minimum
+  spacing, resets), on fixed cases and hypothesis-drawn packet streams;
+* the one-pass scan of a whole file == the line-by-line scan of a stream, on damaged and
+  hostile files (every warning, in order, with its line number), and the events it gives
+  lazily == the events as a list.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from holdbeat.beats import BeatTimer, time_all
+from holdbeat.events import Hrm, Marker
+from holdbeat.hrs import encode_hrm
+from holdbeat.inputs import iter_lines
+from holdbeat.limits import MAX_LINE_BYTES
+from holdbeat.recording import load, load_stream
+from holdbeat.recording_scan import Events, _scan_bulk, _scan_lines
+
+# ---------------------------------------------------------------- the timer
+
+
+def packet_by_packet(host, packets, reset):
+    timer = BeatTimer()
+    times, gaps = [], []
+    for t, rr, r in zip(host, packets, reset, strict=True):
+        if r:
+            timer.reset()
+        ts, g = timer.time(t, rr)
+        times += ts
+        gaps.append(g)
+    return times, gaps, timer
+
+
+def all_at_once(host, packets, reset):
+    timer = BeatTimer()
+    flat = np.array([r for p in packets for r in p], dtype=float)
+    start = np.concatenate([[0], np.cumsum([len(p) for p in packets])])
+    times, gaps = time_all(timer, list(host), flat, start, list(reset))
+    return times.tolist(), gaps, timer
+
+
+def assert_same(host, packets, reset):
+    a_t, a_g, a_timer = packet_by_packet(host, packets, reset)
+    b_t, b_g, b_timer = all_at_once(host, packets, reset)
+    assert b_t == a_t  # bit for bit
+    assert b_g == a_g
+    assert b_timer._t_last == a_timer._t_last
+    assert b_timer._t_prev == a_timer._t_prev
+    assert list(b_timer._lags) == list(a_timer._lags)
+
+
+def steady_stream(n, rr_ms=800.0, late_s=0.2, start_s=5.0):
+    """One beat per packet, each packet `late_s` after its beat."""
+    host, packets, t = [], [], start_s
+    for _ in range(n):
+        t += rr_ms / 1000.0
+        host.append(t + late_s)
+        packets.append([rr_ms])
+    return host, packets
+
+
+def test_on_time_packets_take_the_fast_path_and_equal_the_timer():
+    host, packets = steady_stream(600)
+    assert_same(host, packets, [False] * 600)
+    times, gaps, _ = all_at_once(host, packets, [False] * 600)
+    # hand-computed: the first packet anchors at its arrival, then a running sum
+    assert gaps == [True] + [False] * 599
+    assert times[0] == host[0]
+    assert times[1] == pytest.approx(host[0] + 0.8, abs=1e-9)
+
+
+def test_packets_with_several_beats_sum_left_to_right():
+    rng = np.random.default_rng(3)
+    host, packets, t = [], [], 0.0
+    for _ in range(400):
+        k = int(rng.integers(1, 6))
+        rr = (rng.integers(600, 1100, size=k) / 1.024).tolist()
+        t += sum(rr) / 1000.0
+        packets.append(rr)
+        host.append(t + float(rng.uniform(0.0, 0.3)))
+    assert_same(host, packets, [False] * 400)
+
+
+def test_a_packet_ahead_of_the_clock_is_pulled_back():
+    host, packets = steady_stream(100)
+    host[50] -= 0.5  # arrives before its beats could have happened
+    assert_same(host, packets, [False] * 100)
+    times, _, _ = all_at_once(host, packets, [False] * 100)
+    assert times[50] == host[50]
+
+
+def test_a_gap_re_anchors_and_is_marked():
+    host, packets = steady_stream(100)
+    host[60:] = [h + 10.0 for h in host[60:]]
+    assert_same(host, packets, [False] * 100)
+    _, gaps, _ = all_at_once(host, packets, [False] * 100)
+    assert [i for i, g in enumerate(gaps) if g] == [0, 60]
+
+
+def test_slow_clock_drift_is_corrected_after_a_full_window_of_late_packets():
+    for late in (0.5, 0.6):  # 0.5 is not late (the rule is lag > 0.5)
+        host, packets = steady_stream(200, late_s=late)
+        assert_same(host, packets, [False] * 200)
+
+
+def test_drift_window_boundary_with_lags_carried_over():
+    # late packets straddling a chunk boundary and a reset
+    host, packets = steady_stream(2000, late_s=0.7)
+    reset = [False] * 2000
+    reset[700] = reset[1300] = True
+    assert_same(host, packets, reset)
+
+
+def test_resets_and_minimum_spacing():
+    host, packets = steady_stream(300)
+    # a packet after a reconnect carrying beats from before it: pushed after the last beat
+    host[150] = host[149] + 0.01
+    packets[150] = [800.0, 800.0, 800.0]
+    reset = [False] * 300
+    reset[150] = True
+    assert_same(host, packets, reset)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.floats(250.0, 2500.0), min_size=1, max_size=4),
+            st.floats(-1.5, 3.0),  # arrival relative to the running sum
+            st.booleans(),  # reset before
+            st.integers(0, 20),  # 0: a reset is drawn only rarely
+        ),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_time_all_equals_the_timer_on_drawn_streams(draw):
+    host, packets, reset, t = [], [], [], 10.0
+    for rr, jitter, r, rare in draw:
+        t += sum(rr) / 1000.0
+        host.append(max(0.0, t + jitter))
+        packets.append(rr)
+        reset.append(r and rare == 0)
+    assert_same(host, packets, reset)
+
+
+# ---------------------------------------------------------------- the scan
+
+HEADER = (
+    b'{"format":"holdbeat/1","session_id":"x","started_utc":"2025-01-01T00:00:00Z",'
+    b'"device":{},"protocol":{"name":"p","phases":[]},"software":{},"settings":{}}\n'
+)
+
+
+def hrm_line(t: float, hr: int = 70, rr=(857.0,)) -> bytes:
+    return b'{"t":%r,"type":"hrm","raw":"%s"}' % (t, encode_hrm(hr, list(rr)).hex().encode())
+
+
+def body_lines() -> list[bytes]:
+    """A session with every kind of damage the loader words a warning for."""
+    lines = [b'{"t":0.0,"type":"phase","index":0,"name":"a","kind":"baseline","mode":"neutral"}']
+    lines += [hrm_line(1.0 + i) for i in range(20)]
+    lines += [
+        b'{"t":21.5,"type":"marker","kind":"lapse","text":"\\u001b[31m"}',
+        b'{"type":"hrm","t":22.0,"raw":"16439203"}',  # other key order
+        b'{"t":23.0,"type":"hrm","raw":"16439203"}  ',  # trailing spaces
+        b'{"t":24.0,"type":"hrm","raw":"1643920"}',  # odd hex
+        b'{"t":25,"type":"hrm","raw":"16439203"}',  # an int time
+        b'{"t":999999999.0,"type":"hrm","raw":"16439203"}',  # past 7 days
+        b'{"t":26.0,"type":"hrm","raw":"16439203"}\r',  # CRLF
+        b"",
+        b"\xff\xfe not text",
+        b'{"t":27.0,"type":"conn',  # bad JSON mid-file
+        b'{"t":27.5,"type":"connection","state":"lost"}',
+        hrm_line(28.0),
+        hrm_line(20.0),  # time goes backwards
+        b'{"t":29.0,"type":"phase","index":1,"name":"c","kind":"hold","mode":"soft"}',
+        b'{"t":10.0,"type":"phase","index":2,"name":"b","kind":"hold","mode":"soft"}',
+        b"[1, 2]",
+        b'{"t":31.0,"type":"hrm","raw":"16439203"}',
+        b"x" * (MAX_LINE_BYTES + 1),
+        b'{"t":01.0,"type":"hrm","raw":"16439203"}',  # not JSON (a leading zero)
+        b'{"t":32.0,"type":"hrm","raw":"1643"}',
+        b'{"t":33.0,"type":"hrm","raw":""}',
+        b'{"t":34.0,"type":"hrm","raw":"16439203"}',
+        b'{"t":35.0,"type":"end","reason":"done"}',
+    ]
+    return lines
+
+
+def same_recording(a, b):
+    for k in a.__dataclass_fields__:
+        x, y = getattr(a, k), getattr(b, k)
+        if k == "events":
+            assert list(x) == list(y)
+        elif isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), k
+        else:
+            assert x == y, k
+
+
+@pytest.mark.parametrize("tail", [b"\n", b"", b'\n{"t":36.0,"type":"hrm","raw":"1643', b"\n\n"])
+def test_one_pass_scan_equals_the_line_by_line_scan_on_a_damaged_file(tmp_path, tail):
+    data = HEADER + b"\n".join(body_lines()) + tail
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(data)
+    bulk = load(path)  # a regular file: the one-pass scan
+    stream = load_stream(path, io.BytesIO(data))  # a stream: line by line
+    same_recording(bulk, stream)
+    w = bulk.warnings
+    assert any("time goes backwards (20.0 after 28.0)" in m for m in w)
+    assert any("skipped, phase 'b' starts at 10.0 s" in m for m in w)
+    assert any("longer than 1 MiB" in m for m in w)
+    assert any("not UTF-8" in m for m in w)
+    nums = [int(m.split(":")[0].split()[1]) for m in w if m.startswith("line ")]
+    assert nums == sorted(nums)  # in line order
+    # hand count: 20 canonical; other key order, trailing spaces, an int time, CRLF; 28.0,
+    # 20.0, 31.0, "1643" (HR only), "" (malformed later, still an event), 34.0
+    assert sum(isinstance(e, Hrm) for e in bulk.events) == 30
+    assert [c.state for c in bulk.connections] == ["lost"]
+    if tail.startswith(b'\n{"t":36.0'):
+        assert "truncated last line ignored" in w[-1]
+
+
+def test_a_file_of_canonical_lines_only_equals_streaming(tmp_path):
+    data = HEADER + b"".join(hrm_line(1.0 + i * 0.8) + b"\n" for i in range(3000))
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(data)
+    same_recording(load(path), load_stream(path, io.BytesIO(data)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                hrm_line(5.0),
+                hrm_line(1.0, rr=(700.0, 800.0)),
+                hrm_line(604800.5),  # just past 7 days: the general path refuses it
+                b'{"t":3.0,"type":"marker","kind":"felt","text":""}',
+                b'{"t":4.0,"type":"connection","state":"lost"}',
+                b'{"t":2.0,"type":"phase","index":0,"name":"a","kind":"hold","mode":"soft"}',
+                b'{"t":6.0,"type":"hrm","raw":"16439203"} ',
+                b"",
+                b"{",
+                b"\xc3",
+            ]
+        ),
+        max_size=40,
+    ),
+    st.booleans(),
+)
+def test_scans_agree_on_drawn_files(lines, newline_at_end):
+    data = b"\n".join(lines) + (b"\n" if newline_at_end else b"")
+    a = _scan_bulk(data)
+    b = _scan_lines(iter_lines(io.BytesIO(data)))
+    assert list(a.events) == list(b.events)
+    assert a.warnings == b.warnings
+    assert a.t_hrm == b.t_hrm and a.raws == b.raws
+    assert a.lost_before == b.lost_before
+    assert a.others == b.others
+
+
+def test_lazy_events_behave_as_the_list():
+    h = [Hrm(1.0, b"\x00\x46"), Hrm(2.0, b"\x00\x47")]
+    m = Marker(1.5, "felt", "")
+    ev = Events([1.0, 2.0], [b"\x00\x46", b"\x00\x47"], [m], [1])
+    assert len(ev) == 3
+    assert ev == [h[0], m, h[1]]
+    assert ev[-1] == h[1] and ev[1] == m
+    assert list(ev) == [h[0], m, h[1]]
+    assert ev != [h[0], h[1], m]
+    assert bool(Events([], [], [], [])) is False
+    assert "Marker" in repr(ev)
