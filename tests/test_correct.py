@@ -458,7 +458,9 @@ def test_pass_ectopic_pair_seen_from_its_pause(premature_ms, flag_at, paired) ->
 @pytest.mark.parametrize(
     ("flag", "after_ms", "paired"),
     [
-        ("ectopic", 900.0, True),  # 690 + 1150 = 1840: two neighbours (900 + 900), not 2 x 800
+        # 740 + 1199 = 1939: beyond two medians (1600 + 2 x 160) but within the two clean
+        # neighbours (900 + 900) by two beats' tolerance
+        ("ectopic", 900.0, True),
         ("longshort", 900.0, False),  # the neighbours count only under the ectopic pattern
         ("ectopic", 1000.0, False),  # a neighbour off the median (a candidate) is no reference
     ],
@@ -467,16 +469,146 @@ def test_pass_pair_sum_against_the_clean_neighbours(flag, after_ms, paired) -> N
     from holdbeat.correct import _correct_pass
 
     rr = np.full(20, 800.0)
-    rr[9], rr[10], rr[11], rr[12] = 900.0, 690.0, 1150.0, after_ms
-    o_rr, src, kind, anch, ev = _correct_pass(rr, wide(rr, flag, [10]), KubiosConfig())
+    rr[9], rr[10], rr[11], rr[12] = 900.0, 740.0, 1199.0, after_ms
+    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, flag, [10]), KubiosConfig())
     if paired:
         assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
-        assert o_rr[10] + o_rr[11] == pytest.approx(1840.0)
+        assert o_rr[10] + o_rr[11] == pytest.approx(1939.0)
     else:
         assert ev == [] and not kind.astype(bool).any()
         np.testing.assert_array_equal(o_rr, rr)
     assert src.tolist() == list(range(20))
     assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+
+
+@pytest.mark.parametrize(
+    ("premature_ms", "pause_ms", "paired"),
+    [
+        # median 800, one beat's tolerance 160 ms (20 %): a pair may sum to 1600 +- 320
+        (700.0, 1219.5, True),
+        (700.0, 1220.0, False),  # 1920: exactly two tolerances off
+        (400.0, 880.5, True),
+        (400.0, 880.0, False),  # 1280
+    ],
+)
+def test_pass_pair_sum_has_two_beats_tolerance(premature_ms, pause_ms, paired) -> None:
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11] = premature_ms, pause_ms
+    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    if paired:
+        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
+        assert o_rr[10] + o_rr[11] == pytest.approx(premature_ms + pause_ms)
+        # interpolated from the unflagged beats: a pause within 15 % of the median is one
+        # of them (then beat 10 lies halfway from 800 to it), a longer one is not
+        a, b = ((800.0 + pause_ms) / 2, pause_ms) if pause_ms < 920.0 else (800.0, 800.0)
+        total = premature_ms + pause_ms
+        assert o_rr[10] == pytest.approx(a * total / (a + b), rel=1e-12)
+    else:
+        assert ev == [] and not kind.astype(bool).any()
+        np.testing.assert_array_equal(o_rr, rr)
+    assert src.tolist() == list(range(20))
+    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+
+
+@pytest.mark.parametrize(("premature_ms", "paired"), [(939.0, True), (940.0, False)])
+def test_pass_premature_beat_is_judged_by_its_own_median(premature_ms, paired) -> None:
+    """Seen from its pause (median 800), 940 is long; by its own median (1000) it is short
+    when below 1000 - max(Th2 / 2, 6 %) = 940."""
+    from dataclasses import replace
+
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11] = premature_ms, 1000.0
+    det = crafted(rr, "longshort", [11])
+    med = det.med_ms.copy()
+    med[10] = 1000.0
+    o_rr, src, kind, anch, ev = _correct_pass(rr, replace(det, med_ms=med), KubiosConfig())
+    if paired:
+        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
+        assert o_rr[10] + o_rr[11] == pytest.approx(premature_ms + 1000.0)
+    else:
+        assert ev == [] and not kind.astype(bool).any()
+        np.testing.assert_array_equal(o_rr, rr)
+    assert src.tolist() == list(range(20))
+    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+
+
+@pytest.mark.parametrize(
+    ("after_ms", "want"),
+    [
+        (1040.0, [(11, "ectopic")]),  # 560 + 1040: a premature beat and its pause
+        (800.0, [(10, "longshort")]),  # 560 explained by nothing after it: a late peak
+    ],
+)
+def test_pass_long_beat_is_left_when_the_short_one_after_it_is_explained(after_ms, want):
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11], rr[12] = 1000.0, 560.0, after_ms
+    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    assert ev == want
+    a = want[0][0]
+    assert [i for i in range(20) if kind[i]] == [a, a + 1]
+    assert o_rr[a] + o_rr[a + 1] == pytest.approx(rr[a] + rr[a + 1])
+    untouched = 12 if a == 10 else 10
+    assert o_rr[untouched] == rr[untouched]  # the long breath beat (or the last one) stays
+    assert src.tolist() == list(range(20)) and np.flatnonzero(~anch).tolist() == [a]
+
+
+@pytest.mark.parametrize(
+    ("after_ms", "want"),
+    [
+        (659.5, [(11, "extra")]),  # 300 + 659.5 is one beat (800 +- 160): an extra beat
+        (660.0, [(10, "longshort")]),  # 960 is not: 1000 + 300 is a late peak (1600 +- 320)
+    ],
+)
+def test_pass_long_beat_is_left_when_an_extra_beat_follows(after_ms, want):
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11], rr[12] = 1000.0, 300.0, after_ms
+    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    assert ev == want
+    a = want[0][0]
+    assert [i for i in range(len(o_rr)) if kind[i]] == ([11] if a == 11 else [10, 11])
+    if want[0][1] == "extra":
+        assert o_rr.tolist() == [*rr[:11], 300.0 + after_ms, *rr[13:]]
+        assert src.tolist() == [*range(11), 12, *range(13, 20)] and anch.all()
+    else:
+        assert o_rr[10] + o_rr[11] == pytest.approx(1300.0) and o_rr[12] == after_ms
+        assert src.tolist() == list(range(20)) and np.flatnonzero(~anch).tolist() == [10]
+
+
+@pytest.mark.parametrize(("before_ms", "paired"), [(800.0, True), (1600.0, False)])
+def test_pass_ectopic_pattern_after_a_corrected_beat_is_no_mark(before_ms, paired) -> None:
+    """751 is short only by the 6 % floor (752), which the paper's ectopic pattern allows;
+    right after a missed beat (1600, split) the pattern marks that beat, not this one."""
+    from holdbeat.correct import _correct_pass
+    from holdbeat.detect import Detection
+
+    rr = np.full(20, 800.0)
+    rr[9], rr[10], rr[11] = before_ms, 751.0, 1000.0
+    flags = {k: np.zeros(20, bool) for k in ("ectopic", "missed", "extra", "longshort")}
+    flags["ectopic"][10] = True
+    flags["missed"][9] = before_ms > 800.0
+    th = np.full(20, 100.0)
+    det = Detection(**flags, med_ms=np.full(20, 800.0), th2_ms=th, th1_ms=th,
+                    subspaces={"mrrs": np.zeros(20)})  # fmt: skip
+    o_rr, src, kind, anch, ev = _correct_pass(rr, det, KubiosConfig())
+    if paired:
+        assert ev == [(10, "ectopic")]
+        assert o_rr[10] + o_rr[11] == pytest.approx(1751.0) and len(o_rr) == 20
+        assert [i for i in range(20) if kind[i]] == [10, 11] and kind[10] == "ectopic"
+        assert src.tolist() == list(range(20)) and np.flatnonzero(~anch).tolist() == [10]
+    else:
+        assert ev == [(9, "missed")]
+        assert o_rr.tolist() == [*rr[:9], 800.0, 800.0, 751.0, 1000.0, *rr[12:]]
+        assert [i for i in range(21) if kind[i]] == [9, 10] and kind[9] == "missed"
+        assert src.tolist() == [*range(10), 9, *range(10, 20)]
+        assert np.flatnonzero(~anch).tolist() == [9]
 
 
 def test_rolling_quantile_of_nothing_is_empty() -> None:

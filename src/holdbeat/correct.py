@@ -111,20 +111,63 @@ def _correct_pass(
     def near(v: float, ref: float, tol: float) -> bool:
         return abs(v - ref) < tol
 
-    def pair_sum_ok(a: int, total: float, m: float, tol_sum: float) -> bool:
-        """Does the pair a, a+1 span two beats? Two local medians, or - when the paper's
-        ectopic pattern marks it - the two clean beats around it: at a breathing swing
-        the median lags the rhythm, the neighbours do not."""
-        if near(total, 2 * m, tol_sum):
+    def scale(i: int) -> tuple[float, float, float, float, float]:
+        """(median, tolerance of one beat, lo, hi, floor) at beat i.
+
+        Th2 scales with the recording's variability; capped by a share of the median so that
+        many artifacts (which inflate Th2) do not make "short"/"near" meaningless. A sum is
+        compared with whole beats within at least min_sum_tolerance of the median per beat:
+        an artifact's sum carries the sinus rhythm's own variation, which Th2 underrates on
+        low-variability hearts. Short / long = half Th2 off the median, and at least
+        min_departure (on a low-variability heart Th2 / 2 is ~25 ms, and the sum rules then
+        "repair" ordinary breathing-driven pairs)."""
+        m = float(med[i])
+        tol = min(float(th2[i]), cfg.max_tolerance * m)
+        floor = cfg.min_departure * m
+        dev = max(tol / 2, floor)
+        return m, max(tol, cfg.min_sum_tolerance * m), m - dev, m + dev, floor
+
+    def premature_pair(a: int) -> bool:
+        """Are beats a, a+1 a premature beat and its compensatory pause (one misplaced R
+        peak)? Each beat is judged by its own local median: short / long by half Th2 and
+        min_departure - or by min_departure alone when the paper's ectopic pattern marks
+        the pair (after a clearly premature beat a breathing-driven lengthening by half Th2
+        is rare, and Th2 is wide on a varied heart). Their sum must span two beats: the two
+        local medians, or - under the ectopic pattern - the two clean beats around the
+        pair (at a breathing swing the median lags the rhythm, the neighbours do not).
+        Two beats, two beats' tolerance: breathing lengthens or shortens neighbouring beats
+        together, so the pair's sum strays from two medians by up to twice what one beat
+        does (as a beat split into k is judged by its k-th part, i.e. k tolerances)."""
+        if a < 0 or a + 1 >= n:
+            return False
+        m0, tol0, lo0, _, floor0 = scale(a)
+        m1, tol1, _, hi1, floor1 = scale(a + 1)
+        # the pattern at a reads dRR from beat a-1: after an artifact just corrected there
+        # it marks that artifact, not a premature beat at a
+        marked = bool(det.ectopic[a : a + 2].any()) and done <= a - 1
+        if not (rr[a] < (m0 - floor0 if marked else lo0)):
+            return False
+        if not (rr[a + 1] > (m1 + floor1 if marked else hi1)):
+            return False
+        total = float(rr[a] + rr[a + 1])
+        if near(total, m0 + m1, tol0 + tol1):
             return True
         return bool(
-            det.ectopic[a : a + 2].any()
+            marked
             and a >= 1
             and a + 2 < n
             and not candidate[a - 1]
             and not candidate[a + 2]
-            and near(total, float(rr[a - 1] + rr[a + 2]), tol_sum)
+            and near(total, float(rr[a - 1] + rr[a + 2]), tol0 + tol1)
         )
+
+    def explained_forward(a: int) -> bool:
+        """Is short beat a, with the beat after it, an extra beat or a premature beat and
+        its pause? Then a long beat before it is ordinary rhythm, not a late peak."""
+        if a + 1 >= n:
+            return False
+        m, tol_sum, *_ = scale(a)
+        return near(rr[a] + rr[a + 1], m, tol_sum) or premature_pair(a)
 
     def pair(j: int, kind: str) -> _Edit:
         """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
@@ -141,23 +184,10 @@ def _correct_pass(
         if j < done:
             continue
         v = float(rr[j])
-        m = float(med[j])
-        # Th2 scales with the recording's variability; capped by a share of the median so
-        # that many artifacts (which inflate Th2) do not make "short"/"near" meaningless.
-        tol = min(float(th2[j]), cfg.max_tolerance * m)
-        # How close a sum must come to one or two median beats: the same scale, but at
-        # least min_sum_tolerance of the median - an ectopic pair's sum carries the sinus
-        # rhythm's own variation, which Th2 underrates on low-variability hearts.
-        tol_sum = max(tol, cfg.min_sum_tolerance * m)
+        m, tol_sum, lo, hi, _ = scale(j)
         has_next = j + 1 < n
         # the previous beat is untouched and may be revised (merged or re-paired)
         prev_free = j >= 1 and done <= j - 1
-        # clearly shorter / longer than the local median: half Th2, and at least
-        # min_departure of the median (on a low-variability heart Th2 / 2 is ~25 ms, and
-        # the sum rules below then "repair" ordinary breathing-driven pairs)
-        floor = cfg.min_departure * m
-        dev = max(tol / 2, floor)
-        lo, hi = m - dev, m + dev
         short = v < lo
         long_ = v > hi
         edit: _Edit | None = None
@@ -176,26 +206,20 @@ def _correct_pass(
                 anch = [i == k - 1 for i in range(k)]
                 edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
                 events.extend([(j, "missed")] * (k - 1))
-            elif (
-                short
-                and has_next
-                and rr[j + 1] > (hi if not det.ectopic[j : j + 2].any() else m + floor)
-                and pair_sum_ok(j, v + rr[j + 1], m, tol_sum)
-            ):
-                # premature beat, then the compensatory pause; when the paper's ectopic
-                # pattern marks the pair, the pause need only be longer than the median
-                # by min_departure (after a clearly premature beat a breathing-driven
-                # lengthening by half Th2 is rare, and Th2 is wide on a varied heart)
-                edit = pair(j, "ectopic")
+            elif premature_pair(j):
+                edit = pair(j, "ectopic")  # premature beat, then the compensatory pause
+            elif prev_free and premature_pair(j - 1):
+                edit = pair(j - 1, "ectopic")  # the same pair, seen from its pause
             elif (
                 long_
-                and prev_free
-                and rr[j - 1] < (lo if not det.ectopic[j - 1 : j + 1].any() else m - floor)
-                and pair_sum_ok(j - 1, rr[j - 1] + v, m, tol_sum)
+                and has_next
+                and rr[j + 1] < lo
+                and near(v + rr[j + 1], 2 * m, 2 * tol_sum)
+                and not explained_forward(j + 1)
             ):
-                edit = pair(j - 1, "ectopic")  # the same pair, seen from its pause
-            elif long_ and has_next and rr[j + 1] < lo and near(v + rr[j + 1], 2 * m, tol_sum):
-                edit = pair(j, "longshort")  # a late peak: long, then short
+                # a late peak: long, then short - unless the short beat and the one after
+                # it are an artifact by themselves (then the long beat is a slow breath's)
+                edit = pair(j, "longshort")
             elif det.any[j] and (short or long_) and abs(mrrs[j]) > cfg.mrrs_limit:
                 (val,) = interp([j])
                 kind = "ectopic" if det.ectopic[j] else "longshort"
