@@ -24,6 +24,7 @@ from holdbeat.clean import FlagConfig, LiveFlagger, flag_all
 from holdbeat.events import Hrm, Marker
 from holdbeat.hrs import encode_hrm
 from holdbeat.inputs import iter_lines
+from holdbeat.interop.batch_lines import hrm_line as hrm_line_for_people
 from holdbeat.limits import MAX_LINE_BYTES
 from holdbeat.recording import load, load_stream
 from holdbeat.recording_scan import Events, _scan_bulk, _scan_lines
@@ -195,9 +196,19 @@ def body_lines() -> list[bytes]:
         b'{"t":32.0,"type":"hrm","raw":"1643"}',
         b'{"t":33.0,"type":"hrm","raw":""}',
         b'{"t":34.0,"type":"hrm","raw":"16439203"}',
-        b'{"t":35.0,"type":"end","reason":"done"}',
+        # as live and imported recordings write them: fields for people after raw
+        people_line(36.0, [857.0, 900.0], flags=["", "jump"]),
+        people_line(37.0, [], contact=1, energy=12),
+        b'{"t":38.0,"type":"hrm","raw":"16439203","hr":67,"rr":[01.5]}',  # not JSON
+        b'{"t":39.0,"type":"hrm","raw":"16439203","raw":"1643"}',  # the last raw counts
+        b'{"t":40.0,"type":"end","reason":"done"}',
     ]
     return lines
+
+
+def people_line(t, rr, contact=-1, energy=-1, flags=()):
+    raw = encode_hrm(67, rr).hex()
+    return hrm_line_for_people(t, raw, 67, rr, contact, energy, list(flags) or [""]).rstrip()
 
 
 def same_recording(a, b):
@@ -228,8 +239,10 @@ def test_one_pass_scan_equals_the_line_by_line_scan_on_a_damaged_file(tmp_path, 
     nums = [int(m.split(":")[0].split()[1]) for m in w if m.startswith("line ")]
     assert nums == sorted(nums)  # in line order
     # hand count: 20 canonical; other key order, trailing spaces, an int time, CRLF; 28.0,
-    # 20.0, 31.0, "1643" (HR only), "" (malformed later, still an event), 34.0
-    assert sum(isinstance(e, Hrm) for e in bulk.events) == 30
+    # 20.0, 31.0, "1643" (HR only), "" (malformed later, still an event), 34.0; 36.0, 37.0,
+    # 39.0 (with raw "1643")
+    assert sum(isinstance(e, Hrm) for e in bulk.events) == 33
+    assert [e.raw for e in bulk.events if isinstance(e, Hrm) and e.t_s == 39.0] == [b"\x16\x43"]
     assert [c.state for c in bulk.connections] == ["lost"]
     if tail.startswith(b'\n{"t":36.0'):
         assert "truncated last line ignored" in w[-1]
@@ -254,6 +267,9 @@ def test_a_file_of_canonical_lines_only_equals_streaming(tmp_path):
                 b'{"t":4.0,"type":"connection","state":"lost"}',
                 b'{"t":2.0,"type":"phase","index":0,"name":"a","kind":"hold","mode":"soft"}',
                 b'{"t":6.0,"type":"hrm","raw":"16439203"} ',
+                b'{"t":7.0,"type":"hrm","raw":"16439203","hr":67,"rr":[857.0],"contact":true}',
+                b'{"t":8.0,"type":"hrm","raw":"16439203","hr":67,"rr":[8e2,-1]}',
+                b'{"t":9.0,"type":"hrm","raw":"16439203","hr":67,"rr":[.5]}',
                 b"",
                 b"{",
                 b"\xc3",
@@ -387,3 +403,35 @@ def test_flag_all_equals_the_flagger_on_drawn_series(draw, base, seed):
         gap += [False] * run
     rr_a, gap_a = np.array(rr), np.array(gap, dtype=bool)
     assert flag_all(rr_a, gap_a) == judged_one_by_one(rr, gap)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        hrm_line(2.02),
+        people_line(36.0, [857.0, 900.0], flags=["", "jump"]),
+        people_line(37.0, [], contact=1, energy=12),
+        people_line(38.0, [1000.0], contact=0),
+    ],
+)
+def test_notification_lines_as_writers_make_them_take_the_one_pass_path(line):
+    from holdbeat.recording_scan import _LINE
+
+    m = _LINE.fullmatch(line)
+    assert m is not None and m.group(1) and m.group(3) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"t":38.0,"type":"hrm","raw":"16439203","hr":67,"rr":[01.5]}',
+        b'{"t":39.0,"type":"hrm","raw":"16439203","raw":"1643"}',
+        b'{"t":1e1,"type":"hrm","raw":"16439203"}',
+        b'{"t":1.0,"type":"hrm","raw":"1643920"}',
+        b'{"t":1.0,"type":"hrm","raw":"16439203","hr":67,"rr":[1],"error":"x"}',
+    ],
+)
+def test_other_lines_take_the_general_path(line):
+    from holdbeat.recording_scan import _LINE
+
+    assert _LINE.fullmatch(line).group(3) == line

@@ -206,7 +206,10 @@ class LiveFlagger:
 
 
 def flag_all(
-    rr_ms: np.ndarray, gap_before: np.ndarray, config: FlagConfig | None = None
+    rr_ms: np.ndarray,
+    gap_before: np.ndarray,
+    config: FlagConfig | None = None,
+    flagger: LiveFlagger | None = None,
 ) -> list[str]:
     """`LiveFlagger.judge` over a whole recording, equal flag for flag (tested).
 
@@ -215,21 +218,21 @@ def flag_all(
     exactly the beats just before, so its verdict on the next beat is a function of the
     raw series: computed for every beat at once in numpy. The flagger then skips ahead
     over beats that verdict calls clean, and judges the others (and the beats after a
-    flag, a gap or a relearn, until its windows are full again) one by one.
+    flag, a gap or a relearn, until its windows are full again) one by one. `flagger`
+    carries a flagger's state on (a recording written chunk by chunk).
     """
-    c = config or FlagConfig()
+    f = flagger or LiveFlagger(config)
+    c = f.config
     x = np.asarray(rr_ms, dtype=float)
     gap = np.asarray(gap_before, dtype=bool)
     n = int(x.size)
     out = [""] * n
     need = max(c.spread_beats, c.history) + 2
     if n <= need:
-        f = LiveFlagger(c)
         return [f.judge(r, g) for r, g in zip(x.tolist(), gap.tolist(), strict=True)]
     med, clean = _verdicts(x, c, need)
     stops = [*np.flatnonzero(~clean | gap).tolist(), n]
     rr, gp = x.tolist(), gap.tolist()
-    f = LiveFlagger(c)
     judge = f.judge
     streak, i, s = 0, 0, 0  # streak: clean contiguous beats just judged
     while i < n:

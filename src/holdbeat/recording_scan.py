@@ -31,9 +31,23 @@ from holdbeat.recording_lines import event_from_dict
 #: files up to this size (after the header) are scanned in one pass in memory
 BULK_BYTES = 64 << 20
 
-# group 1: t, group 2: hex raw of a canonical notification line; group 3: any other line
+# A notification line as the writers make it: t, type, raw, then (live and imported
+# recordings) the fields for people that loading ignores, each valid JSON: a line this matches
+# is one orjson would read to the same t and raw. Group 1: t, group 2: hex raw, group 3: any
+# other line.
+_UINT = rb"(?:0|[1-9][0-9]*)"
+_NUM = rb"-?" + _UINT + rb"(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_FOR_PEOPLE = (
+    rb'(?:,"hr":' + _UINT + rb',"rr":\[(?:' + _NUM + rb"(?:," + _NUM + rb")*)?\]"
+    rb'(?:,"contact":(?:true|false))?(?:,"energy":' + _UINT + rb")?"
+    rb'(?:,"flags":\[(?:"[a-z]*"(?:,"[a-z]*")*)?\])?)?'
+)
 _LINE = re.compile(
-    rb'^(?:\{"t":((?:0|[1-9][0-9]*)\.[0-9]+),"type":"hrm","raw":"((?:[0-9a-f]{2})*)"\}|(.*))$',
+    rb'^(?:\{"t":('
+    + _UINT
+    + rb'\.[0-9]+),"type":"hrm","raw":"((?:[0-9a-f]{2})*)"'
+    + _FOR_PEOPLE
+    + rb"\}|(.*))$",
     re.M,
 )
 
@@ -248,6 +262,7 @@ def _scan_bulk(data: bytes) -> Scanned:
     for i in other_i:
         lineno = i + 2
         raw = rest[i] if not ts[i] else b'{"t":%s,"type":"hrm","raw":"%s"}' % (ts[i], hexes[i])
+        # (a notification past 7 days: its fields for people do not change the warning)
         w: list[str] = []
         ev = event_of_line(
             raw if len(raw) <= MAX_LINE_BYTES else None, lineno, i < n - 1 or ends_nl, w

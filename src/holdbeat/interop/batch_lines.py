@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+import numpy as np
+
 from holdbeat.events import Connection, Header, Hrm, SessionEvent
 from holdbeat.recording_lines import event_to_dict, header_to_dict, time_field
 
@@ -61,6 +63,8 @@ class _Decoder:
         self.flagger = LiveFlagger()
 
     def lines(self, events: list[SessionEvent]) -> Iterator[bytes]:
+        from holdbeat.beats import time_all
+        from holdbeat.clean import flag_all
         from holdbeat.hrs import parse_hrm_batch
 
         hrms = [ev for ev in events if isinstance(ev, Hrm)]
@@ -68,13 +72,34 @@ class _Decoder:
         ok, hr = batch.ok.tolist(), batch.hr_bpm.tolist()
         contact, energy = batch.contact.tolist(), batch.energy_kj.tolist()
         rr_all, starts = batch.rr_ms.tolist(), batch.rr_start.tolist()
+        # the timer and flagger over the chunk's packets with RR at once (state carried
+        # from chunk to chunk); a lost connection resets the timer, as Processor does
+        with_rr: list[int] = []
+        reset: list[bool] = []
+        lost = False
         k = 0
         for ev in events:
-            if isinstance(ev, Connection):
-                if ev.state == "lost":
-                    self.timer.reset()  # as Processor.on_connection
-                yield _line(event_to_dict(ev))
-                continue
+            if isinstance(ev, Connection) and ev.state == "lost":
+                lost = True
+            elif isinstance(ev, Hrm):
+                if starts[k + 1] > starts[k]:
+                    with_rr.append(k)
+                    reset.append(lost)
+                    lost = False
+                k += 1
+        flags_all: list[str] = []
+        if with_rr:
+            w = np.asarray(with_rr)
+            bounds = np.append(batch.rr_start[w], batch.rr_start[-1])
+            t_host = [hrms[i].t_s for i in with_rr]
+            _, gaps = time_all(self.timer, t_host, batch.rr_ms, bounds, reset)
+            gap = np.zeros(len(rr_all), dtype=bool)
+            gap[batch.rr_start[w]] = gaps  # only a packet's first beat can follow a gap
+            flags_all = flag_all(batch.rr_ms, gap, flagger=self.flagger)
+        if lost:
+            self.timer.reset()  # for the next chunk's first packet
+        k = 0
+        for ev in events:
             if not isinstance(ev, Hrm):
                 yield _line(event_to_dict(ev))
                 continue
@@ -85,14 +110,14 @@ class _Decoder:
                 yield _line(d)
                 continue
             a, b = starts[k], starts[k + 1]
-            rr = rr_all[a:b]
-            flags: list[str] = []
-            if rr:
-                _, gap = self.timer.time(ev.t_s, rr)
-                judge = self.flagger.judge
-                flags = [judge(r, gap and i == 0) for i, r in enumerate(rr)]
             yield hrm_line(
-                time_field(ev.t_s), ev.raw.hex(), hr[k], rr, contact[k], energy[k], flags
+                time_field(ev.t_s),
+                ev.raw.hex(),
+                hr[k],
+                rr_all[a:b],
+                contact[k],
+                energy[k],
+                flags_all[a:b],
             )
             k += 1
 
