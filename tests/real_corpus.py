@@ -61,13 +61,14 @@ def hf_ms2(rr: np.ndarray) -> float:
     return float(frequency_domain(rr, np.cumsum(rr) / 1000.0)["HF"])
 
 
-def score(rr_in: np.ndarray, truth_kind: np.ndarray, reference_rr: np.ndarray) -> Scored:
-    """Correct `rr_in` with holdbeat and score it against `reference_rr` (the un-injected
-    series) and the per-beat truth (`truth_kind` "" for clean beats)."""
+def score(rr_in: np.ndarray, truth_kind: np.ndarray, reference_rr: np.ndarray, cfg=None) -> Scored:
+    """Correct `rr_in` with holdbeat (`cfg`: a KubiosConfig, default if None) and score it
+    against `reference_rr` (the un-injected series) and the per-beat truth (`truth_kind` ""
+    for clean beats)."""
     from holdbeat.correct import correct
 
     rr_in = np.asarray(rr_in, float)
-    c = correct(np.cumsum(rr_in) / 1000.0, rr_in)
+    c = correct(np.cumsum(rr_in) / 1000.0, rr_in, cfg=cfg)
     out = c.rr_ms[c.keep]
     changed_in = np.zeros(len(rr_in), bool)
     changed_in[c.source[c.kind != ""]] = True

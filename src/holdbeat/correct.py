@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdbeat.detect import Detection, KubiosConfig, detect
+from holdbeat.missed_split import split_long_rr
 
 KINDS = ("missed", "extra", "ectopic", "longshort", "dropped")
 
@@ -72,6 +73,17 @@ class _Interp:
         if len(self.good) == 0:
             return np.full(len(at), self.fallback)
         return np.interp(at, self.good, self.good_rr)
+
+    def around(self, j: int) -> tuple[float | None, ...]:
+        """RR at beats j - 2, j - 1, j + 1, j + 2 (interpolated where flagged); None where
+        no good beat lies at or beyond that position on its side: nothing is extrapolated."""
+        g = self.good
+        at = [j - 2, j - 1, j + 1, j + 2]
+        if len(g) == 0:
+            return (None,) * 4
+        vals = self(at)
+        ok = [g[0] <= at[0], g[0] <= at[1], g[-1] >= at[2], g[-1] >= at[3]]
+        return tuple(float(v) if o else None for v, o in zip(vals, ok, strict=True))
 
 
 @dataclass
@@ -200,9 +212,9 @@ def _correct_pass(
         else:
             k = round(v / m) if m > 0 else 0
             if long_ and 2 <= k <= cfg.max_missed + 1 and near(v / k, m, tol_sum):
-                # equal parts (as Kubios and neurokit2): on RR with respiratory swings this
-                # beat interpolating from the neighbours (RMSSD bias -0.6 % vs -1.3 % at 5 %)
-                parts = np.full(k, v / k)
+                # parts shaped by the rhythm around the gap, same sum (holdbeat.missed_split)
+                b2, b1, a1, a2 = interp.around(j)
+                parts = split_long_rr(v, k, b1, a1, cfg.missed_split, (b2, a2))
                 anch = [i == k - 1 for i in range(k)]
                 edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
                 events.extend([(j, "missed")] * (k - 1))

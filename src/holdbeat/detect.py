@@ -51,6 +51,9 @@ class KubiosConfig:
     max_tolerance: float = 0.3
     min_sum_tolerance: float = 0.2
     min_departure: float = 0.06
+    # how a long RR hiding k beats is cut (holdbeat.missed_split): "pchip" / "linear" shape
+    # the parts by the clean beats around it (same sum); "equal" parts as in the paper
+    missed_split: str = "pchip"
 
     def __post_init__(self) -> None:
         if self.window < 3 or self.medfilt < 3 or not (self.window % 2 and self.medfilt % 2):
@@ -59,6 +62,10 @@ class KubiosConfig:
             raise ValueError(f"need 0 < lo_ms < hi_ms, got {self.lo_ms!r}, {self.hi_ms!r}")
         if self.max_passes < 1 or self.max_missed < 1:
             raise ValueError("max_passes and max_missed must be at least 1")
+        if self.missed_split not in ("pchip", "linear", "equal"):
+            raise ValueError(
+                f"missed_split must be 'pchip', 'linear' or 'equal', got {self.missed_split!r}"
+            )
 
 
 @dataclass(frozen=True)
