@@ -1,11 +1,14 @@
-"""Offline RR artifact correction in the manner of Lipponen & Tarvainen (2019). Pure numpy.
+"""Offline RR artifact correction in the manner of Lipponen & Tarvainen (2019). numpy (and
+scipy's PCHIP for a missed beat's parts).
 
 Detection (`holdbeat.detect`) follows the paper (and Kubios); the correction acts on it.
 
 Correction (where holdbeat departs from neurokit2 0.2.13's `signal_fixpeaks`, which leaves
 most ectopic pairs and every edge artifact in place - NeuroKit issue #1062):
 
-* missed: the long RR is split into k = round(RR / med) equal beats (k <= `max_missed` + 1);
+* missed: the long RR is split into k = round(RR / med) beats (k <= `max_missed` + 1), shaped
+  by the clean beats around it and scaled to the same sum (`holdbeat.missed_split`; the
+  paper's equal parts remove the beat-to-beat change inside the gap, i.e. HF power);
 * extra: the short RR is merged with the neighbour that makes a normal beat;
 * ectopic / misplaced beat: a short-long (or long-short) pair whose sum is ~2 normal beats is
   one misplaced R peak: both RR are re-estimated by interpolation from the neighbours and
