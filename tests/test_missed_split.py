@@ -142,3 +142,31 @@ def test_the_correction_pass_splits_a_missed_beat_by_its_neighbours(how, w):
     assert ev == [(9, "missed")] and src.tolist() == [*range(10), *range(9, 20)]
     assert [i for i in range(21) if kind[i]] == [9, 10] and kind[9] == "missed"
     assert np.flatnonzero(~anch).tolist() == [9]  # the last part ends at the recorded beat
+
+
+def test_recorded_beats_keep_their_times_when_the_parts_are_shaped():
+    """52 missed beats in the low-variability real recording: every one is re-inserted, the
+    recorded beats keep their times exactly, each inserted beat ends its (shaped) first part."""
+    from holdbeat.correct import correct
+    from real_corpus import load_real
+
+    rr = load_real("ecg_healthy_26min").rr_ms
+    t = np.cumsum(rr) / 1000.0
+    pos = list(range(20, len(rr) - 20, 37))
+    inj = inject_missed(rr, pos)
+    c = correct(np.cumsum(inj) / 1000.0, inj)
+    assert len(c.rr_ms) == len(rr) and c.counts()["missed"] == len(pos)
+    recorded = np.delete(np.arange(len(rr)), pos)
+    np.testing.assert_array_equal(c.t_s[recorded], t[recorded])
+    np.testing.assert_allclose(c.t_s[pos], t[np.array(pos) - 1] + c.rr_ms[pos] / 1000.0)
+    # shaped, not equal: the two parts of a gap differ where the neighbours differ
+    assert np.mean(np.abs(c.rr_ms[pos] - c.rr_ms[np.array(pos) + 1]) > 1.0) > 0.9
+
+
+def inject_missed(rr: np.ndarray, pos: list[int]) -> np.ndarray:
+    """Drop the R peak ending beat p for each p: RR p and p + 1 become one."""
+    out = rr.copy()
+    for p in sorted(pos, reverse=True):
+        out[p] += out[p + 1]
+        out = np.delete(out, p + 1)
+    return out

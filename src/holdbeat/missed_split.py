@@ -4,8 +4,8 @@ The paper (Lipponen & Tarvainen 2019), Kubios and neurokit2 cut it into k equal 
 keeps the beat times right but removes the beat-to-beat change inside the long interval -
 respiratory sinus arrhythmia, i.e. HF power. holdbeat lets the parts follow the rhythm
 around the gap instead: their shape comes from an interpolation through the clean beats
-before and after, and they are scaled to sum exactly to the long interval, so beat times
-stay right as with equal parts. Only the shape changes, never the sum.
+before and after, and they are scaled to sum to the long interval, so every recorded beat
+keeps its time as with equal parts; only where the inserted beats fall changes.
 
 * "pchip" (default): the monotone cubic (scipy's PCHIP) through two beats on each side. It
   bends where the rhythm turns (a neighbour at a breathing peak or trough): for k = 2 the
