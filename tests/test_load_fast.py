@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -435,3 +436,42 @@ def test_other_lines_take_the_general_path(line):
     from holdbeat.recording_scan import _LINE
 
     assert _LINE.fullmatch(line).group(3) == line
+
+
+def test_tiny_lines_and_large_files_are_read_line_by_line(tmp_path, monkeypatch):
+    import holdbeat.recording_scan as rs
+
+    def refuse(data):
+        raise AssertionError("the one-pass scan was used")
+
+    newlines = HEADER + hrm_line(1.0) + b"\n" * 5000 + hrm_line(2.0) + b"\n"
+    path = tmp_path / "n.jsonl"
+    path.write_bytes(newlines)
+    want = load_stream(path, io.BytesIO(newlines))
+    monkeypatch.setattr(rs, "_scan_bulk", refuse)
+    same_recording(load(path), want)  # many empty lines: bounded memory, same result
+    assert want.rr_ms.size == 2
+    # larger than the one-pass limit
+    monkeypatch.setattr(rs, "BULK_BYTES", 100)
+    body = HEADER + b"".join(hrm_line(1.0 + i) + b"\n" for i in range(20))
+    path.write_bytes(body)
+    same_recording(load(path), load_stream(path, io.BytesIO(body)))
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_read_whole(tmp_path, monkeypatch):
+    import holdbeat.recording_scan as rs
+
+    body = b"".join(hrm_line(1.0 + i) + b"\n" for i in range(50))
+    path = tmp_path / "g.jsonl"
+    path.write_bytes(HEADER + body)
+    monkeypatch.setattr(rs, "BULK_BYTES", len(body) - 10)  # fstat says small, read says more
+    real_fstat = os.fstat
+
+    class Small:
+        def __init__(self, st):
+            self.st_mode, self.st_size = st.st_mode, len(HEADER) + 5
+
+    monkeypatch.setattr(rs.os, "fstat", lambda fd: Small(real_fstat(fd)))
+    rec = load(path)
+    assert rec.rr_ms.size == 50
+    assert [e.t_s for e in rec.events] == [1.0 + i for i in range(50)]
