@@ -176,6 +176,7 @@ def body_lines() -> list[bytes]:
     lines += [hrm_line(1.0 + i) for i in range(20)]
     lines += [
         b'{"t":21.5,"type":"marker","kind":"lapse","text":"\\u001b[31m"}',
+        b'{"t":21.6,"type":"marker","kind":"felt","text":"","raw":"16"}',  # not a notification
         b'{"type":"hrm","t":22.0,"raw":"16439203"}',  # other key order
         b'{"t":23.0,"type":"hrm","raw":"16439203"}  ',  # trailing spaces
         b'{"t":24.0,"type":"hrm","raw":"1643920"}',  # odd hex
@@ -237,6 +238,8 @@ def test_one_pass_scan_equals_the_line_by_line_scan_on_a_damaged_file(tmp_path, 
     assert any("skipped, phase 'b' starts at 10.0 s" in m for m in w)
     assert any("longer than 1 MiB" in m for m in w)
     assert any("not UTF-8" in m for m in w)
+    assert any("skipped, not a valid event (ValueError: non-hexadecimal" in m for m in w)
+    assert [m.kind for m in bulk.markers] == ["lapse", "felt"]
     nums = [int(m.split(":")[0].split()[1]) for m in w if m.startswith("line ")]
     assert nums == sorted(nums)  # in line order
     # hand count: 20 canonical; other key order, trailing spaces, an int time, CRLF; 28.0,
@@ -302,6 +305,7 @@ def test_lazy_events_behave_as_the_list():
     assert ev != [h[0], h[1], m]
     assert bool(Events([], [], [], [])) is False
     assert "Marker" in repr(ev)
+    assert (ev == 5) is False  # not comparable: Python's fallback, not None
 
 
 # ---------------------------------------------------------------- the flagger
@@ -475,3 +479,22 @@ def test_a_file_that_grows_past_the_limit_while_read_is_read_whole(tmp_path, mon
     rec = load(path)
     assert rec.rr_ms.size == 50
     assert [e.t_s for e in rec.events] == [1.0 + i for i in range(50)]
+
+
+def test_the_one_pass_limit_is_inclusive(tmp_path, monkeypatch):
+    import holdbeat.recording_scan as rs
+
+    body = b"".join(hrm_line(1.0 + i) + b"\n" for i in range(20))
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(HEADER + body)
+    used = []
+    bulk = rs._scan_bulk
+    monkeypatch.setattr(rs, "_scan_bulk", lambda data: used.append(1) or bulk(data))
+    for limit, one_pass in ((len(body), True), (len(body) - 1, False)):
+        used.clear()
+        monkeypatch.setattr(rs, "BULK_BYTES", limit)
+        assert load(path).rr_ms.size == 20
+        assert bool(used) is one_pass
+    monkeypatch.undo()
+    assert rs.BULK_BYTES == 32 * 2**20  # the documented limits (docs/format.md)
+    assert rs.MIN_LINE_BYTES == 24
