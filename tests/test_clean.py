@@ -54,6 +54,22 @@ def test_mild_ectopic_pair_is_flagged_on_the_long_beat():
     assert _flags(rr, config=FlagConfig(pair_jump=0.0))[11] == ""
 
 
+def test_ectopic_pair_boundary_is_strictly_above_pair_jump():
+    # median 1000 exactly: pair_jump * med = 120.0 and (1 - pair_jump) * med = 880.0 in floats
+    base = [1000.0] * 12
+    on_limit = _flags([*base, 870.0, 1120.0, 1000.0])  # the long one exactly +120 ms
+    above = _flags([*base, 870.0, 1120.5, 1000.0])
+    assert on_limit[13] == "" and above[13] == "ectopic"
+    assert on_limit[12] == above[12] == ""  # the short one is never flagged by the pair
+
+
+def test_default_settings_are_the_documented_ones():
+    # docs/hrv.md section 2 states each of these
+    c = FlagConfig()
+    assert (c.lo_ms, c.hi_ms, c.jump, c.history, c.relearn) == (300.0, 2000.0, 0.25, 9, 5)
+    assert (c.pair_jump, c.spread_k, c.spread_beats, c.step) == (0.12, 4.5, 31, 0.2)
+
+
 def test_real_heart_rate_step_is_relearned():
     rr = [1000.0] * 20 + [700.0] * 30
     fl = _flags(rr)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -32,8 +33,8 @@ from holdbeat.recording_scan import Events, _scan_bulk, _scan_lines
 # ---------------------------------------------------------------- the timer
 
 
-def packet_by_packet(host, packets, reset):
-    timer = BeatTimer()
+def packet_by_packet(host, packets, reset, kind=BeatTimer):
+    timer = kind()
     times, gaps = [], []
     for t, rr, r in zip(host, packets, reset, strict=True):
         if r:
@@ -52,9 +53,41 @@ def all_at_once(host, packets, reset):
     return times.tolist(), gaps, timer
 
 
-def assert_same(host, packets, reset):
-    a_t, a_g, a_timer = packet_by_packet(host, packets, reset)
+class DecisionCounter(BeatTimer):
+    """A BeatTimer that counts the packets that were not simply on time: the first, one
+    after a reset, ahead of the clock, a gap, slow-clock drift or the minimum spacing (told
+    from outside: the lags were cleared or the end is not the running sum)."""
+
+    decisions = 0
+
+    def time(self, t_host_s, rr_ms):
+        before = self._t_last
+        n_lags = len(self._lags)
+        total_ms = 0.0
+        for r in rr_ms:
+            total_ms += r
+        out = super().time(t_host_s, rr_ms)
+        on_time = (
+            before is not None
+            and len(self._lags) == min(n_lags + 1, self._lags.maxlen)
+            and self._t_last == before + total_ms / 1000.0
+        )
+        DecisionCounter.decisions += not on_time
+        return out
+
+
+def assert_same(host, packets, reset, monkeypatch=None):
+    DecisionCounter.decisions = 0
+    a_t, a_g, a_timer = packet_by_packet(host, packets, reset, DecisionCounter)
+    calls = []
+    if monkeypatch is not None:
+        real = BeatTimer.time
+        monkeypatch.setattr(BeatTimer, "time", lambda s, *a: calls.append(1) or real(s, *a))
     b_t, b_g, b_timer = all_at_once(host, packets, reset)
+    if monkeypatch is not None:
+        monkeypatch.undo()
+        # exactly the packets that need a decision (a reset's too) are timed one by one
+        assert len(calls) == DecisionCounter.decisions
     assert b_t == a_t  # bit for bit
     assert b_g == a_g
     assert b_timer._t_last == a_timer._t_last
@@ -72,9 +105,10 @@ def steady_stream(n, rr_ms=800.0, late_s=0.2, start_s=5.0):
     return host, packets
 
 
-def test_on_time_packets_take_the_fast_path_and_equal_the_timer():
+def test_on_time_packets_take_the_fast_path_and_equal_the_timer(monkeypatch):
     host, packets = steady_stream(600)
-    assert_same(host, packets, [False] * 600)
+    host[300] += 1.65  # lags 1.65 s: still on time (the gap limit is 0.8 + 1.0 s)
+    assert_same(host, packets, [False] * 600, monkeypatch)
     times, gaps, _ = all_at_once(host, packets, [False] * 600)
     # hand-computed: the first packet anchors at its arrival, then a running sum
     assert gaps == [True] + [False] * 599
@@ -110,18 +144,40 @@ def test_a_gap_re_anchors_and_is_marked():
     assert [i for i, g in enumerate(gaps) if g] == [0, 60]
 
 
-def test_slow_clock_drift_is_corrected_after_a_full_window_of_late_packets():
+def test_slow_clock_drift_is_corrected_after_a_full_window_of_late_packets(monkeypatch):
     for late in (0.5, 0.6):  # 0.5 is not late (the rule is lag > 0.5)
         host, packets = steady_stream(200, late_s=late)
-        assert_same(host, packets, [False] * 200)
+        assert_same(host, packets, [False] * 200, monkeypatch)
 
 
-def test_drift_window_boundary_with_lags_carried_over():
-    # late packets straddling a chunk boundary and a reset
-    host, packets = steady_stream(2000, late_s=0.7)
-    reset = [False] * 2000
-    reset[700] = reset[1300] = True
-    assert_same(host, packets, reset)
+@pytest.mark.parametrize("rate", [1.004, 1.01, 1.03])
+def test_a_slow_strap_clock_is_pulled_back_each_time_a_full_window_lags(rate, monkeypatch):
+    # the host clock runs `rate` times the strap's: the lag grows until 30 packets in a
+    # row lag by more than 0.5 s, then the timeline is pulled back, and again
+    host, packets = steady_stream(1500)
+    host = [5.0 + (h - 5.0) * rate for h in host]
+    DecisionCounter.decisions = 0
+    packet_by_packet(host, packets, [False] * 1500, DecisionCounter)
+    assert DecisionCounter.decisions > 3  # the drift rule fired several times
+    assert_same(host, packets, [False] * 1500, monkeypatch)
+
+
+@pytest.mark.parametrize("late_from", [2030, 2040, 2047, 2048])
+def test_late_lags_carried_across_a_chunk_boundary(late_from, monkeypatch):
+    # on time for 2048+ packets (one numpy stretch), then every packet 0.6 s late: the
+    # 30 late lags that trigger the drift rule straddle the stretch's end
+    host, packets = steady_stream(2300)
+    host = [h + (0.6 if i >= late_from else 0.0) for i, h in enumerate(host)]
+    assert_same(host, packets, [False] * 2300, monkeypatch)
+
+
+def test_drift_window_boundary_with_lags_carried_over(monkeypatch):
+    # drifting packets straddling chunk boundaries and resets
+    host, packets = steady_stream(5000)
+    host = [5.0 + (h - 5.0) * 1.01 for h in host]
+    reset = [False] * 5000
+    reset[700] = reset[1300] = reset[2049] = True
+    assert_same(host, packets, reset, monkeypatch)
 
 
 def test_resets_and_minimum_spacing():
@@ -175,6 +231,7 @@ def body_lines() -> list[bytes]:
     lines += [hrm_line(1.0 + i) for i in range(20)]
     lines += [
         b'{"t":21.5,"type":"marker","kind":"lapse","text":"\\u001b[31m"}',
+        b'{"t":21.6,"type":"marker","kind":"felt","text":"","raw":"16"}',  # not a notification
         b'{"type":"hrm","t":22.0,"raw":"16439203"}',  # other key order
         b'{"t":23.0,"type":"hrm","raw":"16439203"}  ',  # trailing spaces
         b'{"t":24.0,"type":"hrm","raw":"1643920"}',  # odd hex
@@ -236,6 +293,8 @@ def test_one_pass_scan_equals_the_line_by_line_scan_on_a_damaged_file(tmp_path, 
     assert any("skipped, phase 'b' starts at 10.0 s" in m for m in w)
     assert any("longer than 1 MiB" in m for m in w)
     assert any("not UTF-8" in m for m in w)
+    assert any("skipped, not a valid event (ValueError: non-hexadecimal" in m for m in w)
+    assert [m.kind for m in bulk.markers] == ["lapse", "felt"]
     nums = [int(m.split(":")[0].split()[1]) for m in w if m.startswith("line ")]
     assert nums == sorted(nums)  # in line order
     # hand count: 20 canonical; other key order, trailing spaces, an int time, CRLF; 28.0,
@@ -301,6 +360,7 @@ def test_lazy_events_behave_as_the_list():
     assert ev != [h[0], h[1], m]
     assert bool(Events([], [], [], [])) is False
     assert "Marker" in repr(ev)
+    assert (ev == 5) is False  # not comparable: Python's fallback, not None
 
 
 # ---------------------------------------------------------------- the flagger
@@ -435,3 +495,61 @@ def test_other_lines_take_the_general_path(line):
     from holdbeat.recording_scan import _LINE
 
     assert _LINE.fullmatch(line).group(3) == line
+
+
+def test_tiny_lines_and_large_files_are_read_line_by_line(tmp_path, monkeypatch):
+    import holdbeat.recording_scan as rs
+
+    def refuse(data):
+        raise AssertionError("the one-pass scan was used")
+
+    newlines = HEADER + hrm_line(1.0) + b"\n" * 5000 + hrm_line(2.0) + b"\n"
+    path = tmp_path / "n.jsonl"
+    path.write_bytes(newlines)
+    want = load_stream(path, io.BytesIO(newlines))
+    monkeypatch.setattr(rs, "_scan_bulk", refuse)
+    same_recording(load(path), want)  # many empty lines: bounded memory, same result
+    assert want.rr_ms.size == 2
+    # larger than the one-pass limit
+    monkeypatch.setattr(rs, "BULK_BYTES", 100)
+    body = HEADER + b"".join(hrm_line(1.0 + i) + b"\n" for i in range(20))
+    path.write_bytes(body)
+    same_recording(load(path), load_stream(path, io.BytesIO(body)))
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_read_whole(tmp_path, monkeypatch):
+    import holdbeat.recording_scan as rs
+
+    body = b"".join(hrm_line(1.0 + i) + b"\n" for i in range(50))
+    path = tmp_path / "g.jsonl"
+    path.write_bytes(HEADER + body)
+    monkeypatch.setattr(rs, "BULK_BYTES", len(body) - 10)  # fstat says small, read says more
+    real_fstat = os.fstat
+
+    class Small:
+        def __init__(self, st):
+            self.st_mode, self.st_size = st.st_mode, len(HEADER) + 5
+
+    monkeypatch.setattr(rs.os, "fstat", lambda fd: Small(real_fstat(fd)))
+    rec = load(path)
+    assert rec.rr_ms.size == 50
+    assert [e.t_s for e in rec.events] == [1.0 + i for i in range(50)]
+
+
+def test_the_one_pass_limit_is_inclusive(tmp_path, monkeypatch):
+    import holdbeat.recording_scan as rs
+
+    body = b"".join(hrm_line(1.0 + i) + b"\n" for i in range(20))
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(HEADER + body)
+    used = []
+    bulk = rs._scan_bulk
+    monkeypatch.setattr(rs, "_scan_bulk", lambda data: used.append(1) or bulk(data))
+    for limit, one_pass in ((len(body), True), (len(body) - 1, False)):
+        used.clear()
+        monkeypatch.setattr(rs, "BULK_BYTES", limit)
+        assert load(path).rr_ms.size == 20
+        assert bool(used) is one_pass
+    monkeypatch.undo()
+    assert rs.BULK_BYTES == 32 * 2**20  # the documented limits (docs/format.md)
+    assert rs.MIN_LINE_BYTES == 24

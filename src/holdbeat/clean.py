@@ -240,8 +240,7 @@ def flag_all(
             while stops[s] < i:
                 s += 1
             j = stops[s]
-            if j > i:
-                streak += j - i
+            if j > i:  # (the streak only grows: it stays long enough)
                 i = j
                 if i == n:
                     break

@@ -11,6 +11,7 @@ give the same events and the same warnings (tested on damaged and hostile files)
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -28,8 +29,11 @@ from holdbeat.inputs import iter_lines
 from holdbeat.limits import MAX_LINE_BYTES, MAX_SESSION_S
 from holdbeat.recording_lines import event_from_dict
 
-#: files up to this size (after the header) are scanned in one pass in memory
-BULK_BYTES = 64 << 20
+#: files up to this size (after the header) are scanned in one pass in memory (a day of
+#: notifications is ~5 MB; memory for the pass is ~5x the file)
+BULK_BYTES = 32 << 20
+#: ... when their lines average at least this long (a notification line is >= 38 bytes)
+MIN_LINE_BYTES = 24
 
 # A notification line as the writers make it: t, type, raw, then (live and imported
 # recordings) the fields for people that loading ignores, each valid JSON: a line this matches
@@ -130,17 +134,20 @@ def scan(f: BinaryIO) -> Scanned:
         bulk = stat.S_ISREG(st.st_mode) and 0 <= left <= BULK_BYTES
     except (AttributeError, OSError, ValueError):  # not a real file (BytesIO, a wrapper)
         bulk = False
-    if bulk:
-        data = f.read(BULK_BYTES + 1)
-        if len(data) <= BULK_BYTES:  # it did not grow past the limit meanwhile
-            return _scan_bulk(data)
+    if not bulk:
+        return _scan_lines(iter_lines(f, MAX_LINE_BYTES))
+    data = f.read(BULK_BYTES + 1)
+    if len(data) > BULK_BYTES:  # it grew past the limit meanwhile
         return _scan_lines(_lines_after(data, f))
-    return _scan_lines(iter_lines(f, MAX_LINE_BYTES))
+    if data.count(b"\n") * MIN_LINE_BYTES > len(data):
+        # mostly tiny lines (a hostile file of newlines): a tuple per line would cost far
+        # more memory than the file; line by line stays bounded
+        return _scan_lines(iter_lines(io.BytesIO(data), MAX_LINE_BYTES))
+    return _scan_bulk(data)
 
 
-def _lines_after(data: bytes, f: BinaryIO):  # pragma: no cover - a file growing past 64 MiB
+def _lines_after(data: bytes, f: BinaryIO):
     """`iter_lines` over `data` then the rest of `f`."""
-    import io
 
     class _Chain(io.RawIOBase):
         def __init__(self) -> None:
