@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holdbeat.detect import KubiosConfig
 from holdbeat.missed_split import split_long_rr
@@ -170,3 +172,37 @@ def inject_missed(rr: np.ndarray, pos: list[int]) -> np.ndarray:
         out[p] += out[p + 1]
         out = np.delete(out, p + 1)
     return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(300.0, 2000.0), st.sampled_from([700.0, 800.0, 900.0])),
+        min_size=4,
+        max_size=4,
+    ),
+    st.integers(2, 5),
+)
+def test_the_numpy_pchip_equals_scipys(ys, k):
+    # sampled_from makes flat spans and exact turns (zero slopes) likely
+    from scipy.interpolate import PchipInterpolator
+
+    from holdbeat.missed_split import _pchip_middle
+
+    i = np.arange(1, k + 1, dtype=float)
+    want = PchipInterpolator([-1.0, 0.0, k + 1.0, k + 2.0], ys)(i)
+    got = _pchip_middle(*ys, k, i)
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
+
+
+def test_the_split_imports_no_scipy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from holdbeat.missed_split import split_long_rr; "
+        "split_long_rr(1800.0, 2, 900.0, 950.0, 'pchip', (880.0, 990.0)); "
+        "print(any(m.startswith('scipy') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
