@@ -22,15 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from holdbeat.detect import KubiosConfig
 from holdbeat.sim.artifacts import inject_artifacts
-from real_corpus import CLEAN, load_real, score
+from real_corpus import CLEAN, KINDS, RATES, load_real, score
 
-KINDS = {
-    "missed": ("missed",),
-    "extra": ("extra",),
-    "ectopic": ("ectopic",),
-    "mixed": ("missed", "extra", "ectopic"),
-}
-RATES = (0.01, 0.02, 0.05)
 SPLITS = ("equal", "linear", "pchip")  # the paper first
 
 
@@ -120,9 +113,14 @@ def summarise(rows: list[tuple]) -> None:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("held_out", nargs="*", help="RR files outside the corpus (read, not kept)")
+    args = ap.parse_args()
     seeds = 10
     jobs = []
-    for group, name, rr in recordings(sys.argv[1:]):
+    for group, name, rr in recordings(args.held_out):
         kinds = KINDS if group == "corpus" else ("missed", "mixed")
         jobs += [(group, name, rr, k, r, seeds) for k in kinds for r in RATES]
     with ProcessPoolExecutor(2) as ex:

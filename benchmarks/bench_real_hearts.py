@@ -27,6 +27,8 @@ from holdbeat.correct import correct, neurokit_kubios
 from holdbeat.sim.artifacts import inject_artifacts
 from real_corpus import (
     CLEAN,
+    KINDS,
+    RATES,
     catchup_on_cut,
     hf_ms2,
     load_real,
@@ -35,13 +37,6 @@ from real_corpus import (
     rmssd_ms,
     score,
 )
-
-KINDS = {
-    "missed": ("missed",),
-    "extra": ("extra",),
-    "ectopic": ("ectopic",),
-    "mixed": ("missed", "extra", "ectopic"),
-}
 
 
 def clean_table() -> None:
@@ -75,7 +70,7 @@ def injected_table(seeds: int = 10) -> None:
     for name in CLEAN:
         rr = load_real(name).rr_ms
         for kind, kinds in KINDS.items():
-            for rate in (0.01, 0.02, 0.05):
+            for rate in RATES:
                 ours, theirs = [], []
                 for seed in range(seeds):
                     inj = inject_artifacts(rr, rate, seed=seed, kinds=kinds)

@@ -11,6 +11,14 @@ REAL = Path(__file__).parent / "data" / "real"
 #: clean normal-sinus recordings (no ectopy beyond what a healthy heart shows)
 CLEAN = ("nsr_5min", "nsr_60min", "ecg_healthy_26min")
 ALL = (*CLEAN, "mitbih_208")
+#: the injected artifact conditions of the real-hearts goals: kinds (what is injected) x rates
+KINDS = {
+    "missed": ("missed",),
+    "extra": ("extra",),
+    "ectopic": ("ectopic",),
+    "mixed": ("missed", "extra", "ectopic"),
+}
+RATES = (0.01, 0.02, 0.05)
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,8 @@ from holdbeat.hrv.spectrum import frequency_domain, segment_starts
 from holdbeat.hrv.table import hrv_table
 from holdbeat.quality import premature_beats
 from holdbeat.sim.artifacts import inject_artifacts
-from real_corpus import ALL, CLEAN, load_real, rmssd_ms, score
+from real_corpus import ALL, CLEAN, KINDS, RATES, load_real, rmssd_ms, score
 
-KINDS = {
-    "missed": ("missed",),
-    "extra": ("extra",),
-    "ectopic": ("ectopic",),
-    "mixed": ("missed", "extra", "ectopic"),
-}
-RATES = (0.01, 0.02, 0.05)
 SEEDS = range(10)
 
 #: Measured shortfalls, kept visible (strict: they must keep failing, or be promoted).
