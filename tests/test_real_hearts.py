@@ -38,7 +38,6 @@ SEEDS = range(10)
 #: clean pairs of the 60-min recording changed, 19 cells fail). neurokit2's Kubios fix fails
 #: both cells too (docs/hrv.md 5b).
 KNOWN_SHORT = {
-    ("nsr_5min", "ectopic", 0.01),
     ("nsr_5min", "ectopic", 0.05),
 }
 

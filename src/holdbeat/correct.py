@@ -89,6 +89,24 @@ class _Interp:
         return tuple(float(v) if o else None for v, o in zip(vals, ok, strict=True))
 
 
+def _missed_parts(
+    v: float, m: float, tol: float, max_missed: int, around: tuple[float | None, float | None]
+) -> int:
+    """How many beats a long RR `v` hides (0: not a missed beat). Each part must lie within
+    `tol` of the local median `m` - or of the mean of the clean beats just before and after
+    the gap: when the heart rate changes within a few beats the 11-beat median lags the
+    rhythm (it still holds the old rate), while the neighbours are the rhythm the gap is in."""
+    for ref in (m, _mean_pair(*around)):
+        k = round(v / ref) if ref > 0 else 0
+        if 2 <= k <= max_missed + 1 and abs(v / k - ref) < tol:
+            return k
+    return 0
+
+
+def _mean_pair(a: float | None, b: float | None) -> float:
+    return (a + b) / 2.0 if a is not None and b is not None else 0.0
+
+
 @dataclass
 class _Edit:
     """Replace input beats [start, stop) by `rr` (with source, kind, anchored per new beat)."""
@@ -122,6 +140,14 @@ def _correct_pass(
     events: list[tuple[int, str]] = []
     interp = _Interp(rr, candidate)
     mrrs = det.subspaces["mrrs"]
+    # a lone beat is replaced only when both of the paper's criteria mark it: far from the
+    # local median (mRR) *and* an abrupt step in the dRR pattern (ectopic, long or short).
+    # A breathing trough or crest on a low-variability heart is far from the median by mRR
+    # alone (its negative side is doubled) yet is reached and left gradually.
+    jump = det.any
+    if "drrs" in det.subspaces:  # (a hand-made Detection may carry the flags only)
+        drrs, s22 = det.subspaces["drrs"], det.subspaces["s22"]
+        jump = det.ectopic | ((drrs > 1) & (s22 < -1)) | ((drrs < -1) & (s22 > 1))
 
     def near(v: float, ref: float, tol: float) -> bool:
         return abs(v - ref) < tol
@@ -213,8 +239,10 @@ def _correct_pass(
             edit = _Edit(j - 1, j + 1, [rr[j - 1] + v], [j], "extra", [True])
             events.append((j, "extra"))
         else:
-            k = round(v / m) if m > 0 else 0
-            if long_ and 2 <= k <= cfg.max_missed + 1 and near(v / k, m, tol_sum):
+            clean_nb = 1 <= j < n - 1 and not (candidate[j - 1] or candidate[j + 1])
+            nb = (float(rr[j - 1]), float(rr[j + 1])) if clean_nb else (None, None)
+            k = _missed_parts(v, m, tol_sum, cfg.max_missed, nb) if long_ else 0
+            if k:
                 # parts shaped by the rhythm around the gap, same sum (holdbeat.missed_split)
                 b2, b1, a1, a2 = interp.around(j)
                 parts = split_long_rr(v, k, b1, a1, cfg.missed_split, (b2, a2))
@@ -235,7 +263,7 @@ def _correct_pass(
                 # a late peak: long, then short - unless the short beat and the one after
                 # it are an artifact by themselves (then the long beat is a slow breath's)
                 edit = pair(j, "longshort")
-            elif det.any[j] and (short or long_) and abs(mrrs[j]) > cfg.mrrs_limit:
+            elif jump[j] and (short or long_) and abs(mrrs[j]) > cfg.mrrs_limit:
                 (val,) = interp([j])
                 kind = "ectopic" if det.ectopic[j] else "longshort"
                 edit = _Edit(j, j + 1, [float(val)], [j], kind, [True])
