@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdbeat.detect import Detection, KubiosConfig, detect
-from holdbeat.missed_split import split_long_rr
+from holdbeat.missed_split import missed_parts, split_long_rr
 
 KINDS = ("missed", "extra", "ectopic", "longshort", "dropped")
 
@@ -87,24 +87,6 @@ class _Interp:
         vals = self(at)
         ok = [g[0] <= at[0], g[0] <= at[1], g[-1] >= at[2], g[-1] >= at[3]]
         return tuple(float(v) if o else None for v, o in zip(vals, ok, strict=True))
-
-
-def _missed_parts(
-    v: float, m: float, tol: float, max_missed: int, around: tuple[float | None, float | None]
-) -> int:
-    """How many beats a long RR `v` hides (0: not a missed beat). Each part must lie within
-    `tol` of the local median `m` - or of the mean of the clean beats just before and after
-    the gap: when the heart rate changes within a few beats the 11-beat median lags the
-    rhythm (it still holds the old rate), while the neighbours are the rhythm the gap is in."""
-    for ref in (m, _mean_pair(*around)):
-        k = round(v / ref) if ref > 0 else 0
-        if 2 <= k <= max_missed + 1 and abs(v / k - ref) < tol:
-            return k
-    return 0
-
-
-def _mean_pair(a: float | None, b: float | None) -> float:
-    return (a + b) / 2.0 if a is not None and b is not None else 0.0
 
 
 @dataclass
@@ -212,12 +194,14 @@ def _correct_pass(
 
     def pair(j: int, kind: str) -> _Edit:
         """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
-        a, b = interp([j, j + 1])
-        total = rr[j] + rr[j + 1]
-        s = total / (a + b) if a + b > 0 else 0.5
+        total = float(rr[j] + rr[j + 1])
+        # two beats in the span of the pair, shaped like a missed beat's two parts
+        b2, b1 = interp.around(j)[:2]
+        a1, a2 = interp.around(j + 1)[2:]
+        a, b = split_long_rr(total, 2, b1, a1, cfg.missed_split, (b2, a2))
         events.append((j, kind))
         # the first beat's peak moves: its time follows from the second's
-        return _Edit(j, j + 2, [a * s, total - a * s], [j, j + 1], kind, [False, True])
+        return _Edit(j, j + 2, [float(a), float(b)], [j, j + 1], kind, [False, True])
 
     done = 0  # input beats before this index are settled (emitted or edited)
     for j in np.flatnonzero(candidate):
@@ -241,7 +225,7 @@ def _correct_pass(
         else:
             clean_nb = 1 <= j < n - 1 and not (candidate[j - 1] or candidate[j + 1])
             nb = (float(rr[j - 1]), float(rr[j + 1])) if clean_nb else (None, None)
-            k = _missed_parts(v, m, tol_sum, cfg.max_missed, nb) if long_ else 0
+            k = missed_parts(v, m, tol_sum, cfg.max_missed, nb) if long_ else 0
             if k:
                 # parts shaped by the rhythm around the gap, same sum (holdbeat.missed_split)
                 b2, b1, a1, a2 = interp.around(j)

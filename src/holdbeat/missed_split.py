@@ -89,3 +89,21 @@ def split_long_rr(
     # the parts sum to the long interval (to rounding); the last one ends at the recorded beat
     parts[-1] = total_ms - parts[:-1].sum()
     return parts
+
+
+def missed_parts(
+    v: float, m: float, tol: float, max_missed: int, around: tuple[float | None, float | None]
+) -> int:
+    """How many beats a long RR `v` hides (0: not a missed beat). Each part must lie within
+    `tol` of the local median `m` - or of the mean of the clean beats just before and after
+    the gap: when the heart rate changes within a few beats the 11-beat median lags the
+    rhythm (it still holds the old rate), while the neighbours are the rhythm the gap is in."""
+    for ref in (m, mean_pair(*around)):
+        k = round(v / ref) if ref > 0 else 0
+        if 2 <= k <= max_missed + 1 and abs(v / k - ref) < tol:
+            return k
+    return 0
+
+
+def mean_pair(a: float | None, b: float | None) -> float:
+    return (a + b) / 2.0 if a is not None and b is not None else 0.0
