@@ -338,9 +338,14 @@ def test_pass_pairs_a_long_beat_with_the_short_unflagged_one_before():
     # (> 15 % off) that pairs with neither neighbour (930 + 1000 is not two median beats)
     rr[9], rr[10], rr[11] = 720.0, 930.0, 1000.0
     o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
-    # interpolated from unflagged beats: beat 9 is itself (720), beat 10 one third of the way
-    # from beat 9 (720) to beat 12 (800); the pair's sum 1650 is kept
-    first = 720.0 * 1650.0 / (720.0 + 720.0 + 80.0 / 3.0)
+    # the pair spans two beats shaped like a missed beat's two parts: the monotone cubic
+    # through the beats around it (positions -1, 0 | 3, 4 = beats 7, 8 | 11, 12), beat 11
+    # (a candidate) interpolated two thirds of the way from beat 9 (720) to beat 12 (800);
+    # the pair's sum 1650 is kept
+    from scipy.interpolate import PchipInterpolator
+
+    w = PchipInterpolator([-1, 0, 3, 4], [800.0, 800.0, 720.0 + 80.0 * 2 / 3, 800.0])([1, 2])
+    first = w[0] * 1650.0 / w.sum()
     want = rr.copy()
     want[9], want[10] = first, 1650.0 - first
     np.testing.assert_allclose(o_rr, want, rtol=1e-12)
@@ -419,10 +424,8 @@ def test_pass_ectopic_pair_pause_threshold(pause_ms: float, flag: str, paired: b
     if paired:
         assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
         assert o_rr[10] + o_rr[11] == pytest.approx(640.0 + pause_ms)
-        # the pause is within 15 % of the median, so not a candidate: beat 10 interpolates
-        # between beat 9 (800) and the pause itself, beat 11 is the pause; sum kept
-        a, b = (800.0 + pause_ms) / 2.0, pause_ms
-        assert o_rr[10] == pytest.approx(a * (640.0 + pause_ms) / (a + b), rel=1e-12)
+        # the pair's two beats follow the beats around it (all 800): two equal halves
+        assert o_rr[10] == pytest.approx((640.0 + pause_ms) / 2.0, rel=1e-12)
         assert np.flatnonzero(~anch).tolist() == [10]
     else:
         assert ev == [] and not kind.astype(bool).any()
@@ -500,11 +503,8 @@ def test_pass_pair_sum_has_two_beats_tolerance(premature_ms, pause_ms, paired) -
     if paired:
         assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
         assert o_rr[10] + o_rr[11] == pytest.approx(premature_ms + pause_ms)
-        # interpolated from the unflagged beats: a pause within 15 % of the median is one
-        # of them (then beat 10 lies halfway from 800 to it), a longer one is not
-        a, b = ((800.0 + pause_ms) / 2, pause_ms) if pause_ms < 920.0 else (800.0, 800.0)
-        total = premature_ms + pause_ms
-        assert o_rr[10] == pytest.approx(a * total / (a + b), rel=1e-12)
+        # the pair's two beats follow the beats around it (all 800): two equal halves
+        assert o_rr[10] == pytest.approx((premature_ms + pause_ms) / 2.0, rel=1e-12)
     else:
         assert ev == [] and not kind.astype(bool).any()
         np.testing.assert_array_equal(o_rr, rr)
