@@ -1,6 +1,6 @@
 """Failure modes found on held-out RR (halves and 5-minute cuts of the long corpus
 recordings, and a recording outside the corpus), each fixed in `holdbeat.correct` and
-tested here on synthetic or corpus RR (docs/hrv.md 5c)."""
+tested here on synthetic or corpus RR (docs/hrv.md 4, "Held-out failure modes")."""
 
 from __future__ import annotations
 

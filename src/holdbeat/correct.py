@@ -195,10 +195,12 @@ def _correct_pass(
     def pair(j: int, kind: str) -> _Edit:
         """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
         total = float(rr[j] + rr[j + 1])
-        # two beats in the span of the pair, shaped like a missed beat's two parts
+        # two beats in the span of the pair, shaped like a missed beat's two parts (the
+        # paper's setting, "equal", interpolates a pair: the line)
         b2, b1 = interp.around(j)[:2]
         a1, a2 = interp.around(j + 1)[2:]
-        a, b = split_long_rr(total, 2, b1, a1, cfg.missed_split, (b2, a2))
+        how = "linear" if cfg.missed_split == "equal" else cfg.missed_split
+        a, b = split_long_rr(total, 2, b1, a1, how, (b2, a2))
         events.append((j, kind))
         # the first beat's peak moves: its time follows from the second's
         return _Edit(j, j + 2, [float(a), float(b)], [j, j + 1], kind, [False, True])
