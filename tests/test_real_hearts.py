@@ -31,7 +31,8 @@ SEEDS = range(10)
 #: medians, mRRs 0.9-2.5) is a lone long beat to the paper (|mRRs| <= 3), or from 1.5 medians
 #: its missed beat. Nothing the method measures separates it from sinus arrhythmia. 1 %: was
 #: 2 of 29 pairs so (one draw RMSSD +6.1 %, found 94 %); since a long beat is also judged by
-#: its clean neighbours (docs/hrv.md 4, "Held-out failure modes") every draw passes (found 97.5 %, RMSSD within 1.2 %).
+#: its clean neighbours (docs/hrv.md 4, "Held-out failure modes") every draw passes
+#: (found 97.5 %, RMSSD within 1.2 %).
 #: 5 %: 13 of 120 pairs left (now found 93 %, every draw within 10 %): 5 of that
 #: kind, 8 short or long only against thresholds the artifacts widened (half Th2, capped at
 #: 15 % of the median). Tried and rejected: thresholds without the flagged beats (clean beats
