@@ -12,6 +12,7 @@ many-session comparison needs no per-phase neurokit2 call; tests check the agree
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -43,13 +44,19 @@ class Prepared:
     usable: np.ndarray  # bool: enters HRV
     event_t_s: np.ndarray  # recorded-beat time of each correction (or flag) event
     method: str  # "corrected (Lipponen & Tarvainen 2019)" or "live flags excluded"
-    rolling: Rolling
+    window_s: float
     corrected: Corrected | None = None  # holdbeat.correct's result, reusable by hrv
     changed_in: np.ndarray | None = None  # per recorded beat: changed or dropped
     premature: np.ndarray | None = None  # per recorded beat: premature with a pause
     # What the live window computed, beat for beat (recorded beats, live flags excluded):
     # the band and catch-up run on this so that the report and the window agree.
     live_rolling: Rolling | None = None
+
+    @functools.cached_property
+    def rolling(self) -> Rolling:
+        """Rolling metrics of the usable beats, made when first asked (the report's figure
+        draws them; a many-session comparison never does)."""
+        return rolling_metrics(self.t_s, self.rr_ms, self.gap_before, ~self.usable, self.window_s)
 
     @property
     def catchup_rolling(self) -> Rolling:
@@ -126,15 +133,14 @@ def prepare(rec: Recording, window_s: float = 60.0, correction: bool = True) -> 
         ev_t = t[rec.artifact]
         changed = np.asarray(rec.artifact, bool)
         method = FLAGGED
-    rolling = rolling_metrics(t, rr, gap, ~usable, window_s)
     live = (
         rolling_metrics(rec.beat_t_s, rec.rr_ms, rec.gap_before, rec.artifact, window_s)
         if correction
-        else rolling
+        else None  # the live flags are the usable beats: `rolling` is what the window showed
     )
     prem = premature_beats(rec.rr_ms, rec.gap_before)
     return Prepared(
-        rec, t, rr, np.asarray(gap, bool), usable, ev_t, method, rolling, c, changed, prem, live
+        rec, t, rr, np.asarray(gap, bool), usable, ev_t, method, window_s, c, changed, prem, live
     )
 
 
