@@ -4,6 +4,8 @@ tested here on synthetic or corpus RR (docs/hrv.md 4, "Held-out failure modes").
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,41 @@ def test_missed_beat_at_a_rate_swing_is_split_by_its_clean_neighbours(after_ms, 
         np.testing.assert_array_equal(o_rr, rr)
         assert ev == [] and not kind.astype(bool).any() and anch.all()
         assert src.tolist() == list(range(20))
+
+
+# ------------------------------------------------ a missed beat after a short sinus beat
+
+
+@pytest.mark.parametrize(
+    ("before_ms", "flag_before", "paired"),
+    [
+        # 680 is not shorter than the beat before by min_departure (6 % of 800 = 48 ms):
+        # a sinus beat, and the 1300 after it two beats (650 each, within Th2 200 of 800)
+        (728.0, False, False),
+        (728.5, False, True),  # 680 < 728.5 - 48: premature against the beat before
+        (700.0, True, True),  # the beat before is itself flagged: no reference
+    ],
+)
+def test_missed_beat_after_a_short_sinus_beat_is_not_a_premature_pair(
+    before_ms, flag_before, paired
+):
+    """Median 800, Th2 200 (short < 700, long > 900, a pair sums to 1600 +- 400): 680 then
+    1300 fits both a premature beat with its pause (sum 1980) and a sinus beat followed by a
+    missed beat (1300 = 2 x 650). A premature beat is short against the beat before it."""
+    rr = np.full(20, 800.0)
+    rr[9], rr[10], rr[11] = before_ms, 680.0, 1300.0
+    det = crafted(rr, 10, 0.0, 0.0, 0.0)
+    det = replace(det, th2_ms=np.full(20, 200.0), th1_ms=np.full(20, 200.0))
+    if flag_before:
+        det.longshort[9] = True
+    o_rr, src, kind, anch, ev = _correct_pass(rr, det, KubiosConfig())
+    if paired:
+        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
+        assert len(o_rr) == 20 and o_rr[10] + o_rr[11] == pytest.approx(1980.0)
+        assert src.tolist() == list(range(20)) and np.flatnonzero(~anch).tolist() == [10]
+    else:
+        assert ev == [(11, "missed")] and kind[11] == kind[12] == "missed" and not kind[10]
+        assert len(o_rr) == 21 and o_rr[11] + o_rr[12] == pytest.approx(1300.0)
+        assert o_rr[10] == 680.0 and o_rr[9] == before_ms
+        assert src.tolist() == [*range(12), 11, *range(12, 20)]
+        assert np.flatnonzero(~anch).tolist() == [11]

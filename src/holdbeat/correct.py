@@ -173,6 +173,13 @@ def _correct_pass(
         if not (rr[a + 1] > (m1 + floor1 if marked else hi1)):
             return False
         total = float(rr[a] + rr[a + 1])
+        if (
+            a >= 1
+            and not candidate[a - 1]
+            and rr[a] >= rr[a - 1] - floor0
+            and missed_parts(float(rr[a + 1]), m1, tol1, cfg.max_missed, (rr[a - 1], rr[a]))
+        ):
+            return False  # not short against the beat before: a sinus beat, then a missed one
         if near(total, m0 + m1, tol0 + tol1):
             return True
         return bool(
