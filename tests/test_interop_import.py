@@ -642,3 +642,56 @@ def test_hrm_line_is_what_the_json_encoder_writes(t, hr, rr, contact, energy, fl
     if any(flags):
         d["flags"] = flags
     assert hrm_line(time_field(t), raw.hex(), hr, rr, contact, energy, flags) == _line(d)
+
+
+def test_events_merge_in_the_order_a_stable_keyed_merge_gives() -> None:
+    """iter_events merges the few phase/extra/end events into the packets by hand; the
+    order must be heapq.merge's: by (time, order), data first on a tie, then phases,
+    extra events, the end."""
+    import dataclasses
+    import heapq
+
+    from holdbeat.events import Marker
+    from holdbeat.interop.notifications import iter_packets, packet_bytes
+
+    rows = ["Phone timestamp;RR-interval [ms]"]
+    t = datetime(2026, 3, 1, 9, 30, 0).timestamp()
+    for i in range(80):
+        t += 30.8 if i == 40 else 0.8  # 30 s with no RR: a lost / restored connection
+        rows.append(f"{datetime.fromtimestamp(t).isoformat(timespec='milliseconds')};800")
+    built = build_recording(parse_polar_sensor_logger("\n".join(rows), "g.txt"), started=T0)
+    pk = list(iter_packets(built.rr_units, built.beat_t_s, built.segs))
+    ties = [pk[3].t_s, pk[3].t_s, pk[10].t_s, pk[-1].t_s]  # phases at packet times
+    phases = [PhaseStart(t, i, f"p{i}", "hold", "soft", None) for i, t in enumerate([0.0, *ties])]
+    extra = (Marker(pk[10].t_s, "felt", ""), Marker(pk[5].t_s, "lapse", ""))
+    built = dataclasses.replace(built, phase_starts=phases, extra_events=extra)
+
+    def data():
+        prev = None
+        for p in pk:
+            if prev is not None and p.segment != prev.segment:
+                yield (
+                    prev.t_s,
+                    3,
+                    Connection(
+                        prev.t_s, "lost", f"gap of {p.t_s - prev.t_s:.1f} s in the imported file"
+                    ),
+                )
+                yield p.t_s, 1, Connection(p.t_s, "restored", "")
+            yield p.t_s, 2, Hrm(p.t_s, packet_bytes(p))
+            prev = p
+
+    want = [
+        ev
+        for _, _, ev in heapq.merge(
+            data(),
+            ((ev.t_s, 0, ev) for ev in phases),
+            sorted(((ev.t_s, 2, ev) for ev in extra), key=lambda x: x[0]),
+            [(built.end.t_s, 9, built.end)],
+            key=lambda x: (x[0], x[1]),
+        )
+    ]
+    got = list(built.iter_events())
+    assert got == want
+    assert sum(isinstance(e, Connection) for e in got) == 2
+    assert got[-1] == built.end
