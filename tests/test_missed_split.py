@@ -206,3 +206,12 @@ def test_the_split_imports_no_scipy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_neighbour_is_usable_when_positive_however_small():
+    # linear through 0.5 and 1.5 ms at positions 0 and 3: weights 5/6 and 7/6 of 1000/2
+    parts = split_long_rr(1000.0, 2, 0.5, 1.5, "linear")
+    assert parts.tolist() == pytest.approx([1000.0 * 5 / 12, 1000.0 * 7 / 12], abs=1e-9)
+    # zero or negative is no beat: equal parts
+    assert split_long_rr(1000.0, 2, 0.0, 1.5, "linear").tolist() == [500.0, 500.0]
+    assert split_long_rr(1000.0, 2, -1.0, 1.5, "linear").tolist() == [500.0, 500.0]
