@@ -695,3 +695,19 @@ def test_events_merge_in_the_order_a_stable_keyed_merge_gives() -> None:
     assert got == want
     assert sum(isinstance(e, Connection) for e in got) == 2
     assert got[-1] == built.end
+
+
+def test_packet_bytes_equal_encode_hrm_for_every_rr_unit_and_heart_rate() -> None:
+    from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
+    from holdbeat.interop.notifications import Packet, packet_bytes
+
+    def reference(hr, units):
+        return encode_hrm(hr, [u * 1000.0 / RR_UNITS_PER_S for u in units], rr_flag=True)
+
+    for u in range(0, 0x10000, 7):  # every 7th unit, and the ends
+        for units in ((u,), (u, 0xFFFF - u, 1)):
+            assert packet_bytes(Packet(1.0, units, 70, 0)) == reference(70, units)
+    assert packet_bytes(Packet(1.0, (0xFFFF,), 70, 0)) == reference(70, (0xFFFF,))
+    for hr in (0, 1, 255, 256, 300, 0xFFFF):  # uint8, then uint16 through encode_hrm
+        for units in ((), (800,), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+            assert packet_bytes(Packet(1.0, units, hr, 0)) == reference(hr, units)

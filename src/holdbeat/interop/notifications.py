@@ -18,12 +18,13 @@ its timestamp, never interpolated.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from holdbeat.hrs import RR_UNITS_PER_S, encode_hrm
+from holdbeat.hrs import FLAG_RR, RR_UNITS_PER_S, encode_hrm
 from holdbeat.interop.imported_rr import ImportedRR, ImportFormatError
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
 
@@ -156,4 +157,9 @@ def packetize(units: np.ndarray, t_beats: np.ndarray, segs: list[Segment]) -> li
 
 
 def packet_bytes(p: Packet) -> bytes:
-    return encode_hrm(p.hr_bpm, [u * 1000.0 / RR_UNITS_PER_S for u in p.rr_units], rr_flag=True)
+    """`encode_hrm(hr, rr in ms, rr_flag=True)` of a packet, packed straight from its RR
+    units (a day is ~90,000 packets; tested equal to encode_hrm)."""
+    hr, units = p.hr_bpm, p.rr_units
+    if not 0 <= hr <= 0xFF or not all(0 <= u <= 0xFFFF for u in units):
+        return encode_hrm(hr, [u * 1000.0 / RR_UNITS_PER_S for u in units], rr_flag=True)
+    return struct.pack(f"<BB{len(units)}H", FLAG_RR, hr, *units)
