@@ -20,7 +20,7 @@ import orjson
 
 from holdbeat import FORMAT, __version__
 from holdbeat.beats import BeatTimer, time_all
-from holdbeat.clean import flag_all
+from holdbeat.clean import LiveFlagger, flag_all
 from holdbeat.events import (
     ActionDone,
     ActionPlan,
@@ -35,7 +35,7 @@ from holdbeat.events import (
     SessionNote,
 )
 from holdbeat.header_check import header_problem
-from holdbeat.hrs import parse_hrm_batch
+from holdbeat.hrs import HrmBatch, parse_hrm_batch
 from holdbeat.inputs import open_regular
 from holdbeat.limits import (
     MAX_HEADER_BYTES,
@@ -193,6 +193,32 @@ def from_events(
     return from_scan(path, header, scanned(events, warnings), live)
 
 
+def live_beats(
+    batch: HrmBatch,
+    t_packet: np.ndarray,
+    lost_before: list[int],
+    timer: BeatTimer,
+    flagger: LiveFlagger,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every beat's time, gap mark and live flag from parsed notifications, as the live
+    Processor made them: a lost connection (before the packet index in `lost_before`)
+    resets the timer before the next packet with RR (Processor.on_connection). `timer` and
+    `flagger` carry their state on, for a recording written chunk by chunk; a loss after the
+    last packet with RR resets the timer for the next chunk."""
+    with_rr = np.flatnonzero(np.diff(batch.rr_start) > 0)
+    reset = np.diff(np.searchsorted(lost_before, with_rr, side="right"), prepend=0) > 0
+    first = batch.rr_start[with_rr]
+    bounds = np.append(first, batch.rr_start[-1])
+    times, packet_gap = time_all(
+        timer, t_packet[with_rr].tolist(), batch.rr_ms, bounds, reset.tolist()
+    )
+    if lost_before and (not with_rr.size or lost_before[-1] > with_rr[-1]):
+        timer.reset()
+    gap = np.zeros(batch.rr_ms.size, dtype=bool)
+    gap[first] = packet_gap  # only a packet's first beat can follow a gap
+    return times, gap, flag_all(batch.rr_ms, gap, flagger=flagger)
+
+
 def from_scan(path: Path, header: Header, sc: Scanned, live: bool = True) -> Recording:
     """Rebuild beats and flags from the events exactly as the live pipeline
     (`holdbeat.process`) did, through the same BeatTimer and LiveFlagger, but with the
@@ -223,24 +249,11 @@ def from_scan(path: Path, header: Header, sc: Scanned, live: bool = True) -> Rec
     malformed = [(t_hrm[i], msg) for i, msg in sorted(batch.errors.items())]
     t_packet = np.asarray(t_hrm, dtype=float)
 
-    # A lost connection resets the timer (Processor.on_connection) before the next packet
-    # that has RR: reset where the count of losses so far grows.
-    with_rr = np.flatnonzero(np.diff(batch.rr_start) > 0)
-    reset = np.diff(np.searchsorted(lost_before, with_rr, side="right"), prepend=0) > 0
-    rr_all = batch.rr_ms.tolist()  # plain floats: the live path sums Python floats
-    lo = batch.rr_start[with_rr].tolist()
-    gap = np.zeros(len(rr_all), dtype=bool)
     if live:
-        starts_w = np.append(batch.rr_start[with_rr], batch.rr_start[-1])
-        bt_arr, packet_gap = time_all(
-            BeatTimer(), t_packet[with_rr].tolist(), batch.rr_ms, starts_w, reset.tolist()
-        )
-        bt = bt_arr
-        gap[lo] = packet_gap  # only a packet's first beat can follow a gap
-        flag = flag_all(batch.rr_ms, gap)
+        bt, gap, flag = live_beats(batch, t_packet, lost_before, BeatTimer(), LiveFlagger())
     else:  # RR only: no beat times, no flags
-        bt = [math.nan] * len(rr_all)
-        flag = [""] * len(rr_all)
+        n = batch.rr_ms.size
+        bt, gap, flag = np.full(n, math.nan), np.zeros(n, dtype=bool), [""] * n
     if end is None and events:
         warnings.append("no 'end' event: the session did not finish cleanly (crash or power loss?)")
     t_stop = end.t_s if end else (events[-1].t_s if events else 0.0)

@@ -213,30 +213,23 @@ def _phase_ok(ev: PhaseStart, lineno: int, t_phase: float, warnings: list[str]) 
 
 def _scan_lines(lines) -> Scanned:
     """Line by line, in bounded memory (a stream, or a file too large for one pass)."""
-    out = Scanned([], [], [], [], [])
-    warnings = out.warnings
+    events: list[SessionEvent] = []
+    warnings: list[str] = []
     t_last = t_phase = -float("inf")
     for n, raw, complete in lines:
         lineno = n + 1  # the header is line 1
         ev = event_of_line(raw, lineno, complete, warnings)
         if ev is None:
             continue
-        if type(ev) is Hrm:
-            out.t_hrm.append(ev.t_s)
-            out.raws.append(ev.raw)
-        else:
-            if type(ev) is PhaseStart:
-                if not _phase_ok(ev, lineno, t_phase, warnings):
-                    continue
-                t_phase = ev.t_s
-            if type(ev) is Connection and ev.state == "lost":
-                out.lost_before.append(len(out.raws))
-            out.others.append(ev)
+        if type(ev) is PhaseStart:
+            if not _phase_ok(ev, lineno, t_phase, warnings):
+                continue
+            t_phase = ev.t_s
         if ev.t_s < t_last:
             warnings.append(f"line {lineno}: time goes backwards ({ev.t_s} after {t_last})")
         t_last = ev.t_s
-        out.events.append(ev)
-    return out
+        events.append(ev)
+    return scanned(events, warnings)
 
 
 def _scan_bulk(data: bytes) -> Scanned:
@@ -250,12 +243,11 @@ def _scan_bulk(data: bytes) -> Scanned:
     hrm_i = np.fromiter(compress(range(n), ts), dtype=np.int64)
     t = np.array(list(map(float, compress(ts, ts))), dtype=float)
     in_range = t <= MAX_SESSION_S  # (the pattern admits no sign)
-    if not in_range.all():  # an absurd time: the general path words the warning
-        hrm_i, t = hrm_i[in_range], t[in_range]
     if in_range.all():
         hex_kept = list(compress(hexes, ts))
         other_i = list(compress(range(n), map(not_, ts)))
-    else:
+    else:  # an absurd time: the general path words the warning
+        hrm_i, t = hrm_i[in_range], t[in_range]
         hex_kept = [hexes[i] for i in hrm_i.tolist()]
         other_i = sorted(set(range(n)) - set(hrm_i.tolist()))
 

@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from holdbeat.events import Connection, Header, Hrm, SessionEvent
+from holdbeat.events import Header, Hrm, SessionEvent
 from holdbeat.recording_lines import event_to_dict, header_to_dict, time_field
 
 #: one encoder, made once: json.dumps with arguments builds a new one per call
@@ -52,8 +52,8 @@ def hrm_line(
 class _Decoder:
     """What the live Processor puts on a recording line (HR, RR, contact, energy, flags),
     for a chunk of events at a time: packets parsed in one numpy batch, beats timed and
-    judged by the same BeatTimer.time / LiveFlagger.judge the loader uses (tested equal to
-    the Processor), state carried from chunk to chunk, no live HRV (a line never holds it)."""
+    judged by the loader's own `live_beats` (tested equal to the Processor), state carried
+    from chunk to chunk, no live HRV (a line never holds it)."""
 
     def __init__(self) -> None:
         from holdbeat.beats import BeatTimer
@@ -63,41 +63,18 @@ class _Decoder:
         self.flagger = LiveFlagger()
 
     def lines(self, events: list[SessionEvent]) -> Iterator[bytes]:
-        from holdbeat.beats import time_all
-        from holdbeat.clean import flag_all
         from holdbeat.hrs import parse_hrm_batch
+        from holdbeat.recording import live_beats
+        from holdbeat.recording_scan import scanned
 
-        hrms = [ev for ev in events if isinstance(ev, Hrm)]
-        batch = parse_hrm_batch([ev.raw for ev in hrms])
+        sc = scanned(events, [])
+        batch = parse_hrm_batch(sc.raws)
         ok, hr = batch.ok.tolist(), batch.hr_bpm.tolist()
         contact, energy = batch.contact.tolist(), batch.energy_kj.tolist()
         rr_all, starts = batch.rr_ms.tolist(), batch.rr_start.tolist()
-        # the timer and flagger over the chunk's packets with RR at once (state carried
-        # from chunk to chunk); a lost connection resets the timer, as Processor does
-        with_rr: list[int] = []
-        reset: list[bool] = []
-        lost = False
-        k = 0
-        for ev in events:
-            if isinstance(ev, Connection) and ev.state == "lost":
-                lost = True
-            elif isinstance(ev, Hrm):
-                if starts[k + 1] > starts[k]:
-                    with_rr.append(k)
-                    reset.append(lost)
-                    lost = False
-                k += 1
-        flags_all: list[str] = []
-        if with_rr:
-            w = np.asarray(with_rr)
-            bounds = np.append(batch.rr_start[w], batch.rr_start[-1])
-            t_host = [hrms[i].t_s for i in with_rr]
-            _, gaps = time_all(self.timer, t_host, batch.rr_ms, bounds, reset)
-            gap = np.zeros(len(rr_all), dtype=bool)
-            gap[batch.rr_start[w]] = gaps  # only a packet's first beat can follow a gap
-            flags_all = flag_all(batch.rr_ms, gap, flagger=self.flagger)
-        if lost:
-            self.timer.reset()  # for the next chunk's first packet
+        # the timer and flagger as the loader runs them, state carried from chunk to chunk
+        t_packet = np.asarray(sc.t_hrm, dtype=float)
+        _, _, flags_all = live_beats(batch, t_packet, sc.lost_before, self.timer, self.flagger)
         k = 0
         for ev in events:
             if not isinstance(ev, Hrm):
