@@ -397,6 +397,20 @@ def test_pass_corrects_the_very_first_beat():
     assert kind[:2].tolist() == ["missed", "missed"] and anch.tolist() == [False] + [True] * 10
 
 
+def assert_pair_or_untouched(out, rr, paired: bool, total_ms: float) -> None:
+    """A `_correct_pass` result on 20 beats: beats 10 and 11 corrected as one ectopic pair
+    with their sum kept, or nothing changed; no beat added or dropped either way."""
+    o_rr, src, kind, anch, ev = out
+    if paired:
+        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
+        assert o_rr[10] + o_rr[11] == pytest.approx(total_ms)
+    else:
+        assert ev == [] and not kind.astype(bool).any()
+        np.testing.assert_array_equal(o_rr, rr)
+    assert src.tolist() == list(range(20))
+    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+
+
 def wide(rr: np.ndarray, flag: str, at: list[int]):
     """`crafted` with Th2 200 ms: lo/hi = 700/900 ms (half Th2), the floor 752/848 ms (6 %),
     sums within 200 ms."""
@@ -447,15 +461,8 @@ def test_pass_ectopic_pair_seen_from_its_pause(premature_ms, flag_at, paired) ->
     rr = np.full(20, 800.0)
     rr[10], rr[11] = premature_ms, 1000.0
     det = wide(rr, "ectopic", [11]) if flag_at else wide(rr, "longshort", [11])
-    o_rr, src, kind, anch, ev = _correct_pass(rr, det, KubiosConfig())
-    if paired:
-        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
-        assert o_rr[10] + o_rr[11] == pytest.approx(premature_ms + 1000.0)
-    else:
-        assert ev == [] and not kind.astype(bool).any()
-        np.testing.assert_array_equal(o_rr, rr)
-    assert src.tolist() == list(range(20))
-    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+    out = _correct_pass(rr, det, KubiosConfig())
+    assert_pair_or_untouched(out, rr, paired, premature_ms + 1000.0)
 
 
 @pytest.mark.parametrize(
@@ -473,15 +480,8 @@ def test_pass_pair_sum_against_the_clean_neighbours(flag, after_ms, paired) -> N
 
     rr = np.full(20, 800.0)
     rr[9], rr[10], rr[11], rr[12] = 900.0, 740.0, 1199.0, after_ms
-    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, flag, [10]), KubiosConfig())
-    if paired:
-        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
-        assert o_rr[10] + o_rr[11] == pytest.approx(1939.0)
-    else:
-        assert ev == [] and not kind.astype(bool).any()
-        np.testing.assert_array_equal(o_rr, rr)
-    assert src.tolist() == list(range(20))
-    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+    out = _correct_pass(rr, crafted(rr, flag, [10]), KubiosConfig())
+    assert_pair_or_untouched(out, rr, paired, 1939.0)
 
 
 @pytest.mark.parametrize(
@@ -499,17 +499,11 @@ def test_pass_pair_sum_has_two_beats_tolerance(premature_ms, pause_ms, paired) -
 
     rr = np.full(20, 800.0)
     rr[10], rr[11] = premature_ms, pause_ms
-    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    out = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    assert_pair_or_untouched(out, rr, paired, premature_ms + pause_ms)
     if paired:
-        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
-        assert o_rr[10] + o_rr[11] == pytest.approx(premature_ms + pause_ms)
         # the pair's two beats follow the beats around it (all 800): two equal halves
-        assert o_rr[10] == pytest.approx((premature_ms + pause_ms) / 2.0, rel=1e-12)
-    else:
-        assert ev == [] and not kind.astype(bool).any()
-        np.testing.assert_array_equal(o_rr, rr)
-    assert src.tolist() == list(range(20))
-    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+        assert out[0][10] == pytest.approx((premature_ms + pause_ms) / 2.0, rel=1e-12)
 
 
 @pytest.mark.parametrize(("premature_ms", "paired"), [(939.0, True), (940.0, False)])
@@ -525,15 +519,8 @@ def test_pass_premature_beat_is_judged_by_its_own_median(premature_ms, paired) -
     det = crafted(rr, "longshort", [11])
     med = det.med_ms.copy()
     med[10] = 1000.0
-    o_rr, src, kind, anch, ev = _correct_pass(rr, replace(det, med_ms=med), KubiosConfig())
-    if paired:
-        assert ev == [(10, "ectopic")] and kind[10] == kind[11] == "ectopic"
-        assert o_rr[10] + o_rr[11] == pytest.approx(premature_ms + 1000.0)
-    else:
-        assert ev == [] and not kind.astype(bool).any()
-        np.testing.assert_array_equal(o_rr, rr)
-    assert src.tolist() == list(range(20))
-    assert np.flatnonzero(~anch).tolist() == ([10] if paired else [])
+    out = _correct_pass(rr, replace(det, med_ms=med), KubiosConfig())
+    assert_pair_or_untouched(out, rr, paired, premature_ms + 1000.0)
 
 
 @pytest.mark.parametrize(
