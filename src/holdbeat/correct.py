@@ -1,5 +1,5 @@
-"""Offline RR artifact correction in the manner of Lipponen & Tarvainen (2019). numpy (and
-scipy's PCHIP for a missed beat's parts).
+"""Offline RR artifact correction in the manner of Lipponen & Tarvainen (2019), in numpy
+(a missed beat's parts follow a PCHIP written out in `holdbeat.missed_split`).
 
 Detection (`holdbeat.detect`) follows the paper (and Kubios); the correction acts on it.
 
