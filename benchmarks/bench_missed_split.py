@@ -24,7 +24,7 @@ from holdbeat.detect import KubiosConfig
 from holdbeat.sim.artifacts import inject_artifacts
 from real_corpus import CLEAN, KINDS, RATES, load_real, score
 
-SPLITS = ("equal", "linear", "pchip")  # the paper first
+SPLITS = ["equal", "linear", "pchip", "ar"]  # the paper first (--splits picks)
 
 
 def read_rr(path: str) -> np.ndarray:
@@ -117,7 +117,17 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("held_out", nargs="*", help="RR files outside the corpus (read, not kept)")
+    ap.add_argument(
+        "--splits",
+        default=",".join(SPLITS),
+        help="comma-separated splits to run, equal always included (default: all)",
+    )
     args = ap.parse_args()
+    chosen = ["equal", *(s for s in args.splits.split(",") if s and s != "equal")]
+    bad = [s for s in chosen if s not in SPLITS]
+    if bad:
+        ap.error(f"unknown split(s) {', '.join(bad)}; choose from {', '.join(SPLITS)}")
+    SPLITS[:] = chosen
     seeds = 10
     jobs = []
     for group, name, rr in recordings(args.held_out):

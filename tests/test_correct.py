@@ -211,14 +211,16 @@ def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) ->
 
 
 def test_config_validation_boundaries_and_messages():
-    KubiosConfig(window=3, medfilt=3, max_passes=1, max_missed=1)  # the smallest allowed
+    KubiosConfig(window=3, medfilt=3, max_passes=1, max_missed=1, ar_order=1)  # the smallest
     for kw in ({"window": 1}, {"medfilt": 1}, {"window": 4}, {"medfilt": 10}):
         with pytest.raises(
             ValueError, match=r"^window and medfilt must be odd numbers of beats, at least 3$"
         ):
             KubiosConfig(**kw)
-    for kw in ({"max_passes": 0}, {"max_missed": 0}):
-        with pytest.raises(ValueError, match=r"^max_passes and max_missed must be at least 1$"):
+    for kw in ({"max_passes": 0}, {"max_missed": 0}, {"ar_order": 0}):
+        with pytest.raises(
+            ValueError, match=r"^max_passes, max_missed and ar_order must be at least 1$"
+        ):
             KubiosConfig(**kw)
     with pytest.raises(ValueError, match="need 0 < lo_ms < hi_ms"):
         KubiosConfig(lo_ms=0.0)

@@ -93,13 +93,15 @@ def test_the_parts_always_sum_to_the_long_interval():
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match=r"split must be one of \('pchip', 'linear', 'equal'\)"):
+    with pytest.raises(
+        ValueError, match=r"split must be one of \('pchip', 'linear', 'equal', 'ar'\)"
+    ):
         split_long_rr(1600.0, 2, 800.0, 800.0, "cubic")
     with pytest.raises(ValueError, match="k must be at least 1, got 0"):
         split_long_rr(1600.0, 0, 800.0, 800.0)
-    with pytest.raises(ValueError, match="missed_split must be 'pchip', 'linear' or 'equal'"):
+    with pytest.raises(ValueError, match="missed_split must be 'pchip', 'linear', 'equal' or 'ar'"):
         KubiosConfig(missed_split="cubic")
-    assert KubiosConfig().missed_split == "pchip"
+    assert KubiosConfig().missed_split == "ar"
 
 
 def test_interp_around_gives_no_value_beyond_the_good_beats():

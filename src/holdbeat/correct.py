@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdbeat.detect import Detection, KubiosConfig, detect
-from holdbeat.missed_split import missed_parts, split_long_rr
+from holdbeat.missed_split import ar_fit, ar_split, missed_parts, split_long_rr
 
 KINDS = ("missed", "extra", "ectopic", "longshort", "dropped")
 
@@ -199,15 +199,32 @@ def _correct_pass(
         m, tol_sum, *_ = scale(a)
         return near(rr[a] + rr[a + 1], m, tol_sum) or premature_pair(a)
 
+    fit_cache: list = []
+
+    def shaped(total: float, k: int, j0: int, j1: int, how: str) -> np.ndarray:
+        """k parts of `total` replacing input beats j0..j1 (inclusive)."""
+        b2, b1 = interp.around(j0)[:2]
+        a1, a2 = interp.around(j1)[2:]
+        if how == "ar":
+            if not fit_cache:
+                fit_cache.append(ar_fit(rr, candidate, cfg.ar_order))
+            fit = fit_cache[0]
+            if fit is not None:
+                p = len(fit.phi)
+                if j0 - p >= 0 and j1 + p < n and interp.good.size:
+                    ctx = interp(list(range(j0 - p, j0)) + list(range(j1 + 1, j1 + 1 + p)))
+                    parts = ar_split(total, k, ctx[:p], ctx[p:], fit)
+                    if parts is not None:
+                        return parts
+        return split_long_rr(total, k, b1, a1, how, (b2, a2))
+
     def pair(j: int, kind: str) -> _Edit:
         """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
         total = float(rr[j] + rr[j + 1])
         # two beats in the span of the pair, shaped like a missed beat's two parts (the
         # paper's setting, "equal", interpolates a pair: the line)
-        b2, b1 = interp.around(j)[:2]
-        a1, a2 = interp.around(j + 1)[2:]
         how = "linear" if cfg.missed_split == "equal" else cfg.missed_split
-        a, b = split_long_rr(total, 2, b1, a1, how, (b2, a2))
+        a, b = shaped(total, 2, j, j + 1, how)
         events.append((j, kind))
         # the first beat's peak moves: its time follows from the second's
         return _Edit(j, j + 2, [float(a), float(b)], [j, j + 1], kind, [False, True])
@@ -237,8 +254,7 @@ def _correct_pass(
             k = missed_parts(v, m, tol_sum, cfg.max_missed, nb) if long_ else 0
             if k:
                 # parts shaped by the rhythm around the gap, same sum (holdbeat.missed_split)
-                b2, b1, a1, a2 = interp.around(j)
-                parts = split_long_rr(v, k, b1, a1, cfg.missed_split, (b2, a2))
+                parts = shaped(v, k, j, j, cfg.missed_split)
                 anch = [i == k - 1 for i in range(k)]
                 edit = _Edit(j, j + 1, list(parts), [j] * k, "missed", anch)
                 events.extend([(j, "missed")] * (k - 1))

@@ -51,20 +51,23 @@ class KubiosConfig:
     max_tolerance: float = 0.3
     min_sum_tolerance: float = 0.2
     min_departure: float = 0.06
-    # how a long RR hiding k beats is cut (holdbeat.missed_split): "pchip" / "linear" shape
-    # the parts by the clean beats around it (same sum); "equal" parts as in the paper
-    missed_split: str = "pchip"
+    # how a long RR hiding k beats (and an ectopic pair) is cut (holdbeat.missed_split), the
+    # sum kept: "ar" by the run's own rhythm model (the cubic where none can be fitted),
+    # "pchip" / "linear" through the clean beats around it, "equal" parts as in the paper
+    missed_split: str = "ar"
+    ar_order: int = 8  # of the rhythm model the "ar" split fits to each run's clean beats
 
     def __post_init__(self) -> None:
         if self.window < 3 or self.medfilt < 3 or not (self.window % 2 and self.medfilt % 2):
             raise ValueError("window and medfilt must be odd numbers of beats, at least 3")
         if not 0 < self.lo_ms < self.hi_ms:
             raise ValueError(f"need 0 < lo_ms < hi_ms, got {self.lo_ms!r}, {self.hi_ms!r}")
-        if self.max_passes < 1 or self.max_missed < 1:
-            raise ValueError("max_passes and max_missed must be at least 1")
-        if self.missed_split not in ("pchip", "linear", "equal"):
+        if self.max_passes < 1 or self.max_missed < 1 or self.ar_order < 1:
+            raise ValueError("max_passes, max_missed and ar_order must be at least 1")
+        if self.missed_split not in ("pchip", "linear", "equal", "ar"):
             raise ValueError(
-                f"missed_split must be 'pchip', 'linear' or 'equal', got {self.missed_split!r}"
+                f"missed_split must be 'pchip', 'linear', 'equal' or 'ar', got "
+                f"{self.missed_split!r}"
             )
 
 

@@ -7,7 +7,11 @@ around the gap instead: their shape comes from an interpolation through the clea
 before and after, and they are scaled to sum to the long interval, so every recorded beat
 keeps its time as with equal parts; only where the inserted beats fall changes.
 
-* "pchip" (default): the monotone cubic (PCHIP, as scipy's) through two beats on each side. It
+* "ar" (default): the parts that make the run's own rhythm model (an AR(8) fitted by least
+  squares to its clean stretches) predict the beats across the gap best - least-squares
+  interpolation under an AR model. Where no model can be fitted (a short run), the context
+  is too short, or the parts would be implausible, the cubic below.
+* "pchip": the monotone cubic (PCHIP, as scipy's) through two beats on each side. It
   bends where the rhythm turns (a neighbour at a breathing peak or trough): for k = 2 the
   step between the two parts is then up to 13/27 = 0.48 of the step from the beat before
   to the beat after; on a steady trend it is 1/3 (the line). On clean real RR the
@@ -22,10 +26,11 @@ second beat on a side, "pchip" falls back to the line. Measured in docs/hrv.md (
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-SPLITS = ("pchip", "linear", "equal")
+SPLITS = ("pchip", "linear", "equal", "ar")
 
 
 def _usable(v: float | None) -> bool:
@@ -81,7 +86,7 @@ def split_long_rr(
     i = np.arange(1, k + 1, dtype=float)
     if how == "equal" or k == 1 or not (_usable(before_ms) and _usable(after_ms)):
         w = np.ones(k)
-    elif how == "pchip" and all(_usable(v) for v in outer_ms):
+    elif how in ("pchip", "ar") and all(_usable(v) for v in outer_ms):
         w = _pchip_middle(outer_ms[0], before_ms, after_ms, outer_ms[1], k, i)  # type: ignore[arg-type]
     else:
         w = before_ms + (after_ms - before_ms) * i / (k + 1)
@@ -107,3 +112,71 @@ def missed_parts(
 
 def mean_pair(a: float | None, b: float | None) -> float:
     return (a + b) / 2.0 if a is not None and b is not None else 0.0
+
+
+# ---------------------------------------------------------------- the rhythm's own model
+
+#: AR order of the rhythm model ("ar" split): lags covering more than one breath at rest
+#: (4-6 beats). Orders 4, 6, 8 and 12 measured alike (docs/hrv.md 4).
+AR_ORDER = 8
+#: least-squares rows (clean stretches of order + 1 beats) needed per coefficient
+AR_ROWS_PER_COEF = 10
+
+
+@dataclass(frozen=True)
+class ArFit:
+    """An autoregressive model of a run's clean beats: x_t = sum phi_j x_(t-j) + e_t, with
+    x = RR - mean_ms."""
+
+    phi: np.ndarray
+    mean_ms: float
+
+
+def ar_fit(rr_ms: np.ndarray, bad: np.ndarray, order: int = AR_ORDER) -> ArFit | None:
+    """Least-squares AR(order) of a run's RR over every stretch of order + 1 beats with no
+    flagged beat; None when there are fewer than AR_ROWS_PER_COEF such stretches per
+    coefficient (a short run: the caller falls back to the cubic)."""
+    rr = np.asarray(rr_ms, dtype=float)
+    good = ~np.asarray(bad, dtype=bool)
+    if len(rr) < order + 1 or not good.any():
+        return None
+    mean = float(rr[good].mean())
+    win = np.lib.stride_tricks.sliding_window_view(rr - mean, order + 1)
+    ok = np.lib.stride_tricks.sliding_window_view(good, order + 1).all(axis=1)
+    if ok.sum() < AR_ROWS_PER_COEF * order:
+        return None
+    rows = win[ok]
+    phi, *_ = np.linalg.lstsq(rows[:, order - 1 :: -1], rows[:, order], rcond=None)
+    return ArFit(phi, mean)
+
+
+def ar_split(
+    total_ms: float, k: int, before_ms: np.ndarray, after_ms: np.ndarray, fit: ArFit
+) -> np.ndarray | None:
+    """`k` parts of `total_ms` (same sum) that make the rhythm's one-step prediction errors
+    across the gap least (least-squares interpolation of missing samples under an AR
+    model). `before_ms` / `after_ms`: at least p beats on each side. None when the parts
+    are not plausible (a part off the mean part by more than half)."""
+    p = len(fit.phi)
+    if len(before_ms) < p or len(after_ms) < p or k < 1:
+        return None
+    seg = np.concatenate([before_ms[-p:], np.full(k, total_ms / k), after_ms[:p]]) - fit.mean_ms
+    m = len(seg)
+    # prediction errors of the beats that see a part: rows p .. p + k + p - 1
+    c = np.zeros((k + p, m))
+    for r in range(k + p):
+        t = p + r
+        c[r, t] = 1.0
+        c[r, t - p : t] -= fit.phi[::-1]
+    if k == 1:
+        return np.array([total_ms])
+    null = np.zeros((m, k - 1))  # moves keeping the sum: +1 on part i, -1 on the last
+    for i in range(k - 1):
+        null[p + i, i] = 1.0
+        null[p + k - 1, i] = -1.0
+    z, *_ = np.linalg.lstsq(c @ null, -(c @ seg), rcond=None)
+    parts = total_ms / k + null[p : p + k] @ z
+    if np.any(np.abs(parts - total_ms / k) > 0.5 * total_ms / k):
+        return None
+    parts[-1] = total_ms - parts[:-1].sum()
+    return parts

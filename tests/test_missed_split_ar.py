@@ -1,0 +1,176 @@
+"""The "ar" split: a missed beat's parts (and an ectopic pair's two beats) chosen so that the
+rhythm's own autoregressive model predicts the beats across the gap best.
+
+Independent expectations: a series that follows an AR recursion exactly (no noise) has zero
+prediction error at its true values, so least squares must give back the true parts; the
+one-dimensional minimum (k = 2) is also found by scipy's scalar minimiser on the same sum of
+squared errors written out term by term.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+
+from holdbeat.detect import KubiosConfig
+from holdbeat.missed_split import AR_ROWS_PER_COEF, ArFit, ar_fit, ar_split, split_long_rr
+
+
+def undamped(n: int, mean: float = 850.0, amp: float = 60.0, period: float = 4.7) -> np.ndarray:
+    """A pure sinusoid obeys x_t = 2 cos(w) x_(t-1) - x_(t-2) exactly."""
+    return mean + amp * np.sin(2 * np.pi * np.arange(n) / period + 0.3)
+
+
+SIN_PHI = np.array([2 * np.cos(2 * np.pi / 4.7), -1.0])
+
+
+def test_fit_recovers_an_exact_recursion():
+    rr = undamped(188)  # 40 whole periods: the sample mean is the sinusoid's
+    f = ar_fit(rr, np.zeros(188, bool), order=2)
+    assert f is not None
+    np.testing.assert_allclose(f.phi, SIN_PHI, atol=1e-6)
+    assert f.mean_ms == pytest.approx(rr.mean(), rel=1e-12)
+
+
+def test_flagged_beats_and_the_rows_that_touch_them_are_left_out():
+    rr = undamped(200)
+    bad = np.zeros(200, bool)
+    bad[[50, 120]] = True
+    spoiled = rr.copy()
+    spoiled[[50, 120]] = [3000.0, 100.0]  # absurd values, flagged
+    f = ar_fit(spoiled, bad, order=2)
+    same = ar_fit(rr, bad, order=2)  # what the flagged beats hold does not matter
+    assert f is not None and same is not None
+    np.testing.assert_array_equal(f.phi, same.phi)
+    assert f.mean_ms == same.mean_ms == pytest.approx(rr[~bad].mean(), rel=1e-12)
+    np.testing.assert_allclose(f.phi, SIN_PHI, atol=3e-3)  # mean of 198 beats, not 40 periods
+    # unflagged, the same values spoil the fit
+    g = ar_fit(spoiled, np.zeros(200, bool), order=2)
+    assert g is not None and np.abs(g.phi - SIN_PHI).max() > 0.05
+
+
+def test_fit_needs_enough_clean_stretches():
+    order = 2
+    need = AR_ROWS_PER_COEF * order
+    n_ok = need + order  # exactly `need` stretches of order + 1 beats
+    rr = undamped(n_ok)
+    assert ar_fit(rr, np.zeros(n_ok, bool), order) is not None
+    assert ar_fit(rr[:-1], np.zeros(n_ok - 1, bool), order) is None
+    # the same length with one beat flagged in the middle loses order + 1 stretches
+    bad = np.zeros(n_ok + order + 1, bool)
+    bad[n_ok // 2] = True
+    assert ar_fit(undamped(n_ok + order + 1), bad, order) is not None
+    bad2 = np.zeros(n_ok + order, bool)
+    bad2[n_ok // 2] = True
+    assert ar_fit(undamped(n_ok + order), bad2, order) is None
+    assert ar_fit(rr, np.ones(n_ok, bool), order) is None
+    assert ar_fit(rr[:2], np.zeros(2, bool), order) is None
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("at", [20, 33])
+def test_split_gives_back_the_true_beats_of_an_exact_rhythm(k, at):
+    rr = undamped(80)
+    fit = ArFit(SIN_PHI, float(rr.mean()))
+    true = rr[at : at + k]
+    parts = ar_split(float(true.sum()), k, rr[:at], rr[at + k :], fit)
+    assert parts is not None
+    np.testing.assert_allclose(parts, true, atol=1e-6)
+    assert parts.sum() == pytest.approx(true.sum(), rel=1e-15)
+    # equal parts and the cubic both miss them
+    assert np.abs(split_long_rr(true.sum(), k, rr[at - 1], rr[at + k]) - true).max() > 5.0
+
+
+def test_k2_split_is_the_minimum_of_the_prediction_errors():
+    """A noisy real-like context: the split must minimise the squared one-step errors of
+    every beat that sees a part (written out here term by term)."""
+    rng = np.random.default_rng(4)
+    phi = np.array([0.9, -0.5, 0.2, -0.1])
+    before = 820.0 + rng.normal(0, 40, 6)
+    after = 840.0 + rng.normal(0, 40, 6)
+    fit = ArFit(phi, 830.0)
+    total = 1650.0
+
+    def sse(x: float) -> float:
+        s = np.concatenate([before, [x, total - x], after]) - fit.mean_ms
+        p = len(phi)
+        t0 = len(before)
+        return sum(
+            (s[t] - sum(phi[j] * s[t - 1 - j] for j in range(p))) ** 2
+            for t in range(t0, t0 + 2 + p)
+        )
+
+    parts = ar_split(total, 2, before, after, fit)
+    best = minimize_scalar(sse, bounds=(400.0, 1250.0), method="bounded",
+                           options={"xatol": 1e-9})  # fmt: skip
+    assert parts is not None
+    assert parts[0] == pytest.approx(best.x, abs=1e-5)
+    assert parts[1] == pytest.approx(total - best.x, abs=1e-5)
+
+
+def test_implausible_parts_are_refused_at_half_the_mean_part():
+    """Context that pulls the first part far off: refused beyond 1.5x / 0.5x the mean part,
+    kept inside. With phi = (1,) and mean 0 the errors are x - b, (T - x) - x and
+    a - (T - x); d/dx of their squares = 0 gives x = (b + 3T - a) / 6."""
+    fit = ArFit(np.array([1.0]), 0.0)
+
+    def x_star(b: float, a: float, total: float) -> float:
+        return (b + 3 * total - a) / 6.0
+
+    total = 1600.0
+    for b, a in ((800.0, 800.0), (1100.0, 500.0), (1500.0, 100.0)):
+        want = x_star(b, a, total)
+        got = ar_split(total, 2, np.array([b]), np.array([a]), fit)
+        if abs(want - total / 2) > 0.5 * total / 2:
+            assert got is None
+        else:
+            assert got is not None and got[0] == pytest.approx(want, rel=1e-12)
+    # either side of the edge, x* = 1.5 x 800 = 1200 (a = 0: b = 6 x* - 3T)
+    for x, kept in ((1199.9, True), (1200.1, False), (400.1, True), (399.9, False)):
+        got = ar_split(total, 2, np.array([6 * x - 3 * total]), np.array([0.0]), fit)
+        assert (got is not None) is kept, x
+        if kept:
+            assert got[0] == pytest.approx(x, rel=1e-12)
+
+
+def test_split_needs_a_full_context_and_k1_is_the_beat():
+    fit = ArFit(SIN_PHI, 850.0)
+    rr = undamped(20)
+    assert ar_split(1700.0, 2, rr[:1], rr[3:], fit) is None  # one beat before, two needed
+    assert ar_split(1700.0, 2, rr[:5], rr[19:], fit) is None  # one beat after
+    assert ar_split(900.0, 1, rr[:5], rr[6:], fit).tolist() == [900.0]
+    assert ar_split(900.0, 0, rr[:5], rr[6:], fit) is None
+
+
+def test_the_correction_splits_a_missed_beat_of_an_exact_rhythm_exactly():
+    """A long run following a sinusoid (RMSSD ~80 ms): a missed beat is found and, with
+    "ar", split into the true two beats; the default cubic does not."""
+    from holdbeat.correct import correct_run
+
+    rr = undamped(300, amp=60.0)
+    true = rr[150:152].copy()
+    inj = np.concatenate([rr[:150], [true.sum()], rr[152:]])
+    out = {}
+    for how in ("ar", "pchip"):
+        c_rr, kind, src, *_ = correct_run(inj, KubiosConfig(missed_split=how))
+        assert list(np.flatnonzero(kind != "")) == [150, 151]
+        assert kind[150] == "missed" and src[150] == src[151] == 150
+        out[how] = c_rr[150:152]
+    np.testing.assert_allclose(out["ar"], true, atol=0.5)  # fit from 300 beats, not exact
+    assert np.abs(out["pchip"] - true).max() > 5.0
+
+
+def test_the_correction_falls_back_to_the_cubic_on_a_short_run():
+    """Too few clean stretches to fit a model: the parts are the cubic's."""
+    from holdbeat.correct import correct_run
+
+    rr = undamped(40, amp=30.0)
+    inj = np.concatenate([rr[:20], [rr[20] + rr[21]], rr[22:]])
+    a, kind_a, *_ = correct_run(inj, KubiosConfig(missed_split="ar"))
+    b, kind_b, *_ = correct_run(inj, KubiosConfig(missed_split="pchip"))
+    assert (kind_a == "missed").sum() == 2
+    np.testing.assert_array_equal(kind_a, kind_b)
+    np.testing.assert_array_equal(a, b)
+    # with enough beats the model applies and the parts differ (this run is exact)
+    assert np.abs(a[20:22] - rr[20:22]).max() > 1.0
