@@ -1,5 +1,6 @@
-"""How a missed beat's long RR is cut: equal parts (the paper) vs parts along the line between
-the clean neighbours (`holdbeat.missed_split`), on real RR with injected artifacts.
+"""How a missed beat's long RR is cut: equal parts (the paper) vs parts along the line or the
+cubic through the clean neighbours vs the run's own AR rhythm model (`holdbeat.missed_split`),
+on real RR with injected artifacts.
 
 Prints per recording x kind x rate (10 seeds): worst and median relative error of HF, RMSSD
 and SDNN for each split, and whether every draw meets the goal (5 % at 1-2 %, 10 % at 5 %).
@@ -7,7 +8,7 @@ Recordings: the corpus' clean ones, and held-out cuts (each half of the 60-min a
 recordings judged on its own; every 5-min cut of them). Extra RR files (one RR in ms per
 line, or `index,rr` CSV with a header) given as arguments are added as held-out recordings.
 
-    python benchmarks/bench_missed_split.py [rr.txt ...]
+    python benchmarks/bench_missed_split.py [--splits pchip,ar] [rr.txt ...]
 """
 
 from __future__ import annotations

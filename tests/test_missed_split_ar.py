@@ -174,3 +174,14 @@ def test_the_correction_falls_back_to_the_cubic_on_a_short_run():
     np.testing.assert_array_equal(a, b)
     # with enough beats the model applies and the parts differ (this run is exact)
     assert np.abs(a[20:22] - rr[20:22]).max() > 1.0
+
+
+def test_a_constant_run_fits_no_rhythm_and_splits_into_equal_parts():
+    """Every lag identical: the normal equations are singular; the minimum-norm model is no
+    model (phi = 0), under which the least-error parts are the equal ones."""
+    f = ar_fit(np.full(200, 800.0), np.zeros(200, bool))
+    assert f is not None
+    assert f.phi.tolist() == [0.0] * 8 and f.mean_ms == 800.0
+    parts = ar_split(1700.0, 2, np.full(8, 800.0), np.full(8, 800.0), f)
+    assert parts is not None
+    np.testing.assert_allclose(parts, [850.0, 850.0], rtol=1e-12)

@@ -146,7 +146,13 @@ def ar_fit(rr_ms: np.ndarray, bad: np.ndarray, order: int = AR_ORDER) -> ArFit |
     if ok.sum() < AR_ROWS_PER_COEF * order:
         return None
     rows = win[ok]
-    phi, *_ = np.linalg.lstsq(rows[:, order - 1 :: -1], rows[:, order], rcond=None)
+    lags, y = rows[:, order - 1 :: -1], rows[:, order]
+    # the normal equations (order x order) cost a tenth of an SVD of the rows; a singular
+    # or ill-conditioned system (a nearly constant run) takes the SVD's minimum-norm answer
+    gram = lags.T @ lags
+    if np.linalg.cond(gram) < 1e10:
+        return ArFit(np.linalg.solve(gram, lags.T @ y), mean)
+    phi, *_ = np.linalg.lstsq(lags, y, rcond=None)
     return ArFit(phi, mean)
 
 
