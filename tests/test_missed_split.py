@@ -197,6 +197,29 @@ def test_the_numpy_pchip_equals_scipys(ys, k):
     assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
 
 
+@pytest.mark.parametrize(
+    "ys",
+    [
+        (800.0, 800.0, 700.0, 650.0),  # flat, then falling
+        (800.0, 800.0, 900.0, 950.0),  # flat, then rising
+        (900.0, 800.0, 800.0, 700.0),  # falling into a flat middle
+        (700.0, 800.0, 800.0, 900.0),  # rising into a flat middle
+        (800.0, 850.0, 850.0, 850.0),  # flat after the middle
+        (799.0, 800.0, 803.0, 804.0),  # slopes of exactly 1 ms per beat on both sides
+        (801.0, 800.0, 797.0, 796.0),  # and -1
+    ],
+)
+@pytest.mark.parametrize("k", [2, 3])
+def test_the_numpy_pchip_equals_scipys_at_flat_spans_and_unit_slopes(ys, k):
+    from scipy.interpolate import PchipInterpolator
+
+    from holdbeat.missed_split import _pchip_middle
+
+    i = np.arange(1, k + 1, dtype=float)
+    want = PchipInterpolator([-1.0, 0.0, k + 1.0, k + 2.0], ys)(i)
+    np.testing.assert_allclose(_pchip_middle(*ys, k, i), want, rtol=1e-12, atol=1e-9)
+
+
 def test_the_split_imports_no_scipy():
     import subprocess
     import sys
