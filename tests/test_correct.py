@@ -136,9 +136,36 @@ def test_nothing_is_corrected_across_a_gap():
     assert len(c.rr_ms) == 400 and c.counts()["missed"] == 1 and c.counts()["ectopic"] == 1
     assert np.flatnonzero(c.gap_before).tolist() == [200]  # the split beat shifted it by one
     assert c.source[200] == 199
+    # events name recorded beats: the second run's (from input beat 199) offset by its start
+    truth = np.flatnonzero(np.asarray(inj.kind) != "")
+    assert truth.tolist() == [150, 259, 260]
+    assert c.event_index.tolist() == [150, 259]  # the missed beat; the pair's premature beat
+    assert c.event_kind.tolist() == ["missed", "ectopic"]
     # each run is corrected from its own beats: the run sums (elapsed time) are conserved
     assert math.isclose(c.rr_ms[:200].sum(), inj.rr_ms[:199].sum())
     assert math.isclose(c.rr_ms[200:].sum(), inj.rr_ms[199:].sum())
+
+
+def test_a_short_beat_that_completes_the_beat_before_is_merged_into_it():
+    """Beat 5 (110 ms) is short; with the beat after (900 ms) it overshoots the median by more
+    than the sum tolerance, with the unflagged beat before (690 ms, 0.86 of the median) it
+    makes one: an extra beat merged backwards (crafted detection: median 800, Th2 100, so
+    the tolerance of a sum is max(100, 20 % of 800) = 160 ms)."""
+    from holdbeat.correct import _correct_pass
+    from holdbeat.detect import Detection
+
+    rr = np.full(12, 800.0)
+    rr[4:7] = (690.0, 110.0, 900.0)
+    flags = {k: np.zeros(12, bool) for k in ("ectopic", "missed", "extra", "longshort")}
+    flags["extra"][5] = True
+    th = np.full(12, 100.0)
+    det = Detection(**flags, med_ms=np.full(12, 800.0), th2_ms=th, th1_ms=th,
+                    subspaces={"mrrs": np.zeros(12)})  # fmt: skip
+    o_rr, src, kind, anch, ev = _correct_pass(rr, det, KubiosConfig())
+    assert o_rr.tolist() == [800.0] * 4 + [800.0, 900.0] + [800.0] * 5
+    assert src.tolist() == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
+    assert [str(k) for k in kind] == [""] * 4 + ["extra"] + [""] * 6
+    assert anch.all() and ev == [(5, "extra")]
 
 
 def test_time_is_conserved_and_times_follow_rr():

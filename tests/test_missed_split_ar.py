@@ -185,3 +185,23 @@ def test_a_constant_run_fits_no_rhythm_and_splits_into_equal_parts():
     parts = ar_split(1700.0, 2, np.full(8, 800.0), np.full(8, 800.0), f)
     assert parts is not None
     np.testing.assert_allclose(parts, [850.0, 850.0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("at", "model"), [(8, True), (7, False), (291, True), (292, False)])
+def test_the_model_needs_p_real_beats_on_each_side_of_the_gap(at, model):
+    """A missed beat 8 beats from a run's end has its full context (the model's parts, the
+    true beats of this exact rhythm); 7 beats from it, the cubic's parts (nothing is
+    extrapolated to fill the context)."""
+    from holdbeat.correct import correct_run
+
+    rr = undamped(301, amp=60.0)
+    inj = np.concatenate([rr[:at], [rr[at] + rr[at + 1]], rr[at + 2 :]])
+    assert len(inj) == 300
+    got, kind, *_ = correct_run(inj, KubiosConfig(missed_split="ar"))
+    cubic, *_ = correct_run(inj, KubiosConfig(missed_split="pchip"))
+    assert kind[at] == kind[at + 1] == "missed"
+    if model:
+        np.testing.assert_allclose(got[at : at + 2], rr[at : at + 2], atol=0.5)
+        assert np.abs(cubic[at : at + 2] - rr[at : at + 2]).max() > 5.0
+    else:
+        np.testing.assert_array_equal(got, cubic)
