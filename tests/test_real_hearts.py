@@ -37,8 +37,9 @@ SEEDS = range(10)
 #: kind, 8 short or long only against thresholds the artifacts widened (half Th2, capped at
 #: 15 % of the median). Tried and rejected: thresholds without the flagged beats (clean beats
 #: changed 0.65-0.74 % in 4 cells); one clear half plus a 6 % departure of the other (9
-#: clean pairs of the 60-min recording changed, 19 cells fail). neurokit2's Kubios fix fails
-#: both cells too (docs/hrv.md 5b).
+#: clean pairs of the 60-min recording changed, 19 cells fail); premature by the rhythm
+#: model's split of the pair (found 98 %, but 0.3-1 % of other beats changed: 29 of 36 cells).
+#: neurokit2's Kubios fix fails both cells too (docs/hrv.md 5b).
 KNOWN_SHORT = {
     ("nsr_5min", "ectopic", 0.05),
 }
