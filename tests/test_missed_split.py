@@ -102,6 +102,10 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="missed_split must be 'pchip', 'linear', 'equal' or 'ar'"):
         KubiosConfig(missed_split="cubic")
     assert KubiosConfig().missed_split == "ar"
+    for z in (-1.0, math.nan):
+        with pytest.raises(ValueError, match="ar_pair_z must be 0 \\(off\\) or positive, got"):
+            KubiosConfig(ar_pair_z=z)
+    assert KubiosConfig(ar_pair_z=0.0).ar_pair_z == 0.0 and KubiosConfig().ar_pair_z == 12.0
 
 
 def test_interp_around_gives_no_value_beyond_the_good_beats():

@@ -205,3 +205,142 @@ def test_the_model_needs_p_real_beats_on_each_side_of_the_gap(at, model):
         assert np.abs(cubic[at : at + 2] - rr[at : at + 2]).max() > 5.0
     else:
         np.testing.assert_array_equal(got, cubic)
+
+
+# ---------------------------------------------------------------- premature beats by rhythm
+
+
+def test_pair_deviation_is_the_split_of_every_pair():
+    """All beats at once equals `ar_split` beat by beat (its first part), with the context
+    taken from `context_ms` and the pair's sum from the recorded beats."""
+    from holdbeat.missed_split import pair_deviation
+
+    rng = np.random.default_rng(7)
+    rr = undamped(120) + rng.normal(0, 15, 120)
+    ctx = rr + rng.normal(0, 30, 120)  # a different context shows it is the one used
+    fit = ArFit(np.array([0.5, -0.3, 0.2, 0.1]), 840.0)
+    d = pair_deviation(rr, fit, ctx)
+    p = 4
+    assert np.isnan(d[:p]).all() and np.isnan(d[-p - 1 :]).all()
+    for t in range(p, 120 - p - 1):
+        total = rr[t] + rr[t + 1]
+        x = ar_split(total, 2, ctx[t - p : t], ctx[t + 2 : t + 2 + p], ArFit(fit.phi, 0.0))
+        want = rr[t] - x[0] if x is not None else None
+        if want is not None:
+            assert d[t] == pytest.approx(want, abs=1e-9), t
+    # without a context the recorded beats are the context
+    d0 = pair_deviation(rr, fit)
+    x = ar_split(rr[50] + rr[51], 2, rr[46:50], rr[52:56], fit)
+    assert d0[50] == pytest.approx(rr[50] - x[0], abs=1e-9)
+    assert np.isnan(pair_deviation(rr[:9], fit)).all()  # shorter than 2p + 2
+
+
+def test_robust_z_uses_only_the_clean_pairs():
+    from holdbeat.missed_split import PAIR_Z_MIN_PAIRS, robust_z
+
+    d = np.array([*range(-15, 16), 500.0, np.nan], dtype=float)  # 31 clean, an outlier, a NaN
+    clean = np.ones(len(d), bool)
+    clean[31] = False
+    z = robust_z(d, clean)
+    mad = 1.4826 * np.median(np.abs(np.arange(-15, 16)))  # median 0, MAD 8
+    assert z is not None
+    assert z[31] == pytest.approx(500.0 / mad) and z[0] == pytest.approx(-15.0 / mad)
+    assert np.isnan(z[32])
+    few = clean.copy()
+    few[: 31 - PAIR_Z_MIN_PAIRS + 1] = False  # one clean pair short
+    assert robust_z(d, few) is None
+    assert robust_z(np.zeros(40), np.ones(40, bool)) is None  # no spread
+
+
+def _rsa_with_a_hidden_premature_beat(shorten: float = 0.18):
+    """A breathing rhythm (period 5 beats, +-120 ms) with noise; at a breath peak the beat
+    comes 18 % early and the next waits for it (the pair keeps its sum). The premature beat
+    lands near the 11-beat median and the pause is not two beats, so neither the paper's
+    tests nor the median rules see it."""
+    rng = np.random.default_rng(3)
+    n = 300
+    rr = 850.0 + 120.0 * np.sin(2 * np.pi * np.arange(n) / 5.0) + rng.normal(0, 8, n)
+    peak = 150 + int(np.argmax(rr[150:155]))
+    true = rr.copy()
+    early = rr[peak] * shorten
+    rr[peak] -= early
+    rr[peak + 1] += early
+    return true, rr, peak
+
+
+def test_a_premature_beat_at_a_breath_peak_is_found_by_the_rhythm():
+    from holdbeat.correct import correct_run
+
+    true, rr, a = _rsa_with_a_hidden_premature_beat()
+    assert abs(rr[a] / np.median(rr[a - 5 : a + 6]) - 1) < 0.15  # near the median
+    off, kind_off, *_ = correct_run(rr, KubiosConfig(ar_pair_z=0.0))
+    assert not (kind_off != "").any()  # the paper's tests and the median rules: nothing
+    np.testing.assert_array_equal(off, rr)
+    got, kind, src, *_ = correct_run(rr, KubiosConfig())
+    assert np.flatnonzero(kind != "").tolist() == [a, a + 1]
+    assert kind[a] == "ectopic" and src[a] == a and src[a + 1] == a + 1
+    assert got[a] + got[a + 1] == pytest.approx(rr[a] + rr[a + 1], rel=1e-12)
+    # the two beats come back near the truth (the pause's extra time given back)
+    assert np.abs(got[a : a + 2] - true[a : a + 2]).max() < 10.0
+    np.testing.assert_array_equal(np.delete(got, [a, a + 1]), np.delete(rr, [a, a + 1]))
+
+
+def test_the_rhythm_pair_test_needs_each_condition():
+    """Each condition of the test, broken on its own, leaves the pair alone."""
+    from holdbeat.correct import correct_run
+
+    _, rr, a = _rsa_with_a_hidden_premature_beat()
+
+    def changed(series, **kw):
+        _, kind, *_ = correct_run(series, KubiosConfig(**kw))
+        return np.flatnonzero(kind != "").tolist()
+
+    assert changed(rr) == [a, a + 1]
+    # barely premature: within ar_pair_z of the model's split
+    _, mild, _ = _rsa_with_a_hidden_premature_beat(0.03)
+    assert changed(mild) == []
+    # the threshold: this pair's z lies between -30 and -12 (found at 12, not at 30)
+    assert changed(rr, ar_pair_z=30.0) == []
+    # 15 % early is not 6 % of the median shorter than the beat before (853 ms)
+    _, not_short, _ = _rsa_with_a_hidden_premature_beat(0.15)
+    assert not_short[a] > not_short[a - 1] - 0.06 * 850 and changed(not_short) == []
+    # the beat before flagged by the detection (a candidate): no clean reference
+    from dataclasses import replace
+
+    from holdbeat.correct import _correct_pass
+    from holdbeat.detect import detect
+
+    det = detect(rr, KubiosConfig())
+    assert not det.any[a - 1]
+    _, _, kind, _, ev = _correct_pass(rr, det, KubiosConfig())
+    assert ev == [(a, "ectopic")] and kind[a] == kind[a + 1] == "ectopic"
+    flagged = det.longshort.copy()
+    flagged[a - 1] = True
+    _, _, kind, _, ev = _correct_pass(rr, replace(det, longshort=flagged), KubiosConfig())
+    assert (a, "ectopic") not in ev and kind[a] == ""
+    # the pair's sum is not two beats (the pause cut short)
+    cut = rr.copy()
+    cut[a + 1] = rr[a]
+    assert a not in changed(cut)
+    # too short a run to fit the rhythm (fewer than 80 clean stretches of 9 beats)
+    assert changed(rr[a - 20 : a + 10]) == []
+
+
+def test_a_missed_beat_after_a_short_sinus_beat_is_not_read_as_a_premature_pair():
+    """Real RR (the low-variability recording) with a missed beat after a short sinus beat:
+    806, 810, 815, 734, 1517, 712. The short beat lies far below the model's split of
+    734 + 1517, but the two sum to three beats, not two: the missed-beat rule splits the
+    long one and the short beat stays."""
+    from holdbeat.correct import correct_run
+    from holdbeat.sim.artifacts import inject_artifacts
+    from real_corpus import load_real
+
+    inj = inject_artifacts(load_real("ecg_healthy_26min").rr_ms, 0.01, seed=0, kinds=("missed",))
+    x = inj.rr_ms[1162:1462]
+    a = 150
+    assert np.round(x[a - 3 : a + 3]).tolist() == [806.0, 810.0, 815.0, 734.0, 1517.0, 712.0]
+    got, kind, src, *_ = correct_run(x, KubiosConfig())
+    near_a = np.flatnonzero((src >= a - 3) & (src <= a + 3))
+    assert [str(k) for k in kind[near_a]] == ["", "", "", "", "missed", "missed", "", ""]
+    assert src[near_a].tolist() == [a - 3, a - 2, a - 1, a, a + 1, a + 1, a + 2, a + 3]
+    assert got[near_a[3]] == x[a]

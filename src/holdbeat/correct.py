@@ -31,7 +31,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdbeat.detect import Detection, KubiosConfig, detect
-from holdbeat.missed_split import ar_fit, ar_split, missed_parts, split_long_rr
+from holdbeat.missed_split import (
+    ArFit,
+    ar_fit,
+    ar_split,
+    missed_parts,
+    pair_deviation,
+    robust_z,
+    split_long_rr,
+)
 
 KINDS = ("missed", "extra", "ectopic", "longshort", "dropped")
 
@@ -199,16 +207,34 @@ def _correct_pass(
         m, tol_sum, *_ = scale(a)
         return near(rr[a] + rr[a + 1], m, tol_sum) or premature_pair(a)
 
-    fit_cache: list = []
+    made: dict[str, object] = {}  # the rhythm model and the pairs' z, made on first use
+
+    def model() -> ArFit | None:
+        if "fit" not in made:
+            made["fit"] = ar_fit(rr, candidate, cfg.ar_order)
+        return made["fit"]  # type: ignore[return-value]
+
+    def pair_z() -> np.ndarray | None:
+        """Per beat: how far below the model's split of its pair it lies, in robust SDs of
+        the run's clean pairs (context: the flagged beats interpolated)."""
+        if "z" not in made:
+            fit, z = model(), None
+            if fit is not None and interp.good.size:
+                filled = rr.copy()
+                flagged = np.flatnonzero(candidate)
+                filled[flagged] = interp(flagged.tolist())
+                clean = ~candidate
+                clean[:-1] &= ~candidate[1:]
+                z = robust_z(pair_deviation(rr, fit, filled), clean)
+            made["z"] = z
+        return made["z"]  # type: ignore[return-value]
 
     def shaped(total: float, k: int, j0: int, j1: int, how: str) -> np.ndarray:
         """k parts of `total` replacing input beats j0..j1 (inclusive)."""
         b2, b1 = interp.around(j0)[:2]
         a1, a2 = interp.around(j1)[2:]
         if how == "ar":
-            if not fit_cache:
-                fit_cache.append(ar_fit(rr, candidate, cfg.ar_order))
-            fit = fit_cache[0]
+            fit = model()
             if fit is not None:
                 p = len(fit.phi)
                 if j0 - p >= 0 and j1 + p < n and interp.good.size:
@@ -217,6 +243,21 @@ def _correct_pass(
                     if parts is not None:
                         return parts
         return split_long_rr(total, k, b1, a1, how, (b2, a2))
+
+    def model_pair(a: int) -> bool:
+        """Beats a, a+1 a premature beat and its pause by the rhythm model: beat a lies more
+        than ar_pair_z robust SDs below the model's split of the pair's sum, is short against
+        a clean beat before it, and the sum spans two beats. Catches a premature beat that
+        replaced a long breath-peak beat and so lands near the local median, where the
+        median-based tests cannot see it (docs/hrv.md 4)."""
+        if not cfg.ar_pair_z or a < 1 or a + 1 >= n or candidate[a - 1]:
+            return False
+        z = pair_z()
+        if z is None or not z[a] < -cfg.ar_pair_z:
+            return False
+        m0, tol0, _, _, floor0 = scale(a)
+        m1, tol1, *_ = scale(a + 1)
+        return bool(rr[a] < rr[a - 1] - floor0) and near(rr[a] + rr[a + 1], m0 + m1, tol0 + tol1)
 
     def pair(j: int, kind: str) -> _Edit:
         """Beats j, j+1 are one misplaced peak: interpolate both, keep their sum."""
@@ -262,6 +303,10 @@ def _correct_pass(
                 edit = pair(j, "ectopic")  # premature beat, then the compensatory pause
             elif prev_free and premature_pair(j - 1):
                 edit = pair(j - 1, "ectopic")  # the same pair, seen from its pause
+            elif model_pair(j):
+                edit = pair(j, "ectopic")  # premature by the rhythm, not by the median
+            elif prev_free and model_pair(j - 1):
+                edit = pair(j - 1, "ectopic")
             elif (
                 long_
                 and has_next

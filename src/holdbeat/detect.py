@@ -56,6 +56,9 @@ class KubiosConfig:
     # "pchip" / "linear" through the clean beats around it, "equal" parts as in the paper
     missed_split: str = "ar"
     ar_order: int = 8  # of the rhythm model the "ar" split fits to each run's clean beats
+    # a premature beat by the rhythm model: far shorter than the model's split of its pair
+    # (this many robust SDs of the run's clean pairs); 0 turns the test off (the paper)
+    ar_pair_z: float = 12.0
 
     def __post_init__(self) -> None:
         if self.window < 3 or self.medfilt < 3 or not (self.window % 2 and self.medfilt % 2):
@@ -64,6 +67,8 @@ class KubiosConfig:
             raise ValueError(f"need 0 < lo_ms < hi_ms, got {self.lo_ms!r}, {self.hi_ms!r}")
         if self.max_passes < 1 or self.max_missed < 1 or self.ar_order < 1:
             raise ValueError("max_passes, max_missed and ar_order must be at least 1")
+        if not self.ar_pair_z >= 0:
+            raise ValueError(f"ar_pair_z must be 0 (off) or positive, got {self.ar_pair_z!r}")
         if self.missed_split not in ("pchip", "linear", "equal", "ar"):
             raise ValueError(
                 f"missed_split must be 'pchip', 'linear', 'equal' or 'ar', got "

@@ -156,6 +156,18 @@ def ar_fit(rr_ms: np.ndarray, bad: np.ndarray, order: int = AR_ORDER) -> ArFit |
     return ArFit(phi, mean)
 
 
+def _error_rows(phi: np.ndarray, k: int) -> np.ndarray:
+    """The one-step prediction errors of the beats that see one of k unknown beats, as rows
+    over [p beats before, the k beats, p beats after]: rows p .. p + k + p - 1."""
+    p = len(phi)
+    c = np.zeros((k + p, 2 * p + k))
+    for r in range(k + p):
+        t = p + r
+        c[r, t] = 1.0
+        c[r, t - p : t] -= phi[::-1]
+    return c
+
+
 def ar_split(
     total_ms: float, k: int, before_ms: np.ndarray, after_ms: np.ndarray, fit: ArFit
 ) -> np.ndarray | None:
@@ -168,12 +180,7 @@ def ar_split(
         return None
     seg = np.concatenate([before_ms[-p:], np.full(k, total_ms / k), after_ms[:p]]) - fit.mean_ms
     m = len(seg)
-    # prediction errors of the beats that see a part: rows p .. p + k + p - 1
-    c = np.zeros((k + p, m))
-    for r in range(k + p):
-        t = p + r
-        c[r, t] = 1.0
-        c[r, t - p : t] -= fit.phi[::-1]
+    c = _error_rows(fit.phi, k)
     if k == 1:
         return np.array([total_ms])
     null = np.zeros((m, k - 1))  # moves keeping the sum: +1 on part i, -1 on the last
@@ -186,3 +193,43 @@ def ar_split(
         return None
     parts[-1] = total_ms - parts[:-1].sum()
     return parts
+
+
+#: clean pairs a run needs before the premature-pair test trusts its spread
+PAIR_Z_MIN_PAIRS = 30
+
+
+def pair_deviation(
+    rr_ms: np.ndarray, fit: ArFit, context_ms: np.ndarray | None = None
+) -> np.ndarray:
+    """Per beat t: RR_t minus the first part of the model's split of RR_t + RR_(t+1) (what
+    `ar_split` gives from the p beats on each side, taken from `context_ms` - the run with
+    its flagged beats interpolated - when given), NaN where a side has fewer than p beats.
+    The split is linear in its context, so every beat at once: x*_t = S_t / 2 - w . seg_t."""
+    rr = np.asarray(rr_ms, dtype=float)
+    p = len(fit.phi)
+    n = len(rr)
+    out = np.full(n, np.nan)
+    m = 2 * p + 2
+    if n < m:
+        return out
+    c = _error_rows(fit.phi, 2)
+    a = c[:, p] - c[:, p + 1]  # the sum-keeping move: +1 on the first beat, -1 on the second
+    w = (c.T @ a) / (a @ a)
+    ctx = rr if context_ms is None else np.asarray(context_ms, dtype=float)
+    win = np.lib.stride_tricks.sliding_window_view(ctx - fit.mean_ms, m).copy()
+    total = rr[p : p + len(win)] + rr[p + 1 : p + 1 + len(win)]
+    win[:, p] = win[:, p + 1] = total / 2 - fit.mean_ms
+    out[p : p + len(win)] = rr[p : p + len(win)] - (total / 2 - win @ w)
+    return out
+
+
+def robust_z(d: np.ndarray, clean: np.ndarray) -> np.ndarray | None:
+    """(d - median) / (1.4826 MAD) over the `clean` entries: in robust standard deviations
+    of the run's own clean pairs; None with fewer than PAIR_Z_MIN_PAIRS of them or no spread."""
+    ok = np.asarray(clean, dtype=bool) & np.isfinite(d)
+    if ok.sum() < PAIR_Z_MIN_PAIRS:
+        return None
+    centre = float(np.median(d[ok]))
+    spread = 1.4826 * float(np.median(np.abs(d[ok] - centre)))
+    return (d - centre) / spread if spread > 0 else None
