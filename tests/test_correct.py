@@ -146,26 +146,55 @@ def test_nothing_is_corrected_across_a_gap():
     assert math.isclose(c.rr_ms[200:].sum(), inj.rr_ms[199:].sum())
 
 
-def test_a_short_beat_that_completes_the_beat_before_is_merged_into_it():
-    """Beat 5 (110 ms) is short; with the beat after (900 ms) it overshoots the median by more
-    than the sum tolerance, with the unflagged beat before (690 ms, 0.86 of the median) it
-    makes one: an extra beat merged backwards (crafted detection: median 800, Th2 100, so
-    the tolerance of a sum is max(100, 20 % of 800) = 160 ms)."""
-    from holdbeat.correct import _correct_pass
+def _crafted(rr: np.ndarray, flagged: dict[int, str]):
+    """A detection with median 800 and Th2 100 everywhere (sum tolerance max(100, 20 % of
+    800) = 160 ms) and the given beats flagged."""
     from holdbeat.detect import Detection
 
+    n = len(rr)
+    flags = {k: np.zeros(n, bool) for k in ("ectopic", "missed", "extra", "longshort")}
+    for i, k in flagged.items():
+        flags[k][i] = True
+    th = np.full(n, 100.0)
+    return Detection(**flags, med_ms=np.full(n, 800.0), th2_ms=th, th1_ms=th,
+                     subspaces={"mrrs": np.zeros(n)})  # fmt: skip
+
+
+@pytest.mark.parametrize("at", [5, 1])
+def test_a_short_beat_that_completes_the_beat_before_is_merged_into_it(at):
+    """Beat `at` (110 ms) is short; with the beat after (900 ms) it overshoots the median by
+    more than the sum tolerance, with the unflagged beat before (690 ms, 0.86 of the median)
+    it makes one: an extra beat merged backwards. The beat two before (900 ms) would not
+    make one with it. At = 1: the beat before is the run's first."""
+    from holdbeat.correct import _correct_pass
+
     rr = np.full(12, 800.0)
-    rr[4:7] = (690.0, 110.0, 900.0)
-    flags = {k: np.zeros(12, bool) for k in ("ectopic", "missed", "extra", "longshort")}
-    flags["extra"][5] = True
-    th = np.full(12, 100.0)
-    det = Detection(**flags, med_ms=np.full(12, 800.0), th2_ms=th, th1_ms=th,
-                    subspaces={"mrrs": np.zeros(12)})  # fmt: skip
-    o_rr, src, kind, anch, ev = _correct_pass(rr, det, KubiosConfig())
-    assert o_rr.tolist() == [800.0] * 4 + [800.0, 900.0] + [800.0] * 5
-    assert src.tolist() == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
-    assert [str(k) for k in kind] == [""] * 4 + ["extra"] + [""] * 6
-    assert anch.all() and ev == [(5, "extra")]
+    rr[at - 1 : at + 2] = (690.0, 110.0, 900.0)
+    if at >= 2:
+        rr[at - 2] = 900.0
+    o_rr, src, kind, anch, ev = _correct_pass(rr, _crafted(rr, {at: "extra"}), KubiosConfig())
+    want = [*rr[: at - 1], 800.0, *rr[at + 1 :]]
+    assert o_rr.tolist() == want
+    assert src.tolist() == [*range(at - 1), at, *range(at + 1, 12)]
+    assert [str(k) for k in kind] == [""] * (at - 1) + ["extra"] + [""] * (11 - at)
+    assert anch.all() and ev == [(at, "extra")]
+
+
+def test_a_beat_just_after_an_edit_can_still_be_merged_into():
+    """A missed beat (1600 ms) at 3 is split; the beat after it (690 ms) is untouched, so the
+    short beat at 5 may still be merged into it."""
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(14, 800.0)
+    rr[3:7] = (1600.0, 690.0, 110.0, 900.0)
+    o_rr, src, kind, _, ev = _correct_pass(
+        rr, _crafted(rr, {3: "missed", 5: "extra"}), KubiosConfig()
+    )
+    assert ev == [(3, "missed"), (5, "extra")]
+    assert src.tolist() == [0, 1, 2, 3, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert o_rr[3] + o_rr[4] == pytest.approx(1600.0)
+    assert o_rr[5:].tolist() == [800.0, 900.0, *[800.0] * 7]
+    assert [str(k) for k in kind[3:7]] == ["missed", "missed", "extra", ""]
 
 
 def test_time_is_conserved_and_times_follow_rr():

@@ -233,6 +233,8 @@ def test_pair_deviation_is_the_split_of_every_pair():
     x = ar_split(rr[50] + rr[51], 2, rr[46:50], rr[52:56], fit)
     assert d0[50] == pytest.approx(rr[50] - x[0], abs=1e-9)
     assert np.isnan(pair_deviation(rr[:9], fit)).all()  # shorter than 2p + 2
+    just = pair_deviation(rr[:10], fit)  # 2p + 2 beats: one pair has both sides
+    assert np.flatnonzero(np.isfinite(just)).tolist() == [4]
 
 
 def test_robust_z_uses_only_the_clean_pairs():
@@ -246,9 +248,12 @@ def test_robust_z_uses_only_the_clean_pairs():
     assert z is not None
     assert z[31] == pytest.approx(500.0 / mad) and z[0] == pytest.approx(-15.0 / mad)
     assert np.isnan(z[32])
-    few = clean.copy()
-    few[: 31 - PAIR_Z_MIN_PAIRS + 1] = False  # one clean pair short
-    assert robust_z(d, few) is None
+    assert PAIR_Z_MIN_PAIRS == 30
+    thirty = clean.copy()
+    thirty[0] = False  # exactly 30 clean pairs: enough
+    assert robust_z(d, thirty) is not None
+    thirty[1] = False  # 29: not
+    assert robust_z(d, thirty) is None
     assert robust_z(np.zeros(40), np.ones(40, bool)) is None  # no spread
 
 
