@@ -26,7 +26,7 @@ second beat on a side, "pchip" falls back to the line. Measured in docs/hrv.md (
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -130,6 +130,21 @@ class ArFit:
 
     phi: np.ndarray
     mean_ms: float
+    _solvers: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def solver(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """For k unknown beats of known sum: (move, gain) such that the least-squares parts
+        are sum / k + move @ (gain @ seg), seg = [p before, k x sum / k, p after] - mean.
+        The same for every gap of a run, so made once per k (a run splits many)."""
+        if k not in self._solvers:
+            p = len(self.phi)
+            c = _error_rows(self.phi, k)
+            null = np.zeros((2 * p + k, k - 1))  # moves keeping the sum: +1 on part i,
+            for i in range(k - 1):  # -1 on the last
+                null[p + i, i] = 1.0
+                null[p + k - 1, i] = -1.0
+            self._solvers[k] = (null[p : p + k], -np.linalg.pinv(c @ null) @ c)
+        return self._solvers[k]
 
 
 def ar_fit(rr_ms: np.ndarray, bad: np.ndarray, order: int = AR_ORDER) -> ArFit | None:
@@ -178,17 +193,11 @@ def ar_split(
     p = len(fit.phi)
     if len(before_ms) < p or len(after_ms) < p or k < 1:
         return None
-    seg = np.concatenate([before_ms[-p:], np.full(k, total_ms / k), after_ms[:p]]) - fit.mean_ms
-    m = len(seg)
-    c = _error_rows(fit.phi, k)
     if k == 1:
         return np.array([total_ms])
-    null = np.zeros((m, k - 1))  # moves keeping the sum: +1 on part i, -1 on the last
-    for i in range(k - 1):
-        null[p + i, i] = 1.0
-        null[p + k - 1, i] = -1.0
-    z, *_ = np.linalg.lstsq(c @ null, -(c @ seg), rcond=None)
-    parts = total_ms / k + null[p : p + k] @ z
+    seg = np.concatenate([before_ms[-p:], np.full(k, total_ms / k), after_ms[:p]]) - fit.mean_ms
+    move, gain = fit.solver(k)
+    parts = total_ms / k + move @ (gain @ seg)
     if np.any(np.abs(parts - total_ms / k) > 0.5 * total_ms / k):
         return None
     parts[-1] = total_ms - parts[:-1].sum()
@@ -205,7 +214,7 @@ def pair_deviation(
     """Per beat t: RR_t minus the first part of the model's split of RR_t + RR_(t+1) (what
     `ar_split` gives from the p beats on each side, taken from `context_ms` - the run with
     its flagged beats interpolated - when given), NaN where a side has fewer than p beats.
-    The split is linear in its context, so every beat at once: x*_t = S_t / 2 - w . seg_t."""
+    The split is linear in its context, so every beat at once: x*_t = S_t / 2 + g . seg_t."""
     rr = np.asarray(rr_ms, dtype=float)
     p = len(fit.phi)
     n = len(rr)
@@ -213,14 +222,12 @@ def pair_deviation(
     m = 2 * p + 2
     if n < m:
         return out
-    c = _error_rows(fit.phi, 2)
-    a = c[:, p] - c[:, p + 1]  # the sum-keeping move: +1 on the first beat, -1 on the second
-    w = (c.T @ a) / (a @ a)
+    gain = fit.solver(2)[1][0]  # the first part's move, per context beat
     ctx = rr if context_ms is None else np.asarray(context_ms, dtype=float)
     win = np.lib.stride_tricks.sliding_window_view(ctx - fit.mean_ms, m).copy()
     total = rr[p : p + len(win)] + rr[p + 1 : p + 1 + len(win)]
     win[:, p] = win[:, p + 1] = total / 2 - fit.mean_ms
-    out[p : p + len(win)] = rr[p : p + len(win)] - (total / 2 - win @ w)
+    out[p : p + len(win)] = rr[p : p + len(win)] - (total / 2 + win @ gain)
     return out
 
 
