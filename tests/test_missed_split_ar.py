@@ -240,21 +240,22 @@ def test_pair_deviation_is_the_split_of_every_pair():
 def test_robust_z_uses_only_the_clean_pairs():
     from holdbeat.missed_split import PAIR_Z_MIN_PAIRS, robust_z
 
-    d = np.array([*range(-15, 16), 500.0, np.nan], dtype=float)  # 31 clean, an outlier, a NaN
+    # 31 clean deviations centred on +100 ms, then a flagged outlier and a NaN
+    d = np.array([*(100.0 + np.arange(-15, 16)), 600.0, np.nan], dtype=float)
     clean = np.ones(len(d), bool)
     clean[31] = False
     z = robust_z(d, clean)
-    mad = 1.4826 * np.median(np.abs(np.arange(-15, 16)))  # median 0, MAD 8
+    mad = 1.4826 * 8.0  # |-15..15| has median 8
     assert z is not None
     assert z[31] == pytest.approx(500.0 / mad) and z[0] == pytest.approx(-15.0 / mad)
-    assert np.isnan(z[32])
+    assert z[15] == 0.0 and np.isnan(z[32])
     assert PAIR_Z_MIN_PAIRS == 30
     thirty = clean.copy()
     thirty[0] = False  # exactly 30 clean pairs: enough
     assert robust_z(d, thirty) is not None
     thirty[1] = False  # 29: not
     assert robust_z(d, thirty) is None
-    assert robust_z(np.zeros(40), np.ones(40, bool)) is None  # no spread
+    assert robust_z(np.full(40, 7.0), np.ones(40, bool)) is None  # no spread
 
 
 def _rsa_with_a_hidden_premature_beat(shorten: float = 0.18):
