@@ -350,3 +350,77 @@ def test_a_missed_beat_after_a_short_sinus_beat_is_not_read_as_a_premature_pair(
     assert [str(k) for k in kind[near_a]] == ["", "", "", "", "missed", "missed", "", ""]
     assert src[near_a].tolist() == [a - 3, a - 2, a - 1, a, a + 1, a + 1, a + 2, a + 3]
     assert got[near_a[3]] == x[a]
+
+
+# ---------------------------------------------------------------- extra beats by rhythm
+
+
+def test_fill_gives_back_the_beat_of_an_exact_rhythm():
+    from holdbeat.missed_split import ar_fill
+
+    rr = undamped(60)
+    fit = ArFit(SIN_PHI, 850.0)  # the sinusoid's centre (a single beat is not sum-bound)
+    for at in (10, 33, 50):
+        assert ar_fill(rr[:at], rr[at + 1 :], fit) == pytest.approx(rr[at], abs=1e-6)
+    assert ar_fill(rr[:1], rr[11:], fit) is None  # one beat before, two needed
+    assert ar_fill(rr[:10], rr[59:], fit) is None  # one beat after
+
+
+def test_fill_is_the_minimum_of_the_prediction_errors():
+    from holdbeat.missed_split import ar_fill
+
+    rng = np.random.default_rng(9)
+    phi = np.array([0.6, -0.4, 0.25])
+    before = 700.0 + rng.normal(0, 50, 5)
+    after = 760.0 + rng.normal(0, 50, 5)
+    fit = ArFit(phi, 725.0)
+
+    def sse(x: float) -> float:
+        s = np.concatenate([before, [x], after]) - fit.mean_ms
+        t0 = len(before)
+        return sum(
+            (s[t] - sum(phi[j] * s[t - 1 - j] for j in range(3))) ** 2 for t in range(t0, t0 + 4)
+        )
+
+    best = minimize_scalar(sse, bounds=(300.0, 1500.0), method="bounded",
+                           options={"xatol": 1e-9})  # fmt: skip
+    assert ar_fill(before, after, fit) == pytest.approx(best.x, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("start_s", "rate", "seed", "at", "around", "reads_off"),
+    [
+        # 773, 852, then 977 split into 564 + 413, then 938: the long 852 reads as a late
+        # peak and the parts as a premature pair; merged forward from the first part
+        (1500.0, 0.01, 5, 96, [852.0, 564.0, 413.0, 938.0], (95, "longshort")),
+        # 906, 953, then 961 split into 668 + 293, then 805: merged backward from the
+        # second part (the first is near enough the median not to be judged)
+        (2700.0, 0.02, 5, 364, [953.0, 668.0, 293.0, 805.0], (364, "ectopic")),
+    ],
+)
+def test_an_extra_beat_at_a_rate_swing_is_merged_by_the_beat_the_rhythm_expects(
+    start_s, rate, seed, at, around, reads_off
+):
+    """Real RR (5-min cuts of the 60-min NSR recording) with injected extra beats at a rate
+    swing: the 11-beat median still holds the other rate, so the two parts are not one beat
+    by the median and are read as other artifacts. The beat the rhythm model expects there
+    is: the parts are merged and the series comes back exactly."""
+    from holdbeat.correct import correct
+    from holdbeat.sim.artifacts import inject_artifacts
+    from real_corpus import load_real
+
+    rr = load_real("nsr_60min").rr_ms
+    t = np.cumsum(rr) / 1000.0
+    cut = rr[(t >= start_s) & (t < start_s + 300.0)]
+    inj = inject_artifacts(cut, rate, seed=seed, kinds=("extra",))
+    x = inj.rr_ms
+    first = at if inj.kind[at] == "extra" and inj.kind[at - 1] == "" else at - 1
+    assert np.round(x[first - 1 : first + 3]).tolist() == around
+    assert [str(k) for k in inj.kind[first - 1 : first + 3]] == ["", "extra", "extra", ""]
+    tx = np.cumsum(x) / 1000.0
+    c = correct(tx, x)
+    assert (at, "extra") in zip(c.event_index.tolist(), c.event_kind.tolist())
+    np.testing.assert_allclose(c.rr_ms[c.keep], cut, rtol=0, atol=1e-9)
+    off = correct(tx, x, cfg=KubiosConfig(extra_by_rhythm=False))
+    assert reads_off in zip(off.event_index.tolist(), off.event_kind.tolist())
+    assert (at, "extra") not in zip(off.event_index.tolist(), off.event_kind.tolist())

@@ -33,6 +33,7 @@ import numpy as np
 from holdbeat.detect import Detection, KubiosConfig, detect
 from holdbeat.missed_split import (
     ArFit,
+    ar_fill,
     ar_fit,
     ar_split,
     missed_parts,
@@ -205,7 +206,7 @@ def _correct_pass(
         if a + 1 >= n:
             return False
         m, tol_sum, *_ = scale(a)
-        return near(rr[a] + rr[a + 1], m, tol_sum) or premature_pair(a)
+        return one_beat(rr[a] + rr[a + 1], a, m, tol_sum) or premature_pair(a)
 
     made: dict[str, object] = {}  # the rhythm model and the pairs' z, made on first use
 
@@ -214,18 +215,47 @@ def _correct_pass(
             made["fit"] = ar_fit(rr, candidate, cfg.ar_order)
         return made["fit"]  # type: ignore[return-value]
 
+    def filled() -> np.ndarray:
+        """The run with its flagged beats interpolated: the context the model reads."""
+        if "filled" not in made:
+            f = rr.copy()
+            flagged = np.flatnonzero(candidate)
+            if interp.good.size:
+                f[flagged] = interp(flagged.tolist())
+            made["filled"] = f
+        return made["filled"]  # type: ignore[return-value]
+
+    def expected_beat(j0: int, j1: int) -> float | None:
+        """The one beat the rhythm model expects in place of beats j0..j1 (None: no model
+        or no full context on a side)."""
+        fit = model()
+        if fit is None or not interp.good.size:
+            return None
+        p = len(fit.phi)
+        if j0 < p:  # (a short side after the gap: ar_fill says None)
+            return None
+        f = filled()
+        return ar_fill(f[j0 - p : j0], f[j1 + 1 : j1 + 1 + p], fit)
+
+    def one_beat(total: float, j0: int, m: float, tol: float) -> bool:
+        """Do beats j0, j0 + 1 (sum `total`) make one beat? By the local median, or - at a
+        rate swing, where the 11-beat median lags - by the beat the rhythm expects there."""
+        if near(total, m, tol):
+            return True
+        if not cfg.extra_by_rhythm:
+            return False
+        ref = expected_beat(j0, j0 + 1)
+        return ref is not None and near(total, ref, tol)
+
     def pair_z() -> np.ndarray | None:
         """Per beat: how far below the model's split of its pair it lies, in robust SDs of
         the run's clean pairs (context: the flagged beats interpolated)."""
         if "z" not in made:
             fit, z = model(), None
             if fit is not None and interp.good.size:
-                filled = rr.copy()
-                flagged = np.flatnonzero(candidate)
-                filled[flagged] = interp(flagged.tolist())
                 clean = ~candidate
                 clean[:-1] &= ~candidate[1:]
-                z = robust_z(pair_deviation(rr, fit, filled), clean)
+                z = robust_z(pair_deviation(rr, fit, filled()), clean)
             made["z"] = z
         return made["z"]  # type: ignore[return-value]
 
@@ -283,10 +313,10 @@ def _correct_pass(
         short = v < lo
         long_ = v > hi
         edit: _Edit | None = None
-        if short and has_next and near(v + rr[j + 1], m, tol_sum):
+        if short and has_next and one_beat(v + rr[j + 1], j, m, tol_sum):
             edit = _Edit(j, j + 2, [v + rr[j + 1]], [j + 1], "extra", [True])
             events.append((j, "extra"))
-        elif short and prev_free and near(rr[j - 1] + v, m, tol_sum):
+        elif short and prev_free and one_beat(rr[j - 1] + v, j - 1, m, tol_sum):
             edit = _Edit(j - 1, j + 1, [rr[j - 1] + v], [j], "extra", [True])
             events.append((j, "extra"))
         else:

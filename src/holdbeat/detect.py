@@ -59,6 +59,10 @@ class KubiosConfig:
     # a premature beat by the rhythm model: far shorter than the model's split of its pair
     # (this many robust SDs of the run's clean pairs); 0 turns the test off (the paper)
     ar_pair_z: float = 12.0
+    # a short beat and its neighbour make one (an extra beat) when their sum matches the
+    # local median - or the beat the rhythm model expects there (at a rate swing the
+    # 11-beat median lags); False: the median only (the paper)
+    extra_by_rhythm: bool = True
 
     def __post_init__(self) -> None:
         if self.window < 3 or self.medfilt < 3 or not (self.window % 2 and self.medfilt % 2):

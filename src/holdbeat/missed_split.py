@@ -204,6 +204,22 @@ def ar_split(
     return parts
 
 
+def ar_fill(before_ms: np.ndarray, after_ms: np.ndarray, fit: ArFit) -> float | None:
+    """The one beat the rhythm model expects between `before_ms` and `after_ms` (at least p
+    beats each): the value that makes the one-step prediction errors of every beat that
+    sees it least. None without a full context."""
+    p = len(fit.phi)
+    if len(before_ms) < p or len(after_ms) < p:
+        return None
+    if 0 not in fit._solvers:
+        c = _error_rows(fit.phi, 1)
+        col = c[:, p]
+        fit._solvers[0] = -(col @ c) / (col @ col)  # gain on [before, 0, after]
+    gain = fit._solvers[0]
+    seg = np.concatenate([before_ms[-p:], [fit.mean_ms], after_ms[:p]]) - fit.mean_ms
+    return float(fit.mean_ms + gain @ seg)
+
+
 #: clean pairs a run needs before the premature-pair test trusts its spread
 PAIR_Z_MIN_PAIRS = 30
 
