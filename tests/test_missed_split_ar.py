@@ -419,8 +419,8 @@ def test_an_extra_beat_at_a_rate_swing_is_merged_by_the_beat_the_rhythm_expects(
     assert [str(k) for k in inj.kind[first - 1 : first + 3]] == ["", "extra", "extra", ""]
     tx = np.cumsum(x) / 1000.0
     c = correct(tx, x)
-    assert (at, "extra") in zip(c.event_index.tolist(), c.event_kind.tolist())
+    assert (at, "extra") in zip(c.event_index.tolist(), c.event_kind.tolist(), strict=True)
     np.testing.assert_allclose(c.rr_ms[c.keep], cut, rtol=0, atol=1e-9)
     off = correct(tx, x, cfg=KubiosConfig(extra_by_rhythm=False))
-    assert reads_off in zip(off.event_index.tolist(), off.event_kind.tolist())
-    assert (at, "extra") not in zip(off.event_index.tolist(), off.event_kind.tolist())
+    assert reads_off in zip(off.event_index.tolist(), off.event_kind.tolist(), strict=True)
+    assert (at, "extra") not in zip(off.event_index.tolist(), off.event_kind.tolist(), strict=True)
