@@ -693,3 +693,17 @@ def test_detect_long_short_by_magnitude_needs_mrrs_above_three(rr_ms: float, big
     assert d.subspaces["mrrs"][15] == pytest.approx((rr_ms - 800.0) / 100.0)
     assert bool(d.longshort[15]) is big
     assert not d.any[:15].any() and not d.any[16:].any()
+
+
+def test_a_run_needs_four_beats_to_be_corrected():
+    """Four beats are enough to find a missed beat; three are left as they are (too few to
+    judge anything against)."""
+    from holdbeat.correct import correct_run
+
+    rr, kind, src, anchored, events, passes = correct_run(np.array([800.0, 800.0, 1600.0, 800.0]))
+    assert rr.tolist() == [800.0] * 5 and passes == 1
+    assert [str(k) for k in kind] == ["", "", "missed", "missed", ""]
+    assert src.tolist() == [0, 1, 2, 2, 3] and events == [(2, "missed")]
+    assert anchored.tolist() == [True, True, False, True, True]
+    three = correct_run(np.array([800.0, 1600.0, 800.0]))
+    assert three[0].tolist() == [800.0, 1600.0, 800.0] and three[4] == [] and three[5] == 0
