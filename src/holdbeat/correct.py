@@ -216,26 +216,30 @@ def _correct_pass(
         return made["fit"]  # type: ignore[return-value]
 
     def filled() -> np.ndarray:
-        """The run with its flagged beats interpolated: the context the model reads."""
+        """The run with its flagged beats interpolated: the context the model reads (asked
+        only once there is a model, so the run has unflagged beats to interpolate from)."""
         if "filled" not in made:
             f = rr.copy()
             flagged = np.flatnonzero(candidate)
-            if interp.good.size:
-                f[flagged] = interp(flagged.tolist())
+            f[flagged] = interp(flagged.tolist())
             made["filled"] = f
         return made["filled"]  # type: ignore[return-value]
+
+    def context(j0: int, j1: int) -> tuple[ArFit, np.ndarray, np.ndarray] | None:
+        """The model and the p beats (flagged ones interpolated) before beat j0 and after
+        beat j1; None without a model or with fewer than p beats before (a short side
+        after the gap: ar_split and ar_fill say None)."""
+        fit = model()
+        if fit is None or j0 < len(fit.phi):
+            return None
+        p, f = len(fit.phi), filled()
+        return fit, f[j0 - p : j0], f[j1 + 1 : j1 + 1 + p]
 
     def expected_beat(j0: int, j1: int) -> float | None:
         """The one beat the rhythm model expects in place of beats j0..j1 (None: no model
         or no full context on a side)."""
-        fit = model()
-        if fit is None or not interp.good.size:
-            return None
-        p = len(fit.phi)
-        if j0 < p:  # (a short side after the gap: ar_fill says None)
-            return None
-        f = filled()
-        return ar_fill(f[j0 - p : j0], f[j1 + 1 : j1 + 1 + p], fit)
+        ctx = context(j0, j1)
+        return None if ctx is None else ar_fill(ctx[1], ctx[2], ctx[0])
 
     def one_beat(total: float, j0: int, m: float, tol: float) -> bool:
         """Do beats j0, j0 + 1 (sum `total`) make one beat? By the local median, or - at a
@@ -252,7 +256,7 @@ def _correct_pass(
         the run's clean pairs (context: the flagged beats interpolated)."""
         if "z" not in made:
             fit, z = model(), None
-            if fit is not None and interp.good.size:
+            if fit is not None:  # (a model means the run has unflagged beats)
                 clean = ~candidate
                 clean[:-1] &= ~candidate[1:]
                 z = robust_z(pair_deviation(rr, fit, filled()), clean)
@@ -263,15 +267,11 @@ def _correct_pass(
         """k parts of `total` replacing input beats j0..j1 (inclusive)."""
         b2, b1 = interp.around(j0)[:2]
         a1, a2 = interp.around(j1)[2:]
-        if how == "ar":
-            fit = model()
-            if fit is not None:
-                p = len(fit.phi)
-                if j0 - p >= 0 and j1 + p < n and interp.good.size:
-                    ctx = interp(list(range(j0 - p, j0)) + list(range(j1 + 1, j1 + 1 + p)))
-                    parts = ar_split(total, k, ctx[:p], ctx[p:], fit)
-                    if parts is not None:
-                        return parts
+        ctx = context(j0, j1) if how == "ar" else None
+        if ctx is not None:
+            parts = ar_split(total, k, ctx[1], ctx[2], ctx[0])
+            if parts is not None:
+                return parts
         return split_long_rr(total, k, b1, a1, how, (b2, a2))
 
     def model_pair(a: int) -> bool:

@@ -130,7 +130,7 @@ class ArFit:
 
     phi: np.ndarray
     mean_ms: float
-    _solvers: dict = field(default_factory=dict, compare=False, repr=False)
+    _solvers: dict = field(default_factory=dict, compare=False, repr=False)  # per gap shape
 
     def solver(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """For k unknown beats of known sum: (move, gain) such that the least-squares parts
@@ -145,6 +145,16 @@ class ArFit:
                 null[p + k - 1, i] = -1.0
             self._solvers[k] = (null[p : p + k], -np.linalg.pinv(c @ null) @ c)
         return self._solvers[k]
+
+    def fill_gain(self) -> np.ndarray:
+        """For one unknown beat: the gain such that the least-squares beat is
+        mean + gain @ seg, seg = [p before, 0, p after] - mean (made once per model)."""
+        if "fill" not in self._solvers:
+            p = len(self.phi)
+            c = _error_rows(self.phi, 1)
+            col = c[:, p]
+            self._solvers["fill"] = -(col @ c) / (col @ col)
+        return self._solvers["fill"]
 
 
 def ar_fit(rr_ms: np.ndarray, bad: np.ndarray, order: int = AR_ORDER) -> ArFit | None:
@@ -211,13 +221,8 @@ def ar_fill(before_ms: np.ndarray, after_ms: np.ndarray, fit: ArFit) -> float | 
     p = len(fit.phi)
     if len(before_ms) < p or len(after_ms) < p:
         return None
-    if 0 not in fit._solvers:
-        c = _error_rows(fit.phi, 1)
-        col = c[:, p]
-        fit._solvers[0] = -(col @ c) / (col @ col)  # gain on [before, 0, after]
-    gain = fit._solvers[0]
     seg = np.concatenate([before_ms[-p:], [fit.mean_ms], after_ms[:p]]) - fit.mean_ms
-    return float(fit.mean_ms + gain @ seg)
+    return float(fit.mean_ms + fit.fill_gain() @ seg)
 
 
 #: clean pairs a run needs before the premature-pair test trusts its spread
