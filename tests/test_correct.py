@@ -146,20 +146,6 @@ def test_nothing_is_corrected_across_a_gap():
     assert math.isclose(c.rr_ms[200:].sum(), inj.rr_ms[199:].sum())
 
 
-def _crafted(rr: np.ndarray, flagged: dict[int, str]):
-    """A detection with median 800 and Th2 100 everywhere (sum tolerance max(100, 20 % of
-    800) = 160 ms) and the given beats flagged."""
-    from holdbeat.detect import Detection
-
-    n = len(rr)
-    flags = {k: np.zeros(n, bool) for k in ("ectopic", "missed", "extra", "longshort")}
-    for i, k in flagged.items():
-        flags[k][i] = True
-    th = np.full(n, 100.0)
-    return Detection(**flags, med_ms=np.full(n, 800.0), th2_ms=th, th1_ms=th,
-                     subspaces={"mrrs": np.zeros(n)})  # fmt: skip
-
-
 @pytest.mark.parametrize("at", [5, 1])
 def test_a_short_beat_that_completes_the_beat_before_is_merged_into_it(at):
     """Beat `at` (110 ms) is short; with the beat after (900 ms) it overshoots the median by
@@ -172,7 +158,7 @@ def test_a_short_beat_that_completes_the_beat_before_is_merged_into_it(at):
     rr[at - 1 : at + 2] = (690.0, 110.0, 900.0)
     if at >= 2:
         rr[at - 2] = 900.0
-    o_rr, src, kind, anch, ev = _correct_pass(rr, _crafted(rr, {at: "extra"}), KubiosConfig())
+    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "extra", [at]), KubiosConfig())
     want = [*rr[: at - 1], 800.0, *rr[at + 1 :]]
     assert o_rr.tolist() == want
     assert src.tolist() == [*range(at - 1), at, *range(at + 1, 12)]
@@ -187,9 +173,8 @@ def test_a_beat_just_after_an_edit_can_still_be_merged_into():
 
     rr = np.full(14, 800.0)
     rr[3:7] = (1600.0, 690.0, 110.0, 900.0)
-    o_rr, src, kind, _, ev = _correct_pass(
-        rr, _crafted(rr, {3: "missed", 5: "extra"}), KubiosConfig()
-    )
+    # (the kind a crafted flag names does not matter to the pass, only that it flags)
+    o_rr, src, kind, _, ev = _correct_pass(rr, crafted(rr, "longshort", [3, 5]), KubiosConfig())
     assert ev == [(3, "missed"), (5, "extra")]
     assert src.tolist() == [0, 1, 2, 3, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13]
     assert o_rr[3] + o_rr[4] == pytest.approx(1600.0)
@@ -581,6 +566,16 @@ def test_pass_premature_beat_is_judged_by_its_own_median(premature_ms, paired) -
     assert_pair_or_untouched(out, rr, paired, premature_ms + 1000.0)
 
 
+def pass_after_a_long_beat(short_ms: float, after_ms: float):
+    """800s, then a flagged long beat (1000 ms), a short one and `after_ms`: the input and
+    `_correct_pass`'s result."""
+    from holdbeat.correct import _correct_pass
+
+    rr = np.full(20, 800.0)
+    rr[10], rr[11], rr[12] = 1000.0, short_ms, after_ms
+    return rr, _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+
+
 @pytest.mark.parametrize(
     ("after_ms", "want"),
     [
@@ -589,11 +584,7 @@ def test_pass_premature_beat_is_judged_by_its_own_median(premature_ms, paired) -
     ],
 )
 def test_pass_long_beat_is_left_when_the_short_one_after_it_is_explained(after_ms, want):
-    from holdbeat.correct import _correct_pass
-
-    rr = np.full(20, 800.0)
-    rr[10], rr[11], rr[12] = 1000.0, 560.0, after_ms
-    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    rr, (o_rr, src, kind, anch, ev) = pass_after_a_long_beat(560.0, after_ms)
     assert ev == want
     a = want[0][0]
     assert [i for i in range(20) if kind[i]] == [a, a + 1]
@@ -611,11 +602,7 @@ def test_pass_long_beat_is_left_when_the_short_one_after_it_is_explained(after_m
     ],
 )
 def test_pass_long_beat_is_left_when_an_extra_beat_follows(after_ms, want):
-    from holdbeat.correct import _correct_pass
-
-    rr = np.full(20, 800.0)
-    rr[10], rr[11], rr[12] = 1000.0, 300.0, after_ms
-    o_rr, src, kind, anch, ev = _correct_pass(rr, crafted(rr, "longshort", [10]), KubiosConfig())
+    rr, (o_rr, src, kind, anch, ev) = pass_after_a_long_beat(300.0, after_ms)
     assert ev == want
     a = want[0][0]
     assert [i for i in range(len(o_rr)) if kind[i]] == ([11] if a == 11 else [10, 11])
