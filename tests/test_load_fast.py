@@ -349,6 +349,105 @@ def test_scans_agree_on_drawn_files(lines, newline_at_end):
     assert a.others == b.others
 
 
+_DIGITS = st.text("0123456789", min_size=0, max_size=19)
+
+
+@st.composite
+def near_canonical_lines(draw) -> bytes:
+    """Lines one edit away from the writers' notification form: the time's digits (leading
+    zeros, no fraction, 16-19 digits, exponents, a sign), the hex (odd, upper case, empty,
+    not hex), the keys and the end of the line (fields for people, a space, a brace)."""
+    whole = draw(st.one_of(st.just("0"), _DIGITS))
+    frac = draw(_DIGITS)
+    t = draw(
+        st.sampled_from(
+            [f"{whole}.{frac}", whole, f"{whole}.", f".{frac}", f"-{whole}.{frac}",
+             f"{whole}.{frac}e3", f"{whole}.{frac}.1", f"{whole},{frac}"]
+        )
+    )  # fmt: skip
+    raw = draw(st.one_of(st.text("0123456789abcdef", max_size=12), st.text("0aF\"xg ", max_size=6)))
+    head = draw(st.sampled_from(['{"t":', '{"t": ', '{"T":', ' {"t":']))
+    mid = draw(st.sampled_from([',"type":"hrm","raw":"', ',"type":"hrx","raw":"', ',"raw":"']))
+    tail = draw(
+        st.sampled_from(
+            ['"}', '"} ', '"}}', '"', '","hr":67,"rr":[857.0]}', '","hr":67,"rr":[]}',
+             '","hr":67,"rr":[857.0],"contact":true,"energy":3,"flags":["","jump"]}',
+             '","hr":67,"rr":[8e2,-1]}', '","hr":67,"rr":[.5]}', '","hr":67}', '","x":1}']
+        )
+    )  # fmt: skip
+    return (head + t + mid + raw + tail).encode()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(near_canonical_lines(), max_size=12), st.booleans())
+def test_scans_agree_on_lines_near_the_canonical_form(lines, newline_at_end):
+    data = b"\n".join(lines) + (b"\n" if newline_at_end else b"")
+    a = _scan_bulk(data)
+    b = _scan_lines(iter_lines(io.BytesIO(data)))
+    assert list(a.events) == list(b.events)
+    assert [type(e.t_s) for e in a.events] == [type(e.t_s) for e in b.events]
+    assert a.warnings == b.warnings
+    assert a.t_hrm == b.t_hrm and list(a.raws) == list(b.raws)
+    assert a.lost_before == b.lost_before
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"t":1.5,"type":"hrm","raw":"0F"}',  # upper-case hex: fromhex reads it, _LINE not
+        b'{"t":1.5,"type":"hrm","raw":"0a0g"}',  # not hex
+        b'{"t":1.5,"type":"hrm","raw":"0a0"}',  # odd
+        b'{"t":01.5,"type":"hrm","raw":"0a"}',  # a leading zero: not JSON
+        b'{"t":0.5,"type":"hrm","raw":"0a"}',
+        b'{"t":1.5.1,"type":"hrm","raw":"0a"}',
+        b'{"t":15,"type":"hrm","raw":"0a"}',
+        b'{"t":.5,"type":"hrm","raw":"0a"}',
+        b'{"t":1.,"type":"hrm","raw":"0a"}',
+        b'{"t":,"type":"hrm","raw":"0a0a"}',
+        b'{"t":',
+        b'{"t":1.5,"type":"hrm","raw":"',
+        b'{"t":1234567890.1234567,"type":"hrm","raw":"0a"}',  # 17 digits: float()
+        b'{"t":1.5,"type":"hrm","raw":"0a"}}',
+        b'{"t":1.5,"type":"hrm","raw":"0a","hr":7,"rr":[1.0]}x',
+    ],
+)
+def test_scans_agree_on_each_near_miss(line):
+    for data in (line, line + b"\n", hrm_line(0.5) + b"\n" + line + b"\n"):
+        a = _scan_bulk(data)
+        b = _scan_lines(iter_lines(io.BytesIO(data)))
+        assert list(a.events) == list(b.events)
+        assert a.warnings == b.warnings
+        assert a.t_hrm == b.t_hrm and list(a.raws) == list(b.raws)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.0, 604800.0) | st.integers(0, 10**6).map(lambda i: i / 100), max_size=30))
+def test_times_are_read_as_float_reads_them(times):
+    """The digits-over-a-power-of-ten reading of a time equals float() of its text, for
+    every time a writer makes (repr of a float: up to 17 significant digits)."""
+    times = sorted(times)
+    data = b"".join(hrm_line(t) + b"\n" for t in times)
+    sc = _scan_bulk(data)
+    assert sc.t_hrm == [float(repr(t)) for t in times]
+    assert all(type(t) is float for t in sc.t_hrm)
+    assert not sc.others and not sc.warnings
+
+
+def test_canonical_lines_take_no_per_line_step(monkeypatch):
+    """Writers' lines, plain and with the fields for people, become columns without the
+    general per-line parse (which would make a day of lines slow again)."""
+    import holdbeat.recording_scan as rs
+
+    lines = [hrm_line(1.0 + i * 0.8) for i in range(50)] + [people_line(50.0, [857.0])]
+    seen = []
+    general = rs.event_of_line
+    monkeypatch.setattr(rs, "event_of_line", lambda raw, *a: seen.append(raw) or general(raw, *a))
+    sc = _scan_bulk(b"\n".join(lines) + b"\n")
+    assert seen == []
+    assert len(sc.t_hrm) == 51 and sc.t_hrm[-1] == 50.0
+    assert sc.raws[-1] == encode_hrm(67, [857.0])
+
+
 def test_lazy_events_behave_as_the_list():
     h = [Hrm(1.0, b"\x00\x46"), Hrm(2.0, b"\x00\x47")]
     m = Marker(1.5, "felt", "")

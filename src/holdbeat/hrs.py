@@ -122,8 +122,14 @@ def parse_hrm_batch(packets: Sequence[bytes]) -> HrmBatch:
     packet is handed to `parse_hrm` for its message). Tested against it with hypothesis.
     """
     n = len(packets)
-    lens = np.fromiter(map(len, packets), dtype=np.int64, count=n)
-    buf = np.frombuffer(b"".join(packets), dtype=np.uint8).astype(np.int64)
+    ends = getattr(packets, "ends", None)  # packets in one buffer (a loaded recording)
+    if ends is not None:
+        lens = np.diff(ends, prepend=0)
+        joined = packets.buf  # type: ignore[attr-defined]
+    else:
+        lens = np.fromiter(map(len, packets), dtype=np.int64, count=n)
+        joined = b"".join(packets)
+    buf = np.frombuffer(joined, dtype=np.uint8).astype(np.int64)
     start = np.zeros(n, dtype=np.int64)
     np.cumsum(lens[:-1], out=start[1:])
     nonempty = lens > 0

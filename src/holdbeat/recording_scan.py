@@ -56,12 +56,147 @@ _LINE = re.compile(
 )
 
 
+# The canonical notification lines, found in numpy over the whole buffer.
+_PREFIX = b'{"t":'
+_MIDDLE = b',"type":"hrm","raw":"'
+_TAIL_FOR_PEOPLE = re.compile(_FOR_PEOPLE + rb"\}")
+_HEX_VALUE = np.full(256, -1, dtype=np.int16)
+_HEX_VALUE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_HEX_VALUE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+#: a time longer than this many characters is read by the general path (a writer's is < 20)
+MAX_T_CHARS = 32
+
+
+class Packets(Sequence):
+    """The notifications' bytes as one buffer and their ends: a day is ~90,000 packets, and
+    only export and replay want each as its own bytes object (made on first use)."""
+
+    def __init__(self, buf: bytes, ends: np.ndarray) -> None:
+        self.buf = buf
+        self.ends = ends  # int64, the end of packet i in buf
+        self._list: list[bytes] | None = None
+
+    @classmethod
+    def of(cls, raws: Sequence[bytes]) -> Packets:
+        ends = np.cumsum(np.fromiter(map(len, raws), dtype=np.int64, count=len(raws)))
+        return cls(b"".join(raws), ends)
+
+    def _raws(self) -> list[bytes]:
+        if self._list is None:
+            buf, ends = self.buf, self.ends.tolist()
+            self._list = [buf[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+        return self._list
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._raws()[i]
+
+    def __iter__(self):
+        return iter(self._raws())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._raws() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _gather(arr: np.ndarray, a: np.ndarray, width: int) -> np.ndarray:
+    """Rows of `width` bytes from each offset `a` (clipped at the end of the buffer)."""
+    return arr[np.minimum(a[:, None] + np.arange(width), len(arr) - 1)]
+
+
+def _canonical(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Which lines are notifications in the writers' form, with their times and hex spans.
+
+    The test mirrors `_LINE`: `{"t":` a time (0 or no leading zero, a dot, digits), then
+    `,"type":"hrm","raw":"`, lowercase hex of even length, `"`, then `}` (or the fields for
+    people, checked by their pattern) ending the line. Only fixed offsets and short spans of
+    each line are read: no pass over the whole buffer but the newlines, commas and quotes."""
+    size = len(arr)
+    if not size:
+        none = np.zeros(0, dtype=np.int64)
+        return none, np.zeros(0), none, none
+    # (a fixed text read past a line's end holds its newline, so never matches)
+    ok = (_gather(arr, starts, len(_PREFIX)) == np.frombuffer(_PREFIX, np.uint8)).all(axis=1)
+    # the time: up to the first comma after the prefix
+    t0 = starts + len(_PREFIX)
+    commas = np.append(np.flatnonzero(arr == ord(",")), size)  # (size: none left)
+    c = commas[np.searchsorted(commas, np.minimum(t0, size))]
+    ok &= (c < ends) & (c > t0) & (c - t0 <= MAX_T_CHARS)
+    # the fixed middle
+    ok &= (_gather(arr, c, len(_MIDDLE)) == np.frombuffer(_MIDDLE, np.uint8)).all(axis=1)
+    # the hex: up to the next quote, inside the line
+    h0 = c + len(_MIDDLE)
+    quotes = np.append(np.flatnonzero(arr == ord('"')), size)
+    q = quotes[np.searchsorted(quotes, np.minimum(h0, size))]
+    ok &= (q < ends) & ((q - h0) % 2 == 0)
+    after = arr[np.minimum(q + 1, size - 1)]
+    plain = ok & (after == ord("}")) & (q + 2 == ends)
+    for i in np.flatnonzero(ok & ~plain & (after == ord(","))).tolist():
+        # the fields for people (live and imported recordings)
+        plain[i] = _TAIL_FOR_PEOPLE.fullmatch(data, int(q[i]) + 1, int(ends[i])) is not None
+    cand = np.flatnonzero(plain)
+    t, good = _times(arr, t0[cand], c[cand])
+    hex_ok = _all_hex(arr, h0[cand], q[cand])
+    keep = good & hex_ok
+    return cand[keep], t[keep], h0[cand[keep]], q[cand[keep]]
+
+
+def _all_hex(arr: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per span [a, b): lowercase hex digits only."""
+    lens = b - a
+    bad = _HEX_VALUE[arr[_positions(a, lens)]] < 0
+    return np.bincount(np.repeat(np.arange(len(a)), lens)[bad], minlength=len(a)) == 0
+
+
+def _positions(a: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Every offset of the spans [a, a + lens), in order."""
+    first = np.zeros(len(lens), dtype=np.int64)
+    np.cumsum(lens[:-1], out=first[1:])
+    return np.arange(int(lens.sum())) + np.repeat(a - first, lens)
+
+
+def _times(arr: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The times in spans [a, b) (3..MAX_T_CHARS bytes) and whether each is one `_UINT` `.`
+    digits. A time of at most 15 digits is its digits as an integer over a power of ten:
+    both exact in a double, so one division rounds correctly, which is what float() of the
+    text gives (the fast path of correct parsing; tests compare); longer ones use float()."""
+    n = len(a)
+    if not n:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    lens = b - a
+    width = int(lens.max())
+    cols = np.arange(width)
+    inside = cols < lens[:, None]
+    text = _gather(arr, a, width)
+    digit = (text >= ord("0")) & (text <= ord("9")) & inside
+    dot = (text == ord(".")) & inside
+    p = dot.argmax(axis=1)  # the dot's column
+    good = (digit | dot | ~inside).all(axis=1) & (dot.sum(axis=1) == 1)
+    good &= (p > 0) & (p < lens - 1) & ((text[:, 0] != ord("0")) | (p == 1))
+    # each digit's power of ten: columns left of the dot count one less
+    power = (lens - 1)[:, None] - cols - (cols < p[:, None])
+    mantissa = np.where(digit, (text.astype(np.int64) - ord("0")) * 10 ** np.maximum(power, 0), 0)
+    t = mantissa.sum(axis=1) / 10.0 ** (lens - 1 - p)
+    slow = np.flatnonzero(good & (lens - 1 > 15))
+    for i in slow.tolist():
+        t[i] = float(arr[a[i] : b[i]].tobytes())
+    return t, good
+
 class Events(Sequence):
     """Every kept event in file order, notifications as `Hrm` objects made on first use:
     only export and replay walk them, and a day is ~90,000 of them."""
 
     def __init__(
-        self, t_hrm: list[float], raws: list[bytes], others: list[SessionEvent], at: list[int]
+        self,
+        t_hrm: list[float],
+        raws: Sequence[bytes],
+        others: list[SessionEvent],
+        at: list[int],
     ) -> None:
         self._parts = (t_hrm, raws, others, at)  # at: notifications before each other event
         self._list: list[SessionEvent] | None = None
@@ -106,7 +241,7 @@ class Scanned:
 
     events: Sequence[SessionEvent]  # every event kept, notifications included
     t_hrm: list[float]  # the notifications' times ...
-    raws: list[bytes]  # ... and bytes
+    raws: Sequence[bytes]  # ... and bytes (a list, or `Packets`)
     lost_before: list[int]  # per lost connection: the notifications before it
     others: list[SessionEvent]  # the kept events that are not notifications
     warnings: list[str] = field(default_factory=list)
@@ -114,14 +249,15 @@ class Scanned:
 
 def scanned(events: list[SessionEvent], warnings: list[str]) -> Scanned:
     """The same columns of events already in hand."""
-    out = Scanned(events, [], [], [], [], warnings)
+    raws: list[bytes] = []
+    out = Scanned(events, [], raws, [], [], warnings)
     for ev in events:
         if type(ev) is Hrm:
             out.t_hrm.append(ev.t_s)
-            out.raws.append(ev.raw)
+            raws.append(ev.raw)
         else:
             if type(ev) is Connection and ev.state == "lost":
-                out.lost_before.append(len(out.raws))
+                out.lost_before.append(len(raws))
             out.others.append(ev)
     return out
 
@@ -234,22 +370,21 @@ def _scan_lines(lines) -> Scanned:
 
 def _scan_bulk(data: bytes) -> Scanned:
     """One pass over a whole file: canonical notification lines as columns."""
-    found = _LINE.findall(data)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == ord("\n"))
+    starts = np.concatenate([[0], nl + 1])
+    ends = np.concatenate([nl, [len(arr)]])
     ends_nl = data.endswith(b"\n") or not data
-    if ends_nl:
-        found.pop()  # what follows the last newline is no line
-    n = len(found)
-    ts, hexes, rest = zip(*found, strict=True) if found else ((), (), ())
-    hrm_i = np.fromiter(compress(range(n), ts), dtype=np.int64)
-    t = np.array(list(map(float, compress(ts, ts))), dtype=float)
+    if ends_nl:  # what follows the last newline is no line
+        starts, ends = starts[:-1], ends[:-1]
+    n = len(starts)
+    hrm_i, t, h0, h1 = _canonical(data, arr, starts, ends)
     in_range = t <= MAX_SESSION_S  # (the pattern admits no sign)
-    if in_range.all():
-        hex_kept = list(compress(hexes, ts))
-        other_i = list(compress(range(n), map(not_, ts)))
-    else:  # an absurd time: the general path words the warning
-        hrm_i, t = hrm_i[in_range], t[in_range]
-        hex_kept = [hexes[i] for i in hrm_i.tolist()]
-        other_i = sorted(set(range(n)) - set(hrm_i.tolist()))
+    if not in_range.all():  # an absurd time: the general path words the warning
+        hrm_i, t, h0, h1 = hrm_i[in_range], t[in_range], h0[in_range], h1[in_range]
+    plain = np.zeros(n, dtype=bool)
+    plain[hrm_i] = True
+    other_i = np.flatnonzero(~plain).tolist()
 
     # the other lines, one by one, in order
     warned: list[tuple[int, str]] = []
@@ -258,13 +393,13 @@ def _scan_bulk(data: bytes) -> Scanned:
     lost_at: list[int] = []
     more: list[tuple[int, float, bytes]] = []  # notifications in another form
     t_phase = -float("inf")
+    s_list, e_list = starts.tolist(), ends.tolist()
     for i in other_i:
         lineno = i + 2
-        raw = rest[i] if not ts[i] else b'{"t":%s,"type":"hrm","raw":"%s"}' % (ts[i], hexes[i])
-        # (a notification past 7 days: its fields for people do not change the warning)
+        a, b = s_list[i], e_list[i]
         w: list[str] = []
         ev = event_of_line(
-            raw if len(raw) <= MAX_LINE_BYTES else None, lineno, i < n - 1 or ends_nl, w
+            data[a:b] if b - a <= MAX_LINE_BYTES else None, lineno, i < n - 1 or ends_nl, w
         )
         warned.extend((i, m) for m in w)
         if ev is None:
@@ -277,30 +412,27 @@ def _scan_bulk(data: bytes) -> Scanned:
                 continue
             t_phase = ev.t_s
         if type(ev) is Hrm:
-            more.append((i, ev.t_s, ev.raw.hex().encode("ascii")))
+            more.append((i, ev.t_s, ev.raw))
             continue
         if type(ev) is Connection and ev.state == "lost":
             lost_at.append(i)
         others.append(ev)
         kept_i.append(i)
 
+    packets = _packets(arr, h0, h1)
     if more:  # merged into the columns in file order
-        mi, mt, mh = zip(*more, strict=True)
+        mi, mt, mraw = zip(*more, strict=True)
         hrm_i = np.concatenate([hrm_i, np.asarray(mi, dtype=np.int64)])
         order = np.argsort(hrm_i, kind="stable")
         hrm_i = hrm_i[order]
         t = np.concatenate([t, np.asarray(mt, dtype=float)])[order]
-        hex_all = [*hex_kept, *mh]
-        hex_kept = [hex_all[j] for j in order.tolist()]
+        raw_all = [*packets, *mraw]
+        packets = Packets.of([raw_all[j] for j in order.tolist()])
 
-    # notifications: bytes, events, and where the other events fall between them
+    # notifications: times, events, and where the other events fall between them
     t_hrm = t.tolist()
-    lens = np.fromiter(map(len, hex_kept), dtype=np.int64, count=len(hex_kept)) // 2
-    buf = bytes.fromhex(b"".join(hex_kept).decode("ascii"))
-    ends = np.cumsum(lens).tolist()
-    raws = [buf[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)] if ends else []
     at = np.searchsorted(hrm_i, np.asarray(kept_i, dtype=np.int64)).tolist()
-    events = Events(t_hrm, raws, others, at)
+    events = Events(t_hrm, packets, others, at)
 
     # time going backwards, over every kept event in file order
     line_i = np.concatenate([hrm_i, np.asarray(kept_i, dtype=np.int64)])
@@ -314,4 +446,11 @@ def _scan_bulk(data: bytes) -> Scanned:
         )  # fmt: skip
     warned.sort(key=lambda x: x[0])
     lost_before = np.searchsorted(hrm_i, np.asarray(lost_at, dtype=np.int64)).tolist()
-    return Scanned(events, t_hrm, raws, lost_before, others, [m for _, m in warned])
+    return Scanned(events, t_hrm, packets, lost_before, others, [m for _, m in warned])
+
+
+def _packets(arr: np.ndarray, a: np.ndarray, b: np.ndarray) -> Packets:
+    """The bytes of hex spans [a, b) of the buffer (even lengths, lowercase hex)."""
+    lens = b - a
+    v = _HEX_VALUE[arr[_positions(a, lens)]].astype(np.uint8)
+    return Packets((v[0::2] << 4 | v[1::2]).tobytes(), np.cumsum(lens // 2))
