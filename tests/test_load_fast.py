@@ -522,10 +522,11 @@ def test_flag_all_at_the_range_limits_inside_a_clean_stretch(level, edge, monkey
     judge = LiveFlagger.judge
     monkeypatch.setattr(LiveFlagger, "judge", lambda self, *a: calls.append(1) or judge(self, *a))
     assert flag_all(rr, gap) == want
-    # one by one: the first 33 beats (windows filling), the flagged one, the 33 after it;
-    # beat 100 is skipped over as clean by the numpy verdict
-    need = FlagConfig().spread_beats + 2
-    assert len(calls) == 2 * need + 1
+    # one by one: the first 11 beats (the median window filling), the flagged one, the 11
+    # after it; beat 100 is skipped over as clean by the numpy verdict, and so are the beats
+    # whose differences window is not full yet (none is long and far from the median)
+    need_med = FlagConfig().history + 2
+    assert len(calls) == 2 * need_med + 1
 
 
 def test_flag_all_on_short_series_and_empty():

@@ -228,23 +228,33 @@ def flag_all(
     n = int(x.size)
     out = [""] * n
     need = max(c.spread_beats, c.history) + 2
+    need_med = c.history + 2
     if n <= need:
         return [f.judge(r, g) for r, g in zip(x.tolist(), gap.tolist(), strict=True)]
-    med, clean = _verdicts(x, c, need)
+    med, clean, med_only = _verdicts(x, c, need, need_med)
     stops = [*np.flatnonzero(~clean | gap).tolist(), n]
+    # with only the median window full, a long beat far from the median may still be a
+    # breath (the step limit reads the differences window): such beats are judged
+    stops_med = [*np.flatnonzero(~med_only | gap).tolist(), n]
     rr, gp = x.tolist(), gap.tolist()
     judge = f.judge
-    streak, i, s = 0, 0, 0  # streak: clean contiguous beats just judged
+    streak, i, s, s_med = 0, 0, 0, 0  # streak: clean contiguous beats just judged
     while i < n:
-        if streak >= need and not gp[i]:
-            while stops[s] < i:
-                s += 1
-            j = stops[s]
-            if j > i:  # (the streak only grows: it stays long enough)
+        if streak >= need_med and not gp[i]:
+            if streak >= need:
+                while stops[s] < i:
+                    s += 1
+                j = stops[s]
+            else:
+                while stops_med[s_med] < i:
+                    s_med += 1
+                j = stops_med[s_med]
+            if j > i:
+                f._absorb(rr[i:j], float(med[j - 1]))
+                streak += j - i
                 i = j
                 if i == n:
                     break
-                f._absorb(rr[i - need : i], float(med[i - 1]))
         why = out[i] = judge(rr[i], gp[i])
         # a clean beat is the newest in the windows, also after a gap (they restart at it)
         # and when it relearns the median (they refill from it and the flagged beats just
@@ -264,15 +274,20 @@ def _median_rows(win: np.ndarray) -> np.ndarray:
     return 0.5 * (p[:, h - 1] + p[:, h])
 
 
-def _verdicts(x: np.ndarray, c: FlagConfig, need: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per beat: the running median and whether the beat is clean, for a flagger whose
-    last `need` beats were clean and contiguous (its windows then hold the raw beats)."""
+def _verdicts(
+    x: np.ndarray, c: FlagConfig, need: int, need_med: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per beat: the running median; whether the beat is clean for a flagger whose last
+    `need` beats were clean and contiguous (its windows then hold the raw beats); and
+    whether it is clean without reading the differences window (not long and far from
+    the median), for a flagger whose last `need_med` beats were (its median window)."""
     n = x.size
     view = np.lib.stride_tricks.sliding_window_view
     med = np.full(n, np.nan)
     med[c.history :] = _median_rows(view(x, c.history))[:-1]  # the beats before each
     clean = np.zeros(n, dtype=bool)
-    i = np.arange(need, n)
+    med_only = np.zeros(n, dtype=bool)
+    i = np.arange(need_med, n)
     xi, mi, prev = x[i], med[i], x[i - 1]
     bad = ~((c.lo_ms <= xi) & (xi <= c.hi_ms))
     if c.pair_jump > 0:
@@ -286,14 +301,17 @@ def _verdicts(x: np.ndarray, c: FlagConfig, need: int) -> tuple[np.ndarray, np.n
         )
     far = np.abs(xi - mi) > c.jump * mi
     bad |= far & (xi < mi)
-    long_far = np.flatnonzero(far & ~(xi < mi))
-    if long_far.size:
-        at = i[long_far]
-        lim = c.step * mi[long_far]
+    long_far = far & ~(xi < mi)
+    med_only[i] = ~bad & ~long_far
+    long_far[: need - need_med] = False  # (the full windows: from `need` on)
+    at_k = np.flatnonzero(long_far)
+    if at_k.size:
+        at = i[at_k]
+        lim = c.step * mi[at_k]
         if c.spread_k > 0:
             d = np.abs(np.diff(x))  # d[k - 1] = |x[k] - x[k - 1]|
             win = view(d, c.spread_beats)[at - 1 - c.spread_beats]  # the diffs before `at`
             lim = np.maximum(lim, c.spread_k * 1.4826 * _median_rows(win))
-        bad[long_far] |= (lim <= 0) | (np.abs(x[at] - x[at - 1]) > lim)
-    clean[i] = ~bad
-    return med, clean
+        bad[at_k] |= (lim <= 0) | (np.abs(x[at] - x[at - 1]) > lim)
+    clean[need:] = ~bad[need - need_med :]
+    return med, clean, med_only
