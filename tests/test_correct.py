@@ -248,6 +248,24 @@ def test_rolling_quantile_equals_pandas_including_the_ends(w: int, n: object) ->
         np.testing.assert_allclose(rolling_quantile(x, w, q), ref, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("w", [11, 91])
+@pytest.mark.parametrize("size", [1, 90, 91, 92, 1900])
+def test_rolling_quantiles_by_sort_and_by_rank_filter_are_bit_identical(w: int, size: int) -> None:
+    """`compare` takes the rank filter (scipy.ndimage is loaded there), `report` the sort:
+    the same series must give the same thresholds bit for bit, ties included (RR come in
+    1/1024 s steps, so ties are the rule)."""
+    from holdbeat.rolling import rolling_quantiles
+
+    rng = np.random.default_rng(size + w)
+    x = np.round(rng.normal(800, 60, size) * 1.024) / 1.024
+    x[::7] = x[0]  # more ties
+    qs = (0.25, 0.5, 0.75, 0.1)
+    by_sort = rolling_quantiles(x, w, qs, rank_filter=False)
+    by_rank = rolling_quantiles(x, w, qs, rank_filter=True)
+    for a, b in zip(by_sort, by_rank, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
 # ---------------------------------------------------------------- boundaries, every field
 
 

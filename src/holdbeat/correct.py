@@ -79,11 +79,11 @@ class _Interp:
     def __init__(self, rr: np.ndarray, bad: np.ndarray) -> None:
         self.good = np.flatnonzero(~bad)
         self.good_rr = rr[self.good]
-        self.fallback = float(np.median(rr))
+        self._rr = rr
 
     def __call__(self, at: list[float]) -> np.ndarray:
-        if len(self.good) == 0:
-            return np.full(len(at), self.fallback)
+        if len(self.good) == 0:  # every beat flagged: the run's median
+            return np.full(len(at), float(np.median(self._rr)))
         return np.interp(at, self.good, self.good_rr)
 
     def around(self, j: int) -> tuple[float | None, ...]:

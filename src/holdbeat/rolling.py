@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 RANK_FILTER_MIN_CELLS = 2_000_000  # beats x window: ~22,000 beats at the 91-beat window
@@ -14,13 +16,19 @@ def rolling_quantile(x: np.ndarray, w: int, q: float) -> np.ndarray:
     return rolling_quantiles(x, w, (q,))[0]
 
 
-def rolling_quantiles(x: np.ndarray, w: int, qs: tuple[float, ...]) -> list[np.ndarray]:
+def rolling_quantiles(
+    x: np.ndarray, w: int, qs: tuple[float, ...], rank_filter: bool | None = None
+) -> list[np.ndarray]:
     """`rolling_quantile` for several quantiles of the same series, from one sort of its windows.
 
     Equals pandas' `rolling(w, center=True, min_periods=1).quantile(q)` (what neurokit2
     uses; tests compare). Full windows: numpy sorts them in blocks for the usual session, so
     `report` imports neither pandas nor scipy.ndimage (0.3-0.5 s of start-up); scipy's rank
-    filter once a series is so long (hours) that sorting costs more than that import.
+    filter (4x faster than the sort at a session's length) once a series is so long (hours)
+    that sorting costs more than that import, or when the import is already paid (`compare`
+    imports scipy.stats, which loads it). Both pick the same order statistics and
+    interpolate them alike: the result does not depend on the path (tests compare bit for
+    bit). `rank_filter` forces a path.
     """
     x = np.asarray(x, dtype=float)
     n = len(x)
@@ -29,7 +37,9 @@ def rolling_quantiles(x: np.ndarray, w: int, qs: tuple[float, ...]) -> list[np.n
     if n == 0:
         return outs
     ranks = [(int(np.floor((w - 1) * q)), (w - 1) * q - np.floor((w - 1) * q)) for q in qs]
-    if n * w > RANK_FILTER_MIN_CELLS:
+    if rank_filter is None:
+        rank_filter = n * w > RANK_FILTER_MIN_CELLS or (n >= w and "scipy.ndimage" in sys.modules)
+    if rank_filter:
         from scipy import ndimage
 
         for out, (lo, frac) in zip(outs, ranks, strict=True):

@@ -161,6 +161,9 @@ def lapse_onsets(markers, start_s: float, end_s: float) -> list[float]:
 def lapse_responses(
     prep: Prepared, holds: list[PhaseSpan], base: PhaseSpan | None, noise: Noise | None = None
 ) -> list[LapseResponse]:
+    onsets = [(ph, lapse_onsets(prep.rec.markers, ph.start_s, ph.end_s)) for ph in holds]
+    if not any(ts for _, ts in onsets):
+        return []  # (compare asks hold by hold: most holds have no lapse)
     noise = noise or baseline_noise(prep, base)
     base_ln = math.nan
     if base is not None:
@@ -170,9 +173,9 @@ def lapse_responses(
     cum = _cum(prep)
     out = []
     nan = math.nan
-    for ph in holds:
+    for ph, ts in onsets:
         h0, h1 = np.searchsorted(prep.t_s, [ph.start_s, ph.end_s], side="left")
-        for t in lapse_onsets(prep.rec.markers, ph.start_s, ph.end_s):
+        for t in ts:
             it = int(np.searchsorted(prep.t_s, t, side="left"))
             pa = _backward(cum, it)
             qa = int(np.searchsorted(prep.t_s, t + POST_DELAY_S, side="left"))
