@@ -266,6 +266,19 @@ def test_rolling_quantiles_by_sort_and_by_rank_filter_are_bit_identical(w: int, 
         assert a.tobytes() == b.tobytes()
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11])
+def test_detects_small_median_and_edge_pad_are_numpys(n: int) -> None:
+    from holdbeat.detect import _median, _pad_edge
+
+    rng = np.random.default_rng(n)
+    for _ in range(50):
+        a = np.round(rng.normal(800, 40, n))
+        assert _median(a) == float(np.median(a))
+        assert np.array_equal(_pad_edge(a, 5), np.pad(a, 5, mode="edge"))
+    a[n // 2] = np.nan
+    assert math.isnan(_median(a)) and math.isnan(float(np.median(a)))
+
+
 # ---------------------------------------------------------------- boundaries, every field
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holdbeat.analysis.lapses import lapse_spans
 from holdbeat.analysis.prep import prepare, time_domain
@@ -74,6 +76,44 @@ def test_phase_time_domain_equals_neurokit2_hrv_time() -> None:
         assert td.rmssd_ms == pytest.approx(float(ref["HRV_RMSSD"].iloc[0]), rel=1e-9)
         assert td.sdnn_ms == pytest.approx(float(ref["HRV_SDNN"].iloc[0]), rel=1e-9)
         assert td.hr_bpm == pytest.approx(60000.0 / float(ref["HRV_MeanNN"].iloc[0]), rel=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(250.0, 2500.0), min_size=2, max_size=300),
+    st.integers(0, 2**32 - 1),
+)
+def test_time_domain_is_numpys_mean_and_std_bit_for_bit(rr_list, seed) -> None:
+    """time_domain spells out numpy's mean / std(ddof=1) / sqrt(mean) to skip their wrappers:
+    the same bits as numpy, for any beats, holes and gaps."""
+    rng = np.random.default_rng(seed)
+    rr = np.resize(np.array(rr_list), 150)  # >= 37 s: past the time-domain minimum mostly
+    rr[: len(rr_list)] = rr_list
+    n = rr.size
+    usable = rng.random(n) > 0.1
+    gap = rng.random(n) < 0.05
+    mask = np.ones(n, bool)
+    mask[: rng.integers(0, 3)] = False
+    td = time_domain(rr, gap, usable, mask)
+    use = mask & usable
+    x = rr[use]
+    ok = np.zeros(n, bool)
+    ok[1:] = use[1:] & use[:-1] & ~gap[1:]
+    d = np.diff(rr)[ok[1:]]
+    assert td.n_beats == int(mask.sum()) and td.n_usable == x.size and td.n_diffs == d.size
+    if td.reason.startswith("time domain needs") or td.reason.startswith("no beats"):
+        assert math.isnan(td.hr_bpm) and math.isnan(td.sdnn_ms)
+        return
+    assert td.hr_bpm == 60000.0 / float(x.mean())
+    assert td.sdnn_ms == float(x.std(ddof=1))
+    if d.size:
+        assert td.rmssd_ms == float(np.sqrt(np.mean(d * d)))
+        if td.rmssd_ms > 0:
+            assert td.ln_rmssd == math.log(td.rmssd_ms)
+        else:
+            assert math.isnan(td.ln_rmssd)
+    else:
+        assert math.isnan(td.rmssd_ms)
 
 
 def test_report_and_compare_see_the_same_numbers_and_quality() -> None:

@@ -18,6 +18,7 @@ Detection follows the paper (and Kubios): per beat n,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +99,21 @@ class Detection:
         return self.ectopic | self.missed | self.extra | self.longshort
 
 
+def _median(a: np.ndarray) -> float:
+    """np.median of a few values (the middle one, or the mean of the middle two; NaN if any
+    is NaN) without its overhead: detect takes two per pass."""
+    s = np.sort(a)
+    n = len(s)
+    if np.isnan(s[-1]):
+        return math.nan
+    return float(s[n // 2]) if n % 2 else float((s[n // 2 - 1] + s[n // 2]) / 2)
+
+
+def _pad_edge(a: np.ndarray, p: int) -> np.ndarray:
+    """np.pad(a, p, mode="edge")."""
+    return np.concatenate([np.full(p, a[0]), a, np.full(p, a[-1])])
+
+
 def _qd_threshold(x: np.ndarray, cfg: KubiosConfig) -> np.ndarray:
     ax = np.abs(x)
     q75, q25 = rolling_quantiles(ax, cfg.window, (0.75, 0.25))
@@ -124,8 +140,8 @@ def detect(
         z = np.zeros(0, bool)
         return Detection(z, z, z, z, np.zeros(0), np.zeros(0), np.zeros(0))
     # Pad both ends with the local median so dRR, S12 and S22 exist at the edges.
-    head = np.median(rr[: cfg.medfilt])
-    tail = np.median(rr[-cfg.medfilt :])
+    head = _median(rr[: cfg.medfilt])
+    tail = _median(rr[-cfg.medfilt :])
     x = np.concatenate([np.full(p, head), rr, np.full(p, tail)])
     drr = np.diff(x, prepend=x[0])
     med = rolling_quantile(x, cfg.medfilt, 0.5)
@@ -135,7 +151,7 @@ def detect(
         th1 = _qd_threshold(drr, cfg)
         th2 = _qd_threshold(mrr, cfg)
     else:
-        th1, th2 = (np.pad(np.asarray(a, float), p, mode="edge") for a in thresholds_ms)
+        th1, th2 = (_pad_edge(np.asarray(a, float), p) for a in thresholds_ms)
     drrs = drr / th1
     mrrs = mrr / th2
     prev = np.concatenate([[drrs[0]], drrs[:-1]])

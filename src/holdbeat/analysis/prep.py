@@ -174,6 +174,9 @@ class TimeDomain:
     reason: str = ""  # why HRV is NaN
 
 
+_add = np.add.reduce
+
+
 def time_domain(
     rr_ms: np.ndarray, gap_before: np.ndarray, usable: np.ndarray, mask: np.ndarray
 ) -> TimeDomain:
@@ -193,9 +196,14 @@ def time_domain(
     reason = time_domain_reason(n_all, n, float(rr.sum()) / 1000.0)
     if reason:
         return TimeDomain(n_all, n, nd, nan, nan, nan, nan, reason)
-    hr = 60000.0 / float(rr.mean())
-    sdnn = float(rr.std(ddof=1))
-    rmssd = float(np.sqrt(np.mean(d * d))) if nd >= 1 else nan
+    # numpy's mean and std(ddof=1), step for step (the same sums, so the same bits; tests
+    # compare): compare takes ~20 of these per session and their wrappers cost more than
+    # the arithmetic
+    mean = _add(rr) / n
+    dev = rr - mean
+    hr = 60000.0 / float(mean)
+    sdnn = math.sqrt(float(_add(dev * dev)) / (n - 1))
+    rmssd = math.sqrt(float(_add(d * d)) / nd) if nd >= 1 else nan
     ln = math.log(rmssd) if rmssd > 0 else nan
     if nd < 1:
         reason = "no successive differences (every beat follows a gap or a removed beat)"
