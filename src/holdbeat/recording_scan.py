@@ -17,8 +17,6 @@ import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import not_
 from typing import BinaryIO
 
 import numpy as np
@@ -36,9 +34,8 @@ BULK_BYTES = 32 << 20
 MIN_LINE_BYTES = 24
 
 # A notification line as the writers make it: t, type, raw, then (live and imported
-# recordings) the fields for people that loading ignores, each valid JSON: a line this matches
-# is one orjson would read to the same t and raw. Group 1: t, group 2: hex raw, group 3: any
-# other line.
+# recordings) the fields for people that loading ignores, each valid JSON: a line of this form
+# is one orjson would read to the same t and raw (`_canonical`).
 _UINT = rb"(?:0|[1-9][0-9]*)"
 _NUM = rb"-?" + _UINT + rb"(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _FOR_PEOPLE = (
@@ -46,17 +43,7 @@ _FOR_PEOPLE = (
     rb'(?:,"contact":(?:true|false))?(?:,"energy":' + _UINT + rb")?"
     rb'(?:,"flags":\[(?:"[a-z]*"(?:,"[a-z]*")*)?\])?)?'
 )
-_LINE = re.compile(
-    rb'^(?:\{"t":('
-    + _UINT
-    + rb'\.[0-9]+),"type":"hrm","raw":"((?:[0-9a-f]{2})*)"'
-    + _FOR_PEOPLE
-    + rb"\}|(.*))$",
-    re.M,
-)
-
-
-# The canonical notification lines, found in numpy over the whole buffer.
+# The canonical notification lines, found in numpy at fixed offsets of each line.
 _PREFIX = b'{"t":'
 _MIDDLE = b',"type":"hrm","raw":"'
 _TAIL_FOR_PEOPLE = re.compile(_FOR_PEOPLE + rb"\}")
@@ -112,7 +99,7 @@ def _gather(arr: np.ndarray, a: np.ndarray, width: int) -> np.ndarray:
 def _canonical(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray):
     """Which lines are notifications in the writers' form, with their times and hex spans.
 
-    The test mirrors `_LINE`: `{"t":` a time (0 or no leading zero, a dot, digits), then
+    The form: `{"t":` a time (0 or no leading zero, a dot, digits), then
     `,"type":"hrm","raw":"`, lowercase hex of even length, `"`, then `}` (or the fields for
     people, checked by their pattern) ending the line. Only fixed offsets and short spans of
     each line are read: no pass over the whole buffer but the newlines, commas and quotes."""
@@ -161,7 +148,7 @@ def _positions(a: np.ndarray, lens: np.ndarray) -> np.ndarray:
 
 
 def _times(arr: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The times in spans [a, b) (3..MAX_T_CHARS bytes) and whether each is one `_UINT` `.`
+    """The times in spans [a, b) (1..MAX_T_CHARS bytes) and whether each is one `_UINT` `.`
     digits. A time of at most 15 digits is its digits as an integer over a power of ten:
     both exact in a double, so one division rounds correctly, which is what float() of the
     text gives (the fast path of correct parsing; tests compare); longer ones use float()."""
@@ -186,6 +173,7 @@ def _times(arr: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, n
     for i in slow.tolist():
         t[i] = float(arr[a[i] : b[i]].tobytes())
     return t, good
+
 
 class Events(Sequence):
     """Every kept event in file order, notifications as `Hrm` objects made on first use:
