@@ -435,6 +435,20 @@ def test_times_are_read_as_float_reads_them(times):
     assert not sc.others and not sc.warnings
 
 
+@pytest.mark.parametrize("block", [1, 2, 7])
+def test_scan_in_blocks_of_lines_equals_one_block(monkeypatch, block):
+    import holdbeat.recording_scan as rs
+
+    data = b"\n".join(body_lines()[:-1] + [hrm_line(50.0 + i) for i in range(9)]) + b"\n"
+    whole = _scan_bulk(data)
+    monkeypatch.setattr(rs, "LINES_PER_BLOCK", block)
+    parts = _scan_bulk(data)
+    assert list(parts.events) == list(whole.events) and len(whole.t_hrm) > 30
+    assert parts.warnings == whole.warnings and parts.t_hrm == whole.t_hrm
+    assert list(parts.raws) == list(whole.raws)
+    assert list(parts.events) == list(_scan_lines(iter_lines(io.BytesIO(data))).events)
+
+
 def test_canonical_lines_take_no_per_line_step(monkeypatch):
     """Writers' lines, plain and with the fields for people, become columns without the
     general per-line parse (which would make a day of lines slow again)."""

@@ -28,7 +28,7 @@ from holdbeat.limits import MAX_LINE_BYTES, MAX_SESSION_S
 from holdbeat.recording_lines import event_from_dict
 
 #: files up to this size (after the header) are scanned in one pass in memory (a day of
-#: notifications is ~5 MB; memory for the pass is ~5x the file)
+#: notifications is ~5 MB; memory for the pass is a few times the file)
 BULK_BYTES = 32 << 20
 #: ... when their lines average at least this long (a notification line is >= 38 bytes)
 MIN_LINE_BYTES = 24
@@ -52,6 +52,8 @@ _HEX_VALUE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
 _HEX_VALUE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
 #: a time longer than this many characters is read by the general path (a writer's is < 20)
 MAX_T_CHARS = 32
+#: lines per block of the numpy scan (its index matrices: ~32 x 8 bytes a line)
+LINES_PER_BLOCK = 1 << 16
 
 
 class Packets(Sequence):
@@ -107,18 +109,42 @@ def _canonical(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarra
     if not size:
         none = np.zeros(0, dtype=np.int64)
         return none, np.zeros(0), none, none
+    commas = np.append(np.flatnonzero(arr == ord(",")), size)  # (size: none left)
+    quotes = np.append(np.flatnonzero(arr == ord('"')), size)
+    # in blocks of lines: the matrices of fixed text stay small (~16 MB) in any file
+    parts = [
+        _canonical_block(data, arr, starts[a : a + LINES_PER_BLOCK], ends[a : a + LINES_PER_BLOCK],
+                         commas, quotes, a)
+        for a in range(0, len(starts), LINES_PER_BLOCK)
+    ]  # fmt: skip
+    if not parts:
+        none = np.zeros(0, dtype=np.int64)
+        return none, np.zeros(0), none, none
+    i, t, h0, h1 = (np.concatenate(x) for x in zip(*parts, strict=True))
+    return i, t, h0, h1
+
+
+def _canonical_block(
+    data: bytes,
+    arr: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    commas: np.ndarray,
+    quotes: np.ndarray,
+    first_line: int = 0,
+):
+    """`_canonical` of some lines, given where the buffer's commas and quotes are."""
+    size = len(arr)
     # (a fixed text read past a line's end holds its newline, so never matches)
     ok = (_gather(arr, starts, len(_PREFIX)) == np.frombuffer(_PREFIX, np.uint8)).all(axis=1)
     # the time: up to the first comma after the prefix
     t0 = starts + len(_PREFIX)
-    commas = np.append(np.flatnonzero(arr == ord(",")), size)  # (size: none left)
     c = commas[np.searchsorted(commas, np.minimum(t0, size))]
     ok &= (c < ends) & (c > t0) & (c - t0 <= MAX_T_CHARS)
     # the fixed middle
     ok &= (_gather(arr, c, len(_MIDDLE)) == np.frombuffer(_MIDDLE, np.uint8)).all(axis=1)
     # the hex: up to the next quote, inside the line
     h0 = c + len(_MIDDLE)
-    quotes = np.append(np.flatnonzero(arr == ord('"')), size)
     q = quotes[np.searchsorted(quotes, np.minimum(h0, size))]
     ok &= (q < ends) & ((q - h0) % 2 == 0)
     after = arr[np.minimum(q + 1, size - 1)]
@@ -130,7 +156,7 @@ def _canonical(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarra
     t, good = _times(arr, t0[cand], c[cand])
     hex_ok = _all_hex(arr, h0[cand], q[cand])
     keep = good & hex_ok
-    return cand[keep], t[keep], h0[cand[keep]], q[cand[keep]]
+    return cand[keep] + first_line, t[keep], h0[cand[keep]], q[cand[keep]]
 
 
 def _all_hex(arr: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
