@@ -148,6 +148,31 @@ def test_bad_config_is_refused():
         FlagConfig(lo_ms=2500.0)
     with pytest.raises(ValueError, match="jump"):
         FlagConfig(jump=1.5)
+    msg = r"^spread_k must be >= 0 and spread_beats >= 8$"
+    for kw in ({"spread_k": -0.1}, {"spread_beats": 7}):
+        with pytest.raises(ValueError, match=msg):
+            FlagConfig(**kw)
+    FlagConfig(spread_k=0.0, spread_beats=8)  # the smallest allowed
+
+
+def test_the_running_median_is_the_middle_or_the_mean_of_the_middle_two():
+    f = LiveFlagger()
+    assert f.median() is None
+    for r, want in ((800.0, 800.0), (900.0, 850.0), (700.0, 800.0), (1000.0, 850.0)):
+        assert f.judge(r) == ""
+        assert f.median() == want  # 1, 2 (mean), 3 (middle), 4 (mean of 800 and 900)
+
+
+def test_a_long_beat_that_steps_less_than_the_limit_is_not_abrupt():
+    """With a tiny step limit (0.45 ms at 900 ms) a long beat right after another long beat
+    is no new jump: only steps above the limit are abrupt."""
+    f = LiveFlagger(FlagConfig(step=0.0005, spread_k=0.0))
+    for _ in range(10):
+        f.judge(900.0)
+    assert f.limit(900.0) == pytest.approx(0.45)
+    assert f.judge(1400.0) == "jump"  # a 500 ms step
+    assert f.judge(1400.3) == ""  # 0.3 ms from the beat before: gradual
+    assert f.judge(1401.0) == "jump"  # 0.7 ms: abrupt
 
 
 def test_flags_travel_to_the_recording(tmp_path):

@@ -435,6 +435,15 @@ def test_times_are_read_as_float_reads_them(times):
     assert not sc.others and not sc.warnings
 
 
+def test_a_phase_may_start_when_the_previous_one_did_but_not_before():
+    phase = b'{"t":%s,"type":"phase","index":%d,"name":"%s","kind":"hold","mode":"soft"}'
+    data = b"\n".join([phase % (b"5.0", 0, b"a"), phase % (b"5.0", 1, b"b"),
+                       phase % (b"4.5", 2, b"c")]) + b"\n"  # fmt: skip
+    for sc in (_scan_bulk(data), _scan_lines(iter_lines(io.BytesIO(data)))):
+        assert [e.name for e in sc.others] == ["a", "b"]
+        assert len(sc.warnings) == 1 and "phase 'c' starts at 4.5 s, before" in sc.warnings[0]
+
+
 @pytest.mark.parametrize("block", [1, 2, 7])
 def test_scan_in_blocks_of_lines_equals_one_block(monkeypatch, block):
     import holdbeat.recording_scan as rs

@@ -119,11 +119,6 @@ class LiveFlagger:
         n = len(s)
         return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
-    def _steady(self) -> bool:
-        """Windows full: the state is a function of the clean beats just before."""
-        c = self.config
-        return len(self._recent) == c.history and len(self._diffs) == c.spread_beats
-
     def _absorb(self, run: list[float], med_last: float) -> None:
         """The state after judging `run` clean, beat by beat (`med_last`: the median the
         last of them was judged against); for `flag_all`."""
