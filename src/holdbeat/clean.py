@@ -233,17 +233,11 @@ def flag_all(
     stops_med = [*np.flatnonzero(~med_only | gap).tolist(), n]
     rr, gp = x.tolist(), gap.tolist()
     judge = f.judge
-    streak, i, s, s_med = 0, 0, 0, 0  # streak: clean contiguous beats just judged
+    streak, i = 0, 0  # streak: clean contiguous beats just judged
     while i < n:
         if streak >= need_med and not gp[i]:
-            if streak >= need:
-                while stops[s] < i:
-                    s += 1
-                j = stops[s]
-            else:
-                while stops_med[s_med] < i:
-                    s_med += 1
-                j = stops_med[s_med]
+            at = stops if streak >= need else stops_med
+            j = at[bisect.bisect_left(at, i)]  # the next beat the verdict cannot vouch for
             if j > i:
                 f._absorb(rr[i:j], float(med[j - 1]))
                 streak += j - i

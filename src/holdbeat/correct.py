@@ -1,5 +1,5 @@
 """Offline RR artifact correction in the manner of Lipponen & Tarvainen (2019), in numpy
-(a missed beat's parts follow a PCHIP written out in `holdbeat.missed_split`).
+(a missed beat's parts are cut by the run's own rhythm model, `holdbeat.missed_split`).
 
 Detection (`holdbeat.detect`) follows the paper (and Kubios); the correction acts on it.
 
@@ -7,8 +7,9 @@ Correction (where holdbeat departs from neurokit2 0.2.13's `signal_fixpeaks`, wh
 most ectopic pairs and every edge artifact in place - NeuroKit issue #1062):
 
 * missed: the long RR is split into k = round(RR / med) beats (k <= `max_missed` + 1), shaped
-  by the clean beats around it and scaled to the same sum (`holdbeat.missed_split`; the
-  paper's equal parts remove the beat-to-beat change inside the gap, i.e. HF power);
+  by the rhythm around it (an AR model of the run, or the cubic through the clean beats
+  where none can be fitted) with the same sum (`holdbeat.missed_split`; the paper's equal
+  parts remove the beat-to-beat change inside the gap, i.e. HF power);
 * extra: the short RR is merged with the neighbour that makes a normal beat;
 * ectopic / misplaced beat: a short-long (or long-short) pair whose sum is ~2 normal beats is
   one misplaced R peak: both RR are re-estimated by interpolation from the neighbours and

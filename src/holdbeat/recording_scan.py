@@ -106,7 +106,7 @@ def _canonical(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarra
     people, checked by their pattern) ending the line. Only fixed offsets and short spans of
     each line are read: no pass over the whole buffer but the newlines, commas and quotes."""
     size = len(arr)
-    if not size:
+    if not len(starts):
         none = np.zeros(0, dtype=np.int64)
         return none, np.zeros(0), none, none
     commas = np.append(np.flatnonzero(arr == ord(",")), size)  # (size: none left)
@@ -117,9 +117,6 @@ def _canonical(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarra
                          commas, quotes, a)
         for a in range(0, len(starts), LINES_PER_BLOCK)
     ]  # fmt: skip
-    if not parts:
-        none = np.zeros(0, dtype=np.int64)
-        return none, np.zeros(0), none, none
     i, t, h0, h1 = (np.concatenate(x) for x in zip(*parts, strict=True))
     return i, t, h0, h1
 
@@ -131,7 +128,7 @@ def _canonical_block(
     ends: np.ndarray,
     commas: np.ndarray,
     quotes: np.ndarray,
-    first_line: int = 0,
+    first_line: int,
 ):
     """`_canonical` of some lines, given where the buffer's commas and quotes are."""
     size = len(arr)
