@@ -212,6 +212,25 @@ def _session(day: str, *holds: HoldDigest) -> SessionDigest:
     return SessionDigest("f", "s", f"{day}T12:00:00Z", "p", 600.0, "completed", holds=holds)
 
 
+def test_a_target_with_control_characters_is_labelled_with_escapes(tmp_path) -> None:
+    """As compare's labels: the group and the figure's legend show ESC as an escape, and
+    the figure is drawn without a missing-glyph warning carrying the raw character."""
+    import warnings
+
+    from holdbeat.analysis.figures import save
+    from holdbeat.analysis.history_figure import history_figure
+
+    ds = [
+        _session("2026-11-02", _hold("fierce", "s\x1b[31mX", 0.1)),
+        _session("2026-11-10", _hold("fierce", "s\x1b[31mX", 0.3)),
+    ]
+    trend, _ = weekly(ds, "d_ln_rmssd", "target")
+    assert {p.group for p in trend} == {"s\\x1b[31mX"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is a UserWarning
+        save(history_figure(ds), tmp_path / "h.png")
+
+
 def test_weekly_means_by_hand() -> None:
     ds = [
         _session("2026-11-02", _hold("fierce", "self", 0.1)),  # Monday, week of Nov 2

@@ -378,6 +378,32 @@ def test_heart_rate_only_strap_reports_hr_and_says_hrv_is_unavailable(tmp_path: 
     assert not d["holds"][0]["catch_up"]["hr"]["reached"]
 
 
+def test_figure_shows_control_characters_in_a_belief_as_escapes(tmp_path: Path) -> None:
+    """A belief with ESC and BEL is drawn as \\x1b / \\x07 in the table, so no missing-glyph
+    warning carries the raw character to the terminal."""
+    import warnings
+
+    from holdbeat.analysis.figures import save
+    from holdbeat.analysis.report_figure import report_figure
+
+    evil = "I am \x1b[31mheld\x1b]0;pwned\x07 ok $x"
+    protocol = Protocol(
+        "evil",
+        (Phase("baseline", "baseline", "neutral", 120.0),
+         Phase("hold", "hold", "fierce", 120.0, belief=evil)),
+    )  # fmt: skip
+    prep = prepare(synth_recording(protocol, seed=1))
+    rep = build_report(prep, ReportConfig(frequency=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is a UserWarning
+        fig = report_figure(rep, prep)
+        save(fig, tmp_path / "evil.png")
+    cells = [c.get_text().get_text() for c in fig.axes[2].tables[0].get_celld().values()]
+    drawn = [t for t in cells if "held" in t]
+    assert drawn == ["“I am \\x1b[31mheld\\x1b]0;pwned\\x07 ok \\$x”"]
+    assert not any("\x1b" in t or "\x07" in t for t in cells)
+
+
 def test_figure_of_thousands_of_phases_is_capped(tmp_path: Path) -> None:
     """300 phases (10,000 took minutes before): one shading artist per colour, no per-phase
     labels, a capped table; file text with '$' is never parsed as mathtext."""

@@ -18,6 +18,7 @@ from itertools import combinations, product
 import numpy as np
 
 from holdbeat.analysis import stats
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS
 
 BY_CHOICES = ("mode", "target", "mode,target")
@@ -25,13 +26,16 @@ NO_TARGET = "(none)"
 
 
 def group_key(by: str) -> Callable[[object], str]:
-    """unit -> its group label for a grouping (mode, target or 'mode · target')."""
+    """unit -> its group label for a grouping (mode, target or 'mode · target'). A target
+    comes from the file as written: its control characters are shown as escapes, so the
+    label reads the same in every output (a figure has no glyph for them, and matplotlib's
+    missing-glyph warning would print the raw character to the terminal)."""
     if by == "mode":
         return lambda u: u.mode  # type: ignore[attr-defined]
     if by == "target":
-        return lambda u: u.target or NO_TARGET  # type: ignore[attr-defined]
+        return lambda u: for_terminal(u.target or NO_TARGET)  # type: ignore[attr-defined]
     if by == "mode,target":
-        return lambda u: f"{u.mode} · {u.target or NO_TARGET}"  # type: ignore[attr-defined]
+        return lambda u: f"{u.mode} · {for_terminal(u.target or NO_TARGET)}"  # type: ignore[attr-defined]
     raise ValueError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
 
 

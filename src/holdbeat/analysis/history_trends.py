@@ -23,6 +23,7 @@ from datetime import date
 import numpy as np
 
 from holdbeat.analysis.history import HoldDigest, SessionDigest
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import HOLD_MODES, TARGETS
 
 TRENDS = {
@@ -51,10 +52,12 @@ def hold_value(h: HoldDigest, metric: str) -> float:
 
 
 def group_of(h: HoldDigest, by: str) -> str:
+    """A hold's group label; mode and target come from the file as written, so control
+    characters are shown as escapes, as in compare's labels (`groups.group_key`)."""
     if by == "mode":
-        return h.mode
+        return for_terminal(h.mode)
     if by == "target":
-        return h.target or "(none)"
+        return for_terminal(h.target or "(none)")
     raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from holdbeat.analysis.figures import pyplot, style_axes
 from holdbeat.analysis.report import METRIC_LABELS, SessionReport
 from holdbeat.gui import palette as pal
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import format_duration
 
 if TYPE_CHECKING:
@@ -34,8 +35,10 @@ LABEL_PT = 7.5
 
 
 def _plain(text: object) -> str:
-    """File text for matplotlib: '$' would start mathtext (and a bad formula raises)."""
-    return str(text).replace("$", r"\$")
+    """File text for matplotlib: control characters shown as escapes, as on a terminal (a
+    font has no glyph for them, and matplotlib's missing-glyph warning would print the raw
+    character to the terminal); '$' would start mathtext (and a bad formula raises)."""
+    return for_terminal(text).replace("$", r"\$")
 
 
 def _spans(ax: Axes, spans: list[tuple[float, float]], **style: object) -> None:
