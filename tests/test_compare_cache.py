@@ -37,14 +37,15 @@ def entries() -> list[Path]:
 
 
 def counting_load(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every recording compare parses (it reads a file once and parses the bytes it hashed)."""
     calls: list[Path] = []
-    real = holdbeat.recording.load
+    real = holdbeat.recording.load_stream
 
-    def load(path):
+    def load_stream(path, f, *a):
         calls.append(Path(path))
-        return real(path)
+        return real(path, f, *a)
 
-    monkeypatch.setattr(holdbeat.recording, "load", load)
+    monkeypatch.setattr(holdbeat.recording, "load_stream", load_stream)
     return calls
 
 

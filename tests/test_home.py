@@ -168,3 +168,51 @@ def test_cli_help_says_where_recordings_go(tmp_path: Path) -> None:
     assert r.returncode == 0
     flat = " ".join(r.stdout.split())
     assert f"recordings: {tmp_path / 'recs'} (environment HOLDBEAT_RECORDINGS;" in flat
+
+
+def test_a_config_that_is_not_a_regular_file_is_refused_not_waited_on(xdg: Path) -> None:
+    cfg = xdg / "config" / "holdbeat" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    os.mkfifo(cfg)  # reading it would block until a writer came: never
+    with pytest.raises(home.HomeError, match=r"config\.toml is a FIFO \(named pipe\)"):
+        home.where()
+    cfg.unlink()
+    cfg.mkdir()
+    with pytest.raises(home.HomeError, match=r"config\.toml is a folder, not a regular file"):
+        home.where()
+    cfg.rmdir()
+    cfg.symlink_to(xdg / "nowhere.toml")  # a dangling link is a config file that is gone
+    with pytest.raises(home.HomeError, match=r"cannot read the config file: no such file"):
+        home.where()
+
+
+def test_a_config_larger_than_the_limit_is_refused(xdg: Path) -> None:
+    body = 'recordings = "x"\n'
+    cfg = write_config(xdg, body + "#" * (home.CONFIG_MAX_BYTES - len(body) - 1) + "\n")
+    assert cfg.stat().st_size == home.CONFIG_MAX_BYTES
+    assert home.where().path == cfg.parent / "x"  # at the limit: read
+    with cfg.open("a") as f:
+        f.write("#")
+    with pytest.raises(home.HomeError, match=r"too large for a config file \(over 1 MiB\)"):
+        home.where()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "latest"],
+        ["replay", "latest", "--headless"],
+        ["export", "latest", "--to", "csv"],
+        ["compare", "-q"],
+        ["history", "-q"],
+    ],
+)
+def test_every_command_says_a_bad_config_file_and_exits_2(tmp_path: Path, argv: list[str]) -> None:
+    cfg = tmp_path / "config.toml"
+    os.mkfifo(cfg)
+    env = {**os.environ, "HOLDBEAT_CONFIG": str(cfg), "XDG_DATA_HOME": str(tmp_path / "d")}
+    env.pop("HOLDBEAT_RECORDINGS", None)
+    r = run_cli(*argv, env=env, cwd=tmp_path, timeout=60)  # a hang fails by the timeout
+    assert r.returncode == 2, r.stderr
+    assert f"{cfg} is a FIFO (named pipe), not a regular file" in r.stderr
+    assert "Traceback" not in r.stderr

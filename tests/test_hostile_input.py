@@ -120,6 +120,58 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path: Path, argv: list[str], what: 
     assert what in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_compare_and_note_refuse_a_fifo_by_what_it_is(tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path, "pipe.jsonl")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = run_cli("compare", str(fifo), "-q", timeout=60, cwd=tmp_path, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{fifo}: not a regular file (a FIFO, device or socket is not read)" in proc.stderr
+    proc = run_cli("note", str(fifo), "calmer", timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{fifo} is a FIFO (named pipe), not a regular file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.timeout(60)  # a hang (reading the FIFO to hash it) fails by the timeout
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_compare_worker_refuses_a_fifo_with_or_without_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_cache: bool
+) -> None:
+    from holdbeat.analysis.compare import CompareConfig
+    from holdbeat.commands.compare import _summarize_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fifo = _fifo(tmp_path, "pipe.jsonl")
+    got = _summarize_file((fifo, CompareConfig(), use_cache))
+    assert got == (
+        f"{fifo} is a FIFO (named pipe), not a regular file: give the holdbeat recording as a "
+        "file (holdbeat does not read pipes or devices, which can block forever)"
+    )
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_note_goes_only_to_the_file_that_was_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import holdbeat.notes as notes
+
+    path = record_simulated(tmp_path, "quick", SimConfig(seed=3))
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(b"not a recording, and not to be touched\n")
+    kept = other.read_bytes()
+    real = notes._last_t
+
+    def swapped(f, p):  # the file is replaced between the check and the append
+        t = real(f, p)
+        os.replace(other, path)
+        return t
+
+    monkeypatch.setattr(notes, "_last_t", swapped)
+    with pytest.raises(notes.NoteError, match="the file was replaced while the note was added"):
+        notes.append_note(path, "calmer")
+    assert path.read_bytes() == kept
+
+
 # ---------------------------------------------------------------- item 9: types and bounds
 
 

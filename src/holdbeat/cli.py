@@ -16,6 +16,7 @@ import sys
 from importlib import import_module
 
 from holdbeat import __version__, commands, log
+from holdbeat.home import HomeError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the session/command ran but failed
@@ -158,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         code = EXIT_INTERRUPTED
     except BrokenPipeError:  # `holdbeat … | head`: the reader left; nothing more to say
         code = EXIT_FAILED
+    except HomeError as e:  # the config file (read by any command that looks for recordings)
+        from holdbeat.safe_text import for_terminal
+
+        _quietly(f"holdbeat: {for_terminal(str(e))}")
+        code = EXIT_USAGE
     _settle_streams()
     return code
 

@@ -32,6 +32,7 @@ CONFIG_NAME = "config.toml"
 LEGACY_DIR = Path("recordings")
 SUFFIX = ".jsonl"  # as holdbeat.recording.SUFFIX (not imported: that pulls in numpy)
 LATEST = "latest"
+CONFIG_MAX_BYTES = 1 << 20  # a config file is a few lines
 
 
 class HomeError(ValueError):
@@ -63,11 +64,14 @@ def default_dir() -> Path:
 def read_config(path: Path | None = None) -> dict:
     """The config file as a dict ({} when there is none); a broken one is an error."""
     path = path or config_path()
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return {}
-    except (OSError, UnicodeDecodeError) as e:
+    from holdbeat.inputs import read_small  # regular files only: a FIFO would block forever
+
+    data = read_small(path, "config file", HomeError, CONFIG_MAX_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
         raise HomeError(f"{path}: cannot read the config file: {e}") from None
     import tomllib
 
@@ -132,7 +136,7 @@ def matches(name: str, dirs: list[Path] | None = None) -> list[Path]:
     """Every recording `name` means: a path as given, else a file name, stem or name prefix
     in the search folders (the first folder with a match wins); `latest`: the newest."""
     p = Path(name).expanduser()
-    if p.is_file() or p.is_dir():
+    if p.exists():  # (a FIFO or device too: the reader refuses it, saying what it is)
         return [p]
     dirs = search_dirs() if dirs is None else dirs
     if name == LATEST:
@@ -196,12 +200,12 @@ def recording_arg(value: str) -> Path:
     """
     import argparse
 
-    found = matches(value)
-    if len(found) > 1:
-        try:
-            resolve(value)
-        except HomeError as e:
-            raise argparse.ArgumentTypeError(str(e)) from None
+    try:
+        found = matches(value)
+        if len(found) > 1:
+            resolve(value)  # raises: several match
+    except HomeError as e:  # several match, or the config file is bad
+        raise argparse.ArgumentTypeError(str(e)) from None
     if found and str(found[0]) != value:
         log.info("%s -> %s", value, found[0])
     return found[0] if found else Path(value)

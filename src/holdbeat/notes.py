@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from holdbeat import FORMAT
 from holdbeat.events import SessionNote
+from holdbeat.inputs import open_regular
+from holdbeat.limits import MAX_HEADER_BYTES
 from holdbeat.recording_lines import event_to_dict
 
 MAX_TAIL = 65536
@@ -25,18 +28,19 @@ class NoteError(ValueError):
     """The note cannot be added; the message names the file and why."""
 
 
-def _last_t(path: Path) -> float:
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.readline()
-        try:
-            fmt = orjson.loads(head).get("format")
-        except (orjson.JSONDecodeError, AttributeError):
-            fmt = None
-        if fmt != FORMAT:
-            raise NoteError(f"{path}: not a {FORMAT} recording")
-        f.seek(max(0, size - MAX_TAIL))
-        tail = f.read()
+def _last_t(f: BinaryIO, path: Path) -> float:
+    """The time of the last event of the recording open in `f`; NoteError unless it is a
+    complete holdbeat recording."""
+    size = os.fstat(f.fileno()).st_size
+    head = f.readline(MAX_HEADER_BYTES + 1)  # bounded: a foreign file may be one huge line
+    try:
+        fmt = orjson.loads(head).get("format")
+    except (orjson.JSONDecodeError, AttributeError):
+        fmt = None
+    if fmt != FORMAT:
+        raise NoteError(f"{path}: not a {FORMAT} recording")
+    f.seek(max(0, size - MAX_TAIL))
+    tail = f.read()
     if not tail.endswith(b"\n"):
         raise NoteError(f"{path}: the last line is incomplete (session cut off?); not touching it")
     for line in reversed(tail.splitlines()):
@@ -55,14 +59,21 @@ def append_note(path: str | os.PathLike, text: str, when: str = "after") -> Sess
     text = text.strip()
     if not text:
         raise NoteError("the note is empty")
-    if not path.is_file():
+    if not path.exists():
         raise NoteError(f"{path}: no such recording")
-    ev = SessionNote(_last_t(path), when, text)
-    line = json.dumps(event_to_dict(ev), separators=(",", ":"), ensure_ascii=False) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)  # never O_CREAT / O_TRUNC
-    try:
-        os.write(fd, line.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    # regular files only (a FIFO would block forever), and the note goes to the very file
+    # that was checked: appended through a second descriptor only if it is the same inode
+    with open_regular(path, "holdbeat recording", NoteError) as f:
+        ev = SessionNote(_last_t(f, path), when, text)
+        checked = os.fstat(f.fileno())
+        line = json.dumps(event_to_dict(ev), separators=(",", ":"), ensure_ascii=False) + "\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)  # never O_CREAT/O_TRUNC
+        try:
+            now = os.fstat(fd)
+            if (now.st_dev, now.st_ino) != (checked.st_dev, checked.st_ino):
+                raise NoteError(f"{path}: the file was replaced while the note was added")
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     return ev

@@ -106,26 +106,33 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _summarize_file(job: tuple[Path, CompareConfig, bool]) -> SessionSummary | str:
     """Worker: load + prepare + summarize one file (or take it from the summary cache); an
-    error becomes its message."""
+    error becomes its message. The file is read once: the cache key is the hash of the very
+    bytes summarised (a recording still being written grows in between)."""
+    import io
+
     from holdbeat.analysis import cache
     from holdbeat.analysis.compare import summarize
     from holdbeat.analysis.prep import prepare
-    from holdbeat.recording import RecordingError, load
+    from holdbeat.inputs import open_regular
+    from holdbeat.recording import RecordingError, load_stream
 
     path, cfg, use_cache = job
     k = None
-    if use_cache:
-        try:
-            k = cache.key(path, Path(path).read_bytes(), cfg)
-        except OSError:
-            k = None  # unreadable: load() says why
-        else:
-            hit = cache.get(k)
-            if hit is not None:
-                log.debug("%s: summary from the cache", path)
-                return hit  # type: ignore[return-value]
     try:
-        rec = load(path)
+        with open_regular(Path(path), "holdbeat recording", RecordingError) as f:
+            if use_cache:
+                try:
+                    data = f.read()
+                except OSError as e:
+                    raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
+                k = cache.key(path, data, cfg)
+                hit = cache.get(k)
+                if hit is not None:
+                    log.debug("%s: summary from the cache", path)
+                    return hit  # type: ignore[return-value]
+                rec = load_stream(Path(path), io.BytesIO(data))
+            else:
+                rec = load_stream(Path(path), f)
     except RecordingError as e:
         return str(e)
     summary = summarize(prepare(rec, window_s=cfg.window_s), cfg)
