@@ -345,3 +345,17 @@ def test_no_recordings_yet_says_what_to_do(tmp_path: Path) -> None:
     r = run_cli("history", "--no-cache", cwd=tmp_path)
     assert r.returncode == 2
     assert f"no recordings yet in {recordings_home()}/" in r.stderr and "holdbeat demo" in r.stderr
+
+
+@pytest.mark.timeout(60)  # hashing a FIFO would wait for a writer forever
+def test_a_fifo_among_the_files_is_named_not_read(month: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)  # as if swapped in after the folder was listed
+    files = sorted(month.glob("*.jsonl"))[:1]
+    cfg = HistoryConfig()
+    got = load_digests([fifo, *files], cfg, DigestCache(None, cfg.key()), jobs=1)
+    assert got.errors == [
+        f"{fifo} is a FIFO (named pipe), not a regular file: give the holdbeat recording as a "
+        "file (holdbeat does not read pipes or devices, which can block forever)"
+    ]
+    assert [d.file for d in got.digests] == [str(files[0])]

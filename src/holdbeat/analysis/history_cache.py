@@ -42,7 +42,12 @@ def content_hash(data: bytes) -> str:
 
 
 def file_hash(path: Path) -> str:
-    with open(path, "rb") as f:
+    """The content hash of a recording; RecordingError unless it is a regular file (a FIFO
+    swapped in would block forever), OSError when reading fails."""
+    from holdbeat.inputs import open_regular
+    from holdbeat.recording import RecordingError
+
+    with open_regular(path, "holdbeat recording", RecordingError) as f:
         return content_hash(f.read())
 
 

@@ -109,6 +109,7 @@ def load_digests(
     """Digests in file order: from the cache by content hash, else computed (and cached)."""
     from holdbeat.analysis.history import digest_from_dict
     from holdbeat.analysis.history_cache import file_hash
+    from holdbeat.recording import RecordingError
 
     out: list[dict | str | None] = [None] * len(files)
     todo: list[tuple[int, str]] = []
@@ -116,6 +117,9 @@ def load_digests(
     for i, f in enumerate(files):
         try:
             h = file_hash(f)
+        except RecordingError as e:
+            out[i] = str(e)
+            continue
         except OSError as e:
             out[i] = f"{f}: cannot read: {e.strerror or e}"
             continue
