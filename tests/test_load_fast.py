@@ -280,13 +280,18 @@ def same_recording(a, b):
             assert x == y, k
 
 
+def a_stream(data: bytes) -> io.BufferedReader:
+    """A stream that is neither a file nor bytes in memory: scanned line by line."""
+    return io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("tail", [b"\n", b"", b'\n{"t":36.0,"type":"hrm","raw":"1643', b"\n\n"])
 def test_one_pass_scan_equals_the_line_by_line_scan_on_a_damaged_file(tmp_path, tail):
     data = HEADER + b"\n".join(body_lines()) + tail
     path = tmp_path / "s.jsonl"
     path.write_bytes(data)
     bulk = load(path)  # a regular file: the one-pass scan
-    stream = load_stream(path, io.BytesIO(data))  # a stream: line by line
+    stream = load_stream(path, a_stream(data))  # a stream: line by line
     same_recording(bulk, stream)
     w = bulk.warnings
     assert any("time goes backwards (20.0 after 28.0)" in m for m in w)
@@ -311,7 +316,24 @@ def test_a_file_of_canonical_lines_only_equals_streaming(tmp_path):
     data = HEADER + b"".join(hrm_line(1.0 + i * 0.8) + b"\n" for i in range(3000))
     path = tmp_path / "s.jsonl"
     path.write_bytes(data)
-    same_recording(load(path), load_stream(path, io.BytesIO(data)))
+    same_recording(load(path), load_stream(path, a_stream(data)))
+
+
+def test_bytes_in_memory_take_the_one_pass_scan(tmp_path, monkeypatch):
+    """compare loads the very bytes it hashed, from a BytesIO: in one pass, like a file."""
+    import holdbeat.recording_scan as scan_mod
+
+    data = HEADER + b"".join(hrm_line(1.0 + i * 0.8) + b"\n" for i in range(300))
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(data)
+    whole = load(path)
+    monkeypatch.setattr(scan_mod, "_scan_lines", None)  # line by line would fail here
+    same_recording(whole, load_stream(path, io.BytesIO(data)))
+    monkeypatch.setattr(scan_mod, "BULK_BYTES", len(data) - len(HEADER))  # at the limit
+    same_recording(whole, load_stream(path, io.BytesIO(data)))
+    monkeypatch.setattr(scan_mod, "BULK_BYTES", len(data) - len(HEADER) - 1)
+    with pytest.raises(TypeError):  # one byte over the one-pass limit: line by line
+        load_stream(path, io.BytesIO(data))
 
 
 @settings(max_examples=150, deadline=None)

@@ -276,10 +276,14 @@ def scanned(events: list[SessionEvent], warnings: list[str]) -> Scanned:
 def scan(f: BinaryIO) -> Scanned:
     """The lines after the header (already read) of an open recording."""
     try:
-        st = os.fstat(f.fileno())
-        left = st.st_size - f.tell()
-        bulk = stat.S_ISREG(st.st_mode) and 0 <= left <= BULK_BYTES
-    except (AttributeError, OSError, ValueError):  # not a real file (BytesIO, a wrapper)
+        if isinstance(f, io.BytesIO):  # bytes already read (compare hashed them for its cache)
+            left = f.getbuffer().nbytes - f.tell()
+            bulk = 0 <= left <= BULK_BYTES
+        else:
+            st = os.fstat(f.fileno())
+            left = st.st_size - f.tell()
+            bulk = stat.S_ISREG(st.st_mode) and 0 <= left <= BULK_BYTES
+    except (AttributeError, OSError, ValueError):  # not a real file (a wrapper, a pipe)
         bulk = False
     if not bulk:
         return _scan_lines(iter_lines(f, MAX_LINE_BYTES))
