@@ -98,3 +98,25 @@ def test_the_key_covers_content_path_config_and_code(tmp_path: Path) -> None:
     cache.code_fingerprint.cache_clear()
     assert len(cache.code_fingerprint()) == 64
     assert os.path.basename(str(cache.cache_dir())) == "summaries"
+
+
+@pytest.mark.timeout(120)  # reading a FIFO entry would wait for a writer forever
+def test_an_entry_that_is_not_a_regular_file_is_neither_read_nor_replaced(
+    folder: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import stat
+
+    cold = run(folder, tmp_path / "cold.json")
+    fifo, link = entries()[:2]
+    fifo.unlink()
+    os.mkfifo(fifo)
+    target = tmp_path / "elsewhere.pickle"
+    target.write_bytes(b"mine")
+    link.unlink()
+    link.symlink_to(target)
+    calls = counting_load(monkeypatch)
+    again = run(folder, tmp_path / "again.json")
+    assert again == cold and len(calls) == 2  # both recomputed
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and link.is_symlink()  # both left as they were
+    assert target.read_bytes() == b"mine"
+    assert not list(cache.cache_dir().glob(".tmp-*"))  # no temp file left behind

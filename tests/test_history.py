@@ -359,3 +359,23 @@ def test_a_fifo_among_the_files_is_named_not_read(month: Path, tmp_path: Path) -
         "file (holdbeat does not read pipes or devices, which can block forever)"
     ]
     assert [d.file for d in got.digests] == [str(files[0])]
+
+
+@pytest.mark.timeout(60)  # reading a FIFO would wait for a writer forever
+def test_a_cache_that_is_not_a_regular_file_is_noted_not_read_or_replaced(
+    month: Path, tmp_path: Path
+) -> None:
+    files = sorted(month.glob("*.jsonl"))[:1]
+    cfg = HistoryConfig()
+    c = DigestCache(tmp_path / "cache", cfg.key())
+    c.path.parent.mkdir(parents=True)
+    os.mkfifo(c.path)
+    c = DigestCache(tmp_path / "cache", cfg.key())
+    assert c.entries == {}
+    assert c.note.startswith(f"history cache {c.path} unreadable (")
+    assert "is a FIFO (named pipe), not a regular file" in c.note
+    got = load_digests(files, cfg, c, jobs=1)
+    assert got.errors == [] and len(got.digests) == 1
+    c.save()
+    assert c.note.startswith(f"history cache not saved to {c.path}")
+    assert stat.S_ISFIFO(c.path.lstat().st_mode)

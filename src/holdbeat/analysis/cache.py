@@ -12,7 +12,8 @@ unchanged file under unchanged settings and code is always the same, so it is ke
   data and stay as private as the recordings; never sent anywhere. `compare --no-cache`
   neither reads nor writes it; deleting the folder is always safe.
 
-A damaged or unreadable entry is ignored and recomputed.
+A damaged or unreadable entry is ignored and recomputed; anything in the folder that is not
+a regular file (a FIFO, a link) is never read and never replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 from dataclasses import asdict
 from functools import lru_cache
@@ -63,13 +65,23 @@ def key(path: Path, data: bytes, config: object) -> str:
     return h.hexdigest()
 
 
+class _NoEntry(Exception):
+    """No entry to read: none, or not a regular file."""
+
+
 def get(k: str, directory: Path | None = None) -> object | None:
+    from holdbeat.inputs import open_regular
+
     p = (directory or cache_dir()) / f"{k}.pickle"
     try:
-        with open(p, "rb") as f:
+        if os.path.islink(p):
+            raise _NoEntry  # holdbeat writes none: not its entry
+        f = open_regular(p, "summary cache entry", _NoEntry)
+    except _NoEntry:  # none yet - or a FIFO, a folder, a link: never read (a FIFO would
+        return None  # block), never removed
+    try:
+        with f:
             return pickle.load(f)
-    except FileNotFoundError:
-        return None
     except Exception:  # damaged entry (cut short, another version): recompute
         with contextlib.suppress(OSError):
             p.unlink()
@@ -86,7 +98,11 @@ def put(k: str, value: object, directory: Path | None = None) -> None:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
                 pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, d / f"{k}.pickle")
+            final = d / f"{k}.pickle"
+            with contextlib.suppress(FileNotFoundError):
+                if not stat.S_ISREG(os.lstat(final).st_mode):  # only a regular file is replaced
+                    raise OSError(f"{final} is not a regular file")
+            os.replace(tmp, final)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

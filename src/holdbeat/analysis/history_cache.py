@@ -73,10 +73,13 @@ class DigestCache:
     def _load(self) -> None:
         path = self.path
         assert path is not None
-        try:
-            data = orjson.loads(path.read_bytes())
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return
+        from holdbeat.inputs import open_regular
+
+        try:
+            with open_regular(path, "history cache", OSError) as f:  # a FIFO would block
+                data = orjson.loads(f.read())
         except (OSError, orjson.JSONDecodeError) as e:
             self.note = f"history cache {path} unreadable ({e}); rebuilding it"
             return
