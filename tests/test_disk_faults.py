@@ -52,6 +52,19 @@ def test_unusable_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot create a recording in" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("target", ["file", "/dev/null"])
+def test_a_file_given_as_the_folder_is_named_as_such(tmp_path: Path, target: str) -> None:
+    out = tmp_path / "a-file" if target == "file" else Path(target)
+    if target == "file":
+        out.write_text("mine\n")
+    proc = demo_max(out)
+    assert proc.returncode == 1
+    assert f"cannot create a recording in {out}: it is not a folder (give a folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    if target == "file":
+        assert out.read_text() == "mine\n"
+
+
 @contextlib.contextmanager
 def read_only_folder(path: Path, how: str) -> Iterator[None]:
     """Make `path` a folder nobody, root included, can create files in.

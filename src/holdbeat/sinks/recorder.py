@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from holdbeat.events import End, Header, SessionEvent, Tick
@@ -41,9 +42,10 @@ class RecorderSink:
                 self.directory, header, self.label or session_label(protocol)
             )
         except OSError as e:
-            raise RecordingFailed(
-                f"cannot create a recording in {self.directory}: {e.strerror or e}"
-            ) from e
+            why = e.strerror or str(e)
+            if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+                why = "it is not a folder (give a folder: --out, HOLDBEAT_RECORDINGS)"
+            raise RecordingFailed(f"cannot create a recording in {self.directory}: {why}") from e
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, Tick) or self.writer is None:
