@@ -120,3 +120,65 @@ def test_an_entry_that_is_not_a_regular_file_is_neither_read_nor_replaced(
     assert stat.S_ISFIFO(fifo.lstat().st_mode) and link.is_symlink()  # both left as they were
     assert target.read_bytes() == b"mine"
     assert not list(cache.cache_dir().glob(".tmp-*"))  # no temp file left behind
+
+
+class _Plant:
+    """A pickle that creates a file when loaded: unpickling runs code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def plant(entry: Path, marker: Path) -> None:
+    import pickle
+
+    entry.write_bytes(pickle.dumps(_Plant(marker)))
+
+
+def test_an_entry_others_may_write_is_never_unpickled(folder: Path, tmp_path: Path, monkeypatch):
+    cold = run(folder, tmp_path / "cold.json")
+    marker = tmp_path / "ran"
+    e = entries()[0]
+    plant(e, marker)
+    planted = e.read_bytes()
+    e.chmod(0o620)  # group-writable: anyone in the group could have written it
+    calls = counting_load(monkeypatch)
+    assert run(folder, tmp_path / "again.json") == cold
+    assert not marker.exists() and len(calls) == 1  # recomputed, the planted file not run
+    assert e.read_bytes() != planted and e.stat().st_mode & 0o777 == 0o600  # a fresh entry
+    if os.geteuid() == 0:  # another user's file, however private
+        plant(e, marker)
+        os.chown(e, 65534, 65534)
+        assert run(folder, tmp_path / "again2.json") == cold
+        assert not marker.exists()
+
+
+def test_a_folder_others_may_write_to_is_neither_read_nor_written(
+    folder: Path, tmp_path: Path, monkeypatch
+) -> None:
+    cold = run(folder, tmp_path / "cold.json")
+    marker = tmp_path / "ran"
+    for e in entries():
+        plant(e, marker)
+        e.chmod(0o600)
+    cache.cache_dir().chmod(0o1777)  # like /tmp: anyone may put files there
+    calls = counting_load(monkeypatch)
+    assert run(folder, tmp_path / "again.json") == cold
+    assert not marker.exists() and len(calls) == 3
+    assert not list(cache.cache_dir().glob(".tmp-*"))
+
+
+def test_an_entry_of_another_type_is_recomputed_not_a_traceback(
+    folder: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import pickle
+
+    cold = run(folder, tmp_path / "cold.json")
+    e = entries()[0]
+    e.write_bytes(pickle.dumps(42))
+    calls = counting_load(monkeypatch)
+    assert run(folder, tmp_path / "again.json") == cold
+    assert len(calls) == 1 and pickle.loads(e.read_bytes()) != 42  # replaced by a summary

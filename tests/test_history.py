@@ -379,3 +379,27 @@ def test_a_cache_that_is_not_a_regular_file_is_noted_not_read_or_replaced(
     c.save()
     assert c.note.startswith(f"history cache not saved to {c.path}")
     assert stat.S_ISFIFO(c.path.lstat().st_mode)
+
+
+def test_a_cache_others_may_write_is_not_trusted(month: Path, tmp_path: Path) -> None:
+    files = sorted(month.glob("*.jsonl"))[:1]
+    cfg = HistoryConfig()
+    cdir = tmp_path / "cache"
+    c = DigestCache(cdir, cfg.key())
+    real = load_digests(files, cfg, c, jobs=1).digests
+    c.save()
+    data = json.loads(c.path.read_text())
+    for d in data["entries"].values():
+        d["session_id"] = "planted"  # made-up numbers someone else wrote
+    c.path.write_text(json.dumps(data))
+    c.path.chmod(0o606)
+    c2 = DigestCache(cdir, cfg.key())
+    assert c2.entries == {}
+    assert c2.note == (
+        f"history cache {c2.path} not used: another user's, or writable by others; rebuilding it"
+    )
+    got = load_digests(files, cfg, c2, jobs=1)
+    assert [d.session_id for d in got.digests] == [d.session_id for d in real] != ["planted"]
+    c2.save()
+    assert stat.S_IMODE(c2.path.stat().st_mode) == 0o600  # rebuilt owner-only
+    assert DigestCache(cdir, cfg.key()).note == ""

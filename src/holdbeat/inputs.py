@@ -59,6 +59,13 @@ def open_regular(path: Path, what: str, error: type[Exception]) -> BinaryIO:
         raise
 
 
+def owner_only(st: os.stat_result) -> bool:
+    """Owned by this user and writable by nobody else (a cache is trusted only then:
+    unpickling runs code, and a planted digest would show made-up numbers)."""
+    uid = getattr(os, "getuid", None)
+    return (uid is None or st.st_uid == uid()) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 def read_small(path: Path, what: str, error: type[Exception], limit: int) -> bytes:
     """A whole small file (a protocol or phases file), refused past `limit` bytes."""
     with open_regular(path, what, error) as f:

@@ -9,7 +9,9 @@ unchanged file under unchanged settings and code is always the same, so it is ke
 * value: the summary, pickled (floats and arrays come back bit for bit);
 * where: the platform's user cache folder (Linux: $XDG_CACHE_HOME/holdbeat/summaries or
   ~/.cache/holdbeat/summaries), folder 0700 and files 0600 — summaries are derived health
-  data and stay as private as the recordings; never sent anywhere. `compare --no-cache`
+  data and stay as private as the recordings; never sent anywhere. Unpickling runs code, so
+  an entry is read only when it and the folder belong to this user and nobody else may
+  write to them, and only a SessionSummary is taken. `compare --no-cache`
   neither reads nor writes it; deleting the folder is always safe.
 
 A damaged or unreadable entry is ignored and recomputed; anything in the folder that is not
@@ -69,30 +71,45 @@ class _NoEntry(Exception):
     """No entry to read: none, or not a regular file."""
 
 
-def get(k: str, directory: Path | None = None) -> object | None:
-    from holdbeat.inputs import open_regular
+def get(k: str, directory: Path | None = None, kind: type | None = None) -> object | None:
+    """The entry for key `k` (of type `kind` when given), or None: none yet, or one that is
+    not holdbeat's (a link, a FIFO, not owner-only, in a folder others may write to), or
+    damaged - never read, never removed."""
+    from holdbeat.inputs import open_regular, owner_only
 
-    p = (directory or cache_dir()) / f"{k}.pickle"
+    d = directory or cache_dir()
+    p = d / f"{k}.pickle"
     try:
-        if os.path.islink(p):
-            raise _NoEntry  # holdbeat writes none: not its entry
+        st = os.lstat(d)
+        if not (stat.S_ISDIR(st.st_mode) and owner_only(st)) or os.path.islink(p):
+            raise _NoEntry  # a folder others may write to, or a link: not holdbeat's entry
         f = open_regular(p, "summary cache entry", _NoEntry)
-    except _NoEntry:  # none yet - or a FIFO, a folder, a link: never read (a FIFO would
-        return None  # block), never removed
-    try:
-        with f:
-            return pickle.load(f)
-    except Exception:  # damaged entry (cut short, another version): recompute
+    except (_NoEntry, OSError):  # none yet - or a FIFO, a folder: never read (a FIFO
+        return None  # would block), never removed
+    with f:
+        if not owner_only(os.fstat(f.fileno())):
+            return None  # another user's file, or writable by others
+        try:
+            value = pickle.load(f)
+        except Exception:  # damaged (cut short, another version): recompute
+            value = None
+    if value is None or (kind is not None and not isinstance(value, kind)):
         with contextlib.suppress(OSError):
             p.unlink()
         return None
+    return value
 
 
 def put(k: str, value: object, directory: Path | None = None) -> None:
     """Store atomically (temp file + rename), owner-only; a failure only loses the cache."""
+    from holdbeat.inputs import owner_only
+
     d = directory or cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = os.lstat(d)
+        if not (stat.S_ISDIR(st.st_mode) and owner_only(st)):
+            return  # a folder others may write to: what is put there would never be read
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".pickle")
         try:
             os.fchmod(fd, 0o600)

@@ -75,10 +75,16 @@ class DigestCache:
         assert path is not None
         if not os.path.lexists(path):
             return
-        from holdbeat.inputs import open_regular
+        from holdbeat.inputs import open_regular, owner_only
 
         try:
             with open_regular(path, "history cache", OSError) as f:  # a FIFO would block
+                if not owner_only(os.fstat(f.fileno())):
+                    self.note = (
+                        f"history cache {path} not used: another user's, or writable by "
+                        "others; rebuilding it"
+                    )
+                    return
                 data = orjson.loads(f.read())
         except (OSError, orjson.JSONDecodeError) as e:
             self.note = f"history cache {path} unreadable ({e}); rebuilding it"

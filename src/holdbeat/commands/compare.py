@@ -111,7 +111,7 @@ def _summarize_file(job: tuple[Path, CompareConfig, bool]) -> SessionSummary | s
     import io
 
     from holdbeat.analysis import cache
-    from holdbeat.analysis.compare import summarize
+    from holdbeat.analysis.compare import SessionSummary, summarize
     from holdbeat.analysis.prep import prepare
     from holdbeat.inputs import open_regular
     from holdbeat.recording import RecordingError, load_stream
@@ -126,7 +126,7 @@ def _summarize_file(job: tuple[Path, CompareConfig, bool]) -> SessionSummary | s
                 except OSError as e:
                     raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
                 k = cache.key(path, data, cfg)
-                hit = cache.get(k)
+                hit = cache.get(k, kind=SessionSummary)
                 if hit is not None:
                     log.debug("%s: summary from the cache", path)
                     return hit  # type: ignore[return-value]
