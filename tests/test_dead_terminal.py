@@ -208,3 +208,57 @@ def test_report_into_a_closed_pipe_still_writes_its_files(tmp_path: Path, protoc
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
     assert json.loads((tmp_path / "r.json").read_text())["phases"]
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _holdbeat(args: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "holdbeat", *args], timeout=120, **kw)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory, protocol: Path) -> Path:
+    out = tmp_path_factory.mktemp("rec")
+    assert run_cli(*demo_argv(protocol, out, speed="max")[3:]).returncode == 0
+    (rec,) = out.glob("*.jsonl")
+    return rec
+
+
+def test_a_full_stdout_never_costs_the_files_or_a_note_twice(
+    tmp_path: Path, recording: Path
+) -> None:
+    """stdout on a full disk (/dev/full): the tables are lost, the files are not; a note
+    that was added says so by exit 0 (a script retrying on failure would add it twice)."""
+    with open("/dev/full", "w") as full:
+        outs = {
+            "history": ["history", str(recording.parent), "--json", str(tmp_path / "h.json")],
+            "full": ["report", str(recording), "--full", "--json", str(tmp_path / "f.json")],
+            "export": ["export", str(recording), "--to", "csv", "-o", str(tmp_path / "e.csv")],
+        }
+        for argv in outs.values():
+            proc = _holdbeat(argv, stdout=full, stderr=subprocess.PIPE, text=True)
+            assert proc.returncode == 0, proc.stderr
+            assert "Traceback" not in proc.stderr
+        copy = tmp_path / "n.jsonl"
+        copy.write_bytes(recording.read_bytes())
+        proc = _holdbeat(["note", str(copy), "calmer"], stdout=full, stderr=subprocess.PIPE)
+        assert proc.returncode == 0 and b"Traceback" not in proc.stderr
+    assert json.loads((tmp_path / "h.json").read_text())
+    assert json.loads((tmp_path / "f.json").read_text())
+    assert (tmp_path / "e.csv").stat().st_size > 0
+    assert [n.text for n in load(copy).notes] == ["calmer"]
+
+
+def test_started_with_stdout_or_stderr_closed(tmp_path: Path, recording: Path) -> None:
+    """`holdbeat … >&-` / `2>&-`: Python has no stream there. Nothing breaks, nothing lands
+    on the wrong stream, and the exit code is the command's own."""
+    closed = {"close_fds": True}
+    out = _holdbeat(["protocols"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    pass_fds=(), **closed, preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert out.returncode == 0 and b"Traceback" not in out.stderr
+    proc = _holdbeat(["report", str(tmp_path / "missing.jsonl")], stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL, preexec_fn=lambda: os.close(2))  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == b""  # the error did not go to stdout
+    proc = _holdbeat(["report", str(recording), "-q", "--json", str(tmp_path / "o.json")],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                     preexec_fn=lambda: os.close(2))  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout == b""  # "wrote …" is stderr's
+    assert json.loads((tmp_path / "o.json").read_text())

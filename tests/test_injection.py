@@ -157,3 +157,37 @@ def test_csv_cells_never_become_formulas(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     comp = _csv_rows((tmp_path / "c.csv").read_bytes())
     assert "'-hold" in [r[3] for r in comp[1:]]
+
+
+def test_file_names_in_logs_listings_help_and_argparse_errors_are_escaped(
+    hostile: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Paths are text a file system holds: -v logging, a name matching several recordings,
+    the recordings folder in --help and in compare's messages, an argument argparse echoes."""
+    import os
+
+    _, rec = hostile
+    recs = tmp_path / "recs"
+    recs.mkdir()
+    evil_name = recs / ("2026-03-01_120000_x" + EVIL.replace("/", "|") + ".jsonl")
+    evil_name.write_bytes(rec.read_bytes())
+    (recs / "2026-03-01_130000_y.jsonl").write_bytes(rec.read_bytes())
+    env = {**os.environ, "HOLDBEAT_RECORDINGS": str(recs), "XDG_CACHE_HOME": str(tmp_path)}
+    compare = ("compare", "-vv", str(recs), "-q", "--resamples", "99", "--jobs", "1")
+    assert run_cli(*compare, env=env).returncode == 0  # fills the cache: the next run logs hits
+    runs = [
+        (run_cli("report", "-v", "2026-03-01_12", "-q", env=env, cwd=tmp_path), 0),
+        (run_cli(*compare, env=env), 0),
+        (run_cli("report", "2026-03-01", env=env, cwd=tmp_path), 2),  # matches two
+        (run_cli("report", str(rec), "extra" + EVIL, env=env), 2),  # unknown argument
+    ]
+    evil_home = {**os.environ, "HOLDBEAT_RECORDINGS": str(tmp_path / ("none" + EVIL))}
+    runs += [(run_cli("--help", env=evil_home), 0), (run_cli("compare", env=evil_home), 2)]
+    for proc, code in runs:
+        assert proc.returncode == code, proc.stderr
+        text = proc.stdout + proc.stderr
+        check_clean(text)
+        assert "\\x1b]52;c;aGFja2Vk\\x07" in text, text  # shown, visibly
+    listing = runs[2][0].stderr.splitlines()
+    assert "matches 2 recordings; give more of the name:" in listing[-3]
+    assert listing[-1].endswith("2026-03-01_130000_y.jsonl")  # still one name per line

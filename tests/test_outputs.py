@@ -290,3 +290,39 @@ def test_cues_wav_goes_through_the_writer(tmp_path: Path, recorded: Path) -> Non
     proc = demo_max(tmp_path / "r", "--protocol", "quick", "--cues-wav", str(wav))
     assert proc.returncode == 0, proc.stderr
     assert wav.read_bytes()[:4] == b"RIFF" and stat.S_IMODE(wav.stat().st_mode) == 0o600
+
+
+PROTOCOL_TOML = """name = "t"
+[[phase]]
+name = "b"
+kind = "baseline"
+mode = "neutral"
+duration = "1m"
+[[phase]]
+name = "h"
+kind = "hold"
+mode = "soft"
+duration = "1m"
+belief = "x"
+target = "self"
+"""
+
+
+@pytest.mark.parametrize("flag", ["--screenshot", "--cues-wav"])
+def test_session_outputs_never_replace_the_protocol_file(tmp_path: Path, flag: str) -> None:
+    proto = tmp_path / "p.toml"
+    proto.write_text(PROTOCOL_TOML)
+    proc = demo_max(tmp_path / "r", "--protocol", str(proto), flag, str(proto))
+    assert proc.returncode == 2, proc.stderr
+    assert f"{flag}: {proto} is an input of this command: refusing to write over it" in (
+        proc.stderr
+    )
+    assert proto.read_text() == PROTOCOL_TOML and not (tmp_path / "r").exists()
+
+
+def test_screenshot_and_cues_wav_may_not_be_one_file(tmp_path: Path) -> None:
+    same = tmp_path / "same.png"
+    proc = demo_max(tmp_path / "r", "--cues-wav", str(same), "--screenshot", str(same))
+    assert proc.returncode == 2, proc.stderr
+    assert f"--cues-wav: {same} is also the --screenshot: give two names" in proc.stderr
+    assert not same.exists() and not (tmp_path / "r").exists()

@@ -86,14 +86,15 @@ def add_common_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
 
 def _where_text() -> str:
     from holdbeat.home import HomeError, where
+    from holdbeat.safe_text import for_terminal
 
     try:
         w = where()
     except HomeError as e:
-        return f"cannot tell the folder: {e}"
+        return f"cannot tell the folder: {for_terminal(e)}"
     return (
-        f"{w.path} ({w.source}; change it with --out, HOLDBEAT_RECORDINGS or the config "
-        "file, see docs/guide.md)"
+        f"{for_terminal(w.path)} ({for_terminal(w.source)}; change it with --out, "
+        "HOLDBEAT_RECORDINGS or the config file, see docs/guide.md)"
     )
 
 
@@ -101,10 +102,20 @@ ALL = "*"
 _VERBOSITY = {"-v": 1, "--verbose": 1, "-vv": 2, "-vvv": 3}
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but what it echoes back (an unknown option, a bad value, a type's message
+    naming files) reaches the terminal with its control characters as escapes."""
+
+    def error(self, message: str):  # type: ignore[override]
+        from holdbeat.safe_text import for_terminal_lines
+
+        super().error(for_terminal_lines(message))
+
+
 def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
     """The parser. Every command's module is imported for ALL; otherwise only `command`'s
     (None: none, for `holdbeat --help`)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="holdbeat",
         description="Hold a chosen belief and watch your body catch up: live HR/HRV from a "
         "Bluetooth LE chest strap, recorded losslessly.",
@@ -139,6 +150,7 @@ def _command_of(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _closed_streams_to_devnull()
     if "_ARGCOMPLETE" in os.environ:  # tab completion: the whole parser, then exit
         import argcomplete
 
@@ -160,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `holdbeat … | head`: the reader left; nothing more to say
         code = EXIT_FAILED
     except HomeError as e:  # the config file (read by any command that looks for recordings)
-        from holdbeat.safe_text import for_terminal
+        from holdbeat.safe_text import for_terminal_lines
 
-        _quietly(f"holdbeat: {for_terminal(str(e))}")
+        _quietly(f"holdbeat: {for_terminal_lines(e)}")
         code = EXIT_USAGE
     _settle_streams()
     return code
@@ -171,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
 def _quietly(text: str) -> None:
     with contextlib.suppress(OSError, ValueError):
         print(text, file=sys.stderr)
+
+
+def _closed_streams_to_devnull() -> None:
+    """Started with stdout or stderr closed (`holdbeat … >&-`): Python has None there, and
+    print(file=None) would put an error on stdout. Both go to /dev/null instead."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def _settle_streams() -> None:

@@ -19,13 +19,22 @@ def setup(verbosity: int) -> None:
         return
     import logging
 
+    class _SafeFormatter(logging.Formatter):
+        """Paths and names in a log line are file or user text: control characters shown
+        as escapes, as everywhere else on the terminal."""
+
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            from holdbeat.safe_text import for_terminal_lines
+
+            return for_terminal_lines(super().formatMessage(record))
+
     _logger = logging.getLogger("holdbeat")
     for h in list(_logger.handlers):
         if getattr(h, "_holdbeat", False):
             _logger.removeHandler(h)
     handler = logging.StreamHandler(sys.stderr)
     handler._holdbeat = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("holdbeat: %(message)s"))
+    handler.setFormatter(_SafeFormatter("holdbeat: %(message)s"))
     _logger.addHandler(handler)
     _logger.setLevel(logging.INFO if _level == 1 else logging.DEBUG)
 

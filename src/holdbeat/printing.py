@@ -29,4 +29,12 @@ def say(text: object, file: TextIO | None = None) -> bool:
     return True
 
 
-__all__ = ["emit", "say"]
+def say_lines(text: object, file: TextIO | None = None) -> bool:
+    """`say` for a message of several lines holdbeat wrote (a Bluetooth error and its
+    hint): its line breaks kept, every other control character made visible."""
+    from holdbeat.safe_text import for_terminal_lines
+
+    return emit(for_terminal_lines(text), file)
+
+
+__all__ = ["emit", "say", "say_lines"]

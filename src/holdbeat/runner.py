@@ -81,6 +81,7 @@ class SessionPlan:
     # events the session adds at their time (notes given beforehand, sound cues)
     planner: object | None = None
     quiet: bool = False  # --quiet: no console status lines (the recording path still shows)
+    inputs: tuple[Path, ...] = ()  # files the command read: --screenshot never replaces them
 
     def status_every_s(self) -> float:
         """Console status lines: one per wall second when paced, every 30 s at max speed."""

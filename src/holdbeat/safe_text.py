@@ -40,6 +40,12 @@ def for_terminal(text: object, limit: int | None = None) -> str:
     return s + "…" if cut else s
 
 
+def for_terminal_lines(text: object) -> str:
+    """`for_terminal` line by line: a message of several lines (a list of matching files,
+    a Bluetooth hint) keeps its line breaks, and nothing else."""
+    return "\n".join(for_terminal(line) for line in str(text).split("\n"))
+
+
 #: OWASP "CSV injection": a cell a spreadsheet would run as a formula
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")

@@ -14,6 +14,7 @@ from typing import TextIO
 from holdbeat.commands._types import positive_float
 from holdbeat.cues import CueConfig
 from holdbeat.practice import PracticePlan, PracticePlanner
+from holdbeat.printing import say as say_line
 from holdbeat.session import DEFAULT_BELIEFS, DEFAULT_PROMPTS, Protocol
 from holdbeat.suggest import STANCE_PROMPTS, Suggestion, suggest
 from holdbeat.textout import clean
@@ -134,12 +135,17 @@ def audio_sinks(args: argparse.Namespace, say: Callable[[str], None] | None = No
     if getattr(args, "cues", False) or getattr(args, "bell", None):
         out.append(AudioSink(opener=open_audio, say=say or _stderr))
     if args.cues_wav is not None:
-        from holdbeat.output import check_target
+        from holdbeat.commands._session_args import input_files
+        from holdbeat.output import OutputError, check_target
 
-        check_target(args.cues_wav, force=True)  # OutputError now, not after the session
+        # OutputError now, not after the session; never over an input or the screenshot
+        shot = getattr(args, "screenshot", None)
+        check_target(args.cues_wav, force=True, inputs=input_files(args))
+        if shot is not None and Path(shot).absolute() == Path(args.cues_wav).absolute():
+            raise OutputError(f"{args.cues_wav} is also the --screenshot: give two names")
         out.append(AudioSink(WavOut(args.cues_wav), opener=None))
     return out
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr)
+    say_line(line, sys.stderr)  # names a sound device (its owner chose the name): escaped

@@ -23,16 +23,17 @@ def report_end(end: End, path: Path | None, out: TextIO | None = None) -> int:
     return 0
 
 
-def check_screenshot(path: Path | None) -> str:
+def check_screenshot(path: Path | None, inputs: tuple[Path, ...] = ()) -> str:
     """Before the session: the screenshot may be written (never over a recording, a device,
-    a FIFO...); its folder is created. Returns an error message or ""."""
+    a FIFO, an input such as the --protocol file...); its folder is created. Returns an
+    error message or ""."""
     if path is None:
         return ""
     from holdbeat.output import OutputError, check_target
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        check_target(path, force=True)
+        check_target(path, force=True, inputs=inputs)
     except OutputError as e:
         return f"--screenshot: {e}"
     except OSError as e:
@@ -43,7 +44,7 @@ def check_screenshot(path: Path | None) -> str:
 def run_plan_cli(plan: SessionPlan) -> int:
     from holdbeat.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
-    problem = check_screenshot(plan.screenshot)
+    problem = check_screenshot(plan.screenshot, plan.inputs)
     if problem:
         say(f"holdbeat: {problem}", sys.stderr)
         return EXIT_USAGE

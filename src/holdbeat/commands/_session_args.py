@@ -42,6 +42,13 @@ def add_view_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def input_files(args: argparse.Namespace) -> list[Path]:
+    """The files a session command reads (a --protocol file, replay's recording): its
+    outputs (--screenshot, --cues-wav) never write over them."""
+    named = [getattr(args, "protocol", None), getattr(args, "file", None)]
+    return [Path(f) for f in named if f is not None and Path(f).exists()]
+
+
 def view_settings(args: argparse.Namespace) -> dict:
     """The session plan's fields set by `add_view_flags` (and --quiet), for SessionPlan(**)."""
     return {
@@ -50,6 +57,7 @@ def view_settings(args: argparse.Namespace) -> dict:
         "screenshot": args.screenshot,
         "view_minutes": args.view_minutes,
         "quiet": getattr(args, "quiet", False),
+        "inputs": tuple(input_files(args)),
     }
 
 

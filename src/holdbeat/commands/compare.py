@@ -196,11 +196,13 @@ def run(args: argparse.Namespace) -> int:
             named = [d for d in dirs if d.is_dir() and any(d.rglob("*.jsonl"))]
             errors = []
             if not named:
-                where = " or ".join(str(d) for d in dirs)
+                where = " or ".join(shown(d) for d in dirs)
                 print(f"holdbeat: no recordings in {where}; give files or folders", file=sys.stderr)
                 return 2
     except HomeError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        from holdbeat.safe_text import for_terminal_lines
+
+        print(f"holdbeat: {for_terminal_lines(e)}", file=sys.stderr)
         return 2
     files, missing = find_recordings(named)
     log.info("%d recordings found in %s", len(files), ", ".join(map(str, named)) or "-")

@@ -15,6 +15,7 @@ from holdbeat import log
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.interop import InteropError
 from holdbeat.output import OutputError, check_targets, write_files
+from holdbeat.printing import emit
 from holdbeat.recording import Recording, RecordingError, load
 from holdbeat.safe_text import for_terminal as shown
 
@@ -174,5 +175,5 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for p in written:
         if not getattr(args, "quiet", False):
-            print(f"wrote {shown(p)}")
+            emit(f"wrote {shown(p)}")
     return EXIT_OK

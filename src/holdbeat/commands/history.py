@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from holdbeat.commands._files import refuse_unreadable
 from holdbeat.home import LEGACY_DIR as DEFAULT_OUT
+from holdbeat.printing import emit
 
 if TYPE_CHECKING:
     from holdbeat.analysis.history import HistoryConfig, SessionDigest
@@ -212,9 +213,9 @@ def run(args: argparse.Namespace) -> int:
         print("holdbeat: no readable recordings", file=sys.stderr)
         return 2
     if not args.quiet:
-        print(format_history(digests, details=not args.brief))
-        if args.trends:
-            print(format_trends(digests))
+        emit(format_history(digests, details=not args.brief))  # a dead stdout: files still
+        if args.trends:  # written
+            emit(format_trends(digests))
 
     def figure_out(path: Path) -> None:
         from holdbeat.analysis.figures import save

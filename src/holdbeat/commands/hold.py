@@ -25,7 +25,7 @@ from holdbeat.commands._types import positive_float
 from holdbeat.events import Device, End
 from holdbeat.output import OutputError
 from holdbeat.pipeline import SessionClock
-from holdbeat.printing import say
+from holdbeat.printing import say, say_lines
 from holdbeat.recording_writer import new_header
 from holdbeat.runner import SessionPlan
 from holdbeat.session import Protocol, beliefs_of
@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         code = run_plan_cli(plan)
     except StrapError as e:
-        say(f"holdbeat: {e}", sys.stderr)
+        say_lines(f"holdbeat: {e}", sys.stderr)  # its hint on a line of its own
         return EXIT_BLUETOOTH
     watch = next((s for s in plan.extra_sinks if isinstance(s, EndWatch)), None)
     end = watch.end if watch is not None else None

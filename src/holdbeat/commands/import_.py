@@ -28,6 +28,7 @@ from holdbeat.interop.importers import FORMATS, UNITS, detect_format, parse
 from holdbeat.interop.phases_file import parse_phases
 from holdbeat.limits import MAX_SMALL_FILE_BYTES
 from holdbeat.output import OutputError, write_files, write_new
+from holdbeat.printing import emit
 from holdbeat.recording import SUFFIX, RecordingError, load_stream
 from holdbeat.recording_writer import session_filename
 from holdbeat.safe_text import for_terminal
@@ -247,14 +248,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {for_terminal(w)}", file=sys.stderr)
     n = len(built.rr_units)
     if getattr(args, "quiet", False):
-        print(f"recorded: {for_terminal(path)}")
+        emit(f"recorded: {for_terminal(path)}")
         return EXIT_OK
-    print(
+    emit(
         f"imported {n} RR from {for_terminal(src.name)} ({fmt}; start {built.header.started_utc}, "
         f"{start_from}); largest change from the 1/1024 s unit: {built.max_rounding_ms:.3f} ms"
         + (f"; {built.gaps} gap(s) kept as connection lost/restored" if built.gaps else "")
     )
-    print(f"recorded: {for_terminal(path)}")
+    emit(f"recorded: {for_terminal(path)}")
     return EXIT_OK
 
 

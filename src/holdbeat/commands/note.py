@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from holdbeat.printing import emit
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -35,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"note added to {clean(str(args.file))}")
+    emit(f"note added to {clean(str(args.file))}")  # added: a dead stdout changes nothing
     return 0

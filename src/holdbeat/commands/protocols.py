@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from holdbeat.printing import say
+from holdbeat.printing import emit, say
 from holdbeat.protocols import builtin_names, load_protocol
 from holdbeat.session import ProtocolError, format_duration
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{name:<18} {format_duration(proto.total_s):>7}  "
                 f"holds: {holds:<40} {proto.description}"
             )
-        print("\nshow one: holdbeat protocols NAME|FILE.toml   (format: docs/guide.md#protocols)")
+        emit("\nshow one: holdbeat protocols NAME|FILE.toml   (format: docs/guide.md#protocols)")
         return 0
     code = 0
     for item in args.check:

@@ -164,9 +164,9 @@ def run(args: argparse.Namespace) -> int:
         if not getattr(args, "quiet", False):
             n = len(full.columns())
             where = " and ".join(shown(x) for x in (args.json, args.csv) if x) or "nowhere"
-            print(f"\nneurokit2 {full.version}: {n} indices per phase, written to {where}")
+            emit(f"\nneurokit2 {full.version}: {n} indices per phase, written to {where}")
             if not (args.json or args.csv):
-                print("  (give --json and/or --csv to keep them)")
+                emit("  (give --json and/or --csv to keep them)")
     inputs = [args.file]
 
     def json_out(path: Path) -> None:

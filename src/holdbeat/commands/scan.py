@@ -7,7 +7,8 @@ import asyncio
 import sys
 
 from holdbeat.commands._types import positive_float
-from holdbeat.safe_text import for_terminal
+from holdbeat.printing import emit
+from holdbeat.safe_text import for_terminal, for_terminal_lines
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -57,17 +58,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         found = asyncio.run(scan_straps(args.timeout, adapter=args.adapter))
     except StrapError as e:
-        print(f"holdbeat: {e}", file=sys.stderr)
+        print(f"holdbeat: {for_terminal_lines(e)}", file=sys.stderr)
         return EXIT_BLUETOOTH
     if not found:
         print(f"holdbeat: {no_strap_found(args.timeout)}", file=sys.stderr)
         return EXIT_BLUETOOTH
     if getattr(args, "quiet", False):
-        print("\n".join(s.address for s in found))  # for scripts: addresses only
+        emit("\n".join(for_terminal(s.address, 40) for s in found))  # for scripts: addresses only
         return 0
-    print(format_table(found))
+    emit(format_table(found))
     print(
-        f"use one with: holdbeat hold --device {found[0].address}"
+        f"use one with: holdbeat hold --device {for_terminal(found[0].address, 40)}"
         + ("   (several found: pick yours)" if len(found) > 1 else ""),
         file=sys.stderr,
     )
