@@ -31,6 +31,21 @@ def limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (12_000, 12_000))
 
 
+def no_room_for_a_header() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))  # a header is a few kB
+
+
+def test_a_disk_full_before_the_header_leaves_no_empty_recording(tmp_path: Path) -> None:
+    """A recording without its header is no recording: the file is removed, so `report
+    latest`, `history` and `compare` are not stopped by an empty .jsonl afterwards."""
+    proc = demo_max(tmp_path, preexec_fn=no_room_for_a_header)
+    assert proc.returncode == 1
+    assert f"cannot create a recording in {tmp_path}: File too large" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_disk_full_stops_recording_with_clear_error(tmp_path: Path) -> None:
     proc = demo_max(tmp_path, preexec_fn=limit_file_size)
     assert proc.returncode == 1

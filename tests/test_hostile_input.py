@@ -438,3 +438,59 @@ def test_edf_export_refuses_an_allocation_beyond_its_bound(tmp_path: Path, recor
     assert not (tmp_path / "x.edf").exists()
     ok = run_cli("export", str(path), "--to", "edf", "--fs", "500", "-o", str(tmp_path / "x.edf"))
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_file_name_that_is_not_utf8_reaches_every_output(tmp_path: Path) -> None:
+    """Linux file names are bytes; one that is not UTF-8 is written as its escape (\\udcff)
+    in JSON and CSV, which reads back as the same name, rather than failing the command."""
+    import json as json_mod
+
+    src = record_simulated(tmp_path / "src", "quick", SimConfig(seed=4))
+    folder = tmp_path / "d"
+    folder.mkdir()
+    name = os.fsdecode(b"x\xff.jsonl")
+    (folder / name).write_bytes(src.read_bytes())
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = {
+        "r": ["report", str(folder / name)],
+        "h": ["history", str(folder), "--no-cache"],
+        "c": ["compare", str(folder), "--resamples", "99", "--min-hold", "0", "--jobs", "1"],
+    }
+    for stem, argv in runs.items():
+        out_json, out_csv = tmp_path / f"{stem}.json", tmp_path / f"{stem}.csv"
+        proc = run_cli(*argv, "-q", "--json", str(out_json), "--csv", str(out_csv), env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr
+        text = out_json.read_text("utf-8")
+        assert "x\\udcff.jsonl" in text
+        assert any(s.endswith(name) for s in strings(json_mod.loads(text)))  # the same name
+        if stem != "r":  # (report's CSV is the phase table: no file column)
+            assert "x\\udcff.jsonl" in out_csv.read_text("utf-8")
+
+
+def strings(obj: object) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in (*strings(k), *strings(v))]
+    if isinstance(obj, list):
+        return [s for v in obj for s in strings(v)]
+    return []
+
+
+def test_text_arguments_that_are_not_utf8_are_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    bad = os.fsdecode(b"calm\xff")  # a terminal in Latin-1 typing "calm\xff"
+    rec = record_simulated(tmp_path / "src", "quick", SimConfig(seed=5))
+    before = rec.read_bytes()
+    for argv in (
+        ["demo", "--headless", "--speed", "max", "--belief", bad, "--out", str(tmp_path / "r")],
+        ["demo", "--headless", "--speed", "max", "--note", bad, "--out", str(tmp_path / "r")],
+        ["note", str(rec), bad],
+    ):
+        proc = run_cli(*argv)
+        assert proc.returncode == 2, proc.stderr
+        assert "not UTF-8 text (the terminal sent bytes in another encoding" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "r").exists() and rec.read_bytes() == before

@@ -94,8 +94,21 @@ class RecordingWriter:
         self._last_sync = clock()
         self.closed = False
         self.lines = 0
-        self._line(header_to_dict(header))
-        self.sync()
+        try:
+            self._line(header_to_dict(header))
+            self.sync()
+        except BaseException:
+            # No header, no recording: the file just created holds nothing of the session
+            # (a full disk, text that cannot be written). Left behind, an empty .jsonl would
+            # stop `report latest`, `history` and `compare` until someone deleted it.
+            ours = os.fstat(fd)
+            with contextlib.suppress(OSError):
+                self._f.close()
+            with contextlib.suppress(OSError):
+                now = os.lstat(self.path)
+                if (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino):  # still that file
+                    os.unlink(self.path)
+            raise
 
     def _line(self, d: dict) -> None:
         self._f.write(json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n")

@@ -118,5 +118,7 @@ class DigestCache:
             data = orjson.dumps({"key": self.key, "entries": self.entries})
             write_file(path, data, force=True)  # the one writer: 0600, atomic, regular files
             self.changed = False
+        except orjson.JSONEncodeError:  # a file name that is not UTF-8: not cached, still shown
+            self.note = f"history cache not saved to {path}: a file name is not UTF-8"
         except (OSError, OutputError) as e:
             self.note = f"history cache not saved to {path}: {getattr(e, 'strerror', None) or e}"

@@ -72,9 +72,14 @@ def check_outputs(outputs: Sequence[Path | None], inputs: Sequence[Path]) -> Non
     check_targets(outputs, force=True, inputs=inputs)
 
 
+#: a file name with bytes that are not UTF-8 (Python holds them as lone surrogates) is
+#: written as its escape, \udcff: valid UTF-8, and in JSON the same string read back
+UNDECODABLE = "backslashreplace"
+
+
 def write_json(path: Path, obj: object, inputs: Sequence[Path] = ()) -> None:
-    data = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    write_file(path, data, force=True, inputs=inputs)
+    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+    write_file(path, text.encode("utf-8", UNDECODABLE), force=True, inputs=inputs)
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -92,4 +97,5 @@ def write_csv(
     rows: Iterable[Sequence[object]],
     inputs: Sequence[Path] = (),
 ) -> None:
-    write_file(path, csv_text(columns, rows).encode("utf-8"), force=True, inputs=inputs)
+    text = csv_text(columns, rows)
+    write_file(path, text.encode("utf-8", UNDECODABLE), force=True, inputs=inputs)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._types import positive_float
+from holdbeat.commands._types import positive_float, text
 from holdbeat.cues import CueConfig
 from holdbeat.practice import PracticePlan, PracticePlanner
 from holdbeat.printing import say as say_line
@@ -24,11 +24,13 @@ def add_practice_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("the practice")
     g.add_argument(
         "--note",
+        type=text,
         metavar="TEXT",
         help="a note before you start (the situation, in your words); saved in the recording",
     )
     g.add_argument(
         "--action",
+        type=text,
         metavar="TEXT",
         help="act-and-savor: the action you will take in the action phase (else asked then)",
     )

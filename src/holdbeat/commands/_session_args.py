@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from holdbeat.commands._types import parse_speed, positive_float
+from holdbeat.commands._types import parse_speed, positive_float, text
 from holdbeat.home import out_arg
 from holdbeat.printing import say
 from holdbeat.protocols import builtin_names, load_protocol
@@ -79,7 +79,7 @@ def add_session_flags(p: argparse.ArgumentParser) -> None:
         help=f"built-in ({', '.join(builtin_names())}) or a TOML file (default single)",
     )
     p.add_argument("--mode", choices=HOLD_MODES, help="mode of the hold (single-hold protocols)")
-    p.add_argument("--belief", help="the belief to hold (text)")
+    p.add_argument("--belief", type=text, help="the belief to hold (text)")
     p.add_argument("--target", choices=TARGETS, help="what the belief is about")
     p.add_argument(
         "--ask",
@@ -88,6 +88,7 @@ def add_session_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--suggest",
+        type=text,
         metavar="WHAT_IS_HAPPENING",
         help="describe what is happening; holdbeat suggests a mode (a default, never a gate)",
     )

@@ -9,6 +9,20 @@ from datetime import datetime
 from holdbeat.limits import MAX_SESSION_S
 
 
+def text(value: str) -> str:
+    """Text a person gives (a belief, a note): it is written into the recording as UTF-8,
+    so bytes in another encoding (which Python keeps as lone surrogates) are refused here,
+    not found unwritable once the session has started."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(
+            "not UTF-8 text (the terminal sent bytes in another encoding; set a UTF-8 "
+            "locale, e.g. LANG=C.UTF-8)"
+        ) from None
+    return value
+
+
 def _number(value: str) -> float:
     try:
         return float(value)

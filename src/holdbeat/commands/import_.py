@@ -18,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from holdbeat import log
+from holdbeat.commands._types import text
 from holdbeat.home import HomeError, recordings_dir
 from holdbeat.inputs import open_regular, read_small, text_lines
 from holdbeat.interop import InteropError
@@ -110,7 +111,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--mode", choices=HOLD_MODES, help="mode of the hold (a hold without one, or the only hold)"
     )
-    p.add_argument("--belief", help="the belief held (for holds that have none)")
+    p.add_argument("--belief", type=text, help="the belief held (for holds that have none)")
     p.add_argument("--target", choices=TARGETS, help="what the belief is about")
     p.add_argument(
         "--start",

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from holdbeat.commands._types import text
 from holdbeat.printing import emit
 
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 added, 1 could not write, 2 not a recording or an empty note",
     )
     p.add_argument("file", type=Path, help="a holdbeat/1 recording (.jsonl)")
-    p.add_argument("text", help="the note")
+    p.add_argument("text", type=text, help="the note")
     p.set_defaults(func=run)
 
 
