@@ -233,6 +233,26 @@ def test_deeply_nested_header_is_a_clear_error(tmp_path: Path) -> None:
     assert "RecursionError" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_deeply_nested_toml_is_a_clear_error(tmp_path: Path) -> None:
+    """Protocol, phases and config files are TOML, and tomllib recurses: 1,000 brackets
+    (2 kB) were a RecursionError traceback - for a config file, in every command."""
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 1000 + "]" * 1000 + "\n")
+    rr = tmp_path / "rr.txt"
+    rr.write_text("800\n810\n")
+    env = {**os.environ, "HOLDBEAT_CONFIG": str(deep), "HOLDBEAT_RECORDINGS": ""}
+    for argv, kw in (
+        (["protocols", str(deep)], {}),
+        (["import", str(rr), "--phases", str(deep), "-o", f"{tmp_path}/out/"], {}),
+        (["report", "latest"], {"env": env}),
+    ):
+        proc = run_cli(*argv, cwd=tmp_path, **kw)
+        assert proc.returncode == 2, proc.stderr
+        assert f"{deep}: not valid TOML: nested too deeply" in proc.stderr
+        assert "RecursionError" not in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_events_out_of_time_order_are_skipped_by_line(tmp_path: Path, recorded: Path) -> None:
     lines = lines_of(recorded)
     phases = [i for i, x in enumerate(lines) if b'"type":"phase"' in x]

@@ -66,18 +66,17 @@ def read_config(path: Path | None = None) -> dict:
     path = path or config_path()
     if not os.path.lexists(path):
         return {}
-    from holdbeat.inputs import read_small  # regular files only: a FIFO would block forever
+    # regular files only: a FIFO would block forever
+    from holdbeat.inputs import parse_toml, read_small
 
     data = read_small(path, "config file", HomeError, CONFIG_MAX_BYTES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise HomeError(f"{path}: cannot read the config file: {e}") from None
-    import tomllib
-
     try:
-        cfg = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+        cfg = parse_toml(text)
+    except ValueError as e:  # tomllib.TOMLDecodeError, or nesting too deep
         raise HomeError(f"{path}: not valid TOML: {e}") from None
     rec = cfg.get("recordings")
     if rec is not None and not (isinstance(rec, str) and rec.strip()):

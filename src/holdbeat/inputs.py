@@ -66,6 +66,17 @@ def owner_only(st: os.stat_result) -> bool:
     return (uid is None or st.st_uid == uid()) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
+def parse_toml(text: str) -> dict:
+    """tomllib.loads; ValueError for bad TOML, nesting too deep included (tomllib recurses:
+    1,000 brackets, a 2 kB file, were a RecursionError traceback)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def read_small(path: Path, what: str, error: type[Exception], limit: int) -> bytes:
     """A whole small file (a protocol or phases file), refused past `limit` bytes."""
     with open_regular(path, what, error) as f:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, replace
 
+from holdbeat.inputs import parse_toml
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
 from holdbeat.safe_text import for_terminal
 
@@ -203,8 +203,8 @@ def _phase_lines(text: str) -> list[int]:
 def protocol_from_toml(text: str, origin: str = "<protocol>") -> Protocol:
     """Parse and validate a protocol file's text; errors name `origin`, line and key."""
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+        doc = parse_toml(text)
+    except ValueError as e:  # tomllib.TOMLDecodeError, or nesting too deep
         raise ProtocolError(f"{origin}: not valid TOML: {e}") from None
     for key in doc:
         if key not in TOP_KEYS:

@@ -21,9 +21,9 @@ import io
 import itertools
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 
+from holdbeat.inputs import parse_toml
 from holdbeat.interop import InteropError
 from holdbeat.limits import MAX_SESSION_S, MAX_SESSION_TEXT
 from holdbeat.safe_text import for_terminal
@@ -196,8 +196,8 @@ def _rows(reader, origin: str, first_line: int):
 
 def parse_phases_toml(text: str, origin: str = "<phases.toml>") -> list[PhaseSpec]:
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+        doc = parse_toml(text)
+    except ValueError as e:  # tomllib.TOMLDecodeError, or nesting too deep
         raise PhasesFileError(origin, None, f"not valid TOML: {e}") from None
     extra = [k for k in doc if k != "phase"]
     if extra:
