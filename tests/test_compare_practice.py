@@ -112,19 +112,20 @@ def test_by_mode_and_target_labels(sums) -> None:
 def test_a_target_with_control_characters_is_labelled_with_escapes(sums, tmp_path) -> None:
     """A target comes from the file as written: its group label shows ESC and BEL as
     escapes, and the figure draws it without a missing-glyph warning (whose message would
-    carry the raw character to the terminal)."""
+    carry the raw character to the terminal) and without reading '$' as mathtext (a bad
+    formula raised)."""
     import warnings
     from dataclasses import replace
 
     from holdbeat.analysis.compare_figure import compare_figure
     from holdbeat.analysis.figures import save
 
-    u = replace(sums[0].holds[0], target="s\x1b[31mX\x07")
-    assert group_key("target")(u) == "s\\x1b[31mX\\x07"
-    assert group_key("mode,target")(u) == f"{u.mode} · s\\x1b[31mX\\x07"
+    u = replace(sums[0].holds[0], target="s\x1b[31mX\x07 $\\foo{$")
+    assert group_key("target")(u) == "s\\x1b[31mX\\x07 $\\foo{$"
+    assert group_key("mode,target")(u) == f"{u.mode} · s\\x1b[31mX\\x07 $\\foo{{$"
     evil = [replace(s, holds=tuple(replace(h, target=u.target) for h in s.holds)) for s in sums]
     cmp = compare(evil, CompareConfig(by="target", n_resamples=RES, extra=False))
-    assert [g.mode for g in cmp.modes] == ["s\\x1b[31mX\\x07"]
+    assert [g.mode for g in cmp.modes] == ["s\\x1b[31mX\\x07 $\\foo{$"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph is a UserWarning
         save(compare_figure(cmp), tmp_path / "evil.png")

@@ -221,11 +221,11 @@ def test_a_target_with_control_characters_is_labelled_with_escapes(tmp_path) -> 
     from holdbeat.analysis.history_figure import history_figure
 
     ds = [
-        _session("2026-11-02", _hold("fierce", "s\x1b[31mX", 0.1)),
-        _session("2026-11-10", _hold("fierce", "s\x1b[31mX", 0.3)),
+        _session("2026-11-02", _hold("fierce", "s\x1b[31mX $\\foo{$", 0.1)),
+        _session("2026-11-10", _hold("fierce", "s\x1b[31mX $\\foo{$", 0.3)),
     ]
     trend, _ = weekly(ds, "d_ln_rmssd", "target")
-    assert {p.group for p in trend} == {"s\\x1b[31mX"}
+    assert {p.group for p in trend} == {"s\\x1b[31mX $\\foo{$"}  # '$': no mathtext
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph is a UserWarning
         save(history_figure(ds), tmp_path / "h.png")

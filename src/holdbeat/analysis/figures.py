@@ -23,9 +23,13 @@ TARGET_COLOURS = {"self": pal.BLUE, "future": pal.VERMILLION, "relational": "#7A
 
 
 def pyplot():
+    """matplotlib's pyplot on Agg. Every text holdbeat draws is plain text: file text (a
+    belief, a target, a phase name) with a '$' would otherwise start mathtext, and a bad
+    formula raises while the figure is saved (holdbeat draws no formulas)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     return plt

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from holdbeat.analysis.figures import TARGET_COLOURS
+from holdbeat.analysis.figures import TARGET_COLOURS, pyplot
 from holdbeat.analysis.history import SessionDigest
 from holdbeat.analysis.history_trends import BY, TRENDS, groups_in, weekly
 from holdbeat.gui import palette as pal
@@ -36,11 +36,9 @@ def _style_of(group: str, by: str) -> tuple[str, str]:
 
 
 def history_figure(digests: Sequence[SessionDigest]) -> Figure:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+
+    plt = pyplot()
 
     weeks = sorted({d.week for d in digests if d.week is not None})
     days = [d.started_local.date() for d in digests if d.started_local is not None]

@@ -37,8 +37,8 @@ LABEL_PT = 7.5
 def _plain(text: object) -> str:
     """File text for matplotlib: control characters shown as escapes, as on a terminal (a
     font has no glyph for them, and matplotlib's missing-glyph warning would print the raw
-    character to the terminal); '$' would start mathtext (and a bad formula raises)."""
-    return for_terminal(text).replace("$", r"\$")
+    character to the terminal). '$' is plain text: figures.pyplot turns mathtext off."""
+    return for_terminal(text)
 
 
 def _spans(ax: Axes, spans: list[tuple[float, float]], **style: object) -> None:
