@@ -326,3 +326,16 @@ def test_screenshot_and_cues_wav_may_not_be_one_file(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert f"--cues-wav: {same} is also the --screenshot: give two names" in proc.stderr
     assert not same.exists() and not (tmp_path / "r").exists()
+
+
+def test_headless_screenshot_after_sound_cues(tmp_path: Path) -> None:
+    """--bell/--cues open Qt's audio before the session's end; the --headless screenshot
+    then draws on that same application (it was a bare QCoreApplication: a traceback, no
+    screenshot, exit 1)."""
+    shot = tmp_path / "s.png"
+    proc = demo_max(tmp_path / "r", "--protocol", "quick", "--bell", "10", "--screenshot",
+                    str(shot))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(list((tmp_path / "r").glob("*.jsonl"))) == 1

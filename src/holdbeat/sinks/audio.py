@@ -236,8 +236,15 @@ def open_audio() -> tuple[AudioOut | None, str]:
         why = str(e).split(":")[0] if "cannot open shared object" in str(e) else str(e)
         hint = " (install libpulse0)" if "libpulse" in str(e) else ""
         return None, f"sound cues: no audio ({why}{hint}); continuing without sound"
-    if QtCore.QCoreApplication.instance() is None:
-        QtCore.QCoreApplication([])  # the console view has no Qt application of its own
+    from PySide6 import QtWidgets
+
+    from holdbeat.gui.qtapp import qt_app
+
+    if QtWidgets.QApplication.instance() is None:
+        # the console view has no Qt application of its own, and opens no window: a
+        # widgets one, offscreen, which a --headless --screenshot can draw on afterwards
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    qt_app()
     previous = QtCore.qInstallMessageHandler(lambda *_: None)  # the probe's warnings
     try:
         device = QtMultimedia.QMediaDevices.defaultAudioOutput()

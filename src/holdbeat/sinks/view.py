@@ -22,6 +22,7 @@ from PySide6 import QtWidgets  # the binding first, then pyqtgraph (in gui.windo
 
 from holdbeat.events import Connection, End, Header, SessionEvent
 from holdbeat.gui.model import ViewModel
+from holdbeat.gui.qtapp import qt_app
 from holdbeat.gui.window import LiveWindow
 from holdbeat.pipeline import Control, Stop
 from holdbeat.process import Processed
@@ -54,20 +55,6 @@ class ViewSink:
 
     def finish(self, end: End) -> None:
         self.model.finish(end)
-
-
-def qt_app() -> QtWidgets.QApplication:
-    """The one QApplication; offscreen when there is no display (screenshots on CI)."""
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        from holdbeat.gui.display import display_available
-
-        if not display_available():
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        app = QtWidgets.QApplication(sys.argv[:1])
-        app.setApplicationName("holdbeat")
-    app.setQuitOnLastWindowClosed(False)  # the session, not Qt, decides when we are done
-    return app  # type: ignore[return-value]
 
 
 def png_bytes(win: QtWidgets.QWidget) -> bytes:
