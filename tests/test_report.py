@@ -457,3 +457,27 @@ def test_figure_of_thousands_of_phases_is_capped(tmp_path: Path) -> None:
     png = tmp_path / "many.png"
     save(fig, png)  # '$\frac' in the names must not raise a mathtext error
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("reason", "kept", "expected"),
+    [
+        ("completed", 3, None),
+        ("imported", 3, None),
+        ("terminated (SIGTERM)", 2, "the session ended early (terminated (SIGTERM)) at 4m; "
+         "1 of the protocol's 3 phases were not reached: the last phase may be cut short."),
+        ("hangup (SIGHUP)", 3, "the session ended early (hangup (SIGHUP)) at 4m: the last "
+         "phase may be cut short."),  # every phase began; the last one was cut
+    ],
+)  # fmt: skip
+def test_a_session_that_ended_early_says_so(reason: str, kept: int, expected: str | None) -> None:
+    from holdbeat.events import End
+
+    rec = synth_recording("quick", seed=2)
+    assert len(rec.header.protocol["phases"]) == 3 and rec.end is not None
+    rec = replace(rec, end=End(rec.end.t_s, reason), phases=rec.phases[:kept])
+    caveats = build_report(prepare(rec), ReportConfig(frequency=False)).caveats
+    early = [c for c in caveats if c.startswith("the session ended early")]
+    assert early == ([expected] if expected else [])
+    if expected:
+        assert expected in json.dumps(report_to_dict(build_report(prepare(rec))))

@@ -347,6 +347,10 @@ def _hold_rows(
     return out
 
 
+#: how a session that ran its whole protocol ends (an import has no protocol to run)
+FINISHED = ("completed", "imported")
+
+
 def _caveats(
     prep: Prepared,
     cfg: ReportConfig,
@@ -388,6 +392,14 @@ def _caveats(
                 f"phase '{r.name}' is low quality ({r.quality_reason}): read its numbers with "
                 "care; comparisons exclude it."
             )
+    if rec.end is not None and rec.end.reason not in FINISHED:
+        planned = rec.header.protocol.get("phases") if isinstance(rec.header.protocol, dict) else []
+        missing = len(planned) - len(rec.phases) if isinstance(planned, list) else 0
+        unreached = f"; {missing} of the protocol's {len(planned)} phases were not reached"
+        out.append(
+            f"the session ended early ({rec.end.reason}) at {format_duration(rec.end.t_s)}"
+            f"{unreached if missing > 0 else ''}: the last phase may be cut short."
+        )
     lost = [c for c in rec.connections if c.state == "lost"]
     if lost:
         out.append(f"the strap connection was lost {len(lost)} time(s): gaps are not interpolated.")
