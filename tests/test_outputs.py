@@ -177,11 +177,15 @@ def test_recording_detection_is_by_content_not_name(tmp_path: Path, recorded: Pa
         "json-lines.jsonl": b'{"format": "other/1"}\n{"t": 1}\n',
         "text.jsonl": b"hello\n",
         "empty.jsonl": b"",
+        # keys in another order (a re-formatted header): "format" past the first 64 KiB
+        "late-format.x": b'{"pad":"' + b"x" * 70_000 + b'","format":"holdbeat/1"}\n{"t":1}\n',
+        "late-other.x": b'{"pad":"' + b"x" * 70_000 + b'","format":"other/1"}\n',
+        "late-cut.x": b'{"pad":"' + b"x" * 200_000 + b'","format":"holdbeat/1","ses',  # crashed
     }
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
     found = {n for n in cases if is_recording(tmp_path / n)}
-    assert found == {"full.bin", "cut-header.x", "spaced.x"}
+    assert found == {"full.bin", "cut-header.x", "spaced.x", "late-format.x", "late-cut.x"}
     # a .jsonl that is not a recording is an ordinary output (replaced with --force)
     write_file(tmp_path / "json-lines.jsonl", b"new", force=True)
     assert (tmp_path / "json-lines.jsonl").read_bytes() == b"new"

@@ -35,6 +35,8 @@ from typing import BinaryIO
 
 import orjson
 
+from holdbeat.limits import MAX_HEADER_BYTES
+
 Content = bytes | Callable[[BinaryIO], None]
 
 _NO_HARDLINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV}
@@ -84,6 +86,19 @@ def is_recording(path: Path) -> bool:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return False
         head = os.read(fd, _SNIFF_BYTES)
+        if b"\n" not in head.lstrip():
+            # a header carries the whole protocol, and its keys may come in any order: read
+            # on to the end of the first line (as far as the loader would) before judging
+            chunks, size = [head], len(head)
+            while size <= MAX_HEADER_BYTES:
+                more = os.read(fd, 1 << 20)
+                if not more:
+                    break
+                chunks.append(more)
+                size += len(more)
+                if b"\n" in more:
+                    break
+            head = b"".join(chunks)
     finally:
         os.close(fd)
     first, newline, _ = head.lstrip().partition(b"\n")
