@@ -462,8 +462,29 @@ def test_cli_import_never_overwrites_an_explicit_path(tmp_path: Path, capsys) ->
     target.write_text("precious")
     assert _run([str(src), "-o", str(target)]) == 2
     assert target.read_text() == "precious"
-    assert "already exists" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{target} already exists; an import writes a new recording: give a new name" in err
+    assert "--force" not in err  # import has none
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.jsonl", "rr.txt"]
+
+
+@pytest.mark.parametrize("kind", ["file", "device", "input"])
+def test_cli_import_output_that_is_no_folder_is_refused_before_the_work(
+    tmp_path: Path, capsys, monkeypatch, kind: str
+) -> None:
+    import holdbeat.commands.import_ as imp
+
+    src = tmp_path / "rr.txt"
+    src.write_text("800\n810\n820\n")
+    out = {"file": tmp_path / "notes.txt", "device": Path("/dev/null"), "input": src}[kind]
+    if kind == "file":
+        out.write_text("mine")
+    monkeypatch.setattr(imp, "read_any", None)  # the work would fail loudly: not reached
+    assert _run([str(src), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} is not a folder: give a new FILE.jsonl, or a folder for a generated name" in err
+    if kind == "file":
+        assert out.read_text() == "mine"
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from holdbeat.interop.imported_session import Built, build_recording, label_for,
 from holdbeat.interop.importers import FORMATS, UNITS, detect_format, parse
 from holdbeat.interop.phases_file import parse_phases
 from holdbeat.limits import MAX_SMALL_FILE_BYTES
-from holdbeat.output import OutputError, write_files, write_new
+from holdbeat.output import OutputError, OutputExists, check_targets, write_files, write_new
 from holdbeat.printing import emit
 from holdbeat.recording import SUFFIX, RecordingError, load_stream
 from holdbeat.recording_writer import session_filename
@@ -197,8 +197,31 @@ def read_any(args: argparse.Namespace, src: Path):
     return fmt, parse(_lines(src, "RR file"), fmt, str(src), src.name, args.units), None, (), {}
 
 
+def _output_problem(raw_out: str | None, src: Path) -> str:
+    """Before any work: why -o cannot be written ("" when it can). A new FILE.jsonl must be
+    writable as one; anything else names a folder, which must be one if it exists."""
+    if raw_out is None:
+        return ""
+    out = Path(raw_out)
+    if out.suffix == SUFFIX and not raw_out.endswith(("/", os.sep)) and not out.is_dir():
+        try:
+            check_targets([out], force=False, inputs=[src])
+        except OutputExists:
+            return f"{out} already exists; an import writes a new recording: give a new name"
+        except OutputError as e:
+            return str(e)
+        return ""
+    if os.path.lexists(out) and not out.is_dir():
+        return f"{out} is not a folder: give a new FILE{SUFFIX}, or a folder for a generated name"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     src: Path = args.file
+    problem = _output_problem(args.output, src)
+    if problem:
+        print(f"holdbeat import: {for_terminal(problem)}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         fmt, imported, specs, extra_events, extra_settings = read_any(args, src)
         for note in imported.notes:
