@@ -343,3 +343,17 @@ def test_headless_screenshot_after_sound_cues(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(list((tmp_path / "r").glob("*.jsonl"))) == 1
+
+
+@pytest.mark.parametrize("flag", ["--json", "--csv", "--png"])
+@pytest.mark.parametrize("command", ["report", "compare", "history"])
+def test_an_output_name_ending_in_a_separator_or_empty_is_refused(
+    tmp_path: Path, recorded: Path, command: str, flag: str
+) -> None:
+    """`--json newd/` meant a folder; Path() dropped the slash and wrote a file 'newd'."""
+    for value, words in ((f"{tmp_path}/newd/", "names a folder: give a file name"),
+                         ("", "an empty file name")):  # fmt: skip
+        proc = run_cli(command, str(recorded), flag, value, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -20,10 +20,23 @@ from holdbeat.safe_text import for_spreadsheet
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
+def output_arg(value: str) -> Path:
+    """argparse type for an output file (--json, --csv, --png): a name that ends in a
+    separator means a folder, and Path() would drop that and write a file of that name."""
+    import argparse
+    import os
+
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty file name")
+    if value.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{value!r} names a folder: give a file name")
+    return Path(value)
+
+
 def figure_arg(value: str) -> Path:
     """argparse type for --png/--figure (checked by `figure_problem` after the output
     writer's own checks, so a device or a recording is refused for what it is)."""
-    return Path(value)
+    return output_arg(value)
 
 
 def figure_problem(path: Path | None) -> str | None:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from holdbeat.analysis.io import figure_arg
+from holdbeat.analysis.io import figure_arg, output_arg
 from holdbeat.safe_text import for_terminal
 
 EXIT_REFUSED, EXIT_WRITE_FAILED = 2, 1
@@ -28,7 +28,7 @@ def add_figure_flag(p: argparse.ArgumentParser) -> None:
 
 
 def add_json_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", type=Path, metavar="PATH", help="write every number as JSON")
+    p.add_argument("--json", type=output_arg, metavar="PATH", help="write every number as JSON")
 
 
 def refuse_outputs(

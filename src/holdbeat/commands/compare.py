@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from holdbeat import log
+from holdbeat.analysis.io import output_arg
 from holdbeat.commands._files import (
     add_figure_flag,
     add_json_flag,
@@ -57,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "belief / felt-safety rating change, or the ln RMSSD change after lapses (rating "
         "change and lapse response are also shown next to any metric)",
     )
-    p.add_argument("--csv", type=Path, metavar="PATH", help="write one row per hold as CSV")
+    p.add_argument("--csv", type=output_arg, metavar="PATH", help="write one row per hold as CSV")
     add_figure_flag(p)
     add_json_flag(p)
     p.add_argument(

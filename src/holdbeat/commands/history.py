@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from holdbeat.analysis.io import output_arg
 from holdbeat.commands._files import refuse_unreadable
 from holdbeat.home import LEGACY_DIR as DEFAULT_OUT
 from holdbeat.printing import emit
@@ -48,8 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="recordings or folders (default: the recordings folder)",
     )
-    p.add_argument("--csv", type=Path, metavar="PATH", help="one row per hold as CSV")
-    p.add_argument("--json", type=Path, metavar="PATH", help="every session and trend as JSON")
+    p.add_argument("--csv", type=output_arg, metavar="PATH", help="one row per hold as CSV")
+    p.add_argument(
+        "--json", type=output_arg, metavar="PATH", help="every session and trend as JSON"
+    )
     from holdbeat.commands._files import add_figure_flag
 
     add_figure_flag(p)  # trends over weeks; PNG, SVG or PDF by the extension, checked first

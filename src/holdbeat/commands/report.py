@@ -9,6 +9,7 @@ from pathlib import Path
 from holdbeat import log
 from holdbeat.analysis.baseline_band import DEFAULT_K
 from holdbeat.analysis.catchup import DEFAULT_DWELL_S, DIRECTIONS
+from holdbeat.analysis.io import output_arg
 from holdbeat.commands._files import add_figure_flag, add_json_flag, refuse_outputs, write_outputs
 from holdbeat.commands._types import non_negative_float, positive_float
 from holdbeat.home import RECORDING_HELP, recording_arg
@@ -80,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=recording_arg, help=RECORDING_HELP)
     add_figure_flag(p)
     add_json_flag(p)
-    p.add_argument("--csv", type=Path, metavar="PATH", help="write the phase table as CSV")
+    p.add_argument("--csv", type=output_arg, metavar="PATH", help="write the phase table as CSV")
     p.add_argument(
         "--metric",
         choices=("ln_rmssd", "hr", "rmssd", "sdnn"),
