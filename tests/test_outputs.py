@@ -357,3 +357,18 @@ def test_an_output_name_ending_in_a_separator_or_empty_is_refused(
         assert proc.returncode == 2, proc.stderr
         assert words in proc.stderr and "Traceback" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_screenshot_that_cannot_be_written_fails_the_command(tmp_path: Path) -> None:
+    """The session is recorded whole; the screenshot it asked for is not: exit 1 (as a
+    report whose --png cannot be written), not 0."""
+    with tiny_disk(tmp_path / "disk") as disk:
+        shot = disk / "s.png"  # a window screenshot is ~200 kB: it cannot fit in 64 kB
+        proc = demo_max(tmp_path / "r", "--protocol", "quick", "--screenshot", str(shot))
+        assert proc.returncode == 1, proc.stderr
+        assert f"cannot save the screenshot: cannot write {shot}: No space left" in proc.stderr
+        assert list(disk.iterdir()) == []
+    from holdbeat.recording import load
+
+    (rec,) = (tmp_path / "r").glob("*.jsonl")
+    assert load(rec).end.reason == "completed"  # type: ignore[union-attr]

@@ -82,6 +82,9 @@ class SessionPlan:
     planner: object | None = None
     quiet: bool = False  # --quiet: no console status lines (the recording path still shows)
     inputs: tuple[Path, ...] = ()  # files the command read: --screenshot never replaces them
+    # outputs after the session that could not be written (the screenshot): exit 1, as a
+    # report whose --png cannot be written
+    failed: list[str] = field(default_factory=list)
 
     def status_every_s(self) -> float:
         """Console status lines: one per wall second when paced, every 30 s at max speed."""
@@ -164,6 +167,8 @@ def execute(
 
         err = render_offscreen(shot.model, plan.screenshot, plan.view_minutes)
         say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else out)
+        if err:
+            plan.failed.append(err)
     if keys and recorder is not None and recorder.path is not None:
         ask_after_note(keys[0], recorder.path, out, stdin or sys.stdin)
     return end, recorder.path if recorder else None

@@ -208,6 +208,8 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
 
             err = save_screenshot(win, plan.screenshot)
             say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else sys.stdout)
+            if err:
+                plan.failed.append(err)
         elif not closed.is_set() and not interrupted:
             if win.ask_ratings and recorder is not None and recorder.path is not None:
                 ask_after_note(win, recorder.path)
