@@ -262,3 +262,32 @@ def test_started_with_stdout_or_stderr_closed(tmp_path: Path, recording: Path) -
                      preexec_fn=lambda: os.close(2))  # fmt: skip
     assert proc.returncode == 0 and proc.stdout == b""  # "wrote …" is stderr's
     assert json.loads((tmp_path / "o.json").read_text())
+
+
+def test_sigterm_while_an_output_is_written_leaves_no_temp_file(tmp_path: Path) -> None:
+    """A command killed by SIGTERM mid-write: the writer's cleanup runs, as for Ctrl-C, and
+    the exit code says which signal (128 + 15). Sessions end themselves. (A process of its
+    own: without the handler SIGTERM kills it, not the test run.)"""
+    rr = tmp_path / "rr.txt"
+    rr.write_text("800\n810\n820\n")
+    out = tmp_path / "out"
+    script = f"""
+import os, signal, sys
+import holdbeat.commands.import_ as imp
+from holdbeat.cli import main
+real = imp.write_lines
+def killed_midway(f, *a, **kw):
+    f.write(b'{{"format":"holdbeat/1"')  # part of the new file is on disk
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real(f, *a, **kw)
+imp.write_lines = killed_midway
+before = signal.getsignal(signal.SIGTERM)
+code = main(["import", {str(rr)!r}, "-o", {str(out) + "/"!r}])
+assert signal.getsignal(signal.SIGTERM) is before  # the handler is put back
+sys.exit(code)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert list(out.iterdir()) == []  # no hidden .holdbeat-*.part left behind

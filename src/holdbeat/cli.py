@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from importlib import import_module
 
@@ -164,8 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     log.debug("command line: %s", argv)
+    restore = {} if args.command in SESSIONS else _signals_exit()
     try:
         code = int(args.func(args) or 0)
+    except _Signalled as e:  # SIGTERM/SIGHUP: what was being written is cleaned up on the way
+        code = 128 + e.signum
     except KeyboardInterrupt:
         _quietly("interrupted")
         code = EXIT_INTERRUPTED
@@ -176,8 +180,42 @@ def main(argv: list[str] | None = None) -> int:
 
         _quietly(f"holdbeat: {for_terminal_lines(e)}")
         code = EXIT_USAGE
+    finally:
+        for sig, handler in restore.items():
+            signal.signal(sig, handler)
     _settle_streams()
     return code
+
+
+#: commands that run a session: they end it themselves on a signal (an `end` event)
+SESSIONS = frozenset({"demo", "hold", "replay"})
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP during a command: raised where the command is, so the writer's
+    cleanup (its temp files) runs, as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _signals_exit() -> dict:
+    """SIGTERM/SIGHUP raise _Signalled (the default would kill the process mid-write and
+    leave a hidden temp file behind); an ignored signal (nohup) stays ignored. Returns the
+    handlers to put back."""
+
+    def raise_(signum: int, _frame: object) -> None:
+        raise _Signalled(signum)
+
+    old = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None and signal.getsignal(sig) is signal.SIG_DFL:
+            try:
+                old[sig] = signal.signal(sig, raise_)
+            except ValueError:  # not the main thread (main() called from a thread)
+                break
+    return old
 
 
 def _quietly(text: str) -> None:
