@@ -116,8 +116,16 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 def test_csv_cells_never_become_formulas(tmp_path: Path) -> None:
     from holdbeat.safe_text import for_spreadsheet
 
-    for formula in ("=1+2", "+1+2", "-1+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1"):
+    for formula in ("=1+2", "+1+2", "-1+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1",
+                    " =1+1", "\n=1+1", "\u00a0@SUM(A1)"):  # fmt: skip
         assert for_spreadsheet(formula) == "'" + formula
+    assert for_spreadsheet("\u200b=1") == "\\u200b=1"  # shown as an escape: no formula
+    # control characters that would drive a terminal showing the file become escapes;
+    # line breaks and tabs stay text
+    assert for_spreadsheet("a\x1b]0;x\x07b\u202ec\x9bd\x7f\ne\tf") == (
+        "a\\x1b]0;x\\x07b\\u202ec\\x9bd\\x7f\ne\tf"
+    )
+    assert for_spreadsheet("=\x1b") == "'=\\x1b"
     for plain in ("-0.25", "+3", "1e-3", "-", "belief", "", "a=b"):
         assert for_spreadsheet(plain) == (plain if plain != "-" else "'-")
     assert for_spreadsheet(-3.5) == -3.5 and for_spreadsheet(None) is None

@@ -51,11 +51,24 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+#: spaces a spreadsheet may trim before it reads a formula
+_LEADING = " \t\r\n\u00a0\u200b\ufeff"
+#: in a cell, line breaks and tabs are text (the CSV quotes them); other control and
+#: format characters would still drive a terminal that shows the file (`cat out.csv`)
+_CELL_KEEP = {"\n", "\t", "\r"}
+
+
 def for_spreadsheet(cell: object) -> object:
-    """A CSV cell a spreadsheet will show, never run: text starting with = + - @ tab or CR
-    gets a leading apostrophe (OWASP's advice). Numbers, and text that is exactly a
-    number such as "-0.25", are left as they are so columns stay numeric."""
-    if not isinstance(cell, str) or not cell.startswith(_FORMULA_START):
+    """A CSV cell a spreadsheet will show, never run: text starting with = + - @ tab or CR,
+    also after leading spaces, gets a leading apostrophe (OWASP's advice); control and
+    format characters other than line breaks and tabs are shown as escapes, as on a
+    terminal. Numbers, and text that is exactly a number such as "-0.25", are left as they
+    are so columns stay numeric."""
+    if not isinstance(cell, str):
+        return cell
+    if not cell.isprintable():
+        cell = "".join(c if c in _CELL_KEEP else _visible(c) for c in cell)
+    if not (cell.startswith(_FORMULA_START) or cell.lstrip(_LEADING).startswith(_FORMULA_START)):
         return cell
     if _PLAIN_NUMBER.match(cell):
         return cell
