@@ -86,6 +86,29 @@ def test_file_is_owner_only_and_flushed_per_line(tmp_path: Path) -> None:
     w.close()
 
 
+def test_every_folder_made_for_a_recording_is_owner_only_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    """Path.mkdir(parents=True, mode=0o700) gives the parents the umask's mode: under umask
+    000 the folder above the recordings was 0777, and anyone could swap the recordings
+    folder for their own."""
+    deep = tmp_path / "a" / "b" / "recordings"
+    old = os.umask(0)
+    try:
+        w = RecordingWriter(deep, HEADER, "soft", clock=lambda: 0.0)
+        w.close()
+    finally:
+        os.umask(old)
+    for d in (tmp_path / "a", tmp_path / "a" / "b", deep):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
+    from holdbeat.output import private_dirs
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError):
+        private_dirs(tmp_path / "file")  # a file where a folder must be: an error
+    private_dirs(deep)  # all there: nothing to do
+
+
 def test_never_overwrites(tmp_path: Path) -> None:
     p1, fd1 = create_exclusive(tmp_path, "2026-01-01_000000_fierce")
     os.write(fd1, b"precious")

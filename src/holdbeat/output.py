@@ -276,12 +276,31 @@ def write_file(
     return write_files({Path(path): content}, force=force, inputs=inputs)[0]
 
 
+def private_dirs(directory: Path) -> None:
+    """`mkdir -p` whose every new folder is 0700. Path.mkdir(parents=True, mode=0o700) gives
+    the parents it creates the umask's mode (0777 under umask 000): another user could then
+    rename the folder holding the recordings and put their own in its place."""
+    todo: list[Path] = []
+    p = Path(directory)
+    while not p.is_dir():
+        todo.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    for d in reversed(todo):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            if not d.is_dir():
+                raise
+
+
 def write_new(directory: Path, stem: str, suffix: str, content: Content) -> Path:
     """Write under a fresh name `stem[-N]suffix` in `directory` (created 0700); never
     replaces anything."""
     directory = Path(directory)
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(directory)
     except OSError as e:
         raise WriteFailed(directory, e) from e
     if not directory.is_dir():

@@ -25,6 +25,7 @@ from holdbeat.events import (
     PhaseStart,
     SessionEvent,
 )
+from holdbeat.output import private_dirs
 from holdbeat.process import Processed
 from holdbeat.recording import SUFFIX, RecordingError
 from holdbeat.recording_lines import event_to_dict, header_to_dict
@@ -64,7 +65,7 @@ def session_filename(started: datetime, label: str) -> str:
 
 def create_exclusive(directory: Path, stem: str) -> tuple[Path, int]:
     """Create a new 0600 file that did not exist; add -2, -3... rather than overwrite."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(directory)
     for n in range(1, 10_000):
         name = f"{stem}{SUFFIX}" if n == 1 else f"{stem}-{n}{SUFFIX}"
         path = directory / name

@@ -103,10 +103,11 @@ def get(k: str, directory: Path | None = None, kind: type | None = None) -> obje
 def put(k: str, value: object, directory: Path | None = None) -> None:
     """Store atomically (temp file + rename), owner-only; a failure only loses the cache."""
     from holdbeat.inputs import owner_only
+    from holdbeat.output import private_dirs
 
     d = directory or cache_dir()
     try:
-        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(d)
         st = os.lstat(d)
         if not (stat.S_ISDIR(st.st_mode) and owner_only(st)):
             return  # a folder others may write to: what is put there would never be read

@@ -111,10 +111,10 @@ class DigestCache:
         path = self.path
         if path is None or not self.changed:
             return
-        from holdbeat.output import OutputError, write_file
+        from holdbeat.output import OutputError, private_dirs, write_file
 
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dirs(path.parent)
             data = orjson.dumps({"key": self.key, "entries": self.entries})
             write_file(path, data, force=True)  # the one writer: 0600, atomic, regular files
             self.changed = False

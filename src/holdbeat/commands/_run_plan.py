@@ -29,10 +29,10 @@ def check_screenshot(path: Path | None, inputs: tuple[Path, ...] = ()) -> str:
     error message or ""."""
     if path is None:
         return ""
-    from holdbeat.output import OutputError, check_target
+    from holdbeat.output import OutputError, check_target, private_dirs
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
         check_target(path, force=True, inputs=inputs)
     except OutputError as e:
         return f"--screenshot: {e}"

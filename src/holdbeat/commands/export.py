@@ -14,7 +14,7 @@ from pathlib import Path
 from holdbeat import log
 from holdbeat.home import RECORDING_HELP, recording_arg
 from holdbeat.interop import InteropError
-from holdbeat.output import OutputError, check_targets, write_files
+from holdbeat.output import OutputError, check_targets, private_dirs, write_files
 from holdbeat.printing import emit
 from holdbeat.recording import Recording, RecordingError, load
 from holdbeat.safe_text import for_terminal as shown
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if args.output and args.output.endswith(("/", os.sep)):
         try:
-            output.mkdir(parents=True, exist_ok=True, mode=0o700)  # type: ignore[union-attr]
+            private_dirs(output)  # type: ignore[arg-type]
         except OSError as e:
             print(
                 f"holdbeat export: cannot create {shown(output)}: {e.strerror or e}",

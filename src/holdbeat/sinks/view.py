@@ -72,11 +72,11 @@ def png_bytes(win: QtWidgets.QWidget) -> bytes:
 def save_screenshot(win: QtWidgets.QWidget, path: Path) -> str:
     """PNG of the window through the one output writer (0600, atomic, never over a
     recording or a non-regular file); returns an error message, or "" on success."""
-    from holdbeat.output import OutputError, write_file
+    from holdbeat.output import OutputError, private_dirs, write_file
 
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
         write_file(path, png_bytes(win), force=True)
     except OutputError as e:
         return f"cannot save the screenshot: {e}"
