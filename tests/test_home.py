@@ -216,3 +216,13 @@ def test_every_command_says_a_bad_config_file_and_exits_2(tmp_path: Path, argv: 
     assert r.returncode == 2, r.stderr
     assert f"{cfg} is a FIFO (named pipe), not a regular file" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_latest_with_no_recordings_says_so(tmp_path: Path) -> None:
+    env = {**os.environ, "HOLDBEAT_RECORDINGS": str(tmp_path / "none")}
+    for command in ("report", "replay", "export"):
+        r = run_cli(command, "latest", env=env, cwd=tmp_path)
+        assert r.returncode == 2
+        assert f"argument file: no recordings yet in {tmp_path / 'none'}" in r.stderr.replace(
+            "FILE", "file"
+        )

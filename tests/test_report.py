@@ -310,7 +310,9 @@ def test_cli_report_refuses_to_write_over_a_recording(
 @pytest.mark.parametrize(
     "content, words",
     [
-        (b"", "empty file"),
+        (b"", "empty file, not a holdbeat recording"),
+        (b"\n\n" + b'{"format": "holdbeat/1"}\n', "(line 1 is blank, not a header)"),
+        (b" \n", "(line 1 is blank, not a header)"),
         (b'{"hello": "world"}\n', "not a holdbeat recording"),
         (b"\xff\xfe\x00garbage", "not UTF-8"),
         (b'{"format": "holdbeat/9"}\n', "newer than this holdbeat"),

@@ -205,6 +205,9 @@ def recording_arg(value: str) -> Path:
             resolve(value)  # raises: several match
     except HomeError as e:  # several match, or the config file is bad
         raise argparse.ArgumentTypeError(str(e)) from None
+    if not found and value == LATEST:
+        looked = " or ".join(str(d) for d in search_dirs())
+        raise argparse.ArgumentTypeError(f"no recordings yet in {looked}")
     if found and str(found[0]) != value:
         log.info("%s -> %s", value, found[0])
     return found[0] if found else Path(value)

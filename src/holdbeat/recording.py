@@ -162,8 +162,10 @@ def load_stream(path: Path, f: BinaryIO, live: bool = True) -> Recording:
 
 def _load(path: Path, f: BinaryIO, live: bool = True) -> Recording:
     first = f.readline(MAX_HEADER_BYTES + 1)
-    if not first.strip():
+    if not first:
         raise NotARecording(f"{path}: empty file, not a holdbeat recording")
+    if not first.strip():
+        raise NotARecording(f"{path}: not a holdbeat recording (line 1 is blank, not a header)")
     if len(first) > MAX_HEADER_BYTES:
         raise NotARecording(
             f"{path}: not a holdbeat recording (line 1 is longer than {MAX_HEADER_BYTES >> 20} MiB)"
