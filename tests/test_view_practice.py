@@ -103,6 +103,8 @@ def test_the_protocols_own_cue(qtbot, tmp_path: Path) -> None:
     key(r.win, "l")
     r.feed(rest, until_s=505.0)
     assert r.win.practice.banner.cue.text() == r.protocol.phases[2].rehold
+    # a protocol's text is shown as text, never run as Qt rich text (<img src=...>, links)
+    assert r.win.practice.banner.cue.textFormat() == QtCore.Qt.TextFormat.PlainText
 
 
 def test_act_and_savor_questions_in_the_window(qtbot, tmp_path: Path) -> None:

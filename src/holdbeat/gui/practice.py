@@ -33,6 +33,7 @@ class ReholdBanner(QtWidgets.QFrame):
         lay.setContentsMargins(14, 6, 14, 6)
         lay.setSpacing(0)
         self.cue = QtWidgets.QLabel()
+        self.cue.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # the protocol's text: never markup
         self.cue.setWordWrap(True)
         self.cue.setStyleSheet(f"font-size: 30px; font-weight: bold; color: {pal.FOREGROUND};")
         self.hint = QtWidgets.QLabel()
@@ -57,7 +58,9 @@ class _Question(QtWidgets.QDialog):
         self.setWindowTitle(title)
         self.setStyleSheet("QLabel, QPushButton, QLineEdit { font-size: 16px; }")
         self.lay = QtWidgets.QVBoxLayout(self)
-        label = QtWidgets.QLabel(question)
+        label = QtWidgets.QLabel()
+        label.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # may quote a belief or an action
+        label.setText(question)
         label.setWordWrap(True)
         self.lay.addWidget(label)
 
