@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers import demo_max, sim_header
+from tests.helpers import demo_max, run_cli, sim_header
 
 from holdbeat.pipeline import run_session
 from holdbeat.protocols import load_protocol
@@ -73,9 +73,12 @@ def test_a_file_given_as_the_folder_is_named_as_such(tmp_path: Path, target: str
     if target == "file":
         out.write_text("mine\n")
     proc = demo_max(out)
-    assert proc.returncode == 1
-    assert f"cannot create a recording in {out}: it is not a folder (give a folder" in proc.stderr
+    assert proc.returncode == 2  # refused with the arguments, before any session
+    assert f"argument --out: {out} is not a folder (give a folder: --out" in proc.stderr
     assert "Traceback" not in proc.stderr
+    proc = run_cli("hold", "--headless", env={**os.environ, "HOLDBEAT_RECORDINGS": str(out)})
+    assert proc.returncode == 2  # no strap sought first
+    assert f"{out} is not a folder" in proc.stderr and "looking for your strap" not in proc.stderr
     if target == "file":
         assert out.read_text() == "mine\n"
 
@@ -140,3 +143,12 @@ def test_file_removed_mid_session_stops_recording(tmp_path: Path) -> None:
         asyncio.run(run_session(source(), [sink], sim_header(proto), proto))
     assert sink.writer is not None and sink.writer.closed
     assert not any(tmp_path.iterdir())  # nothing resurrected behind the user's back
+
+
+def test_the_recorder_names_a_file_where_its_folder_should_be(tmp_path: Path) -> None:
+    """(A folder swapped for a file after the arguments were checked.)"""
+    blocker = tmp_path / "recs"
+    blocker.write_text("mine\n")
+    with pytest.raises(RecordingFailed, match=r"recs: it is not a folder \(give a folder"):
+        RecorderSink(blocker).start(sim_header(load_protocol("quick")), None)
+    assert blocker.read_text() == "mine\n"

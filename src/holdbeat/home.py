@@ -218,9 +218,14 @@ def out_arg(value: str) -> Path:
     import argparse
 
     try:
-        return recordings_dir(value or None)
+        d = recordings_dir(value or None)
     except HomeError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+    if os.path.exists(d) and not os.path.isdir(d):  # before a strap is sought or a session run
+        raise argparse.ArgumentTypeError(
+            f"{d} is not a folder (give a folder: --out, HOLDBEAT_RECORDINGS)"
+        )
+    return d
 
 
 RECORDING_HELP = (

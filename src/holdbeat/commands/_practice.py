@@ -137,7 +137,6 @@ def audio_sinks(args: argparse.Namespace, say: Callable[[str], None] | None = No
     if getattr(args, "cues", False) or getattr(args, "bell", None):
         out.append(AudioSink(opener=open_audio, say=say or _stderr))
     if args.cues_wav is not None:
-        from holdbeat.commands._session_args import input_files
         from holdbeat.output import OutputError, check_target
 
         # OutputError now, not after the session; never over an input or the screenshot
@@ -147,6 +146,13 @@ def audio_sinks(args: argparse.Namespace, say: Callable[[str], None] | None = No
             raise OutputError(f"{args.cues_wav} is also the --screenshot: give two names")
         out.append(AudioSink(WavOut(args.cues_wav), opener=None))
     return out
+
+
+def input_files(args: argparse.Namespace) -> list[Path]:
+    """The files a session command reads (a --protocol file, replay's recording): its
+    outputs (--screenshot, --cues-wav) never write over them."""
+    named = [getattr(args, "protocol", None), getattr(args, "file", None)]
+    return [Path(f) for f in named if f is not None and Path(f).exists()]
 
 
 def _stderr(line: str) -> None:

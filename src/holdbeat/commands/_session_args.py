@@ -42,15 +42,10 @@ def add_view_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def input_files(args: argparse.Namespace) -> list[Path]:
-    """The files a session command reads (a --protocol file, replay's recording): its
-    outputs (--screenshot, --cues-wav) never write over them."""
-    named = [getattr(args, "protocol", None), getattr(args, "file", None)]
-    return [Path(f) for f in named if f is not None and Path(f).exists()]
-
-
 def view_settings(args: argparse.Namespace) -> dict:
     """The session plan's fields set by `add_view_flags` (and --quiet), for SessionPlan(**)."""
+    from holdbeat.commands._practice import input_files
+
     return {
         "headless": args.headless,
         "window_s": args.window,
