@@ -502,3 +502,30 @@ def test_after_note_from_the_console(tmp_path: Path) -> None:
     assert ask_after_note(Keys("\n"), path, io.StringIO(), Tty()) is None  # Enter skips
     assert ask_after_note(Keys("x\n"), path, io.StringIO(), io.StringIO()) is None  # no tty
     assert len(load(path).notes) == 1
+
+
+def test_after_note_timing_reads_the_last_timed_event(tmp_path: Path) -> None:
+    """The note is timed at the last event with a time: lines that are not JSON objects, or
+    have no time, are passed over; a recording with none gives 0.0. Written as the recorder
+    writes lines (compact, UTF-8 as is)."""
+    head = b'{"format":"holdbeat/1","session_id":"s"}\n'
+    p = tmp_path / "r.jsonl"
+    p.write_bytes(
+        head + b'{"t":12.5,"type":"marker","kind":"lapse"}\n[1,2]\n{"type":"x"}\nnot json\n'
+    )
+    ev = append_note(str(p), "calmer é")  # a str path too
+    assert ev == SessionNote(12.5, "after", "calmer é")
+    assert p.read_bytes().endswith(
+        '{"t":12.5,"type":"session_note","when":"after","text":"calmer é"}\n'.encode()
+    )
+    bare = tmp_path / "bare.jsonl"
+    bare.write_bytes(head)
+    assert append_note(bare, "x").t_s == 0.0
+    with pytest.raises(NoteError) as e:
+        append_note(bare, " \n ")
+    assert str(e.value) == "the note is empty"
+    big = tmp_path / "big.jsonl"  # the last event is found in the file's tail
+    big.write_bytes(head + b"".join(b'{"t":%d.0,"type":"marker","kind":"felt"}\n' % i
+                                    for i in range(5000)))  # fmt: skip
+    assert big.stat().st_size > 2 * 65536
+    assert append_note(big, "y").t_s == 4999.0
