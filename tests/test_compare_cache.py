@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,44 @@ def test_the_key_covers_content_path_config_and_code(tmp_path: Path) -> None:
     assert k != cache.key(a, b"x", CompareConfig(seed=1))
     cache.code_fingerprint.cache_clear()
     assert len(cache.code_fingerprint()) == 64
-    assert os.path.basename(str(cache.cache_dir())) == "summaries"
+    assert cache.cache_dir() == Path(os.environ["XDG_CACHE_HOME"]) / "holdbeat" / "summaries"
+    odd = Path(os.fsdecode(b"/x/\xff.jsonl"))  # a file name that is not UTF-8
+    assert cache.key(odd, b"x", CompareConfig()) != cache.key(a, b"x", CompareConfig())
+
+
+def test_the_fingerprint_follows_every_source_file(tmp_path: Path, monkeypatch) -> None:
+    """Any edit, added or renamed .py file under holdbeat recomputes; other files do not."""
+    tree = tmp_path / "holdbeat"
+    (tree / "analysis").mkdir(parents=True)
+    (tree / "a.py").write_text("x = 1\n")
+    (tree / "notes.txt").write_text("n")
+    monkeypatch.setattr(cache, "__file__", str(tree / "analysis" / "cache.py"))
+
+    def fp() -> str:
+        cache.code_fingerprint.cache_clear()
+        return cache.code_fingerprint()
+
+    first = fp()
+    (tree / "notes.txt").write_text("changed")
+    assert fp() == first
+    (tree / "a.py").write_text("x = 2\n")
+    edited = fp()
+    assert edited != first
+    (tree / "a.py").rename(tree / "b.py")
+    assert fp() != edited
+    cache.code_fingerprint.cache_clear()
+
+
+def test_get_and_put_directly(tmp_path: Path) -> None:
+    d = tmp_path / "c"
+    cache.put("k", {"v": 1}, d)
+    assert cache.get("k", d) == {"v": 1} and cache.get("k", d, kind=list) is None
+    assert not (d / "k.pickle").exists()  # not what was asked for: removed, recomputed
+    (d / "j.pickle").write_bytes(b"\x80\x05damaged")
+    assert cache.get("j", d) is None and not (d / "j.pickle").exists()
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):  # a bug, not a miss
+        cache.put("u", lambda: 0, d)
+    assert sorted(p.name for p in d.iterdir()) == []  # and leaves no temp file
 
 
 @pytest.mark.timeout(120)  # reading a FIFO entry would wait for a writer forever
@@ -166,9 +204,11 @@ def test_a_folder_others_may_write_to_is_neither_read_nor_written(
         e.chmod(0o600)
     cache.cache_dir().chmod(0o1777)  # like /tmp: anyone may put files there
     calls = counting_load(monkeypatch)
+    planted = {e: e.read_bytes() for e in entries()}
     assert run(folder, tmp_path / "again.json") == cold
     assert not marker.exists() and len(calls) == 3
     assert not list(cache.cache_dir().glob(".tmp-*"))
+    assert {e: e.read_bytes() for e in entries()} == planted  # nothing written there either
 
 
 def test_an_entry_of_another_type_is_recomputed_not_a_traceback(

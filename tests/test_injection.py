@@ -120,6 +120,11 @@ def test_csv_cells_never_become_formulas(tmp_path: Path) -> None:
                     " =1+1", "\n=1+1", "\u00a0@SUM(A1)"):  # fmt: skip
         assert for_spreadsheet(formula) == "'" + formula
     assert for_spreadsheet("\u200b=1") == "\\u200b=1"  # shown as an escape: no formula
+    assert for_spreadsheet("\tplain") == "'\tplain"  # a tab or CR first: OWASP's rule
+    assert for_spreadsheet("\rplain") == "'\rplain"
+    assert for_spreadsheet("X=1") == "X=1" and for_spreadsheet("x+1") == "x+1"
+    assert for_spreadsheet("a\tb\rc\nd") == "a\tb\rc\nd"  # text in a cell, kept
+
     # control characters that would drive a terminal showing the file become escapes;
     # line breaks and tabs stay text
     assert for_spreadsheet("a\x1b]0;x\x07b\u202ec\x9bd\x7f\ne\tf") == (
@@ -199,3 +204,12 @@ def test_file_names_in_logs_listings_help_and_argparse_errors_are_escaped(
     listing = runs[2][0].stderr.splitlines()
     assert "matches 2 recordings; give more of the name:" in listing[-3]
     assert listing[-1].endswith("2026-03-01_130000_y.jsonl")  # still one name per line
+
+
+def test_for_terminal_limits_lines_and_private_use() -> None:
+    from holdbeat.safe_text import for_terminal, for_terminal_lines
+
+    assert for_terminal("abc", 3) == "abc" and for_terminal("abcd", 3) == "abc…"
+    assert for_terminal("\ue000") == "\\ue000"  # private use: invisible, shown
+    assert for_terminal("\u2028x\u2029") == "\\u2028x\\u2029"
+    assert for_terminal_lines("a\x1b\nb\x07\n") == "a\\x1b\nb\\x07\n"

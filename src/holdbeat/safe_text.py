@@ -35,7 +35,7 @@ def for_terminal(text: object, limit: int | None = None) -> str:
     cut = limit is not None and len(s) > limit
     if cut:
         s = s[:limit]
-    if not s.isprintable() or any(c in s for c in "\u2028\u2029"):
+    if not s.isprintable():  # (line and paragraph separators are not printable either)
         s = "".join(map(_visible, s))
     return s + "…" if cut else s
 

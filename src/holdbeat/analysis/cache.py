@@ -111,9 +111,8 @@ def put(k: str, value: object, directory: Path | None = None) -> None:
         st = os.lstat(d)
         if not (stat.S_ISDIR(st.st_mode) and owner_only(st)):
             return  # a folder others may write to: what is put there would never be read
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".pickle")
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".pickle")  # 0600
         try:
-            os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
                 pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
             final = d / f"{k}.pickle"
