@@ -372,3 +372,16 @@ def test_a_screenshot_that_cannot_be_written_fails_the_command(tmp_path: Path) -
 
     (rec,) = (tmp_path / "r").glob("*.jsonl")
     assert load(rec).end.reason == "completed"  # type: ignore[union-attr]
+
+
+def test_a_cues_wav_that_cannot_be_written_fails_the_command(tmp_path: Path) -> None:
+    with tiny_disk(tmp_path / "disk") as disk:
+        wav = disk / "cues.wav"  # minutes of sound: megabytes, not 64 kB
+        proc = demo_max(tmp_path / "r", "--protocol", "quick", "--cues-wav", str(wav))
+        assert proc.returncode == 1, proc.stderr
+        assert f"cannot write {wav}: No space left on device" in proc.stderr
+        assert "Traceback" not in proc.stderr and list(disk.iterdir()) == []
+    from holdbeat.recording import load
+
+    (rec,) = (tmp_path / "r").glob("*.jsonl")
+    assert load(rec).end.reason == "completed"  # type: ignore[union-attr]

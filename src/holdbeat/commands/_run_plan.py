@@ -68,7 +68,8 @@ def run_plan_cli(plan: SessionPlan) -> int:
             say(f"recorded: {path}")
         return 0
     code = report_end(end, path)
-    if code == 0 and plan.failed:
+    failed = [*plan.failed, *(getattr(s, "failed", "") for s in plan.extra_sinks)]
+    if code == 0 and any(failed):
         code = EXIT_FAILED  # the session is recorded; an output it asked for is not written
     if end.reason == "interrupted":
         return EXIT_INTERRUPTED

@@ -273,6 +273,7 @@ class AudioSink:
         self.opener = opener
         self.say = say
         self.note = ""
+        self.failed = ""  # why the sound file could not be written (the command exits 1)
         self.played: list[tuple[float, str]] = []  # (t_s, what) for tests and the log
 
     def start(self, header: Header, protocol) -> None:
@@ -297,4 +298,8 @@ class AudioSink:
 
     def finish(self, end: End) -> None:
         if self.out is not None:
-            self.out.close()
+            try:
+                self.out.close()
+            except OSError as e:
+                self.failed = str(e)
+                raise
