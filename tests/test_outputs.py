@@ -276,6 +276,7 @@ def test_screenshot_goes_through_the_writer(tmp_path: Path) -> None:
     proc = demo_max(tmp_path / "rec", "--protocol", "single", "--screenshot", str(shot))
     assert proc.returncode == 0, proc.stderr
     assert f"screenshot: {shot}" in proc.stdout
+    assert "propagateSizeHints" not in proc.stderr  # Qt's offscreen plugin's chatter
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
     assert stat.S_IMODE(shot.stat().st_mode) == 0o600

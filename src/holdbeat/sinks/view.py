@@ -10,6 +10,7 @@ is Qt, and neither blocks the other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ from holdbeat.gui.qtapp import qt_app
 from holdbeat.gui.window import LiveWindow
 from holdbeat.pipeline import Control, Stop
 from holdbeat.process import Processed
+from holdbeat.safe_text import for_terminal
 from holdbeat.session import Protocol
 
 CLOSE_GRACE_S = 3.0  # after Stop, how long the source may take to deliver its next event
@@ -85,6 +87,30 @@ def save_screenshot(win: QtWidgets.QWidget, path: Path) -> str:
     return ""
 
 
+@contextlib.contextmanager
+def _quiet_offscreen_plugin():
+    """Qt's offscreen platform says "This plugin does not support propagateSizeHints()"
+    when a window is shown: not ours to act on, so not on the user's terminal. Any other
+    Qt message still goes where it went."""
+    from PySide6 import QtCore
+
+    previous = None
+
+    def handler(mode, context, message: str) -> None:
+        if "propagateSizeHints" in message:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            sys.stderr.write(for_terminal(message) + "\n")
+
+    previous = QtCore.qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        QtCore.qInstallMessageHandler(previous)
+
+
 def render_offscreen(model: ViewModel, path: Path, view_minutes: float = 5.0) -> str:
     """The live window drawn once, offscreen, from a finished session's model, saved as
     a PNG (--headless --screenshot). Returns an error message or ""."""
@@ -94,7 +120,8 @@ def render_offscreen(model: ViewModel, path: Path, view_minutes: float = 5.0) ->
     win = LiveWindow(model, lambda *_: None, now_s=lambda: model.now_s, view_minutes=view_minutes)
     try:
         win.allow_close()
-        win.show()
+        with _quiet_offscreen_plugin():
+            win.show()
         win.redraw()
         for _ in range(3):  # let Qt lay out the final texts
             app.processEvents()
