@@ -128,7 +128,10 @@ def test_compare_and_note_refuse_a_fifo_by_what_it_is(tmp_path: Path) -> None:
     assert f"{fifo}: not a regular file (a FIFO, device or socket is not read)" in proc.stderr
     proc = run_cli("note", str(fifo), "calmer", timeout=60, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
-    assert f"{fifo} is a FIFO (named pipe), not a regular file" in proc.stderr
+    assert (
+        f"{fifo} is a FIFO (named pipe), not a regular file: give the holdbeat recording as a "
+        "file" in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
 
 
