@@ -213,3 +213,31 @@ def test_for_terminal_limits_lines_and_private_use() -> None:
     assert for_terminal("\ue000") == "\\ue000"  # private use: invisible, shown
     assert for_terminal("\u2028x\u2029") == "\\u2028x\\u2029"
     assert for_terminal_lines("a\x1b\nb\x07\n") == "a\\x1b\nb\\x07\n"
+
+
+def test_json_outputs_escape_what_a_terminal_would_act_on(
+    hostile: tuple[Path, Path], tmp_path
+) -> None:
+    """report/compare/history --json: DEL, C1, bidi and separators as \\uXXXX escapes (C0 is
+    JSON's own), so `cat out.json` shows them; reading the JSON gives the text back exactly."""
+    from holdbeat.analysis.io import json_text
+
+    obj = {"belief": "a" + EVIL + "\u00ad\u200bz é 中"}
+    text = json_text(obj)
+    assert json.loads(text) == obj
+    assert all(c.isprintable() or c == "\n" for c in text)
+    assert "é 中" in text  # other scripts stay readable, not escaped
+    _, rec = hostile
+    out = tmp_path / "r.json"
+    assert run_cli("report", str(rec), "-q", "--json", str(out)).returncode == 0
+    raw = out.read_text("utf-8")
+    check_clean(raw.replace("\n", ""))
+
+    def strings(o: object) -> list[str]:
+        if isinstance(o, dict):
+            return [x for v in o.values() for x in strings(v)]
+        if isinstance(o, list):
+            return [x for v in o for x in strings(v)]
+        return [o] if isinstance(o, str) else []
+
+    assert "name" + EVIL in strings(json.loads(raw))  # the protocol's name, read back exactly

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -90,9 +91,19 @@ def check_outputs(outputs: Sequence[Path | None], inputs: Sequence[Path]) -> Non
 UNDECODABLE = "backslashreplace"
 
 
-def write_json(path: Path, obj: object, inputs: Sequence[Path] = ()) -> None:
+#: what json.dumps(ensure_ascii=False) leaves raw but a terminal acts on (DEL, C1 controls,
+#: bidi and zero-width formatting, line/paragraph separators): `cat report.json` must not
+#: reorder or drive what it shows. JSON's \uXXXX escape reads back as the same string.
+_HIDDEN_IN_JSON = re.compile("[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def json_text(obj: object) -> str:
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
-    write_file(path, text.encode("utf-8", UNDECODABLE), force=True, inputs=inputs)
+    return _HIDDEN_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def write_json(path: Path, obj: object, inputs: Sequence[Path] = ()) -> None:
+    write_file(path, json_text(obj).encode("utf-8", UNDECODABLE), force=True, inputs=inputs)
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
