@@ -222,3 +222,51 @@ def test_an_entry_of_another_type_is_recomputed_not_a_traceback(
     calls = counting_load(monkeypatch)
     assert run(folder, tmp_path / "again.json") == cold
     assert len(calls) == 1 and pickle.loads(e.read_bytes()) != 42  # replaced by a summary
+
+
+def test_prune_removes_only_holdbeats_unused_entries(tmp_path: Path) -> None:
+    d = tmp_path / "c"
+    d.mkdir(mode=0o700)
+    day = 86400.0
+    now = 1_000 * day
+
+    def make(name: str, age_s: float, mode: int = 0o600) -> Path:
+        p = d / name
+        p.write_bytes(b"x")
+        p.chmod(mode)
+        os.utime(p, (now - age_s, now - age_s))
+        return p
+
+    old = make("a" * 64 + ".pickle", cache.MAX_AGE_S + 1)
+    at_limit = make("b" * 64 + ".pickle", cache.MAX_AGE_S)  # not older than the limit: kept
+    shared = make("c" * 64 + ".pickle", cache.MAX_AGE_S + 1, 0o620)  # not holdbeat's
+    other = make("notes.pickle", cache.MAX_AGE_S + 1)  # not a name holdbeat gives
+    temp_old = make(".tmp-x1.pickle", day + 1)  # a killed writer's
+    temp_new = make(".tmp-x2.pickle", day)
+    link = d / ("d" * 64 + ".pickle")
+    link.symlink_to(old)
+    assert cache.prune(d, now_s=now) == 2
+    assert sorted(p.name for p in d.iterdir()) == sorted(
+        [at_limit.name, shared.name, other.name, temp_new.name, link.name]
+    )
+    assert not old.exists() and not temp_old.exists()
+    d.chmod(0o777)  # a folder others may write to: nothing is touched
+    os.utime(at_limit, (0, 0))
+    assert cache.prune(d, now_s=now) == 0 and at_limit.exists()
+
+
+def test_a_hit_keeps_an_entry_and_compare_prunes_after_its_run(
+    folder: Path, tmp_path: Path
+) -> None:
+    import time
+
+    run(folder, tmp_path / "a.json")
+    kept = entries()
+    for e in kept:
+        os.utime(e, (0, 0))  # as if unused since 1970...
+    stale = cache.cache_dir() / ("e" * 64 + ".pickle")
+    stale.write_bytes(b"old")
+    os.utime(stale, (0, 0))
+    run(folder, tmp_path / "b.json")  # ...but this run uses them
+    assert entries() == kept and not stale.exists()
+    assert all(time.time() - e.stat().st_mtime < cache.MAX_AGE_S for e in kept)

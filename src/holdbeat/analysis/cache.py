@@ -15,7 +15,8 @@ unchanged file under unchanged settings and code is always the same, so it is ke
   neither reads nor writes it; deleting the folder is always safe.
 
 A damaged or unreadable entry is ignored and recomputed; anything in the folder that is not
-a regular file (a FIFO, a link) is never read and never replaced.
+a regular file (a FIFO, a link) is never read and never replaced. An entry not used for 90
+days is removed after a run (`prune`), so the cache does not grow for ever.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 import pickle
 import stat
 import tempfile
+import time
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -97,7 +99,49 @@ def get(k: str, directory: Path | None = None, kind: type | None = None) -> obje
         with contextlib.suppress(OSError):
             p.unlink()
         return None
+    with contextlib.suppress(OSError):
+        os.utime(p)  # used now: `prune` keeps it
     return value
+
+
+#: an entry not used for this long goes (a file long gone or changed, settings no longer
+#: used, an older holdbeat: every upgrade starts new keys)
+MAX_AGE_S = 90 * 86400.0
+#: a temp file this old is left from a process that was killed while writing
+TEMP_AGE_S = 86400.0
+
+
+def prune(
+    directory: Path | None = None, now_s: float | None = None, max_age_s: float = MAX_AGE_S
+) -> int:
+    """Remove holdbeat's entries (and temp files) not used for `max_age_s`, so the cache
+    does not grow for ever across months of sessions and upgrades; only this user's regular
+    files named as holdbeat names them, in a private folder. Returns how many went."""
+    from holdbeat.inputs import owner_only
+
+    d = directory or cache_dir()
+    now_s = time.time() if now_s is None else now_s
+    gone = 0
+    try:
+        st = os.lstat(d)
+        if not (stat.S_ISDIR(st.st_mode) and owner_only(st)):
+            return 0
+        entries = list(os.scandir(d))
+    except OSError:
+        return 0
+    for e in entries:
+        temp = e.name.startswith(".tmp-") and e.name.endswith(".pickle")
+        if not (temp or (e.name.endswith(".pickle") and len(e.name) == 64 + len(".pickle"))):
+            continue  # not a name holdbeat gives
+        try:
+            est = e.stat(follow_symlinks=False)
+            old = now_s - est.st_mtime > (TEMP_AGE_S if temp else max_age_s)
+            if stat.S_ISREG(est.st_mode) and owner_only(est) and old:
+                os.unlink(e.path)
+                gone += 1
+        except OSError:
+            continue
+    return gone
 
 
 def put(k: str, value: object, directory: Path | None = None) -> None:

@@ -166,6 +166,12 @@ def load_summaries(
         results = [_summarize_file(w) for w in tqdm(work, **bar)]
     sums = [r for r in results if not isinstance(r, str)]
     errors = [r for r in results if isinstance(r, str)]
+    if use_cache:
+        from holdbeat.analysis import cache
+
+        gone = cache.prune()
+        if gone:
+            log.info("%d summaries unused for 90 days removed from the cache", gone)
     return sums, errors
 
 
