@@ -291,3 +291,32 @@ sys.exit(code)
     assert proc.returncode == 128 + signal.SIGTERM, proc.stderr
     assert "Traceback" not in proc.stderr
     assert list(out.iterdir()) == []  # no hidden .holdbeat-*.part left behind
+
+
+def test_sigterm_ends_a_window_left_open_after_the_session(tmp_path: Path, protocol: Path) -> None:
+    """The session is over and the window stays for a look: an idle Qt loop ran no Python,
+    so SIGTERM waited (for ever, in a window nobody sees) until something moved. (The window
+    says nothing on stdout, so the test watches the recording for its `end` line - a short
+    poll, the one readiness signal there is - and lets Qt fall idle before the signal.)"""
+    import time
+
+    # quick: a protocol with ratings, so the after-note dialog is open beside the window
+    argv = [a for a in demo_argv(Path("quick"), tmp_path, speed="max") if a != "--headless"]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=env)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not any(b'"type":"end"' in f.read_bytes() for f in tmp_path.glob("*.jsonl")):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.5)  # the last redraws done: Qt idle, as a window left open becomes
+        proc.send_signal(signal.SIGTERM)  # the session has ended; the window is open
+        assert proc.wait(timeout=30) == 0  # the session was complete: closing the look is fine
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stderr is not None and b"Traceback" not in proc.stderr.read()
+    (rec,) = tmp_path.glob("*.jsonl")
+    assert load(rec).end.reason == "completed"  # type: ignore[union-attr]

@@ -191,6 +191,14 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
 
         return lambda *_: loop.call_soon_threadsafe(stop)  # not inside a Qt call
 
+    # Python runs a signal handler only when it next runs bytecode; an idle Qt loop (the
+    # session over, the window left open for a look) would never give it the chance, and
+    # SIGTERM would wait for a mouse move. A no-op tick keeps the handlers live.
+    from PySide6 import QtCore
+
+    wake = QtCore.QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
     old_handlers = {}
     for name, reason in (
         ("SIGINT", "interrupted"),
@@ -243,6 +251,7 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
             await closing  # the session is over; the window stays for a look until closed
         return end
     finally:
+        wake.stop()
         for sig, old in old_handlers.items():
             signal.signal(sig, old)
         if session is not None and not session.done():
