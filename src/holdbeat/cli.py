@@ -86,7 +86,7 @@ def add_common_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
 
 
 def _where_text() -> str:
-    from holdbeat.home import HomeError, where
+    from holdbeat.home import where
     from holdbeat.safe_text import for_terminal
 
     try:

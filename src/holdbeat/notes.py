@@ -69,8 +69,7 @@ def append_note(path: str | os.PathLike, text: str, when: str = "after") -> Sess
         line = json.dumps(event_to_dict(ev), separators=(",", ":"), ensure_ascii=False) + "\n"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)  # never O_CREAT/O_TRUNC
         try:
-            now = os.fstat(fd)
-            if (now.st_dev, now.st_ino) != (checked.st_dev, checked.st_ino):
+            if not os.path.samestat(os.fstat(fd), checked):
                 raise NoteError(f"{path}: the file was replaced while the note was added")
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)

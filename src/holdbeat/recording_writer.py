@@ -106,8 +106,7 @@ class RecordingWriter:
             with contextlib.suppress(OSError):
                 self._f.close()
             with contextlib.suppress(OSError):
-                now = os.lstat(self.path)
-                if (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino):  # still that file
+                if os.path.samestat(os.lstat(self.path), ours):  # still that file
                     os.unlink(self.path)
             raise
 

@@ -73,6 +73,15 @@ class _NoEntry(Exception):
     """No entry to read: none, or not a regular file."""
 
 
+def _private_folder(d: Path) -> bool:
+    """A folder (not a link to one) of this user's that nobody else may write to: the only
+    place entries are read from, written to or pruned in."""
+    from holdbeat.inputs import owner_only
+
+    st = os.lstat(d)
+    return stat.S_ISDIR(st.st_mode) and owner_only(st)
+
+
 def get(k: str, directory: Path | None = None, kind: type | None = None) -> object | None:
     """The entry for key `k` (of type `kind` when given), or None: none yet, or one that is
     not holdbeat's (a link, a FIFO, not owner-only, in a folder others may write to), or
@@ -82,8 +91,7 @@ def get(k: str, directory: Path | None = None, kind: type | None = None) -> obje
     d = directory or cache_dir()
     p = d / f"{k}.pickle"
     try:
-        st = os.lstat(d)
-        if not (stat.S_ISDIR(st.st_mode) and owner_only(st)) or os.path.islink(p):
+        if not _private_folder(d) or os.path.islink(p):
             raise _NoEntry  # a folder others may write to, or a link: not holdbeat's entry
         f = open_regular(p, "summary cache entry", _NoEntry)
     except (_NoEntry, OSError):  # none yet - or a FIFO, a folder: never read (a FIFO
@@ -123,8 +131,7 @@ def prune(
     now_s = time.time() if now_s is None else now_s
     gone = 0
     try:
-        st = os.lstat(d)
-        if not (stat.S_ISDIR(st.st_mode) and owner_only(st)):
+        if not _private_folder(d):
             return 0
         entries = list(os.scandir(d))
     except OSError:
@@ -146,14 +153,12 @@ def prune(
 
 def put(k: str, value: object, directory: Path | None = None) -> None:
     """Store atomically (temp file + rename), owner-only; a failure only loses the cache."""
-    from holdbeat.inputs import owner_only
     from holdbeat.output import private_dirs
 
     d = directory or cache_dir()
     try:
         private_dirs(d)
-        st = os.lstat(d)
-        if not (stat.S_ISDIR(st.st_mode) and owner_only(st)):
+        if not _private_folder(d):
             return  # a folder others may write to: what is put there would never be read
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".pickle")  # 0600
         try:

@@ -197,13 +197,19 @@ def read_any(args: argparse.Namespace, src: Path):
     return fmt, parse(_lines(src, "RR file"), fmt, str(src), src.name, args.units), None, (), {}
 
 
+def _names_a_file(raw_out: str) -> bool:
+    """-o names a new FILE.jsonl (else a folder, for a generated name)."""
+    out = Path(raw_out)
+    return out.suffix == SUFFIX and not raw_out.endswith(("/", os.sep)) and not out.is_dir()
+
+
 def _output_problem(raw_out: str | None, src: Path) -> str:
     """Before any work: why -o cannot be written ("" when it can). A new FILE.jsonl must be
     writable as one; anything else names a folder, which must be one if it exists."""
     if raw_out is None:
         return ""
     out = Path(raw_out)
-    if out.suffix == SUFFIX and not raw_out.endswith(("/", os.sep)) and not out.is_dir():
+    if _names_a_file(raw_out):
         try:
             check_targets([out], force=False, inputs=[src])
         except OutputExists:
@@ -254,7 +260,7 @@ def run(args: argparse.Namespace) -> int:
 
         raw_out = args.output
         out = Path(raw_out) if raw_out is not None else recordings_dir()
-        if out.is_dir() or out.suffix != SUFFIX or raw_out.endswith(("/", os.sep)):
+        if raw_out is None or not _names_a_file(raw_out):
             log.info("writing a new recording in %s", out)
             path = write_new(out, session_filename(started, label_for(built)), SUFFIX, content)
         else:
