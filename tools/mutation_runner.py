@@ -81,6 +81,8 @@ for line in sys.stdin:
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
             os.chdir(req["tree"])
             os.environ.update(req["env"])
+            import tempfile
+            tempfile.tempdir = None  # re-read TMPDIR (set to a folder the tool removes)
             sys.path[:0] = [os.path.join(req["tree"], "src"), req["tree"]]
             import importlib.util
             origin = importlib.util.find_spec("holdbeat").origin
@@ -177,7 +179,11 @@ class Runner:
     ) -> tuple[int | None, str]:
         """Run pytest in `tree`, importing holdbeat from tree/src; rc None on timeout."""
         pythonpath = [str(tree / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {"PYTHONPATH": os.pathsep.join(pythonpath)}  # for the CLI subprocesses tests run
+        # PYTHONPATH for the CLI subprocesses tests run; TMPDIR inside the tool's own temp
+        # folder, so what a killed (or os._exit-ed) run leaves behind goes when the tool ends
+        tmp = tree.parent / "tmp"
+        tmp.mkdir(mode=0o700, exist_ok=True)
+        env = {"PYTHONPATH": os.pathsep.join(pythonpath), "TMPDIR": str(tmp)}
         args = [
             *(["-x"] if stop_first else []),
             "-q",
