@@ -23,3 +23,7 @@ for _var, _sub in (
     os.environ[_var] = os.path.join(_HOME, _sub)
 for _var in ("HOLDBEAT_RECORDINGS", "HOLDBEAT_CONFIG"):
     os.environ.pop(_var, None)
+# Output that fits the terminal (tables, the console status line) is tested at explicit
+# widths; the shell's COLUMNS must not shorten what the other tests read (their output is
+# captured, not a terminal: unlimited).
+os.environ.pop("COLUMNS", None)

@@ -5,13 +5,14 @@ ln RMSSD and the connection state, as a person reads them in a terminal."""
 from __future__ import annotations
 
 import io
+import itertools
 
 from holdbeat.events import Connection, Device, End, Hrm, PhaseStart, Tick
 from holdbeat.hrs import encode_hrm
 from holdbeat.process import Processor
 from holdbeat.recording_writer import new_header
 from holdbeat.session import Phase, Protocol
-from holdbeat.sinks.console import ConsoleSink
+from holdbeat.sinks.console import MIN_NAME, ConsoleSink, StatusParts, status_line, wrap_line
 
 PROTOCOL = Protocol(
     "one-hold", (Phase("calm hold", "hold", "soft", 300.0, "Feel it.", "I am safe.", "self"),)
@@ -66,3 +67,126 @@ def test_rolling_hr_last_rr_and_ln_rmssd_from_beats():
     assert status_lines(out)[-1] == f"{want} ln RMSSD 4.83 ln(ms)  [contact_lost]"
     sink.finish(End(92.0))
     assert out.getvalue().splitlines()[-1] == "01:32  ── session ended: completed"
+
+
+# --- fitting the terminal -------------------------------------------------------------
+
+HOLD_PARTS = StatusParts(
+    clock="02:34",
+    name="fierce hold",
+    tail=" [fierce] 00:25 left",
+    hr="74",
+    rr="749,812 ms",
+    ln="3.75 ln(ms)",
+    flagged="flagged 4%",
+    conn="",
+    band="band 2.70–3.83",
+    head="not yet",
+)
+# what each step of shedding prints, written out by hand
+FULL = (
+    "02:34  fierce hold [fierce] 00:25 left    HR  74 bpm  RR 749,812 ms        "
+    "ln RMSSD 3.75 ln(ms) flagged 4%  [band 2.70–3.83 · not yet]"
+)
+UNPADDED = (
+    "02:34  fierce hold [fierce] 00:25 left  HR 74 bpm  RR 749,812 ms  "
+    "ln RMSSD 3.75 ln(ms) flagged 4%  [band 2.70–3.83 · not yet]"
+)
+NO_RR = (
+    "02:34  fierce hold [fierce] 00:25 left  HR 74 bpm  "
+    "ln RMSSD 3.75 ln(ms) flagged 4%  [band 2.70–3.83 · not yet]"
+)
+NO_BAND = (
+    "02:34  fierce hold [fierce] 00:25 left  HR 74 bpm  ln RMSSD 3.75 ln(ms) flagged 4%  [not yet]"
+)
+NO_FLAGGED = "02:34  fierce hold [fierce] 00:25 left  HR 74 bpm  ln RMSSD 3.75 ln(ms)  [not yet]"
+
+
+def test_status_line_sheds_padding_rr_band_flagged_in_that_order():
+    """Each step is taken exactly when the line before it is one column too wide."""
+    steps = [FULL, UNPADDED, NO_RR, NO_BAND, NO_FLAGGED]
+    assert [len(s) for s in steps] == sorted((len(s) for s in steps), reverse=True)
+    for line, shorter in itertools.pairwise(steps):
+        assert status_line(HOLD_PARTS, len(line)) == line
+        assert status_line(HOLD_PARTS, len(line) - 1) == shorter
+    assert status_line(HOLD_PARTS, 10_000) == FULL
+    assert status_line(HOLD_PARTS, len(NO_FLAGGED)) == NO_FLAGGED
+
+
+def test_status_line_then_shortens_the_phase_name_never_the_numbers():
+    w = len(NO_FLAGGED) - 3  # three columns short: "fierce hold" (11) keeps 8 -> "fierce …"
+    assert status_line(HOLD_PARTS, w) == (
+        "02:34  fierce… [fierce] 00:25 left  HR 74 bpm  ln RMSSD 3.75 ln(ms)  [not yet]"
+    )
+    w = len(NO_FLAGGED) - 1  # one short: "fierce hol" + "…"
+    assert status_line(HOLD_PARTS, w) == (
+        "02:34  fierce ho… [fierce] 00:25 left  HR 74 bpm  ln RMSSD 3.75 ln(ms)  [not yet]"
+    )
+    # far too narrow: the name stops at MIN_NAME (3 letters and "…"), the line wraps
+    tiny = status_line(HOLD_PARTS, 20)
+    assert MIN_NAME == 4
+    assert tiny == "02:34  fie… [fierce] 00:25 left  HR 74 bpm  ln RMSSD 3.75 ln(ms)  [not yet]"
+
+
+def test_status_line_keeps_the_connection_state_and_a_short_name_whole():
+    lost = HOLD_PARTS._replace(conn="lost", name="hold", band="", head="")
+    full = (
+        "02:34  hold [fierce] 00:25 left" + " " * 11 + "HR  74 bpm  RR 749,812 ms        "
+        "ln RMSSD 3.75 ln(ms) flagged 4%  [lost]"
+    )
+    assert status_line(lost, len(full)) == full
+    bare = "02:34  hold [fierce] 00:25 left  HR 74 bpm  ln RMSSD 3.75 ln(ms)  [lost]"
+    # no band and no catch-up: the band step changes nothing, the flagged share goes next
+    assert status_line(lost, len(bare) + len(" flagged 4%")) == bare.replace(
+        "ln(ms)", "ln(ms) flagged 4%"
+    )
+    assert status_line(lost, len(bare)) == bare
+    assert status_line(lost, 5) == bare  # a 4-letter name is not shortened
+
+
+def test_console_sink_fits_its_status_line_to_the_width_it_is_given():
+    out = io.StringIO()
+    sink = ConsoleSink(out, every_s=1.0, width=60)
+    sink.start(
+        new_header(Device(name="strap", address="AA", source="ble"), PROTOCOL.to_dict()), PROTOCOL
+    )
+    sink.handle(HOLD, None)
+    proc = Processor(60.0)
+    ev = Hrm(2.0, encode_hrm(72, [812.0], contact=True))
+    sink.handle(ev, proc.on_hrm(ev))
+    assert status_lines_any(out) == ["00:02  calm hold [soft] 04:58 left  HR 72 bpm  ln RMSSD —"]
+
+
+def status_lines_any(out: io.StringIO) -> list[str]:
+    return [ln for ln in out.getvalue().splitlines() if " HR " in ln]
+
+
+def test_wrap_line_breaks_at_words_under_the_text_after_the_clock():
+    s = "01:00  ── fierce hold [fierce] for 2m: Hold it with authority. Who gets to define me now?"
+    assert wrap_line(s, len(s)) == s
+    assert wrap_line(s, 40).split("\n") == [
+        "01:00  ── fierce hold [fierce] for 2m:",
+        "       Hold it with authority. Who gets",
+        "       to define me now?",
+    ]
+    # a session past 100 minutes has a longer clock: the text still lines up after it
+    assert wrap_line("123:45  • note: " + "word " * 8, 30).split("\n") == [
+        "123:45  • note: word word word",
+        "        word word word word",
+        "        word",
+    ]
+
+
+def test_wrap_line_indented_and_plain_lines_hang_two_deeper():
+    belief = "        belief (self): “I am allowed to say no to this.”"
+    assert wrap_line(belief, 36).split("\n") == [
+        "        belief (self): “I am allowed",
+        "          to say no to this.”",
+    ]
+    keys = "keys (type, then Enter): l=lapse  r=rehold  f=felt"
+    assert wrap_line(keys, 30).split("\n") == [
+        "keys (type, then Enter):",
+        "  l=lapse  r=rehold  f=felt",
+    ]
+    # never narrower than 20 columns: a one-column "terminal" is a wrong reading
+    assert wrap_line(keys, 1) == wrap_line(keys, 20)

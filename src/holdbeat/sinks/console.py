@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
-from typing import TextIO
+import textwrap
+from typing import NamedTuple, TextIO
 
+from holdbeat import termtable
 from holdbeat.events import (
     Battery,
     Connection,
@@ -29,8 +32,86 @@ def clock(t_s: float) -> str:
     return f"{t // 60:02d}:{t % 60:02d}"
 
 
+def wrap_line(s: str, width: int) -> str:
+    """One line of the console, wrapped at words to `width` columns when longer: a timed line
+    continues under its text (after the clock), an indented one 2 deeper. The terminal's own
+    wrap would cut words and run on from column 0."""
+    if len(s) <= width:
+        return s
+
+    indent = len(s) - len(s.lstrip(" "))
+    timed = re.match(r"\d+:\d\d  ", s)
+    hang = timed.end() if timed else indent + 2
+    return textwrap.fill(
+        s.strip(" "),
+        max(20, width),
+        initial_indent=" " * indent,
+        subsequent_indent=" " * hang,
+        break_on_hyphens=False,
+    )
+
+
 def fmt(x: float, spec: str) -> str:
     return "—" if x is None or not math.isfinite(x) else format(x, spec)
+
+
+class StatusParts(NamedTuple):
+    """The pieces of one status line, as printed (units included)."""
+
+    clock: str  # "02:34"
+    name: str  # the phase's name, control characters already made visible
+    tail: str  # " [fierce] 00:25 left"
+    hr: str  # "74" (bpm) or "—"
+    rr: str  # "749,812 ms" or "—"
+    ln: str  # "3.75 ln(ms)" or "—"
+    flagged: str  # "flagged 4%" or ""
+    conn: str  # "lost", "reconnecting", ... or "" when connected
+    band: str  # "band 2.70–3.83" or ""
+    head: str  # the catch-up headline during a hold, or ""
+
+
+MIN_NAME = 4  # a shortened phase name keeps at least this many characters (with "…")
+
+
+def status_line(p: StatusParts, width: int) -> str:
+    """The status line, as full as fits in `width` columns.
+
+    A line wider than the terminal wraps, and one status a second then fills the screen
+    with broken lines. So it sheds, in order: the column padding, the last RR intervals, the
+    band's numbers, the flagged share, then letters of the phase name. Time, phase, mode,
+    time left, HR, ln RMSSD, the connection state and the catch-up state always stay; on a
+    terminal too narrow even for those the line is as short as it gets and wraps."""
+
+    def render(pad: bool, rr: bool, band: bool, flagged: bool, name: str) -> str:
+        phase = f"{name}{p.tail}"
+        bracket = [x for x in (p.band if band else "", p.head) if x]
+        extra = (
+            (f" {p.flagged}" if flagged and p.flagged else "")
+            + (f"  [{p.conn}]" if p.conn else "")
+            + (f"  [{' · '.join(bracket)}]" if bracket else "")
+        )
+        if pad:
+            return f"{p.clock}  {phase:<34} HR {p.hr:>3} bpm  RR {p.rr:<17} ln RMSSD {p.ln}{extra}"
+        shown_rr = f"  RR {p.rr}" if rr else ""
+        return f"{p.clock}  {phase}  HR {p.hr} bpm{shown_rr}  ln RMSSD {p.ln}{extra}"
+
+    steps = (
+        (True, True, True, True),
+        (False, True, True, True),
+        (False, False, True, True),
+        (False, False, False, True),
+        (False, False, False, False),
+    )
+    line = ""
+    for flags in steps:
+        line = render(*flags, p.name)
+        if len(line) <= width:
+            return line
+    over = len(line) - width
+    keep = max(MIN_NAME, len(p.name) - over)
+    if keep >= len(p.name):
+        return line
+    return render(*steps[-1], p.name[: keep - 1].rstrip() + "…")
 
 
 class ConsoleSink:
@@ -42,9 +123,14 @@ class ConsoleSink:
     label = "the console view"
 
     def __init__(
-        self, out: TextIO | None = None, every_s: float = 1.0, recording: str = ""
+        self,
+        out: TextIO | None = None,
+        every_s: float = 1.0,
+        recording: str = "",
+        width: int | None = None,
     ) -> None:
         self.out = out or sys.stdout
+        self.width = width  # columns for the status line; None: the terminal's, asked each time
         self.every_s = every_s
         self.recording = recording
         self._next_status = 0.0
@@ -56,10 +142,13 @@ class ConsoleSink:
 
         self._model = ViewModel()
 
+    def _columns(self) -> int:
+        return termtable.width() if self.width is None else self.width
+
     def _print(self, s: str) -> None:
         # each call is one line of holdbeat's own text with file/strap text inside it:
         # any control character in it (ESC, newline, bidi override) is shown, not obeyed
-        print(for_terminal(s), file=self.out, flush=True)
+        print(wrap_line(for_terminal(s), self._columns()), file=self.out, flush=True)
         self.lines += 1
 
     def start(self, header: Header, protocol: Protocol | None) -> None:
@@ -74,30 +163,40 @@ class ConsoleSink:
         model = self._model
         m = model.metrics
         ph = model.current_phase
-        left = ""
-        if ph is not None and ph.planned_s:
-            left = f" {clock(ph.start_s + ph.planned_s - t_s)} left"
-        phase = f"{ph.name} [{ph.mode}]{left}" if ph else "-"
+        tail = ""
+        if ph is not None:
+            left = ""
+            if ph.planned_s:
+                left = f" {clock(ph.start_s + ph.planned_s - t_s)} left"
+            tail = f" [{ph.mode}]{left}"
         strap_hr = str(model.last_strap_hr or "—")
-        hr = fmt(m.hr_bpm, ".0f") if m is not None and m.n_beats else strap_hr
         ln = fmt(m.ln_rmssd, ".2f") if m is not None and m.valid else "—"
-        rr = ",".join(f"{r:.0f}" for r in self._rr) or "—"
-        q = f" flagged {m.flagged_share:.0%}" if m is not None and m.n_flagged else ""
+        rr = ",".join(f"{r:.0f}" for r in self._rr)
         state = model.status.connection
-        conn = "" if state in ("connected", "restored", "contact_restored") else f"  [{state}]"
-        rr = f"{rr} ms" if rr != "—" else rr
-        ln = f"{ln} ln(ms)" if ln != "—" else ln
-        self._print(
-            f"{clock(t_s)}  {phase:<34} HR {hr:>3} bpm  RR {rr:<17} ln RMSSD {ln}"
-            f"{q}{conn}{self._catchup()}"
+        band, head = self._catchup()
+        parts = StatusParts(
+            clock=clock(t_s),
+            name=for_terminal(ph.name) if ph else "-",
+            tail=tail,
+            # the rolling mean HR, or the strap's own HR field until there is one
+            hr=fmt(m.hr_bpm, ".0f")
+            if m is not None and m.n_beats and math.isfinite(m.hr_bpm)
+            else strap_hr,
+            rr=f"{rr} ms" if rr else "—",
+            ln=f"{ln} ln(ms)" if ln != "—" else ln,
+            flagged=f"flagged {m.flagged_share:.0%}" if m is not None and m.n_flagged else "",
+            conn="" if state in ("connected", "restored", "contact_restored") else state,
+            band=band,
+            head=head,
         )
+        self._print(status_line(parts, self._columns()))
 
     def handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         self._model.handle(ev, processed)
         self._handle(ev, processed)
 
-    def _catchup(self) -> str:
-        """'band 63.1–72.4 bpm · caught up at 0:52 (HR ↓)' during holds, the band after the
+    def _catchup(self) -> tuple[str, str]:
+        """('band 3.10–3.72', catch-up headline) during holds, the band alone after the
         baseline, nothing before."""
         from holdbeat.gui.text import catchup_text
 
@@ -105,12 +204,11 @@ class ConsoleSink:
         ph = m.current_phase
         band = m.bands.get("ln_rmssd")
         if band is None or ph is None or ph.kind == "baseline":
-            return ""
+            return "", ""
         b = f"band {band.lo:.2f}–{band.hi:.2f}"
         if ph.kind != "hold":
-            return f"  [{b}]"
-        head, _ = catchup_text(m)
-        return f"  [{b} · {head}]"
+            return b, ""
+        return b, catchup_text(m)[0]
 
     def _handle(self, ev: SessionEvent, processed: Processed | None) -> None:
         if isinstance(ev, PhaseStart):

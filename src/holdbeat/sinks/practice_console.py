@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from holdbeat import termtable
 from holdbeat.events import (
     ActionDone,
     ActionPlan,
@@ -23,15 +24,18 @@ from holdbeat.events import (
 from holdbeat.keys import action_legend
 from holdbeat.practice import phase_rehold_cue, savor_holds
 from holdbeat.session import Protocol
-from holdbeat.sinks.console import clock
+from holdbeat.sinks.console import clock, wrap_line
 from holdbeat.textout import clean
 
 PAD = " " * 8
 
 
 class PracticeConsole:
-    def __init__(self, out: TextIO | None = None, asks: bool = True) -> None:
+    def __init__(
+        self, out: TextIO | None = None, asks: bool = True, width: int | None = None
+    ) -> None:
         self.out = out or sys.stdout
+        self.width = width  # columns; None: the terminal's, asked at each line
         self.asks = asks  # a person is typing (not a max-speed demo or a replay)
         self.protocol: Protocol | None = None
         self.phase: PhaseStart | None = None
@@ -40,7 +44,8 @@ class PracticeConsole:
         self.lines = 0
 
     def _print(self, s: str) -> None:
-        print(s, file=self.out, flush=True)
+        width = termtable.width() if self.width is None else self.width
+        print(wrap_line(s, width), file=self.out, flush=True)
         self.lines += 1
 
     def start(self, header: Header, protocol: Protocol | None) -> None:
