@@ -190,3 +190,48 @@ def test_wrap_line_indented_and_plain_lines_hang_two_deeper():
     ]
     # never narrower than 20 columns: a one-column "terminal" is a wrong reading
     assert wrap_line(keys, 1) == wrap_line(keys, 20)
+
+
+def test_wrap_line_edges():
+    # a line exactly as wide as the terminal is left as it is, trailing spaces and all
+    assert wrap_line("abc  ", 5) == "abc  "
+    # text is never trimmed of letters (only spaces at the ends of a wrapped line)
+    assert (
+        wrap_line("Xavier said X-rays aaaaaaaaaaa X", 20) == "Xavier said X-rays\n  aaaaaaaaaaa X"
+    )
+    # the 20-column floor, exactly: 21 letters fit in 21 columns, not in 20
+    assert wrap_line("aaaaa bbbbb ccccc ddd eee", 1) == "aaaaa bbbbb ccccc\n  ddd eee"
+    # a hyphenated word is not split at its hyphen
+    assert wrap_line("abcdefghijkl well-known", 20) == "abcdefghijkl\n  well-known"
+
+
+OPEN = PhaseStart(0.0, 0, "act", "action", "soft", None, "Do it.")
+
+
+def sink_at(width: int = 10_000) -> tuple[ConsoleSink, io.StringIO]:
+    out = io.StringIO()
+    sink = ConsoleSink(out, every_s=1.0, width=width)
+    sink.start(new_header(Device(name="s", address="AA", source="ble"), PROTOCOL.to_dict()), None)
+    return sink, out
+
+
+def test_status_before_any_phase_and_without_heart_rate():
+    sink, out = sink_at()
+    sink.handle(Tick(1.0), None)
+    assert status_lines_any(out) == [
+        "00:01  -" + " " * 34 + "HR   — bpm  RR —" + " " * 17 + "ln RMSSD —"
+    ]
+
+
+def test_status_in_an_open_ended_phase_with_two_rr_and_contact_restored():
+    sink, out = sink_at(60)
+    sink.handle(OPEN, None)
+    sink.handle(Connection(0.5, "contact_restored"), None)
+    proc = Processor(60.0)
+    ev = Hrm(1.0, encode_hrm(70, [500.0, 520.0], contact=True))
+    sink.handle(ev, proc.on_hrm(ev))
+    (line,) = status_lines_any(out)
+    # no "left" without a planned length; both RR joined; no connection note once restored
+    assert line.startswith("00:01  act [soft]  HR ")
+    assert "  RR 500,520 ms  ln RMSSD " in line
+    assert "[" not in line.replace("[soft]", "")

@@ -82,36 +82,35 @@ def status_line(p: StatusParts, width: int) -> str:
     time left, HR, ln RMSSD, the connection state and the catch-up state always stay; on a
     terminal too narrow even for those the line is as short as it gets and wraps."""
 
-    def render(pad: bool, rr: bool, band: bool, flagged: bool, name: str) -> str:
-        phase = f"{name}{p.tail}"
+    def extra(band: bool, flagged: bool) -> str:
         bracket = [x for x in (p.band if band else "", p.head) if x]
-        extra = (
+        return (
             (f" {p.flagged}" if flagged and p.flagged else "")
             + (f"  [{p.conn}]" if p.conn else "")
             + (f"  [{' · '.join(bracket)}]" if bracket else "")
         )
-        if pad:
-            return f"{p.clock}  {phase:<34} HR {p.hr:>3} bpm  RR {p.rr:<17} ln RMSSD {p.ln}{extra}"
-        shown_rr = f"  RR {p.rr}" if rr else ""
-        return f"{p.clock}  {phase}  HR {p.hr} bpm{shown_rr}  ln RMSSD {p.ln}{extra}"
 
-    steps = (
-        (True, True, True, True),
-        (False, True, True, True),
-        (False, False, True, True),
-        (False, False, False, True),
-        (False, False, False, False),
-    )
-    line = ""
-    for flags in steps:
-        line = render(*flags, p.name)
+    def compact(rr: bool, band: bool, flagged: bool, name: str = p.name) -> str:
+        shown_rr = f"  RR {p.rr}" if rr else ""
+        return f"{p.clock}  {name}{p.tail}  HR {p.hr} bpm{shown_rr}  ln RMSSD {p.ln}" + extra(
+            band, flagged
+        )
+
+    phase = f"{p.name}{p.tail}"
+    full = f"{p.clock}  {phase:<34} HR {p.hr:>3} bpm  RR {p.rr:<17} ln RMSSD {p.ln}"
+    for line in (
+        full + extra(True, True),
+        compact(rr=True, band=True, flagged=True),
+        compact(rr=False, band=True, flagged=True),
+        compact(rr=False, band=False, flagged=True),
+    ):
         if len(line) <= width:
             return line
-    over = len(line) - width
-    keep = max(MIN_NAME, len(p.name) - over)
+    line = compact(rr=False, band=False, flagged=False)
+    keep = max(MIN_NAME, len(p.name) - (len(line) - width))
     if keep >= len(p.name):
         return line
-    return render(*steps[-1], p.name[: keep - 1].rstrip() + "…")
+    return compact(rr=False, band=False, flagged=False, name=p.name[: keep - 1].rstrip() + "…")
 
 
 class ConsoleSink:
