@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -60,7 +61,12 @@ def as_foreground_job() -> None:
 
 
 def run_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.CompletedProcess:
-    """`holdbeat ARGS` as a real process (this interpreter), output captured as text."""
+    """`holdbeat ARGS` as a real process (this interpreter), output captured as text.
+
+    The environment is os.environ as the tests set it: something in the test process
+    (readline, once loaded) sets COLUMNS=80 in the C environment behind os.environ's back,
+    and output fitted to 80 columns is not what most tests read."""
+    kw.setdefault("env", dict(os.environ))
     return subprocess.run(
         [sys.executable, "-m", "holdbeat", *args],
         capture_output=True,
