@@ -6,7 +6,8 @@ Prints per recording x kind x rate (10 seeds): worst and median relative error o
 and SDNN for each split, and whether every draw meets the goal (5 % at 1-2 %, 10 % at 5 %).
 Recordings: the corpus' clean ones, and held-out cuts (each half of the 60-min and 26-min
 recordings judged on its own; every 5-min cut of them). Extra RR files (one RR in ms per
-line, or `index,rr` CSV with a header) given as arguments are added as held-out recordings.
+line, `index,rr` CSV with a header, or a Polar .hrm) given as arguments are added as
+held-out recordings.
 
     python benchmarks/bench_missed_split.py [--splits pchip,ar] [rr.txt ...]
 """
@@ -23,20 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from holdbeat.detect import KubiosConfig
 from holdbeat.sim.artifacts import inject_artifacts
-from real_corpus import CLEAN, KINDS, RATES, load_real, score
+from real_corpus import CLEAN, KINDS, RATES, load_real, read_rr_file, score
 
 SPLITS = ["equal", "linear", "pchip", "ar"]  # the paper first (--splits picks)
-
-
-def read_rr(path: str) -> np.ndarray:
-    vals = []
-    for ln in Path(path).read_text().splitlines():
-        cell = ln.split(",")[-1].strip()
-        try:
-            vals.append(float(cell))
-        except ValueError:
-            continue  # header
-    return np.asarray(vals)
 
 
 def recordings(extra_files: list[str]) -> list[tuple[str, str, np.ndarray]]:
@@ -50,7 +40,7 @@ def recordings(extra_files: list[str]) -> list[tuple[str, str, np.ndarray]]:
         for a in np.arange(0.0, t[-1] - 299.0, 300.0):
             m = (t >= a) & (t < a + 300.0)
             out.append(("5min", f"{n}@{a / 60:.0f}min", rr[m]))
-    out += [("file", Path(f).name, read_rr(f)) for f in extra_files]
+    out += [("file", Path(f).name, read_rr_file(f)) for f in extra_files]
     return out
 
 

@@ -9,7 +9,11 @@ goals):
    side by side (neurokit2 has no per-beat output to score "found" on);
 3. catch-up on real resting cuts (nothing changes at onset) and with planted changes:
    false and true catch-up rates and median latency, for the defaults and neighbours;
-4. the same on the simulator.
+4. the same on the simulator;
+5. held-out RR files given as arguments (one RR per line, `index,rr` CSV, or a Polar .hrm;
+   read, not kept): beats changed, by kind, and RMSSD raw / holdbeat / neurokit2 Kubios.
+
+    python benchmarks/bench_real_hearts.py [rr.txt ...]
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from real_corpus import (
     hf_ms2,
     load_real,
     plant,
+    read_rr_file,
     resting_cuts,
     rmssd_ms,
     score,
@@ -159,8 +164,39 @@ def simulator_table(n: int = 30) -> None:
         print(f"| {label} | {np.mean(ln):.0%} | {np.mean(hr):.0%} | {med} |")
 
 
+def held_out_table(paths: list[str]) -> None:
+    """Recordings the rules were not calibrated on: what the correction changes, and what
+    that does to RMSSD (nothing is injected; a raw RR of 0 or less is left out of the raw
+    and neurokit2 columns, as holdbeat drops it)."""
+    from holdbeat.quality import changed_inputs
+
+    print("\n### Held-out RR files (nothing injected)\n")
+    print("| file | beats | min | median HR | beats changed | events | RMSSD raw | holdbeat "
+          "| neurokit2 Kubios |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for path in paths:
+        rr = read_rr_file(path)
+        c = correct(np.cumsum(rr) / 1000, rr)
+        changed = changed_inputs(len(rr), c.source, c.kind)
+        events = ", ".join(f"{k} {v}" for k, v in c.counts().items() if v) or "none"
+        pos = rr[rr > 0]
+        print(
+            f"| {Path(path).name} | {len(rr)} | {np.sum(rr) / 60000:.1f} | "
+            f"{60000 / np.median(pos):.0f} | {int(changed.sum())} ({changed.mean():.2%}) | "
+            f"{events} | {rmssd_ms(pos):.1f} ms | {rmssd_ms(c.rr_ms[c.keep]):.1f} ms | "
+            f"{rmssd_ms(neurokit_kubios(pos)):.1f} ms |"
+        )
+
+
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("held_out", nargs="*", help="RR files outside the corpus (read, not kept)")
+    args = ap.parse_args()
     t0 = time.perf_counter()
+    if args.held_out:
+        held_out_table(args.held_out)
     clean_table()
     injected_table()
     catchup_table()

@@ -41,6 +41,23 @@ def load_real(name: str) -> RealRR:
     return RealRR(name, rr, v)
 
 
+def read_rr_file(path: str | Path) -> np.ndarray:
+    """RR (ms) of a held-out file outside the corpus, for the benchmarks: one RR per line
+    or the last column of a CSV (a header and other non-numbers skipped), or the [HRData]
+    section of a Polar .hrm file (RR-only recordings)."""
+    lines = Path(path).read_text(errors="replace").splitlines()
+    if "[HRData]" in (ln.strip() for ln in lines):
+        lines = lines[[ln.strip() for ln in lines].index("[HRData]") + 1 :]
+        lines = lines[: next((i for i, ln in enumerate(lines) if ln.startswith("[")), None)]
+    vals = []
+    for ln in lines:
+        try:
+            vals.append(float(ln.split(",")[-1].strip()))
+        except ValueError:
+            continue
+    return np.asarray(vals)
+
+
 # ---------------------------------------------------------------- scoring the correction
 
 

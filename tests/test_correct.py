@@ -583,13 +583,14 @@ def test_pass_pair_sum_has_two_beats_tolerance(premature_ms, pause_ms, paired) -
 @pytest.mark.parametrize(("premature_ms", "paired"), [(939.0, True), (940.0, False)])
 def test_pass_premature_beat_is_judged_by_its_own_median(premature_ms, paired) -> None:
     """Seen from its pause (median 800), 940 is long; by its own median (1000) it is short
-    when below 1000 - max(Th2 / 2, 6 %) = 940."""
+    when below 1000 - max(Th2 / 2, 6 %) = 940. (The beat before, 1010, makes both abrupt:
+    a premature beat must be shorter than it by 6 % of 1000, i.e. below 950.)"""
     from dataclasses import replace
 
     from holdbeat.correct import _correct_pass
 
     rr = np.full(20, 800.0)
-    rr[10], rr[11] = premature_ms, 1000.0
+    rr[9], rr[10], rr[11] = 1010.0, premature_ms, 1000.0
     det = crafted(rr, "longshort", [11])
     med = det.med_ms.copy()
     med[10] = 1000.0

@@ -144,7 +144,10 @@ def test_missed_beat_at_a_rate_swing_is_split_by_its_clean_neighbours(after_ms, 
         # a sinus beat, and the 1300 after it two beats (650 each, within Th2 200 of 800)
         (728.0, False, False),
         (728.5, False, True),  # 680 < 728.5 - 48: premature against the beat before
-        (700.0, True, True),  # the beat before is itself flagged: no reference
+        # the beat before is flagged by the thresholds, and still the reference: a sigh's
+        # steep descent is flagged, and the dip's bottom then is no premature beat
+        (728.0, True, False),
+        (728.5, True, True),
     ],
 )
 def test_missed_beat_after_a_short_sinus_beat_is_not_a_premature_pair(
@@ -170,3 +173,37 @@ def test_missed_beat_after_a_short_sinus_beat_is_not_a_premature_pair(
         assert o_rr[10] == 680.0 and o_rr[9] == before_ms
         assert src.tolist() == [*range(12), 11, *range(12, 20)]
         assert np.flatnonzero(~anch).tolist() == [11]
+
+
+# ------------------------------------------------ a sigh is not a premature beat
+
+
+def _resting(n: int = 200, seed: int = 7) -> np.ndarray:
+    """A slow resting rhythm (~51 bpm) with breathing swings and beat noise."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(n)
+    return 1180.0 + 40.0 * np.sin(2 * np.pi * i / 4.5) + rng.normal(0.0, 15.0, n)
+
+
+# A deep breath on a slow, vagal heart (held-out real RR, hrv 0.2.10's test file
+# `real_rri.txt`, beats 369-375): RR falls over three beats, then jumps and eases back.
+SIGH_MS = [1146.0, 1008.0, 922.0, 996.0, 1419.0, 1316.0, 1225.0]
+
+
+def test_a_sigh_is_left_as_it_is_a_premature_beat_with_its_pause_is_corrected():
+    from holdbeat.correct import correct
+
+    rr = _resting()
+    rr[97:104] = SIGH_MS
+    out = correct(np.cumsum(rr) / 1000.0, rr)
+    # 996 then 1419 sum to ~2 local medians and are short / long against them, but 996 is
+    # longer than the beat before it: the bottom of a dip, not a beat that came early
+    assert out.counts() == dict.fromkeys(("missed", "extra", "ectopic", "longshort", "dropped"), 0)
+    np.testing.assert_array_equal(out.rr_ms, rr)
+
+    premature = _resting()
+    premature[100], premature[101] = 900.0, 1460.0  # abrupt: 280 ms early, then the pause
+    out = correct(np.cumsum(premature) / 1000.0, premature)
+    assert out.event_index.tolist() == [100] and out.event_kind.tolist() == ["ectopic"]
+    assert out.rr_ms[100] + out.rr_ms[101] == pytest.approx(2360.0)
+    assert min(out.rr_ms[100], out.rr_ms[101]) > 1050.0

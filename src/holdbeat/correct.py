@@ -183,13 +183,11 @@ def _correct_pass(
         if not (rr[a + 1] > (m1 + floor1 if marked else hi1)):
             return False
         total = float(rr[a] + rr[a + 1])
-        if (
-            a >= 1
-            and not candidate[a - 1]
-            and rr[a] >= rr[a - 1] - floor0
-            and missed_parts(float(rr[a + 1]), m1, tol1, cfg.max_missed, (rr[a - 1], rr[a]))
-        ):
-            return False  # not short against the beat before: a sinus beat, then a missed one
+        if a >= 1 and done <= a - 1 and rr[a] >= rr[a - 1] - floor0:
+            # not short against the beat before, even one the thresholds flag: the bottom
+            # of a gradual dip (a sigh's steep descent is flagged), or a sinus beat before a
+            # missed one. A premature beat comes abruptly (docs/hrv.md 4).
+            return False
         if near(total, m0 + m1, tol0 + tol1):
             return True
         return bool(
