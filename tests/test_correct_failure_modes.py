@@ -207,3 +207,44 @@ def test_a_sigh_is_left_as_it_is_a_premature_beat_with_its_pause_is_corrected():
     assert out.event_index.tolist() == [100] and out.event_kind.tolist() == ["ectopic"]
     assert out.rr_ms[100] + out.rr_ms[101] == pytest.approx(2360.0)
     assert min(out.rr_ms[100], out.rr_ms[101]) > 1050.0
+
+
+@pytest.mark.parametrize(("before_ms", "paired"), [(748.0, False), (748.5, True)])
+def test_premature_beat_at_the_second_beat_is_judged_against_the_first(before_ms, paired):
+    """Median 800, Th2 100 (short < 750, long > 850, floor 48): 700 then 900 is a pair only
+    when 700 is below the first beat - 48."""
+    rr = np.full(20, 800.0)
+    rr[0], rr[1], rr[2] = before_ms, 700.0, 900.0
+    o_rr, _, kind, _, ev = _correct_pass(rr, crafted(rr, 2, 0.0, 0.0, 0.0), KubiosConfig())
+    if paired:
+        assert ev == [(1, "ectopic")] and kind[1] == kind[2] == "ectopic"
+        assert o_rr[1] + o_rr[2] == pytest.approx(1600.0)
+    else:
+        assert ev == [] and not kind.astype(bool).any()
+        np.testing.assert_array_equal(o_rr, rr)
+
+
+@pytest.mark.parametrize(
+    ("extra_at", "paired"),
+    [
+        # the extra beat 400 + 400 ends just before beat 9 (730): 730 is the untouched
+        # reference, and 700 is not 48 below it
+        (7, False),
+        # the extra beat is beats 8-9: the beat before 700 was replaced, no reference
+        (8, True),
+    ],
+)
+def test_a_beat_replaced_by_an_earlier_edit_is_no_reference(extra_at, paired):
+    rr = np.full(20, 800.0)
+    rr[9] = 730.0
+    rr[extra_at], rr[extra_at + 1] = 400.0, 400.0
+    rr[10], rr[11] = 700.0, 900.0
+    o_rr, _, kind, _, ev = _correct_pass(rr, crafted(rr, 11, 0.0, 0.0, 0.0), KubiosConfig())
+    assert ev[0] == (extra_at, "extra")
+    if paired:
+        assert ev == [(8, "extra"), (10, "ectopic")]
+        assert kind[-10] == kind[-9] == "ectopic"  # (the merge made the series a beat shorter)
+        assert o_rr[-10] + o_rr[-9] == pytest.approx(1600.0)
+    else:
+        assert ev == [(7, "extra")]
+        assert o_rr[9:11].tolist() == [700.0, 900.0]
