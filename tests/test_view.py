@@ -647,15 +647,22 @@ def test_prepare_runs_in_the_loop_and_ctrl_c_ends_the_session(qapp, tmp_path):
         p.make_source = _plan(tmp_path, speed=40.0).make_source
 
     plan.prepare = prepare
-    before = _signal.getsignal(_signal.SIGINT)
-    QtCore.QTimer.singleShot(700, lambda: os.kill(os.getpid(), _signal.SIGINT))
-    end, path = execute(plan)
+    # Ctrl-C as in a terminal: a test run started as a background job (`cmd &`) has SIGINT
+    # ignored, which the window rightly keeps - and then the session would never end
+    started_with = _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+    try:
+        before = _signal.getsignal(_signal.SIGINT)
+        QtCore.QTimer.singleShot(700, lambda: os.kill(os.getpid(), _signal.SIGINT))
+        end, path = execute(plan)
+        after = _signal.getsignal(_signal.SIGINT)
+    finally:
+        _signal.signal(_signal.SIGINT, started_with)
     assert seen == [True]  # the window was up while connecting
     assert end.reason == "interrupted"
     rec = load(path)
     assert rec.header.device.name == "prepared strap"
     assert rec.end is not None and rec.end.reason == "interrupted"
-    assert _signal.getsignal(_signal.SIGINT) is before  # the window's handler is undone
+    assert after is before  # the window's handler is undone
 
 
 def test_short_baseline_gets_a_band_from_one_window_like_the_report():
