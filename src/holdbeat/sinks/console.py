@@ -38,7 +38,6 @@ def wrap_line(s: str, width: int) -> str:
     wrap would cut words and run on from column 0."""
     if len(s) <= width:
         return s
-
     indent = len(s) - len(s.lstrip(" "))
     timed = re.match(r"\d+:\d\d  ", s)
     hang = timed.end() if timed else indent + 2
@@ -129,7 +128,7 @@ class ConsoleSink:
         width: int | None = None,
     ) -> None:
         self.out = out or sys.stdout
-        self.width = width  # columns for the status line; None: the terminal's, asked each time
+        self.width = width  # columns to fit; None: the terminal's, asked at each line
         self.every_s = every_s
         self.recording = recording
         self._next_status = 0.0
