@@ -54,10 +54,12 @@ def record_simulated(
 def as_foreground_job() -> None:
     """preexec_fn: Ctrl-C reaches the child as it would a command typed in a terminal.
 
-    A shell starts background jobs with SIGINT ignored, and Python and asyncio then leave
-    it ignored (as they should); a test run launched that way must still test Ctrl-C.
+    A shell starts background jobs with SIGINT ignored, and `nohup` ignores SIGHUP; Python,
+    asyncio and holdbeat then leave them ignored (as they should). A test run launched that
+    way must still test Ctrl-C and a closing terminal.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def run_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.CompletedProcess:

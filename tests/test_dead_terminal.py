@@ -18,7 +18,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from tests.helpers import run_cli
+from tests.helpers import as_foreground_job, run_cli
 
 from holdbeat.recording import load
 
@@ -113,7 +113,7 @@ def test_terminal_gone_without_hangup_eio_never_ends_the_recording(
 def _controlling_terminal(slave: int) -> None:
     os.setsid()
     fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    as_foreground_job()  # (a suite run under nohup would pass SIGHUP on ignored)
 
 
 def test_real_hangup_writes_end_and_exits_quietly(tmp_path: Path, protocol: Path) -> None:
