@@ -169,6 +169,67 @@ def test_other_settings_are_another_cache(month: Path, tmp_path: Path) -> None:
     assert load_digests(files, a, DigestCache(cdir, a.key()), jobs=1).hits == 1
 
 
+def test_other_code_is_another_cache(month: Path, tmp_path: Path, monkeypatch) -> None:
+    """A fix to the correction between two releases: the digests the old code made are
+    not shown (the key carries a fingerprint of holdbeat's code)."""
+    from holdbeat.analysis import cache
+
+    files = sorted(month.glob("*.jsonl"))[:1]
+    cdir = tmp_path / "cache"
+    cfg = HistoryConfig()
+    old_key = cfg.key()
+    assert f"code {cache.code_fingerprint()[:16]};" in old_key
+    c = DigestCache(cdir, old_key)
+    load_digests(files, cfg, c, jobs=1)
+    c.save()
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "f" * 64)
+    new_key = cfg.key()
+    assert new_key != old_key and "code ffffffffffffffff;" in new_key
+    assert load_digests(files, cfg, DigestCache(cdir, new_key), jobs=1).misses == 1
+
+
+def test_save_removes_other_keys_files_unused_for_90_days(tmp_path: Path) -> None:
+    from holdbeat.analysis.cache import MAX_AGE_S
+
+    d = tmp_path / "cache"
+    d.mkdir(mode=0o700)
+    now = 1_000 * 86400.0
+
+    def make(name: str, age_s: float, mode: int = 0o600) -> Path:
+        p = d / name
+        p.write_bytes(b"{}")
+        p.chmod(mode)
+        os.utime(p, (now - age_s, now - age_s))
+        return p
+
+    c = DigestCache(d, "the key in use")
+    old = make("history-0123456789ab.json", MAX_AGE_S + 1)
+    at_limit = make("history-aaaaaaaaaaaa.json", MAX_AGE_S)  # not older than the limit
+    shared = make("history-bbbbbbbbbbbb.json", MAX_AGE_S + 1, 0o620)  # not holdbeat's
+    other = make("history-notes.json", MAX_AGE_S + 1)  # not a name holdbeat gives
+    upper = make("history-0123456789AB.json", MAX_AGE_S + 1)  # (nor this: lowercase hex)
+    link = d / "history-cccccccccccc.json"
+    link.symlink_to(at_limit)
+    c.put("h", {"x": 1})
+    c.save(now_s=now)  # writes its own file (new), then prunes the others
+    assert not old.exists()
+    kept = {at_limit.name, shared.name, other.name, upper.name, link.name, c.path.name}
+    assert {p.name for p in d.iterdir()} == kept
+    # its own file is never removed, however old; nothing is in a folder others may write
+    os.utime(c.path, (0, 0))
+    assert c.prune_others(now_s=now) == 0 and c.path.exists()
+    os.utime(at_limit, (0, 0))
+    d.chmod(0o777)
+    assert c.prune_others(now_s=now) == 0 and at_limit.exists()
+    d.chmod(0o700)
+    assert c.prune_others(now_s=now) == 1 and not at_limit.exists()
+    # an unchanged cache writes nothing and prunes nothing; a forgetting one has no folder
+    make("history-dddddddddddd.json", MAX_AGE_S + 1)
+    c.save(now_s=now)
+    assert (d / "history-dddddddddddd.json").exists()
+    assert DigestCache(None, "k").prune_others(now_s=now) == 0
+
+
 def test_a_damaged_cache_is_rebuilt_never_trusted(month: Path, tmp_path: Path) -> None:
     files = sorted(month.glob("*.jsonl"))[:2]
     cfg = HistoryConfig()

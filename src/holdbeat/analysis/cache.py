@@ -28,6 +28,7 @@ import pickle
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -73,7 +74,7 @@ class _NoEntry(Exception):
     """No entry to read: none, or not a regular file."""
 
 
-def _private_folder(d: Path) -> bool:
+def private_folder(d: Path) -> bool:
     """A folder (not a link to one) of this user's that nobody else may write to: the only
     place entries are read from, written to or pruned in."""
     from holdbeat.inputs import owner_only
@@ -91,7 +92,7 @@ def get(k: str, directory: Path | None = None, kind: type | None = None) -> obje
     d = directory or cache_dir()
     p = d / f"{k}.pickle"
     try:
-        if not _private_folder(d) or os.path.islink(p):
+        if not private_folder(d) or os.path.islink(p):
             raise _NoEntry  # a folder others may write to, or a link: not holdbeat's entry
         f = open_regular(p, "summary cache entry", _NoEntry)
     except (_NoEntry, OSError):  # none yet - or a FIFO, a folder: never read (a FIFO
@@ -123,27 +124,41 @@ def prune(
     directory: Path | None = None, now_s: float | None = None, max_age_s: float = MAX_AGE_S
 ) -> int:
     """Remove holdbeat's entries (and temp files) not used for `max_age_s`, so the cache
-    does not grow for ever across months of sessions and upgrades; only this user's regular
-    files named as holdbeat names them, in a private folder. Returns how many went."""
+    does not grow for ever across months of sessions and upgrades. Returns how many went."""
+
+    def age_limit(name: str) -> float | None:
+        if name.startswith(".tmp-") and name.endswith(".pickle"):
+            return TEMP_AGE_S
+        if name.endswith(".pickle") and len(name) == 64 + len(".pickle"):
+            return max_age_s
+        return None  # not a name holdbeat gives
+
+    return remove_stale(directory or cache_dir(), age_limit, now_s)
+
+
+def remove_stale(
+    d: Path, age_limit: Callable[[str], float | None], now_s: float | None = None
+) -> int:
+    """Remove the files of folder `d` that `age_limit` names (it gives their longest time
+    unused, or None: not ours) and that were not touched for that long - only this user's
+    regular files, in a private folder. Returns how many went."""
     from holdbeat.inputs import owner_only
 
-    d = directory or cache_dir()
     now_s = time.time() if now_s is None else now_s
     gone = 0
     try:
-        if not _private_folder(d):
+        if not private_folder(d):
             return 0
         entries = list(os.scandir(d))
     except OSError:
         return 0
     for e in entries:
-        temp = e.name.startswith(".tmp-") and e.name.endswith(".pickle")
-        if not (temp or (e.name.endswith(".pickle") and len(e.name) == 64 + len(".pickle"))):
-            continue  # not a name holdbeat gives
+        limit = age_limit(e.name)
+        if limit is None:
+            continue
         try:
             est = e.stat(follow_symlinks=False)
-            old = now_s - est.st_mtime > (TEMP_AGE_S if temp else max_age_s)
-            if stat.S_ISREG(est.st_mode) and owner_only(est) and old:
+            if stat.S_ISREG(est.st_mode) and owner_only(est) and now_s - est.st_mtime > limit:
                 os.unlink(e.path)
                 gone += 1
         except OSError:
@@ -158,7 +173,7 @@ def put(k: str, value: object, directory: Path | None = None) -> None:
     d = directory or cache_dir()
     try:
         private_dirs(d)
-        if not _private_folder(d):
+        if not private_folder(d):
             return  # a folder others may write to: what is put there would never be read
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".pickle")  # 0600
         try:

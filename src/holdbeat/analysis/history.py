@@ -40,10 +40,14 @@ class HistoryConfig:
     low_quality_pct: float = LOW_QUALITY_PCT
 
     def key(self) -> str:
-        """Digests made with other settings are other digests (the cache keeps them apart)."""
+        """Digests made with other settings, or by other code, are other digests (the cache
+        keeps them apart): a fix to the correction between two releases must not leave a
+        person looking at digests the old rule made."""
+        from holdbeat.analysis.cache import code_fingerprint
+
         return (
-            f"v{DIGEST_VERSION};holdbeat {__version__};w{self.window_s:g};k{self.k:g};"
-            f"d{self.dwell_s:g};q{self.low_quality_pct:g}"
+            f"v{DIGEST_VERSION};holdbeat {__version__};code {code_fingerprint()[:16]};"
+            f"w{self.window_s:g};k{self.k:g};d{self.dwell_s:g};q{self.low_quality_pct:g}"
         )
 
 

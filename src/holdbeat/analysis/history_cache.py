@@ -1,7 +1,9 @@
 """The cache of `history`'s per-recording digests: keyed by the recording's content.
 
-One JSON file per settings key (holdbeat.analysis.history.HistoryConfig.key) in the cache
-folder, mapping a recording's content hash (BLAKE2b-128 of its bytes) to its digest. A
+One JSON file per settings key (holdbeat.analysis.history.HistoryConfig.key: settings,
+version and a fingerprint of the code) in the cache folder, mapping a recording's content
+hash (BLAKE2b-128 of its bytes) to its digest; the files of other keys go once unwritten
+for 90 days. A
 recording that changes in any byte (a session still being written, a note appended, a
 repaired file) has another hash and is digested again; a renamed or moved one is found
 by its content. Hashing reads the file once (~0.1 ms for a 10-minute session), much less
@@ -106,8 +108,9 @@ class DigestCache:
         if self.entries.pop(h, None) is not None:
             self.changed = True
 
-    def save(self) -> None:
-        """Write the cache if it changed; a failure is noted, never fatal (it is a cache)."""
+    def save(self, now_s: float | None = None) -> None:
+        """Write the cache if it changed, then remove the files of other keys not written
+        for 90 days (`prune_others`); a failure is noted, never fatal (it is a cache)."""
         path = self.path
         if path is None or not self.changed:
             return
@@ -118,7 +121,27 @@ class DigestCache:
             data = orjson.dumps({"key": self.key, "entries": self.entries})
             write_file(path, data, force=True)  # the one writer: 0600, atomic, regular files
             self.changed = False
+            self.prune_others(now_s)
         except orjson.JSONEncodeError:  # a file name that is not UTF-8: not cached, still shown
             self.note = f"history cache not saved to {path}: a file name is not UTF-8"
         except (OSError, OutputError) as e:
             self.note = f"history cache not saved to {path}: {getattr(e, 'strerror', None) or e}"
+
+    def prune_others(self, now_s: float | None = None, max_age_s: float | None = None) -> int:
+        """Remove the cache files of other keys (other settings, an older holdbeat: every
+        upgrade starts a new key) not written for `max_age_s` (90 days), as the summary
+        cache does. Returns how many went."""
+        import re
+
+        from holdbeat.analysis.cache import MAX_AGE_S, remove_stale
+
+        mine = self.path
+        if mine is None:
+            return 0
+        limit = MAX_AGE_S if max_age_s is None else max_age_s
+        ours = re.compile(re.escape(FILE_PREFIX) + r"[0-9a-f]{12}\.json")
+        return remove_stale(
+            mine.parent,
+            lambda name: limit if name != mine.name and ours.fullmatch(name) else None,
+            now_s,
+        )
