@@ -81,3 +81,13 @@ def run_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.Comple
 def demo_max(out: Path | str, *extra: str, **kw: object) -> subprocess.CompletedProcess:
     """A headless demo at max speed recording into `out`."""
     return run_cli("demo", "--headless", "--speed", "max", "--out", str(out), *extra, **kw)
+
+
+def aged_file(folder: Path, name: str, age_s: float, now_s: float, mode: int = 0o600) -> Path:
+    """A small file in `folder` last written `age_s` before `now_s`, with `mode` (the cache
+    pruning tests)."""
+    p = folder / name
+    p.write_bytes(b"{}")
+    p.chmod(mode)
+    os.utime(p, (now_s - age_s, now_s - age_s))
+    return p

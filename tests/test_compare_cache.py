@@ -9,6 +9,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+from tests.helpers import aged_file
 
 import holdbeat.recording
 from holdbeat.analysis import cache
@@ -231,11 +232,7 @@ def test_prune_removes_only_holdbeats_unused_entries(tmp_path: Path) -> None:
     now = 1_000 * day
 
     def make(name: str, age_s: float, mode: int = 0o600) -> Path:
-        p = d / name
-        p.write_bytes(b"x")
-        p.chmod(mode)
-        os.utime(p, (now - age_s, now - age_s))
-        return p
+        return aged_file(d, name, age_s, now, mode)
 
     old = make("a" * 64 + ".pickle", cache.MAX_AGE_S + 1)
     at_limit = make("b" * 64 + ".pickle", cache.MAX_AGE_S)  # not older than the limit: kept

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.helpers import run_cli
+from tests.helpers import aged_file, run_cli
 
 from holdbeat.analysis.history import (
     HistoryConfig,
@@ -196,11 +196,7 @@ def test_save_removes_other_keys_files_unused_for_90_days(tmp_path: Path) -> Non
     now = 1_000 * 86400.0
 
     def make(name: str, age_s: float, mode: int = 0o600) -> Path:
-        p = d / name
-        p.write_bytes(b"{}")
-        p.chmod(mode)
-        os.utime(p, (now - age_s, now - age_s))
-        return p
+        return aged_file(d, name, age_s, now, mode)
 
     c = DigestCache(d, "the key in use")
     old = make("history-0123456789ab.json", MAX_AGE_S + 1)
