@@ -27,7 +27,8 @@ from holdbeat.analysis.history_trends import hold_value, weekly
 from holdbeat.analysis.prep import prepare
 from holdbeat.analysis.report import build_report
 from holdbeat.cli import main
-from holdbeat.commands.history import load_digests, recordings_home
+from holdbeat.commands.history import load_digests
+from holdbeat.home import recordings_dir
 from holdbeat.notes import append_note
 from holdbeat.recording import load
 
@@ -395,13 +396,37 @@ def test_default_folder_is_the_recordings_home(month: Path, tmp_path: Path) -> N
     r = run_cli("history", "--no-cache", "--brief", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "4 sessions" in r.stdout
-    assert recordings_home().name == "recordings"
+    assert recordings_dir().name == "recordings"
 
 
 def test_no_recordings_yet_says_what_to_do(tmp_path: Path) -> None:
     r = run_cli("history", "--no-cache", cwd=tmp_path)
     assert r.returncode == 2
-    assert f"no recordings yet in {recordings_home()}/" in r.stderr and "holdbeat demo" in r.stderr
+    assert f"no recordings yet in {recordings_dir()}/ — " in r.stderr
+    assert "holdbeat demo" in r.stderr
+
+
+def test_an_old_recordings_folder_without_recordings_is_passed_over(
+    month: Path, tmp_path: Path
+) -> None:
+    """Run from a source tree: its recordings/ holds a README, not sessions. Neither
+    history nor compare may call that an unreadable input when nobody named it."""
+    (tmp_path / "recordings").mkdir()
+    (tmp_path / "recordings" / "README.md").write_text("recordings go here\n")
+    home = tmp_path / "home"
+    env = {**os.environ, "HOLDBEAT_RECORDINGS": str(home)}
+    r = run_cli("history", "--no-cache", cwd=tmp_path, env=env)
+    assert r.returncode == 2
+    assert f"no recordings yet in {home}/ or recordings/ — " in r.stderr
+    shutil.copytree(month, home)
+    r = run_cli("history", "--no-cache", "--brief", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "4 sessions" in r.stdout and "unreadable" not in r.stderr
+    r = run_cli("compare", "--no-cache", "--quiet", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    # named, the same folder is an error: the person asked for recordings there
+    r = run_cli("history", "--no-cache", "recordings", cwd=tmp_path, env=env)
+    assert r.returncode == 2 and "recordings: no .jsonl recordings in this folder" in r.stderr
 
 
 @pytest.mark.timeout(60)  # hashing a FIFO would wait for a writer forever

@@ -117,6 +117,14 @@ def search_dirs() -> list[Path]:
     return dirs
 
 
+def folders_with_recordings() -> tuple[list[Path], list[Path]]:
+    """The search folders that hold a recording, and every folder searched (to say where
+    none was found). An old ./recordings/ with none - the source tree's own, say - is no
+    error when nobody named it."""
+    dirs = search_dirs()
+    return [d for d in dirs if d.is_dir() and any(d.rglob("*.jsonl"))], dirs
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve()

@@ -193,14 +193,13 @@ def run(args: argparse.Namespace) -> int:
     if args.resamples < 99:
         print("holdbeat: --resamples must be at least 99", file=sys.stderr)
         return 2
-    from holdbeat.home import HomeError, resolve_many, search_dirs
+    from holdbeat.home import HomeError, folders_with_recordings, resolve_many
 
     try:
         if args.paths:
             named, errors = resolve_many(args.paths)
         else:  # every recording in the recordings folder (and an old ./recordings/)
-            dirs = search_dirs()
-            named = [d for d in dirs if d.is_dir() and any(d.rglob("*.jsonl"))]
+            named, dirs = folders_with_recordings()
             errors = []
             if not named:
                 where = " or ".join(shown(d) for d in dirs)

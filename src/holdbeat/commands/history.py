@@ -11,21 +11,11 @@ from typing import TYPE_CHECKING
 
 from holdbeat.analysis.io import output_arg
 from holdbeat.commands._files import refuse_unreadable
-from holdbeat.home import LEGACY_DIR as DEFAULT_OUT
 from holdbeat.printing import emit
 
 if TYPE_CHECKING:
     from holdbeat.analysis.history import HistoryConfig, SessionDigest
     from holdbeat.analysis.history_cache import DigestCache
-
-
-def recordings_home() -> Path:
-    """The default recordings folder: holdbeat.home's when it exists, else recordings/."""
-    try:
-        from holdbeat.home import recordings_dir  # type: ignore[import-not-found]
-    except ImportError:
-        return DEFAULT_OUT
-    return Path(recordings_dir())
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -182,18 +172,21 @@ def run(args: argparse.Namespace) -> int:
         write_json,
     )
     from holdbeat.commands._files import refuse_outputs, write_outputs
-    from holdbeat.home import search_dirs
+    from holdbeat.home import folders_with_recordings
     from holdbeat.textout import clean
 
     # the recordings folder, and ./recordings/ where older versions wrote (holdbeat.home)
-    paths = args.paths or [d for d in search_dirs() if d.is_dir()] or [recordings_home()]
-    if not args.paths and not paths[0].is_dir():
-        print(
-            f"holdbeat: no recordings yet in {clean(str(paths[0]))}/ — record a session with "
-            "`holdbeat demo` or `holdbeat hold`, or give the folder: holdbeat history PATH",
-            file=sys.stderr,
-        )
-        return 2
+    paths = args.paths
+    if not paths:
+        paths, looked = folders_with_recordings()
+        if not paths:
+            where = " or ".join(f"{clean(str(d))}/" for d in looked)
+            print(
+                f"holdbeat: no recordings yet in {where} — record a session with "
+                "`holdbeat demo` or `holdbeat hold`, or give the folder: holdbeat history PATH",
+                file=sys.stderr,
+            )
+            return 2
     files, errors = find_recordings(paths)
     if refuse_outputs([args.png, args.json, args.csv], files, figure=args.png, render=clean):
         return 2
