@@ -86,6 +86,13 @@ class SessionPlan:
     # report whose --png cannot be written
     failed: list[str] = field(default_factory=list)
 
+    def screenshot_written(self, err: str, out: TextIO | None = None) -> None:
+        """Say where the screenshot went (on `out`), or why it could not be written (on
+        stderr, and the command then exits 1): the windowed and the headless run alike."""
+        say(err or f"screenshot: {self.screenshot}", sys.stderr if err else out)
+        if err:
+            self.failed.append(err)
+
     def status_every_s(self) -> float:
         """Console status lines: one per wall second when paced, every 30 s at max speed."""
         return 30.0 if self.clock is None else max(1.0, self.clock.speed)
@@ -165,10 +172,9 @@ def execute(
     if shot is not None and plan.screenshot is not None:
         from holdbeat.sinks.view import render_offscreen
 
-        err = render_offscreen(shot.model, plan.screenshot, plan.view_minutes)
-        say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else out)
-        if err:
-            plan.failed.append(err)
+        plan.screenshot_written(
+            render_offscreen(shot.model, plan.screenshot, plan.view_minutes), out
+        )
     if keys and recorder is not None and recorder.path is not None:
         ask_after_note(keys[0], recorder.path, out, stdin or sys.stdin)
     return end, recorder.path if recorder else None

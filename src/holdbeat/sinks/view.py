@@ -239,12 +239,7 @@ async def _windowed(plan, recorder, app: QtWidgets.QApplication) -> End:
         win.redraw()
         await asyncio.sleep(0.05)  # let Qt lay out the final texts (no nested processEvents)
         if plan.screenshot is not None:
-            from holdbeat.printing import say
-
-            err = save_screenshot(win, plan.screenshot)
-            say(err or f"screenshot: {plan.screenshot}", sys.stderr if err else sys.stdout)
-            if err:
-                plan.failed.append(err)
+            plan.screenshot_written(save_screenshot(win, plan.screenshot), sys.stdout)
         elif not closed.is_set() and not interrupted:
             if win.ask_ratings and recorder is not None and recorder.path is not None:
                 ask_after_note(win, recorder.path)
